@@ -1,0 +1,24 @@
+// Process-wide settings: threads (OpenMP and OpenBLAS together), the SIMD instruction set
+// in use, and what this build contains.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace steepest {
+
+void set_num_threads(int n);  // ValueError if n < 1
+int get_num_threads();
+
+// The instruction set the CPU kernels use: "scalar", "avx2", "avx512" or "neon". Chosen at
+// first use from CPU detection, or from the environment variable STEEPEST_ISA.
+std::string current_isa();
+std::vector<std::string> supported_isas();   // compiled in and supported by this CPU
+void set_isa(const std::string& name);       // ValueError if unknown or unsupported
+
+struct BuildInfo {
+  std::string version, compiler, blas, isas_compiled;
+  bool cuda = false;
+};
+BuildInfo build_info();
+
+}  // namespace steepest

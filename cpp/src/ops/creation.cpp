@@ -1,0 +1,91 @@
+// Creation ops: empty/zeros/ones/full, arange, linspace, eye, the *_like forms.
+#include <cmath>
+
+#include "ops/cast.hpp"
+#include "steepest/ops/creation.hpp"
+
+namespace steepest {
+
+namespace {
+Tensor finish(Tensor t, const TensorOptions& o) {
+  if (o.requires_grad) t.set_requires_grad(true);
+  return t;
+}
+}  // namespace
+
+Tensor empty(const Shape& shape, TensorOptions o) { return finish(Tensor::empty(shape, o.dtype, o.device), o); }
+
+Tensor full(const Shape& shape, Scalar value, TensorOptions o) {
+  Tensor t = Tensor::empty(shape, o.dtype, o.device);
+  fill_(t, value);
+  return finish(t, o);
+}
+Tensor zeros(const Shape& shape, TensorOptions o) { return full(shape, Scalar(0), o); }
+Tensor ones(const Shape& shape, TensorOptions o) { return full(shape, Scalar(1), o); }
+
+Tensor scalar_tensor(Scalar value, std::optional<DType> dtype) {
+  return full(Shape{}, value, TensorOptions(dtype.value_or(value.natural_dtype())));
+}
+
+Tensor arange(Scalar start, Scalar end, Scalar step, std::optional<DType> dtype, Device device) {
+  bool all_int = !start.is_float() && !end.is_float() && !step.is_float();
+  DType dt = dtype.value_or(all_int ? kInt64 : default_dtype());
+  double s = start.to_double(), e = end.to_double(), st = step.to_double();
+  STEEPEST_CHECK(st != 0, ValueError, "arange: step must be nonzero");
+  STEEPEST_CHECK(std::isfinite(s) && std::isfinite(e) && std::isfinite(st), ValueError,
+                 "arange: start, end and step must be finite");
+  STEEPEST_CHECK((st > 0 && e >= s) || (st < 0 && e <= s), ValueError,
+                 "arange: upper bound and larger bound inconsistent with step sign (start=", s, ", end=", e,
+                 ", step=", st, ")");
+  int64_t n = all_int ? (end.to_int() - start.to_int() + step.to_int() + (st > 0 ? -1 : 1)) / step.to_int()
+                      : int64_t(std::ceil((e - s) / st));
+  Tensor t = Tensor::empty(Shape{std::max<int64_t>(n, 0)}, dt, device);
+  visit_dtype(dt, [&](auto z) {
+    using T = decltype(z);
+    T* p = static_cast<T*>(t.data_ptr());
+    for (int64_t i = 0; i < n; ++i) {
+      if (all_int) p[i] = detail::cast_to<T>(start.to_int() + i * step.to_int());
+      else p[i] = detail::cast_to<T>(s + double(i) * st);
+    }
+  });
+  return t;
+}
+
+Tensor linspace(double start, double end, int64_t steps, TensorOptions o) {
+  STEEPEST_CHECK(steps >= 0, ValueError, "linspace: number of steps must be non-negative, got ", steps);
+  Tensor t = Tensor::empty(Shape{steps}, o.dtype, o.device);
+  // torch fills the first half forward from start and the second half backward from end,
+  // so both endpoints are exact.
+  double step = steps > 1 ? (end - start) / double(steps - 1) : 0.0;
+  int64_t half = steps / 2;
+  visit_dtype(o.dtype, [&](auto z) {
+    using T = decltype(z);
+    T* p = static_cast<T*>(t.data_ptr());
+    for (int64_t i = 0; i < steps; ++i) {
+      double v = i < half ? start + step * double(i) : end - step * double(steps - 1 - i);
+      p[i] = detail::cast_to<T>(v);
+    }
+  });
+  return finish(t, o);
+}
+
+Tensor eye(int64_t n, std::optional<int64_t> m_opt, TensorOptions o) {
+  int64_t m = m_opt.value_or(n);
+  STEEPEST_CHECK(n >= 0 && m >= 0, ValueError, "eye: sizes must be non-negative, got n=", n, ", m=", m);
+  Tensor t = zeros(Shape{n, m}, TensorOptions(o.dtype, o.device));
+  visit_dtype(o.dtype, [&](auto z) {
+    using T = decltype(z);
+    T* p = static_cast<T*>(t.data_ptr());
+    for (int64_t i = 0; i < std::min(n, m); ++i) p[i * m + i] = detail::cast_to<T>(1);
+  });
+  return finish(t, o);
+}
+
+Tensor empty_like(const Tensor& t, std::optional<DType> d) { return Tensor::empty(t.shape(), d.value_or(t.dtype()), t.device()); }
+Tensor zeros_like(const Tensor& t, std::optional<DType> d) { return full_like(t, Scalar(0), d); }
+Tensor ones_like(const Tensor& t, std::optional<DType> d) { return full_like(t, Scalar(1), d); }
+Tensor full_like(const Tensor& t, Scalar v, std::optional<DType> d) {
+  return full(t.shape(), v, TensorOptions(d.value_or(t.dtype()), t.device()));
+}
+
+}  // namespace steepest

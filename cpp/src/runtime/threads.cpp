@@ -1,0 +1,53 @@
+// Thread control for OpenMP (our kernels) and OpenBLAS (GEMM) together, and build facts.
+#include <omp.h>
+
+#include "steepest/error.hpp"
+#include "steepest/runtime.hpp"
+
+extern "C" {
+void scipy_openblas_set_num_threads(int);
+int scipy_openblas_get_num_threads(void);
+char* scipy_openblas_get_config(void);
+}
+
+#ifndef STEEPEST_VERSION
+#define STEEPEST_VERSION "0.0.0"
+#endif
+
+namespace steepest {
+
+void set_num_threads(int n) {
+  STEEPEST_CHECK(n >= 1, ValueError, "set_num_threads: n must be >= 1, got ", n);
+  omp_set_num_threads(n);
+  scipy_openblas_set_num_threads(n);
+}
+
+int get_num_threads() { return omp_get_max_threads(); }
+
+BuildInfo build_info() {
+  BuildInfo b;
+  b.version = STEEPEST_VERSION;
+#if defined(__clang__)
+  b.compiler = "clang " __clang_version__;
+#elif defined(__GNUC__)
+  b.compiler = "gcc " __VERSION__;
+#endif
+  b.blas = std::string("OpenBLAS (scipy-openblas32): ") + scipy_openblas_get_config();
+  std::string isas = "scalar";
+#ifdef STEEPEST_HAVE_ISA_avx2
+  isas += ", avx2";
+#endif
+#ifdef STEEPEST_HAVE_ISA_avx512
+  isas += ", avx512";
+#endif
+#ifdef STEEPEST_HAVE_ISA_neon
+  isas += ", neon";
+#endif
+  b.isas_compiled = isas;
+#ifdef STEEPEST_WITH_CUDA
+  b.cuda = true;
+#endif
+  return b;
+}
+
+}  // namespace steepest

@@ -1,0 +1,117 @@
+// Tensor and TensorImpl: construction, metadata queries and autograd-state accessors.
+#include "steepest/tensor.hpp"
+
+#include "steepest/autograd.hpp"
+
+namespace steepest {
+
+TensorImpl::TensorImpl(std::shared_ptr<Storage> st, Shape sh, Strides sd, int64_t off, DType dt)
+    : storage(std::move(st)), shape(std::move(sh)), strides(std::move(sd)), offset(off), dtype(dt) {}
+TensorImpl::~TensorImpl() = default;
+
+int64_t wrap_dim(int64_t dim, int64_t ndim) {
+  int64_t lo = ndim == 0 ? -1 : -ndim, hi = ndim == 0 ? 0 : ndim - 1;
+  STEEPEST_CHECK(dim >= lo && dim <= hi, IndexError, "dimension out of range (expected to be in range of [",
+                 lo, ", ", hi, "], but got ", dim, ")");
+  return dim < 0 ? dim + std::max<int64_t>(ndim, 1) : dim;
+}
+
+int64_t storage_span(const Shape& shape, const Strides& strides) {
+  int64_t lo = 0, hi = 0;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] == 0) return 0;
+    int64_t ext = (shape[i] - 1) * strides[i];
+    (ext < 0 ? lo : hi) += ext;
+  }
+  return hi - lo + 1;
+}
+
+Tensor Tensor::make(std::shared_ptr<Storage> storage, Shape shape, Strides strides, int64_t offset,
+                    DType dtype) {
+  STEEPEST_CHECK(shape.size() == strides.size(), ValueError, "shape ", shape, " and strides ", strides,
+                 " have different lengths");
+  for (int64_t d : shape) STEEPEST_CHECK(d >= 0, ValueError, "negative dimension in shape ", shape);
+  if (numel_of(shape) > 0) {
+    int64_t lo = offset, hi = offset;
+    for (size_t i = 0; i < shape.size(); ++i) {
+      int64_t ext = (shape[i] - 1) * strides[i];
+      (ext < 0 ? lo : hi) += ext;
+    }
+    int64_t cap = int64_t(storage->nbytes() / steepest::itemsize(dtype));
+    STEEPEST_CHECK(lo >= 0 && hi < cap, ValueError, "view of shape ", shape, ", strides ", strides,
+                   " at offset ", offset, " does not fit in a storage of ", cap, " elements");
+  }
+  return Tensor(std::make_shared<TensorImpl>(std::move(storage), std::move(shape), std::move(strides),
+                                             offset, dtype));
+}
+
+Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
+  for (int64_t d : shape) STEEPEST_CHECK(d >= 0, ValueError, "negative dimension in shape ", shape);
+  auto storage = Storage::allocate(size_t(numel_of(shape)) * steepest::itemsize(dtype), device);
+  return Tensor(std::make_shared<TensorImpl>(std::move(storage), shape, contiguous_strides(shape), 0, dtype));
+}
+
+int64_t Tensor::size(int64_t d) const { return impl_->shape[size_t(wrap_dim(d, dim()))]; }
+int64_t Tensor::stride(int64_t d) const { return impl_->strides[size_t(wrap_dim(d, dim()))]; }
+
+bool Tensor::is_contiguous() const {
+  int64_t expected = 1;
+  const Shape& sh = impl_->shape;
+  for (size_t i = sh.size(); i-- > 0;) {
+    if (sh[i] == 0) return true;
+    if (sh[i] != 1 && impl_->strides[i] != expected) return false;
+    expected *= sh[i];
+  }
+  return true;
+}
+
+bool Tensor::requires_grad() const { return impl_->autograd && impl_->autograd->requires_grad; }
+
+Tensor& Tensor::set_requires_grad(bool flag) {
+  STEEPEST_CHECK(!flag || is_floating(dtype()), TypeError,
+                 "only tensors of floating point dtype can require gradients (got ", dtype_name(dtype()), ")");
+  if (!impl_->autograd) {
+    if (!flag) return *this;
+    impl_->autograd = std::make_unique<AutogradMeta>();
+  }
+  impl_->autograd->requires_grad = flag;
+  return *this;
+}
+
+Tensor Tensor::grad() const { return impl_->autograd ? impl_->autograd->grad : Tensor(); }
+
+void Tensor::set_grad(const Tensor& g) {
+  if (g.defined()) {
+    STEEPEST_CHECK(g.shape() == shape(), ValueError, "assigned grad has shape ", g.shape(),
+                   " but the tensor has shape ", shape());
+    STEEPEST_CHECK(g.dtype() == dtype(), TypeError, "assigned grad has dtype ", dtype_name(g.dtype()),
+                   " but the tensor has dtype ", dtype_name(dtype()));
+    STEEPEST_CHECK(g.device() == device(), ValueError, "assigned grad is on ", g.device().str(),
+                   " but the tensor is on ", device().str());
+  }
+  if (!impl_->autograd) {
+    if (!g.defined()) return;
+    impl_->autograd = std::make_unique<AutogradMeta>();
+  }
+  impl_->autograd->grad = g;
+}
+
+Tensor Tensor::alias() const {
+  return Tensor(std::make_shared<TensorImpl>(impl_->storage, impl_->shape, impl_->strides, impl_->offset,
+                                             impl_->dtype));
+}
+
+Scalar Tensor::item() const {
+  STEEPEST_CHECK(numel() == 1, ValueError, "a Tensor with ", numel(),
+                 " elements cannot be converted to Scalar");
+  STEEPEST_CHECK(device().is_cpu(), NotImplementedError, "item() of a ", device().str(), " tensor");
+  return visit_dtype(dtype(), [&](auto zero) -> Scalar {
+    using T = decltype(zero);
+    T v = *static_cast<const T*>(data_ptr());
+    if constexpr (std::is_same_v<T, bool>) return Scalar(v);
+    else if constexpr (std::is_integral_v<T>) return Scalar(int64_t(v));
+    else return Scalar(double(v));
+  });
+}
+
+}  // namespace steepest

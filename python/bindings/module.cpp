@@ -1,0 +1,39 @@
+// The extension module steepest._core: exception mapping, then each family's bindings.
+#include "bind.hpp"
+
+namespace steepest::bindings {
+
+TensorClass tensor_class(py::module_& m) { return py::reinterpret_borrow<TensorClass>(m.attr("Tensor")); }
+
+}  // namespace steepest::bindings
+
+PYBIND11_MODULE(_core, m) {
+  using namespace steepest::bindings;
+  m.doc() = "steepest C++ core";
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const steepest::ValueError& e) {
+      PyErr_SetString(PyExc_ValueError, e.what());
+    } catch (const steepest::TypeError& e) {
+      PyErr_SetString(PyExc_TypeError, e.what());
+    } catch (const steepest::IndexError& e) {
+      PyErr_SetString(PyExc_IndexError, e.what());
+    } catch (const steepest::NotImplementedError& e) {
+      PyErr_SetString(PyExc_NotImplementedError, e.what());
+    } catch (const steepest::Error& e) {
+      PyErr_SetString(PyExc_RuntimeError, e.what());
+    }
+  });
+  bind_runtime(m);
+  bind_tensor(m);
+  bind_creation(m);
+  bind_elementwise(m);
+  bind_reduce(m);
+  bind_linalg(m);
+  bind_join(m);
+  bind_shape(m);
+  bind_random(m);
+  bind_index(m);
+  bind_interop(m);
+}
