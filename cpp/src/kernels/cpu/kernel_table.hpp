@@ -33,6 +33,13 @@ struct TypedKernels {
   // elementwise extras (added by ops/elementwise)
 
   // reduction extras (added by ops/reduce)
+  // out[j] = reduction over i < rows of x[i*ld + j], for j < n (written, not accumulated):
+  // sums pairwise over rows; max/min NaN-sticky and need rows >= 1.
+  void (*column_sum_ld)(const T* x, int64_t rows, int64_t ld, int64_t n, T* out) = nullptr;
+  void (*column_max)(const T* x, int64_t rows, int64_t ld, int64_t n, T* out) = nullptr;
+  void (*column_min)(const T* x, int64_t rows, int64_t ld, int64_t n, T* out) = nullptr;
+  // *sd = sum(x - mean), *sd2 = sum((x - mean)^2), both pairwise: a variance's second pass.
+  void (*sum_dev)(const T* x, int64_t n, T mean, T* sd, T* sd2) = nullptr;
 
 };
 

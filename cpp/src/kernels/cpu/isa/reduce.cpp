@@ -1,14 +1,22 @@
-// Reduction kernels for one ISA: blocked pairwise sums, NaN-propagating max/min.
+// Reduction kernels for one ISA: blocked pairwise sums (of rows and of columns), NaN-sticky
+// max/min, and the (sum d, sum d^2) pass of a two-pass variance. Written once over V.
+//
+// Error bound of the pairwise sums (sum, column_sum, column_sum_ld, sum_dev): blocks of kBlock
+// values are summed with 4 independent vector accumulators (each lane sees about kBlock/(4W)
+// values, then the lanes are added), and blocks are combined by recursive halving. The
+// rounding error of the result is at most about
+//     eps * (kBlock/W + log2(n)) * sum|x|         (eps = 2^-24 for float, 2^-53 for double)
+// instead of eps * n * sum|x| for a running sum. Column sums use kRowBlock straight rows
+// before halving: eps * (kRowBlock + log2(rows)) * sum|x|.
 #include "kernels/cpu/kernel_table.hpp"
 #include "kernels/cpu/simd/vec.hpp"
 
 namespace steepest::kernels::STEEPEST_ISA {
 namespace {
 
-// Pairwise sum: blocks of kBlock values are summed with 4 independent vector accumulators,
-// blocks are combined by recursive halving. Error bound: O(eps * (kBlock/W + log2(n/kBlock)))
-// relative to sum |x|, instead of O(eps * n) for a running sum.
-constexpr int64_t kBlock = 256;
+constexpr int64_t kBlock = 256;    // values per straight block in row sums
+constexpr int64_t kRowBlock = 16;  // rows per straight block in column sums
+constexpr int64_t kTile = 256;     // columns per tile in column kernels (partials stay in L1)
 
 template <class T>
 T sum_block(const T* x, int64_t n) {
@@ -35,11 +43,181 @@ T sum(const T* x, int64_t n) {
   return sum(x, half) + sum(x + half, n - half);
 }
 
+// NaN-sticky running max/min: a NaN in x replaces m, a NaN in m survives (max_raw returns
+// its second operand when either is NaN, like the x86 instructions).
+template <class V> inline V max_step(V m, V x) { return select(isnan(x), x, max_raw(x, m)); }
+template <class V> inline V min_step(V m, V x) { return select(isnan(x), x, min_raw(x, m)); }
+
+template <class T, bool kMax>
+T extreme(const T* x, int64_t n) {  // n >= 1
+  using V = Vec<T>;
+  constexpr int W = lanes<V>();
+  auto step = [](auto m, auto v) { return kMax ? max_step(m, v) : min_step(m, v); };
+  T m = x[0];
+  int64_t i = 0;
+  if (n >= 4 * W) {
+    V a0 = vload<V>(x), a1 = vload<V>(x + W), a2 = vload<V>(x + 2 * W), a3 = vload<V>(x + 3 * W);
+    for (i = 4 * W; i + 4 * W <= n; i += 4 * W) {
+      a0 = step(a0, vload<V>(x + i));
+      a1 = step(a1, vload<V>(x + i + W));
+      a2 = step(a2, vload<V>(x + i + 2 * W));
+      a3 = step(a3, vload<V>(x + i + 3 * W));
+    }
+    V a = step(step(a0, a1), step(a2, a3));
+    // Horizontal step through memory keeps the NaN rule exact in every lane.
+    T lanes_buf[W > 0 ? W : 1];
+    vstore(lanes_buf, a);
+    m = lanes_buf[0];
+    for (int k = 1; k < W; ++k) m = step(m, lanes_buf[k]);
+  }
+  for (; i < n; ++i) m = step(m, x[i]);
+  return m;
+}
+
+template <class T> T max(const T* x, int64_t n) { return extreme<T, true>(x, n); }
+template <class T> T min(const T* x, int64_t n) { return extreme<T, false>(x, n); }
+
+// out[j] = sum_{i<rows} x[i*ld + j] for j < n <= kTile, pairwise over row blocks.
+template <class T>
+void colsum_tile(const T* x, int64_t rows, int64_t ld, int64_t n, T* out) {
+  using V = Vec<T>;
+  constexpr int W = lanes<V>();
+  if (rows <= kRowBlock) {
+    int64_t j = 0;
+    for (; j + 2 * W <= n; j += 2 * W) {
+      V a0 = vbroadcast<V>(T(0)), a1 = a0;
+      for (int64_t i = 0; i < rows; ++i) {
+        a0 = a0 + vload<V>(x + i * ld + j);
+        a1 = a1 + vload<V>(x + i * ld + j + W);
+      }
+      vstore(out + j, a0);
+      vstore(out + j + W, a1);
+    }
+    for (; j < n; ++j) {
+      T a = T(0);
+      for (int64_t i = 0; i < rows; ++i) a += x[i * ld + j];
+      out[j] = a;
+    }
+    return;
+  }
+  int64_t half = (rows / 2 + kRowBlock - 1) / kRowBlock * kRowBlock;
+  T tmp[kTile];
+  colsum_tile(x, half, ld, n, out);
+  colsum_tile(x + half * ld, rows - half, ld, n, tmp);
+  int64_t j = 0;
+  for (; j + W <= n; j += W) vstore(out + j, vload<V>(out + j) + vload<V>(tmp + j));
+  for (; j < n; ++j) out[j] += tmp[j];
+}
+
+template <class T>
+void column_sum_ld(const T* x, int64_t rows, int64_t ld, int64_t n, T* out) {
+  for (int64_t j = 0; j < n; j += kTile) colsum_tile(x + j, rows, ld, n - j < kTile ? n - j : kTile, out + j);
+}
+
+// The table's column_sum: accumulates into out (row stride n).
+template <class T>
+void column_sum_acc(const T* x, int64_t rows, int64_t n, T* out) {
+  using V = Vec<T>;
+  constexpr int W = lanes<V>();
+  T tmp[kTile];
+  for (int64_t j0 = 0; j0 < n; j0 += kTile) {
+    int64_t m = n - j0 < kTile ? n - j0 : kTile;
+    colsum_tile(x + j0, rows, n, m, tmp);
+    T* o = out + j0;
+    int64_t j = 0;
+    for (; j + W <= m; j += W) vstore(o + j, vload<V>(o + j) + vload<V>(tmp + j));
+    for (; j < m; ++j) o[j] += tmp[j];
+  }
+}
+
+// out[j] = max (min) over i < rows of x[i*ld + j]; rows >= 1; NaN-sticky.
+template <class T, bool kMax>
+void column_extreme(const T* x, int64_t rows, int64_t ld, int64_t n, T* out) {
+  using V = Vec<T>;
+  constexpr int W = lanes<V>();
+  auto step = [](auto m, auto v) { return kMax ? max_step(m, v) : min_step(m, v); };
+  for (int64_t j0 = 0; j0 < n; j0 += kTile) {
+    int64_t m = n - j0 < kTile ? n - j0 : kTile;
+    T* o = out + j0;
+    const T* xj = x + j0;
+    for (int64_t j = 0; j < m; ++j) o[j] = xj[j];
+    for (int64_t i0 = 1; i0 < rows; i0 += kRowBlock) {
+      int64_t i1 = i0 + kRowBlock < rows ? i0 + kRowBlock : rows;
+      int64_t j = 0;
+      for (; j + 2 * W <= m; j += 2 * W) {
+        V a0 = vload<V>(o + j), a1 = vload<V>(o + j + W);
+        for (int64_t i = i0; i < i1; ++i) {
+          a0 = step(a0, vload<V>(xj + i * ld + j));
+          a1 = step(a1, vload<V>(xj + i * ld + j + W));
+        }
+        vstore(o + j, a0);
+        vstore(o + j + W, a1);
+      }
+      for (; j < m; ++j) {
+        T a = o[j];
+        for (int64_t i = i0; i < i1; ++i) a = step(a, xj[i * ld + j]);
+        o[j] = a;
+      }
+    }
+  }
+}
+
+template <class T> void column_max(const T* x, int64_t r, int64_t ld, int64_t n, T* o) { column_extreme<T, true>(x, r, ld, n, o); }
+template <class T> void column_min(const T* x, int64_t r, int64_t ld, int64_t n, T* o) { column_extreme<T, false>(x, r, ld, n, o); }
+
+// Pairwise (sum d, sum d^2) with d = x - mean, for the corrected two-pass variance.
+template <class T>
+void sum_dev_block(const T* x, int64_t n, T mean, T* sd, T* sd2) {
+  using V = Vec<T>;
+  constexpr int W = lanes<V>();
+  V vm = vbroadcast<V>(mean);
+  V s0 = vbroadcast<V>(T(0)), s1 = s0, q0 = s0, q1 = s0;
+  int64_t i = 0;
+  for (; i + 2 * W <= n; i += 2 * W) {
+    V d0 = vload<V>(x + i) - vm, d1 = vload<V>(x + i + W) - vm;
+    s0 = s0 + d0;
+    s1 = s1 + d1;
+    q0 = fma(d0, d0, q0);
+    q1 = fma(d1, d1, q1);
+  }
+  T s = reduce_add(s0 + s1), q = reduce_add(q0 + q1);
+  for (; i < n; ++i) {
+    T d = x[i] - mean;
+    s += d;
+    q = fma(d, d, q);
+  }
+  *sd = s;
+  *sd2 = q;
+}
+
+template <class T>
+void sum_dev(const T* x, int64_t n, T mean, T* sd, T* sd2) {
+  if (n <= kBlock) { sum_dev_block(x, n, mean, sd, sd2); return; }
+  int64_t half = (n / 2 + kBlock - 1) / kBlock * kBlock;
+  T a, a2, b, b2;
+  sum_dev(x, half, mean, &a, &a2);
+  sum_dev(x + half, n - half, mean, &b, &b2);
+  *sd = a + b;
+  *sd2 = a2 + b2;
+}
+
+template <class T>
+void fill(TypedKernels<T>& k) {
+  k.sum = sum<T>;
+  k.max = max<T>;
+  k.min = min<T>;
+  k.column_sum = column_sum_acc<T>;
+  k.column_sum_ld = column_sum_ld<T>;
+  k.column_max = column_max<T>;
+  k.column_min = column_min<T>;
+  k.sum_dev = sum_dev<T>;
+}
+
 }  // namespace
 
 void register_reduce(KernelTable& t) {
-  t.f32.sum = sum<float>;
-  t.f64.sum = sum<double>;
+  fill(t.f32);
+  fill(t.f64);
 }
 
 }  // namespace steepest::kernels::STEEPEST_ISA

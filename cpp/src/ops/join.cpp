@@ -1,0 +1,165 @@
+// Joining (cat, stack) and splitting (split, chunk, unbind) along a dim. The pieces of a split
+// are views on the input's storage; cat/stack copy each input into its slice of one output.
+#include "steepest/ops/join.hpp"
+
+#include <numeric>
+
+#include "steepest/ops/creation.hpp"
+
+namespace steepest {
+namespace {
+
+// t[..., start:start+len, ...] along dim d, sharing storage.
+Tensor narrow_view(const Tensor& t, int64_t d, int64_t start, int64_t len) {
+  Shape shape = t.shape();
+  shape[size_t(d)] = len;
+  return Tensor::make(t.storage(), shape, t.strides(), t.offset() + start * t.strides()[size_t(d)], t.dtype());
+}
+
+// torch skips 1-D empty tensors in cat's shape checks (the legacy "empty tensor" shape).
+bool legacy_empty(const Tensor& t) { return t.dim() == 1 && t.numel() == 0; }
+
+std::string sizes_str(const std::vector<int64_t>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+  return s + "]";
+}
+
+}  // namespace
+
+Tensor cat(const std::vector<Tensor>& ts, int64_t dim) {
+  STEEPEST_CHECK(!ts.empty(), ValueError, "cat(): expected a non-empty list of Tensors");
+  DType dt = ts[0].dtype();
+  int64_t ref = -1;
+  for (size_t i = 0; i < ts.size(); ++i) {
+    const Tensor& t = ts[i];
+    STEEPEST_CHECK(t.defined(), ValueError, "cat(): tensor at position ", i, " is None");
+    STEEPEST_CHECK(t.device().is_cpu(), NotImplementedError, "cat(): ", t.device().str(),
+                   " tensors are not supported by this build");
+    STEEPEST_CHECK(t.dim() > 0, ValueError, "cat(): zero-dimensional tensor (at position ", i,
+                   ") cannot be concatenated");
+    dt = promote_types(dt, t.dtype());
+    if (ref < 0 && !legacy_empty(t)) ref = int64_t(i);
+  }
+  if (ref < 0) return Tensor::empty(Shape{0}, dt);  // only legacy empties
+  const Shape& rshape = ts[size_t(ref)].shape();
+  const int64_t nd = int64_t(rshape.size());
+  const int64_t d = wrap_dim(dim, nd);
+  Shape out_shape = rshape;
+  out_shape[size_t(d)] = 0;
+  for (size_t i = 0; i < ts.size(); ++i) {
+    const Tensor& t = ts[i];
+    if (legacy_empty(t)) continue;
+    STEEPEST_CHECK(t.dim() == nd, ValueError, "cat(): tensors must have the same number of dimensions: got ", nd,
+                   " (tensor ", ref, ", shape ", rshape, ") and ", t.dim(), " (tensor ", i, ", shape ", t.shape(),
+                   ")");
+    for (int64_t k = 0; k < nd; ++k)
+      STEEPEST_CHECK(k == d || t.shape()[size_t(k)] == rshape[size_t(k)], ValueError,
+                     "cat(): sizes of tensors must match except in dimension ", d, ". Expected size ",
+                     rshape[size_t(k)], " but got size ", t.shape()[size_t(k)], " for tensor number ", i,
+                     " in the list (at dimension ", k, ")");
+    out_shape[size_t(d)] += t.shape()[size_t(d)];
+  }
+  Tensor out = Tensor::empty(out_shape, dt);
+  int64_t at = 0;
+  for (const Tensor& t : ts) {
+    if (legacy_empty(t)) continue;
+    int64_t len = t.shape()[size_t(d)];
+    if (len > 0 && t.numel() > 0) {
+      Tensor slot = narrow_view(out, d, at, len);
+      copy_(slot, t);
+    }
+    at += len;
+  }
+  return out;
+}
+
+Tensor stack(const std::vector<Tensor>& ts, int64_t dim) {
+  STEEPEST_CHECK(!ts.empty(), ValueError, "stack(): expects a non-empty list of Tensors");
+  const Shape& s0 = ts[0].shape();
+  for (size_t i = 0; i < ts.size(); ++i) {
+    STEEPEST_CHECK(ts[i].defined(), ValueError, "stack(): tensor at position ", i, " is None");
+    STEEPEST_CHECK(ts[i].shape() == s0, ValueError, "stack(): expects each tensor to be equal size, but got ", s0,
+                   " at entry 0 and ", ts[i].shape(), " at entry ", i);
+  }
+  const int64_t d = wrap_dim(dim, int64_t(s0.size()) + 1);
+  std::vector<Tensor> views;
+  views.reserve(ts.size());
+  for (const Tensor& t : ts) {
+    Shape shape = t.shape();
+    Strides strides = t.strides();
+    shape.insert(size_t(d), 1);
+    strides.insert(size_t(d), size_t(d) < s0.size() ? t.strides()[size_t(d)] * t.shape()[size_t(d)] : 1);
+    views.push_back(Tensor::make(t.storage(), shape, strides, t.offset(), t.dtype()));
+  }
+  return cat(views, d);
+}
+
+std::vector<Tensor> split(const Tensor& t, int64_t split_size, int64_t dim) {
+  STEEPEST_CHECK(t.dim() > 0, ValueError, "split(): expects at least a 1-dimensional tensor");
+  const int64_t d = wrap_dim(dim, t.dim());
+  const int64_t size = t.shape()[size_t(d)];
+  STEEPEST_CHECK(split_size >= 0, ValueError, "split(): split_size must be non-negative, but got split_size=",
+                 split_size);
+  STEEPEST_CHECK(split_size > 0 || size == 0, ValueError,
+                 "split(): split_size can only be 0 if dimension size is 0, but got dimension size of ", size);
+  int64_t pieces = split_size == 0 ? 1 : std::max<int64_t>(1, (size + split_size - 1) / split_size);
+  std::vector<Tensor> out;
+  out.reserve(size_t(pieces));
+  for (int64_t i = 0; i < pieces; ++i) {
+    int64_t start = i * split_size;
+    out.push_back(narrow_view(t, d, start, std::min(split_size, size - start)));
+  }
+  return out;
+}
+
+std::vector<Tensor> split(const Tensor& t, const std::vector<int64_t>& sizes, int64_t dim) {
+  STEEPEST_CHECK(t.dim() > 0, ValueError, "split(): expects at least a 1-dimensional tensor");
+  const int64_t d = wrap_dim(dim, t.dim());
+  const int64_t size = t.shape()[size_t(d)];
+  int64_t total = 0;
+  for (int64_t s : sizes) {
+    STEEPEST_CHECK(s >= 0, ValueError, "split(): split_sizes must have only non-negative entries, but got ",
+                   "split_sizes=", sizes_str(sizes));
+    total += s;
+  }
+  STEEPEST_CHECK(total == size, ValueError, "split(): split_sizes must sum exactly to ", size,
+                 " (the input's size at dimension ", d, "), but got split_sizes=", sizes_str(sizes));
+  std::vector<Tensor> out;
+  out.reserve(sizes.size());
+  int64_t at = 0;
+  for (int64_t s : sizes) {
+    out.push_back(narrow_view(t, d, at, s));
+    at += s;
+  }
+  return out;
+}
+
+std::vector<Tensor> chunk(const Tensor& t, int64_t chunks, int64_t dim) {
+  STEEPEST_CHECK(t.dim() > 0, ValueError, "chunk(): expects at least a 1-dimensional tensor");
+  STEEPEST_CHECK(chunks > 0, ValueError, "chunk(): chunks must be greater than 0, got: ", chunks);
+  const int64_t d = wrap_dim(dim, t.dim());
+  const int64_t size = t.shape()[size_t(d)];
+  // torch: pieces of ceil(size / chunks), so there may be fewer than `chunks`; an empty dim
+  // gives `chunks` empty pieces.
+  if (size == 0) return split(t, std::vector<int64_t>(size_t(chunks), 0), d);
+  return split(t, (size + chunks - 1) / chunks, d);
+}
+
+std::vector<Tensor> unbind(const Tensor& t, int64_t dim) {
+  STEEPEST_CHECK(t.dim() > 0, IndexError, "unbind(): dimension specified as ", dim,
+                 " but tensor has no dimensions");
+  const int64_t d = wrap_dim(dim, t.dim());
+  Shape shape = t.shape();
+  Strides strides = t.strides();
+  const int64_t n = shape[size_t(d)], step = strides[size_t(d)];
+  shape.erase(size_t(d));
+  strides.erase(size_t(d));
+  std::vector<Tensor> out;
+  out.reserve(size_t(n));
+  for (int64_t i = 0; i < n; ++i)
+    out.push_back(Tensor::make(t.storage(), shape, strides, t.offset() + i * step, t.dtype()));
+  return out;
+}
+
+}  // namespace steepest
