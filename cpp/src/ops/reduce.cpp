@@ -80,7 +80,9 @@ void merge_dims(Shape& shape, Shape& stride) {
   stride = std::move(st2);
 }
 
-Plan make_plan(const Shape& shape, const Strides& strides, const Shape& flags, bool keepdim) {
+// `ordered`: keep the reduced dims in logical order (index-producing reductions); otherwise
+// they are sorted by stride so a permuted but dense block still merges into one run.
+Plan make_plan(const Shape& shape, const Strides& strides, const Shape& flags, bool keepdim, bool ordered = false) {
   Plan p;
   std::vector<std::pair<int64_t, int64_t>> red;  // (stride, size)
   for (size_t d = 0; d < shape.size(); ++d) {
@@ -95,7 +97,7 @@ Plan make_plan(const Shape& shape, const Strides& strides, const Shape& flags, b
       if (s != 1) { p.kshape.push_back(s); p.kstride.push_back(strides[d]); }
     }
   }
-  std::stable_sort(red.begin(), red.end(), [](auto a, auto b) { return a.first > b.first; });
+  if (!ordered) std::stable_sort(red.begin(), red.end(), [](auto a, auto b) { return a.first > b.first; });
   for (auto& r : red) { p.rshape.push_back(r.second); p.rstride.push_back(r.first); }
   merge_dims(p.kshape, p.kstride);
   merge_dims(p.rshape, p.rstride);
@@ -407,6 +409,72 @@ void run_columns(const Tensor& x, const Plan& p, T* out, ColKind kind, bool mean
   }
 }
 
+// Column tasks for the reductions without a column kernel (arg max/min, var): each task owns
+// (outer index, chunk of columns) and walks the rows in order, keeping per-column state; so
+// no transpose and no dependence on the thread count.
+//   body(const T* x /* row 0 of the chunk */, int64_t rows, int64_t ld, int64_t m, int64_t out_index)
+template <class T, class Body>
+void for_column_chunks(const Tensor& x, const Plan& p, const Body& body) {
+  const T* base = static_cast<const T*>(x.data_ptr());
+  const int64_t n = p.kshape.back(), R = p.rshape[0], ld = p.rstride[0];
+  Shape oshape(p.kshape.begin(), p.kshape.end() - 1), ostride(p.kstride.begin(), p.kstride.end() - 1);
+  const int64_t no = numel_of(oshape), ncc = (n + kColChunk - 1) / kColChunk;
+  const bool par = go_parallel(p.nrows * p.n) && no * ncc > 1;
+#pragma omp parallel for schedule(static) if (par)
+  for (int64_t t = 0; t < no * ncc; ++t) {
+    int64_t o = t / ncc, j = (t % ncc) * kColChunk;
+    body(base + offset_of(oshape, ostride, o) + j, R, ld, std::min(kColChunk, n - j), o * n + j);
+  }
+}
+
+template <class T, bool kMax>
+void arg_columns(const Tensor& x, const Plan& p, T* values, int64_t* indices) {
+  using S = span_t<T>;
+  for_column_chunks<T>(x, p, [&](const T* xc, int64_t R, int64_t ld, int64_t m, int64_t out) {
+    S best[kColChunk];
+    int64_t idx[kColChunk];
+    for (int64_t j = 0; j < m; ++j) { best[j] = S(xc[j]); idx[j] = 0; }
+    for (int64_t i = 1; i < R; ++i) {
+      const T* xi = xc + i * ld;
+      for (int64_t j = 0; j < m; ++j) {
+        S v = S(xi[j]), b = best[j];
+        bool better = kMax ? v > b : v < b;
+        if constexpr (is_float_v<T>) better = better || (v != v && b == b);  // first NaN wins
+        if (better) { best[j] = v; idx[j] = i; }
+      }
+    }
+    for (int64_t j = 0; j < m; ++j) {
+      if (values) values[out + j] = detail::cast_to<T>(best[j]);
+      indices[out + j] = idx[j];
+    }
+  });
+}
+
+// Two passes down the columns with float64 accumulators (accurate for any row count).
+template <class T>
+void var_columns(const Tensor& x, const Plan& p, T* out, double correction, bool take_sqrt) {
+  const double nn = double(p.n), div = std::max(0.0, nn - correction);
+  for_column_chunks<T>(x, p, [&](const T* xc, int64_t R, int64_t ld, int64_t m, int64_t o) {
+    double mu[kColChunk], sd[kColChunk], sd2[kColChunk];
+    for (int64_t j = 0; j < m; ++j) mu[j] = sd[j] = sd2[j] = 0;
+    for (int64_t i = 0; i < R; ++i)
+      for (int64_t j = 0; j < m; ++j) mu[j] += double(xc[i * ld + j]);
+    for (int64_t j = 0; j < m; ++j) mu[j] /= nn;
+    for (int64_t i = 0; i < R; ++i)
+      for (int64_t j = 0; j < m; ++j) {
+        double d = double(xc[i * ld + j]) - mu[j];
+        sd[j] += d;
+        sd2[j] += d * d;
+      }
+    for (int64_t j = 0; j < m; ++j) {
+      double ss = sd2[j] - sd[j] * sd[j] / nn;
+      if (ss < 0) ss = 0;
+      double v = ss / div;
+      out[o + j] = detail::cast_to<T>(take_sqrt ? std::sqrt(v) : v);
+    }
+  });
+}
+
 // ---- shared driver pieces ----
 
 // Reduction over zero elements: the identity (sum), NaN (mean, var), or an error (max...).
@@ -503,7 +571,7 @@ std::pair<Tensor, Tensor> arg_impl(const char* op, const Tensor& t, std::optiona
   if (dim) dims.push_back(*dim);
   Shape flags = parse_dims(op, t, dims);
   check_nonempty(op, t, dims, flags);
-  Plan p = make_plan(t.shape(), t.strides(), flags, keepdim);
+  Plan p = make_plan(t.shape(), t.strides(), flags, keepdim, /*ordered=*/true);
   Tensor values = want_values ? Tensor::empty(p.out_shape, t.dtype()) : Tensor();
   Tensor indices = Tensor::empty(p.out_shape, kInt64);
   if (p.nrows == 0) return {values, indices};
@@ -511,6 +579,7 @@ std::pair<Tensor, Tensor> arg_impl(const char* op, const Tensor& t, std::optiona
     using T = decltype(z);
     T* v = want_values ? values.data<T>() : nullptr;
     int64_t* i = indices.data<int64_t>();
+    if (columns_layout(p)) { arg_columns<T, kMax>(t, p, v, i); return; }
     rows_or_copy<T>(t, flags, p, [&](const Plan&) { return ArgRows<T, kMax>{v, i}; });
   });
   return {values, indices};
@@ -534,6 +603,7 @@ Tensor var_impl(const char* op, const Tensor& t, const Dims& dims, double correc
   visit_float(x.dtype(), [&](auto z) {
     using T = decltype(z);
     using S = span_t<T>;
+    if (columns_layout(p)) { var_columns<T>(x, p, out.data<T>(), correction, take_sqrt); return; }
     std::vector<S> means(size_t(p.nrows));
     run_rows<T>(x, p, SumRows<T, S>{means.data(), true, p.n});
     run_rows<T>(x, p, VarRows<T, T>{means.data(), out.data<T>(), p.n, correction, take_sqrt});

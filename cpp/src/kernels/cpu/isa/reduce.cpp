@@ -16,7 +16,7 @@ namespace {
 
 constexpr int64_t kBlock = 256;    // values per straight block in row sums
 constexpr int64_t kRowBlock = 16;  // rows per straight block in column sums
-constexpr int64_t kTile = 256;     // columns per tile in column kernels (partials stay in L1)
+constexpr int64_t kTile = 1024;    // columns per tile in column kernels (partials stay in L1)
 
 template <class T>
 T sum_block(const T* x, int64_t n) {
@@ -77,26 +77,26 @@ T extreme(const T* x, int64_t n) {  // n >= 1
 template <class T> T max(const T* x, int64_t n) { return extreme<T, true>(x, n); }
 template <class T> T min(const T* x, int64_t n) { return extreme<T, false>(x, n); }
 
-// out[j] = sum_{i<rows} x[i*ld + j] for j < n <= kTile, pairwise over row blocks.
+// out[j] = sum_{i<rows} x[i*ld + j] for j < n <= kTile, pairwise over row blocks. Each row
+// segment is streamed whole (prefetch-friendly); the partial row stays in L1.
 template <class T>
 void colsum_tile(const T* x, int64_t rows, int64_t ld, int64_t n, T* out) {
   using V = Vec<T>;
   constexpr int W = lanes<V>();
   if (rows <= kRowBlock) {
-    int64_t j = 0;
-    for (; j + 2 * W <= n; j += 2 * W) {
-      V a0 = vbroadcast<V>(T(0)), a1 = a0;
-      for (int64_t i = 0; i < rows; ++i) {
-        a0 = a0 + vload<V>(x + i * ld + j);
-        a1 = a1 + vload<V>(x + i * ld + j + W);
-      }
-      vstore(out + j, a0);
-      vstore(out + j + W, a1);
+    if (rows == 0) {
+      for (int64_t j = 0; j < n; ++j) out[j] = T(0);
+      return;
     }
-    for (; j < n; ++j) {
-      T a = T(0);
-      for (int64_t i = 0; i < rows; ++i) a += x[i * ld + j];
-      out[j] = a;
+    for (int64_t j = 0; j < n; ++j) out[j] = x[j];
+    for (int64_t i = 1; i < rows; ++i) {
+      const T* xi = x + i * ld;
+      int64_t j = 0;
+      for (; j + 2 * W <= n; j += 2 * W) {
+        vstore(out + j, vload<V>(out + j) + vload<V>(xi + j));
+        vstore(out + j + W, vload<V>(out + j + W) + vload<V>(xi + j + W));
+      }
+      for (; j < n; ++j) out[j] += xi[j];
     }
     return;
   }
@@ -141,23 +141,14 @@ void column_extreme(const T* x, int64_t rows, int64_t ld, int64_t n, T* out) {
     T* o = out + j0;
     const T* xj = x + j0;
     for (int64_t j = 0; j < m; ++j) o[j] = xj[j];
-    for (int64_t i0 = 1; i0 < rows; i0 += kRowBlock) {
-      int64_t i1 = i0 + kRowBlock < rows ? i0 + kRowBlock : rows;
+    for (int64_t i = 1; i < rows; ++i) {
+      const T* xi = xj + i * ld;
       int64_t j = 0;
       for (; j + 2 * W <= m; j += 2 * W) {
-        V a0 = vload<V>(o + j), a1 = vload<V>(o + j + W);
-        for (int64_t i = i0; i < i1; ++i) {
-          a0 = step(a0, vload<V>(xj + i * ld + j));
-          a1 = step(a1, vload<V>(xj + i * ld + j + W));
-        }
-        vstore(o + j, a0);
-        vstore(o + j + W, a1);
+        vstore(o + j, step(vload<V>(o + j), vload<V>(xi + j)));
+        vstore(o + j + W, step(vload<V>(o + j + W), vload<V>(xi + j + W)));
       }
-      for (; j < m; ++j) {
-        T a = o[j];
-        for (int64_t i = i0; i < i1; ++i) a = step(a, xj[i * ld + j]);
-        o[j] = a;
-      }
+      for (; j < m; ++j) o[j] = step(o[j], xi[j]);
     }
   }
 }
