@@ -423,6 +423,7 @@ def test_python_forms_like_torch():
     a = np.arange(12, dtype=np.float32).reshape(3, 4) % 5
     s, t = st.tensor(a), torch.tensor(a)
     assert s.sum(axis=0).tolist() == t.sum(axis=0).tolist()
+    assert s.sum(np.int64(1)).tolist() == t.sum(1).tolist()  # numpy integers are ints
     assert st.sum(s, [0, 1]).item() == t.sum([0, 1]).item()
     r = s.max(1)
     tr = t.max(1)

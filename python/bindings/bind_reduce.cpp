@@ -8,10 +8,16 @@ namespace steepest::bindings {
 
 namespace {
 
-// None -> all dims; an int -> one dim; a tuple/list of ints -> those dims.
+std::optional<Tensor> as_tensor(const py::handle& h) {
+  py::detail::make_caster<Tensor> c;
+  if (h.is_none() || !c.load(h, false)) return std::nullopt;
+  return py::detail::cast_op<Tensor>(c);
+}
+
+// None -> all dims; an int (or numpy integer) -> one dim; a tuple/list of ints -> those dims.
 Dims to_dims(const py::handle& dim, const char* op) {
   if (dim.is_none()) return {};
-  if (PyLong_Check(dim.ptr()) && !PyBool_Check(dim.ptr())) return {dim.cast<int64_t>()};
+  if (PyIndex_Check(dim.ptr()) && !PyBool_Check(dim.ptr()) && !as_tensor(dim)) return {dim.cast<int64_t>()};
   if (py::isinstance<py::sequence>(dim) && !py::isinstance<py::str>(dim)) {
     Dims out;
     for (auto d : py::reinterpret_borrow<py::sequence>(dim)) {
@@ -31,12 +37,6 @@ py::object pick_dim(const py::object& dim, const py::object& axis, const char* o
   if (axis.is_none()) return dim;
   STEEPEST_CHECK(dim.is_none(), TypeError, op, "(): got both dim= and its alias axis=");
   return axis;
-}
-
-std::optional<Tensor> as_tensor(const py::handle& h) {
-  py::detail::make_caster<Tensor> c;
-  if (h.is_none() || !c.load(h, false)) return std::nullopt;
-  return py::detail::cast_op<Tensor>(c);
 }
 
 double correction_of(const py::object& unbiased, const std::optional<double>& correction, const char* op) {

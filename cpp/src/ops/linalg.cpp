@@ -147,7 +147,8 @@ void blas_batched(const Mat& A, const Mat& B, const Shape& batch, T* C, int64_t 
       blas::gemm(la.trans, lb.trans, int(M), int(N), int(K), a, int(la.ld), b, int(lb.ld), c, int(N));
     }
   };
-  bool par = nb > 1 && M * N * K < kSmallGemm && nb * M * N * K >= kSmallGemm && omp_get_max_threads() > 1 &&
+  // Only GEMMs: OpenBLAS's gemv/dot start their own threads at much smaller sizes.
+  bool par = !a_vec && !b_vec && nb > 1 && M * N * K < kSmallGemm && nb * M * N * K >= kSmallGemm && omp_get_max_threads() > 1 &&
              !omp_in_parallel();
 #pragma omp parallel for schedule(static) if (par)
   for (int64_t i = 0; i < nb; ++i) one(i);
