@@ -113,6 +113,11 @@ def test_numpy_of_unsupported_or_grad_tensor():
         st.zeros(2, dtype=st.bfloat16).numpy()
     with pytest.raises(RuntimeError, match="requires grad"):
         st.zeros(2, requires_grad=True).numpy()
+    g = st.ones(2, requires_grad=True)
+    v = g.numpy(force=True)
+    v[0] = 5
+    assert g.tolist() == [5.0, 1.0]
+    assert st.Tensor.__array_priority__ == torch.Tensor.__array_priority__
 
 
 def test_lifetimes_survive_deleting_the_source():

@@ -48,24 +48,67 @@ def ref_rand64(seed, n, offset=0):
     return np.array([u53(w[2 * i], w[2 * i + 1]) for i in range(n)])
 
 
+def portable_ln(x):
+    """ln x exactly as documented in random.hpp (atanh series), in Python doubles."""
+    m, e = math.frexp(x)
+    m, e = 2.0 * m, e - 1  # m in [1, 2)
+    if m > 1.4142135623730951:
+        m, e = m * 0.5, e + 1
+    s = (m - 1.0) / (m + 1.0)
+    z = s * s
+    p = 1.0 / 23.0
+    for k in range(10, 0, -1):
+        p = 1.0 / (2 * k + 1) + z * p
+    t = 2.0 * s
+    return e * 6.93147180369123816490e-01 + (e * 1.90821492927058770002e-10 + (t + t * (z * p)))
+
+
+def portable_cos_sin(v):
+    """cos and sin of 2 pi v (v in [0, 1)) by octant reduction and Taylor polynomials."""
+    t8 = 8.0 * v
+    o = int(t8)
+    f = t8 - o
+    a = ((1.0 - f) if o & 1 else f) * 0.7853981633974483
+    x2 = a * a
+    sp = 1.0 / math.factorial(17)
+    for k in range(7, 0, -1):
+        sp = (-1) ** k / math.factorial(2 * k + 1) + x2 * sp
+    cp = -1.0 / math.factorial(18)
+    for k in range(8, 0, -1):
+        cp = (-1) ** k / math.factorial(2 * k) + x2 * cp
+    sn, cs = a + a * (x2 * sp), 1.0 + x2 * cp
+    c, s = (sn, cs) if o & 1 else (cs, sn)
+    return [(c, s), (-s, c), (-c, -s), (s, -c)][o >> 1]
+
+
+def box_muller(u1, v2):
+    r = math.sqrt(-2.0 * portable_ln(u1))
+    c, s = portable_cos_sin(v2)
+    return [r * c, r * s]
+
+
 def ref_randn(seed, n, float64=False):
     pairs = (n + 1) // 2
     out = []
     if float64:
         w = words(seed, 0, 4 * pairs)
         for p in range(pairs):
-            u1 = u53(w[4 * p], w[4 * p + 1]) + 2.0**-53
-            v2 = u53(w[4 * p + 2], w[4 * p + 3])
-            r, t = math.sqrt(-2.0 * math.log(u1)), 6.283185307179586 * v2
-            out += [r * math.cos(t), r * math.sin(t)]
+            out += box_muller(u53(w[4 * p], w[4 * p + 1]) + 2.0**-53, u53(w[4 * p + 2], w[4 * p + 3]))
         return np.array(out[:n])
     w = words(seed, 0, 2 * pairs)
     for p in range(pairs):
-        u1 = ((w[2 * p] >> 8) + 1) * 2.0**-24
-        v2 = (w[2 * p + 1] >> 8) * 2.0**-24
-        r, t = math.sqrt(-2.0 * math.log(u1)), 6.283185307179586 * v2
-        out += [r * math.cos(t), r * math.sin(t)]
+        out += box_muller(((w[2 * p] >> 8) + 1) * 2.0**-24, (w[2 * p + 1] >> 8) * 2.0**-24)
     return np.array(out[:n], dtype=np.float64).astype(np.float32)
+
+
+def test_portable_ln_and_sincos_are_accurate():
+    rng = np.random.default_rng(0)
+    for x in list(rng.random(3000)) + [1.0, 2.0**-53, 2.0**-24, 0.5, 0.7071067811865476, 0.7071067811865475]:
+        x = float(x) or 1.0
+        assert abs(portable_ln(x) - math.log(x)) <= 4e-16 * max(1.0, abs(math.log(x)))
+    for v in list(rng.random(3000)) + [0.0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1 - 2.0**-53]:
+        c, s = portable_cos_sin(float(v))
+        assert abs(c - math.cos(2 * math.pi * v)) < 1e-15 and abs(s - math.sin(2 * math.pi * v)) < 1e-15
 
 
 def ref_randint(seed, low, high, n):
@@ -148,10 +191,8 @@ def test_uniform_and_normal_in_place_formulas():
     w = words(5, 0, 6)
     exp = []
     for p in range(3):
-        u1 = ((w[2 * p] >> 8) + 1) * 2.0**-24
-        v2 = (w[2 * p + 1] >> 8) * 2.0**-24
-        r, a = math.sqrt(-2.0 * math.log(u1)), 6.283185307179586 * v2
-        exp += [1.5 + 0.25 * (r * math.cos(a)), 1.5 + 0.25 * (r * math.sin(a))]
+        z = box_muller(((w[2 * p] >> 8) + 1) * 2.0**-24, (w[2 * p + 1] >> 8) * 2.0**-24)
+        exp += [1.5 + 0.25 * z[0], 1.5 + 0.25 * z[1]]
     np.testing.assert_array_equal(t.numpy(), np.array(exp).astype(np.float32))
 
 

@@ -371,7 +371,10 @@ void bind_interop(py::module_& m) {
         "A tensor sharing the memory of any object with __dlpack__ (numpy, torch, jax, ...) or of a DLPack "
         "capsule; no copy unless copy=True. The producer's memory is released when the last view dies.");
   tensor_class(m)
-      .def("numpy", &to_numpy, "An ndarray view of this CPU tensor's memory (no copy).")
+      .def("numpy", [](const Tensor& t, bool force) { return to_numpy(force ? t.alias() : t); }, py::kw_only(),
+           py::arg("force") = false,
+           "An ndarray view of this CPU tensor's memory (no copy); force=True also allows a tensor that "
+           "requires grad (the view is detached).")
       .def("__array__", &to_array, py::arg("dtype") = py::none(), py::kw_only(), py::arg("copy") = py::none(),
            "numpy's array protocol: a view of the tensor's memory unless a dtype change or copy=True asks for a copy.")
       .def("__dlpack__", &to_dlpack, py::kw_only(), py::arg("stream") = py::none(),

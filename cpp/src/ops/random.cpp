@@ -93,14 +93,6 @@ void fill_uniform(T* out, int64_t n, double a, double b, Generator& g) {
   }
 }
 
-// Box-Muller: two normals from (u1 in (0, 1], v2 in [0, 1)).
-inline void box_muller(double u1, double v2, double& z0, double& z1) {
-  double r = std::sqrt(-2.0 * std::log(u1));
-  double t = 6.283185307179586 * v2;
-  z0 = r * std::cos(t);
-  z1 = r * std::sin(t);
-}
-
 template <class T>
 void fill_normal(T* out, int64_t n, double mean, double sd, Generator& g) {
   int64_t pairs = (n + 1) / 2;
@@ -113,7 +105,7 @@ void fill_normal(T* out, int64_t n, double mean, double sd, Generator& g) {
     int64_t nb = pairs;  // 4 words per pair
     for_blocks(g.reserve(uint64_t(nb)), nb, [&](int64_t j, const uint32_t* x) {
       double z0, z1;
-      box_muller(philox::uniform53(x[0], x[1]) + 1.0 / 9007199254740992.0, philox::uniform53(x[2], x[3]), z0, z1);
+      philox::box_muller(philox::uniform53(x[0], x[1]) + 1.0 / 9007199254740992.0, philox::uniform53(x[2], x[3]), z0, z1);
       put(j, z0, z1);
     });
   } else {
@@ -124,7 +116,7 @@ void fill_normal(T* out, int64_t n, double mean, double sd, Generator& g) {
         if (pair >= pairs) break;
         double z0, z1;
         double u1 = double((x[2 * e] >> 8) + 1) * (1.0 / 16777216.0);
-        box_muller(u1, philox::uniform24(x[2 * e + 1]), z0, z1);
+        philox::box_muller(u1, philox::uniform24(x[2 * e + 1]), z0, z1);
         put(pair, z0, z1);
       }
     });

@@ -33,9 +33,20 @@
 //     float64 output: words x[4p..4p+3], v1 = 53-bit value of (x[4p], x[4p+1]) as above,
 //                     v2 = that of (x[4p+2], x[4p+3]), u1 = v1 + 2^-53.          W = 4*ceil(n/2)
 //     other dtypes:   u1 = ((x[2p] >> 8) + 1) * 2^-24, v2 = (x[2p+1] >> 8) * 2^-24. W = 2*ceil(n/2)
-//     r = sqrt(-2 log u1) (u1 in (0, 1], so finite), t = 6.283185307179586 * v2,
-//     z0 = r cos t, z1 = r sin t; element = mean + std * z (log/sin/cos: the C library's,
-//     the same functions Python's math module calls). An odd n drops the last z1.
+//     r = sqrt(-2 ln u1) (u1 in (0, 1], so finite), t = 2 pi v2, z0 = r cos t, z1 = r sin t;
+//     element = mean + std * z. An odd n drops the last z1. ln, cos and sin are not the C
+//     library's (which differ between platforms) but philox::box_muller below, a fixed
+//     sequence of IEEE double operations (accurate to a few 1e-16):
+//       ln x:  x = m 2^e with m in [1, 2); if m > sqrt(2): m /= 2, e += 1. s = (m-1)/(m+1),
+//              z = s*s, p = Horner over c_k = 1/(2k+1), k = 11 down to 1 (p = c_11;
+//              p = c_k + z*p), l = 2s + 2s*(z*p), ln x = e*LN2_HI + (e*LN2_LO + l).
+//       t8 = 8*v2 (exact), o = floor(t8) (the octant), f = t8 - o; for even o the angle in
+//              the octant is a = f*(pi/4), for odd o it is b = (1-f)*(pi/4), measured back
+//              from the octant's end. On [0, pi/4]: x2 = a*a,
+//              sin a = a + a*(x2*S), S = Horner over (-1)^k/(2k+1)!, k = 8 down to 1,
+//              cos a = 1 + x2*C,     C = Horner over (-1)^k/(2k)!,   k = 9 down to 1.
+//              (c, s) = (cos a, sin a) for even o, (sin b, cos b) for odd o; then it is
+//              turned by k = o/2 quarter turns: k=1 (-s, c), k=2 (-c, -s), k=3 (s, -c).
 //   randint(low, high): r = high - low (as uint64), v = x[2i] * 2^32 + x[2i+1],
 //     element = low + floor(v * r / 2^64) (the high half of a 64x64 product: Lemire's
 //     multiply-shift without the rejection step; the bias is below r / 2^64).  W = 2n
@@ -49,7 +60,9 @@
 // Generator::nondeterministic_seed() (Python: st.seed()) for fresh entropy.
 #pragma once
 #include <array>
+#include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <mutex>
 
 #include "creation.hpp"
@@ -82,6 +95,49 @@ STEEPEST_HD inline double uniform24(uint32_t x) { return double(x >> 8) * (1.0 /
 STEEPEST_HD inline double uniform53(uint32_t hi, uint32_t lo) {
   return (double(hi >> 5) * 67108864.0 + double(lo >> 6)) * (1.0 / 9007199254740992.0);
 }
+// Box-Muller with the portable ln/sincos described above. u1 in (0, 1], v2 in [0, 1).
+STEEPEST_HD inline void box_muller(double u1, double v2, double& z0, double& z1) {
+  constexpr double kSqrt2 = 1.4142135623730951, kLn2Hi = 6.93147180369123816490e-01,
+                   kLn2Lo = 1.90821492927058770002e-10, kPiOver4 = 0.7853981633974483;
+  // ln(u1)
+  uint64_t bits;
+  std::memcpy(&bits, &u1, 8);
+  int e = int((bits >> 52) & 0x7ff) - 1023;
+  bits = (bits & 0x000fffffffffffffull) | 0x3ff0000000000000ull;
+  double m;
+  std::memcpy(&m, &bits, 8);
+  if (m > kSqrt2) { m *= 0.5; e += 1; }
+  double s = (m - 1.0) / (m + 1.0), z = s * s, p = 1.0 / 23.0;
+  for (int k = 10; k >= 1; --k) p = 1.0 / double(2 * k + 1) + z * p;
+  double t = 2.0 * s, l = t + t * (z * p);
+  double ln = double(e) * kLn2Hi + (double(e) * kLn2Lo + l);
+  double r = std::sqrt(-2.0 * ln);
+  // cos and sin of 2 pi v2
+  double t8 = 8.0 * v2;
+  int o = int(t8);
+  double f = t8 - double(o);
+  double a = (o & 1) ? (1.0 - f) * kPiOver4 : f * kPiOver4, x2 = a * a;
+  // (-1)^k / n! coefficients: n! is exact in double up to 22!, so each is one rounding.
+  double sp = 1.0 / 355687428096000.0;  // 1/17!
+  const double sin_c[7] = {-1.0 / 1307674368000.0, 1.0 / 6227020800.0, -1.0 / 39916800.0, 1.0 / 362880.0,
+                           -1.0 / 5040.0, 1.0 / 120.0, -1.0 / 6.0};
+  for (double c : sin_c) sp = c + x2 * sp;
+  double cp = -1.0 / 6402373705728000.0;  // -1/18!
+  const double cos_c[8] = {1.0 / 20922789888000.0, -1.0 / 87178291200.0, 1.0 / 479001600.0, -1.0 / 3628800.0,
+                           1.0 / 40320.0, -1.0 / 720.0, 1.0 / 24.0, -0.5};
+  for (double c : cos_c) cp = c + x2 * cp;
+  double sn = a + a * (x2 * sp), cs = 1.0 + x2 * cp;
+  double c0 = (o & 1) ? sn : cs, s0 = (o & 1) ? cs : sn, c1, s1;
+  switch (o >> 1) {
+    case 0: c1 = c0; s1 = s0; break;
+    case 1: c1 = -s0; s1 = c0; break;
+    case 2: c1 = -c0; s1 = -s0; break;
+    default: c1 = s0; s1 = -c0; break;
+  }
+  z0 = r * c1;
+  z1 = r * s1;
+}
+
 STEEPEST_HD inline uint64_t bounded64(uint32_t hi, uint32_t lo, uint64_t range) {
   unsigned __int128 v = (unsigned __int128)((uint64_t(hi) << 32) | lo) * range;
   return uint64_t(v >> 64);
