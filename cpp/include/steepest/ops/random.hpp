@@ -22,7 +22,7 @@
 // Elements are numbered in row-major (logical) order, whatever the output's strides.
 //
 // Mapping words to values (element i; every computation below is in IEEE double, no FMA,
-// then rounded once to the output dtype -- bfloat16/float16 through float32):
+// then rounded to the output dtype -- for bfloat16/float16 first to float32, then to it):
 //   uniform, float32 output:   u = (x[i] >> 8) * 2^-24                           W = n
 //            bfloat16 output:  u = (x[i] >> 24) * 2^-8  (exactly representable)
 //            float16 output:   u = (x[i] >> 21) * 2^-11 (exactly representable)
@@ -39,17 +39,21 @@
 //     sequence of IEEE double operations (accurate to a few 1e-16):
 //       ln x:  x = m 2^e with m in [1, 2); if m > sqrt(2): m /= 2, e += 1. s = (m-1)/(m+1),
 //              z = s*s, p = Horner over c_k = 1/(2k+1), k = 11 down to 1 (p = c_11;
-//              p = c_k + z*p), l = 2s + 2s*(z*p), ln x = e*LN2_HI + (e*LN2_LO + l).
+//              p = c_k + z*p), l = 2s + 2s*(z*p), ln x = e*LN2_HI + (e*LN2_LO + l), with
+//              fdlibm's split LN2_HI = 6.93147180369123816490e-01,
+//                                 LN2_LO = 1.90821492927058770002e-10.
 //       t8 = 8*v2 (exact), o = floor(t8) (the octant), f = t8 - o; for even o the angle in
 //              the octant is a = f*(pi/4), for odd o it is b = (1-f)*(pi/4), measured back
-//              from the octant's end. On [0, pi/4]: x2 = a*a,
+//              from the octant's end (pi/4 is the double 0.7853981633974483; 1-f is exact
+//              for these v2). On [0, pi/4], with x2 = a*a:
 //              sin a = a + a*(x2*S), S = Horner over (-1)^k/(2k+1)!, k = 8 down to 1,
 //              cos a = 1 + x2*C,     C = Horner over (-1)^k/(2k)!,   k = 9 down to 1.
 //              (c, s) = (cos a, sin a) for even o, (sin b, cos b) for odd o; then it is
 //              turned by k = o/2 quarter turns: k=1 (-s, c), k=2 (-c, -s), k=3 (s, -c).
 //   randint(low, high): r = high - low (as uint64), v = x[2i] * 2^32 + x[2i+1],
-//     element = low + floor(v * r / 2^64) (the high half of a 64x64 product: Lemire's
-//     multiply-shift without the rejection step; the bias is below r / 2^64).  W = 2n
+//     element = low + floor(v * r / 2^64), then converted to the dtype (the high half of a
+//     64x64 product: Lemire's multiply-shift without the rejection step; the bias is below
+//     r / 2^64).                                                                  W = 2n
 //   bernoulli_(p): element = 1 if (x[i] >> 8) * 2^-24 < p else 0.               W = n
 //   randperm(n): perm = [0, 1, ..., n-1]; with v_i = x[2i] * 2^32 + x[2i+1] (W = 2n),
 //     for i = n-1 down to 1: j = floor(v_i * (i + 1) / 2^64), swap(perm[i], perm[j])
