@@ -298,6 +298,13 @@ def test_dlpack_producer_protocol():
         t.__dlpack__(stream=5)
     with pytest.raises(BufferError, match="can only export to the CPU"):
         t.__dlpack__(dl_device=(2, 0))
+    # what consumers pass: device=/copy= become dl_device=/copy= on our side
+    f = st.tensor([1.0, 2.0])
+    assert torch.from_dlpack(f, device="cpu").data_ptr() == f.data_ptr()
+    assert np.from_dlpack(f, device="cpu").ctypes.data == f.data_ptr()
+    tc, nc = torch.from_dlpack(f, copy=True), np.from_dlpack(f, copy=True)
+    tc[0], nc[1] = 7, 9
+    assert f.tolist() == [1.0, 2.0]
 
 
 def test_from_dlpack_consumes_capsules_once():
