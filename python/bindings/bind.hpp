@@ -96,6 +96,10 @@ auto method(R (Tensor::*f)(A...) const) {
 // The Tensor class object, for binder files that add methods to it.
 TensorClass tensor_class(py::module_& m);
 
+// The size of torch-style factories: f(2, 3), f((2, 3)), f([2, 3]) or f(size=(2, 3)).
+// `op` names the function in errors. (Defined in bind_random.cpp.)
+Shape size_from_args(const char* op, const py::args& args, const py::object& size_kw);
+
 // DType objects are exposed as st.float32 etc.; they convert from the Python DType enum.
 void bind_runtime(py::module_& m);
 void bind_tensor(py::module_& m);

@@ -13,15 +13,15 @@ void bind_creation(py::module_& m) {
   auto dtype_a = py::arg("dtype") = py::none();
   auto device_a = py::arg("device") = py::none();
   auto rg_a = py::arg("requires_grad") = false;
-  m.def("empty", [](const Shape& s, std::optional<DType> d, std::optional<Device> dev, bool rg) {
-    return empty(s, opts(d, dev, rg));
-  }, py::arg("size"), py::kw_only(), dtype_a, device_a, rg_a);
-  m.def("zeros", [](const Shape& s, std::optional<DType> d, std::optional<Device> dev, bool rg) {
-    return zeros(s, opts(d, dev, rg));
-  }, py::arg("size"), py::kw_only(), dtype_a, device_a, rg_a);
-  m.def("ones", [](const Shape& s, std::optional<DType> d, std::optional<Device> dev, bool rg) {
-    return ones(s, opts(d, dev, rg));
-  }, py::arg("size"), py::kw_only(), dtype_a, device_a, rg_a);
+  m.def("empty", [](const py::args& a, const py::object& s, std::optional<DType> d, std::optional<Device> dev,
+                     bool rg) { return empty(size_from_args("empty", a, s), opts(d, dev, rg)); },
+        py::arg("size") = py::none(), dtype_a, device_a, rg_a);
+  m.def("zeros", [](const py::args& a, const py::object& s, std::optional<DType> d, std::optional<Device> dev,
+                     bool rg) { return zeros(size_from_args("zeros", a, s), opts(d, dev, rg)); },
+        py::arg("size") = py::none(), dtype_a, device_a, rg_a);
+  m.def("ones", [](const py::args& a, const py::object& s, std::optional<DType> d, std::optional<Device> dev,
+                     bool rg) { return ones(size_from_args("ones", a, s), opts(d, dev, rg)); },
+        py::arg("size") = py::none(), dtype_a, device_a, rg_a);
   m.def("full", [](const Shape& s, Scalar v, std::optional<DType> d, std::optional<Device> dev, bool rg) {
     // torch: the fill value's kind picks the dtype when none is given.
     DType dt = d.value_or(v.natural_dtype());

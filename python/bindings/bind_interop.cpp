@@ -1,10 +1,36 @@
-// Zero-copy exchange with numpy: from_numpy shares the array's memory (and keeps the array
-// alive); Tensor.numpy() returns an array view that keeps the tensor's storage alive.
+// Zero-copy exchange with numpy and DLPack producers/consumers (torch, jax, cupy...):
+// from_numpy / Tensor.numpy() / Tensor.__array__, and Tensor.__dlpack__ / from_dlpack.
+// Imported memory stays owned by its producer, which is released when the last view dies.
+#include <cstring>
+
 #include "bind.hpp"
+#include "dlpack.h"
 
 namespace steepest::bindings {
 
 namespace {
+
+// The Python type name of an object, for error messages.
+std::string type_name(const py::handle& h) { return Py_TYPE(h.ptr())->tp_name; }
+
+namespace dl = steepest::dlpack;
+
+[[noreturn]] void buffer_error(const std::string& msg) {
+  PyErr_SetString(PyExc_BufferError, msg.c_str());
+  throw py::error_already_set();
+}
+
+// Runs a producer's release callback from whatever thread drops the last view. Producers
+// (numpy's deleter, a Py_DECREF) may need the GIL; after interpreter shutdown the memory is
+// left to the OS rather than calling into a dead interpreter.
+template <class F>
+void release_with_gil(F&& f) {
+  if (!Py_IsInitialized()) return;
+  py::gil_scoped_acquire gil;
+  f();
+}
+
+// ---------------------------------------------------------------- numpy
 
 DType dtype_from_numpy(const py::dtype& d) {
   char kind = d.kind();
@@ -32,33 +58,46 @@ py::dtype numpy_dtype(DType d) {
   throw TypeError(str("numpy has no ", dtype_name(d), " dtype; convert first, e.g. t.float().numpy()"));
 }
 
-}  // namespace
+// Kernels may assume elements are aligned to their size (vectorised loops peel to an
+// aligned address); memory that is not is refused rather than risk a fault.
+void check_aligned(const void* p, size_t isz, const char* who) {
+  STEEPEST_CHECK(reinterpret_cast<uintptr_t>(p) % isz == 0, ValueError, who,
+                 ": data is not aligned to its element size (", isz, " bytes); copy it first");
+}
 
-Tensor from_numpy(py::array arr) {
+void warn_read_only(const char* who) {
+  std::string msg = str(who, ": the source memory is read-only, but steepest tensors are always writable; "
+                        "writing to this tensor is undefined behaviour (copy the source first to avoid this)");
+  if (PyErr_WarnEx(PyExc_UserWarning, msg.c_str(), 1) != 0) throw py::error_already_set();
+}
+
+Tensor from_numpy(const py::object& obj) {
+  STEEPEST_CHECK(py::isinstance<py::array>(obj), TypeError, "from_numpy: expected np.ndarray (got ",
+                 type_name(obj), ")");
+  auto arr = py::reinterpret_borrow<py::array>(obj);
   DType dt = dtype_from_numpy(arr.dtype());
   STEEPEST_CHECK(arr.dtype().byteorder() != '>', TypeError, "from_numpy: big-endian arrays are not supported");
   int64_t isz = int64_t(itemsize(dt));
   Shape shape, strides;
-  char* lo = static_cast<char*>(arr.mutable_data());
+  char* lo = static_cast<char*>(const_cast<void*>(arr.data()));
   int64_t span_hi = 0;
   bool empty = arr.size() == 0;
   for (py::ssize_t i = 0; i < arr.ndim(); ++i) {
     int64_t st = arr.strides(i);
     STEEPEST_CHECK(st >= 0 || arr.shape(i) <= 1, ValueError,
                    "from_numpy: arrays with negative strides are not supported (copy the array first)");
-    STEEPEST_CHECK(st % isz == 0, ValueError, "from_numpy: stride ", st, " of dim ", i,
+    STEEPEST_CHECK(st % isz == 0 || arr.shape(i) <= 1, ValueError, "from_numpy: stride ", st, " of dim ", i,
                    " is not a multiple of the element size ", isz);
     shape.push_back(arr.shape(i));
     strides.push_back(arr.shape(i) <= 1 ? 0 : st / isz);
     if (!empty) span_hi += (arr.shape(i) - 1) * std::max<int64_t>(st, 0);
   }
+  if (!empty) check_aligned(lo, size_t(isz), "from_numpy");
+  if (!arr.writeable()) warn_read_only("from_numpy");
   size_t nbytes = empty ? 0 : size_t(span_hi + isz);
   PyObject* owner = arr.ptr();
   Py_INCREF(owner);
-  auto storage = Storage::borrow(lo, nbytes, kCPU, [owner] {
-    py::gil_scoped_acquire gil;
-    Py_DECREF(owner);
-  });
+  auto storage = Storage::borrow(lo, nbytes, kCPU, [owner] { release_with_gil([owner] { Py_DECREF(owner); }); });
   // Size-1 dims got stride 0 above only to keep make()'s bounds check simple; give them
   // the contiguous stride so the view reports torch-like strides.
   Strides fixed = contiguous_strides(shape);
@@ -81,10 +120,270 @@ py::array to_numpy(const Tensor& t) {
   return py::array(dt, shape, strides, t.data_ptr(), base);
 }
 
+// numpy's __array__ protocol (numpy >= 2 passes copy=): a view when it can be one.
+py::array to_array(const Tensor& t, const py::object& dtype, const py::object& copy) {
+  py::array arr = to_numpy(t);
+  bool want_copy = !copy.is_none() && copy.cast<bool>();
+  bool forbid_copy = !copy.is_none() && !copy.cast<bool>();
+  if (!dtype.is_none()) {
+    py::dtype want = py::dtype::from_args(dtype);
+    if (!want.equal(arr.dtype())) {
+      STEEPEST_CHECK(!forbid_copy, ValueError, "__array__: converting a ", dtype_name(t.dtype()), " tensor to ",
+                     std::string(py::str(want)), " needs a copy, but copy=False was given");
+      return arr.attr("astype")(want);
+    }
+  }
+  if (want_copy) return arr.attr("copy")();
+  return arr;
+}
+
+// ---------------------------------------------------------------- DLPack
+
+dl::DLDataType dl_dtype(DType d) {
+  switch (d) {
+    case kBool: return {dl::kDLBool, 8, 1};
+    case kInt32: return {dl::kDLInt, 32, 1};
+    case kInt64: return {dl::kDLInt, 64, 1};
+    case kBFloat16: return {dl::kDLBfloat, 16, 1};
+    case kFloat16: return {dl::kDLFloat, 16, 1};
+    case kFloat32: return {dl::kDLFloat, 32, 1};
+    case kFloat64: return {dl::kDLFloat, 64, 1};
+  }
+  return {dl::kDLFloat, 32, 1};
+}
+
+DType dtype_from_dl(dl::DLDataType t) {
+  const char* kinds[] = {"int", "uint", "float", "opaque", "bfloat", "complex", "bool"};
+  std::string name = t.code < 7 ? str(kinds[t.code], int(t.bits)) : str("code ", int(t.code), " bits ", int(t.bits));
+  if (t.lanes != 1) name += str("x", t.lanes);
+  if (t.lanes == 1) {
+    if (t.code == dl::kDLBool && t.bits == 8) return kBool;
+    if (t.code == dl::kDLInt && t.bits == 32) return kInt32;
+    if (t.code == dl::kDLInt && t.bits == 64) return kInt64;
+    if (t.code == dl::kDLBfloat && t.bits == 16) return kBFloat16;
+    if (t.code == dl::kDLFloat && t.bits == 16) return kFloat16;
+    if (t.code == dl::kDLFloat && t.bits == 32) return kFloat32;
+    if (t.code == dl::kDLFloat && t.bits == 64) return kFloat64;
+  }
+  throw TypeError(str("from_dlpack: unsupported DLPack dtype ", name,
+                      "; supported: bool, int32, int64, bfloat16, float16, float32, float64"));
+}
+
+std::string dl_device_name(dl::DLDevice d) {
+  switch (d.device_type) {
+    case dl::kDLCPU: return "cpu";
+    case dl::kDLCUDA: return str("cuda:", d.device_id);
+    case dl::kDLCUDAHost: return "cuda_host (pinned)";
+    case dl::kDLCUDAManaged: return str("cuda_managed:", d.device_id);
+    case dl::kDLROCM: return str("rocm:", d.device_id);
+    case dl::kDLMetal: return str("metal:", d.device_id);
+    case dl::kDLOneAPI: return str("oneapi:", d.device_id);
+    default: return str("DLPack device type ", int(d.device_type), ":", d.device_id);
+  }
+}
+
+// One allocation per export: the managed struct, the storage it keeps alive and the
+// shape/strides arrays the DLTensor points into. Freed by the consumer through deleter.
+template <class Managed>
+struct Export {
+  Managed managed{};
+  std::shared_ptr<Storage> storage;
+  std::vector<int64_t> shape, strides;
+  static void deleter(Managed* self) { delete static_cast<Export*>(self->manager_ctx); }
+};
+
+void fill_dltensor(dl::DLTensor& d, const Tensor& t, std::vector<int64_t>& shape, std::vector<int64_t>& strides) {
+  shape.assign(t.shape().begin(), t.shape().end());
+  strides.assign(t.strides().begin(), t.strides().end());
+  d.data = t.data_ptr();
+  d.device = {dl::kDLCPU, 0};
+  d.ndim = int32_t(t.dim());
+  d.dtype = dl_dtype(t.dtype());
+  d.shape = shape.data();
+  d.strides = strides.data();
+  d.byte_offset = 0;
+}
+
+// A capsule nobody consumed still owns its tensor: free it when the capsule goes.
+template <class Managed>
+void unconsumed_capsule_destructor(PyObject* cap, const char* name) {
+  if (!PyCapsule_IsValid(cap, name)) return;  // renamed to used_*: the consumer owns it now
+  auto* m = static_cast<Managed*>(PyCapsule_GetPointer(cap, name));
+  if (m && m->deleter) m->deleter(m);
+}
+
+py::object to_dlpack(const Tensor& self, const py::object& stream, const py::object& max_version,
+                     const py::object& dl_device, const py::object& copy) {
+  if (self.requires_grad()) buffer_error("Can't export tensors that require gradient, use tensor.detach()");
+  if (!self.device().is_cpu()) buffer_error(str("__dlpack__: can't export a ", self.device().str(), " tensor: this build has no CUDA backend"));
+  // For CPU memory the spec allows only stream=None (torch passes -1 for "no sync").
+  if (!stream.is_none() && !(py::isinstance<py::int_>(stream) && stream.cast<int64_t>() == -1))
+    throw ValueError(str("__dlpack__: stream must be None for a CPU tensor, got ", std::string(py::repr(stream))));
+  if (!dl_device.is_none()) {
+    auto dev = dl_device.cast<std::pair<int, int>>();
+    if (dev.first != dl::kDLCPU || dev.second != 0)
+      buffer_error(str("__dlpack__: can only export to the CPU (1, 0), but dl_device=(", dev.first, ", ",
+                       dev.second, ") was asked for"));
+  }
+  bool copied = !copy.is_none() && copy.cast<bool>();
+  Tensor t = copied ? clone(self) : self;
+
+  int major = 0, minor = 0;
+  if (!max_version.is_none()) std::tie(major, minor) = max_version.cast<std::pair<int, int>>();
+  if (major >= 1) {
+    using M = dl::DLManagedTensorVersioned;
+    auto* e = new Export<M>();
+    e->storage = t.storage();
+    e->managed.version = {dl::kMajor, major == 1 ? std::min<uint32_t>(uint32_t(minor), dl::kMinor) : dl::kMinor};
+    e->managed.manager_ctx = e;
+    e->managed.deleter = &Export<M>::deleter;
+    e->managed.flags = copied ? dl::kFlagIsCopied : 0;
+    fill_dltensor(e->managed.dl_tensor, t, e->shape, e->strides);
+    PyObject* cap = PyCapsule_New(&e->managed, "dltensor_versioned", [](PyObject* c) {
+      unconsumed_capsule_destructor<M>(c, "dltensor_versioned");
+    });
+    if (!cap) { delete e; throw py::error_already_set(); }
+    return py::reinterpret_steal<py::object>(cap);
+  }
+  using M = dl::DLManagedTensor;
+  auto* e = new Export<M>();
+  e->storage = t.storage();
+  e->managed.manager_ctx = e;
+  e->managed.deleter = &Export<M>::deleter;
+  fill_dltensor(e->managed.dl_tensor, t, e->shape, e->strides);
+  PyObject* cap = PyCapsule_New(&e->managed, "dltensor", [](PyObject* c) {
+    unconsumed_capsule_destructor<M>(c, "dltensor");
+  });
+  if (!cap) { delete e; throw py::error_already_set(); }
+  return py::reinterpret_steal<py::object>(cap);
+}
+
+// Validates a producer's DLTensor and wraps it without copying. `release` frees the
+// producer's memory when the last view is gone; callers arm it only once the capsule is
+// marked used, so that on any error the capsule alone keeps ownership (no double free).
+Tensor wrap_dltensor(const dl::DLTensor& d, std::function<void()> release) {
+  if (d.device.device_type != dl::kDLCPU)
+    buffer_error(str("from_dlpack: the tensor is on ", dl_device_name(d.device),
+                     "; this build of steepest only has the CPU (copy it to the CPU first)"));
+  DType dt = dtype_from_dl(d.dtype);
+  STEEPEST_CHECK(d.ndim >= 0, ValueError, "from_dlpack: negative ndim ", d.ndim);
+  int64_t isz = int64_t(itemsize(dt));
+  Shape shape(d.shape, d.shape + d.ndim);
+  Strides strides = d.strides ? Strides(d.strides, d.strides + d.ndim) : contiguous_strides(shape);
+  char* base = static_cast<char*>(d.data) + d.byte_offset;
+  int64_t n = numel_of(shape), hi = 0;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    STEEPEST_CHECK(shape[i] >= 0, ValueError, "from_dlpack: negative size in shape ", shape);
+    if (shape[i] <= 1) { strides[i] = contiguous_strides(shape)[i]; continue; }
+    STEEPEST_CHECK(strides[i] >= 0, ValueError, "from_dlpack: negative strides ", strides,
+                   " are not supported (copy the source first)");
+    hi += (shape[i] - 1) * strides[i];
+  }
+  if (n > 0) check_aligned(base, size_t(isz), "from_dlpack");
+  size_t nbytes = n > 0 ? size_t((hi + 1) * isz) : 0;
+  auto storage = Storage::borrow(base, nbytes, kCPU, std::move(release));
+  return Tensor::make(std::move(storage), std::move(shape), std::move(strides), 0, dt);
+}
+
+Tensor from_capsule(const py::capsule& cap) {
+  PyObject* c = cap.ptr();
+  if (PyCapsule_IsValid(c, "dltensor_versioned")) {
+    auto* m = static_cast<dl::DLManagedTensorVersioned*>(PyCapsule_GetPointer(c, "dltensor_versioned"));
+    if (m->version.major > dl::kMajor)
+      buffer_error(str("from_dlpack: the producer's DLPack version ", m->version.major, ".", m->version.minor,
+                       " is newer than the supported ", dl::kMajor, ".x"));
+    bool read_only = m->flags & dl::kFlagReadOnly;
+    auto armed = std::make_shared<bool>(false);
+    Tensor t = wrap_dltensor(m->dl_tensor, [m, armed] {
+      if (*armed) release_with_gil([m] { if (m->deleter) m->deleter(m); });
+    });
+    PyCapsule_SetName(c, "used_dltensor_versioned");
+    *armed = true;
+    if (read_only) warn_read_only("from_dlpack");
+    return t;
+  }
+  if (PyCapsule_IsValid(c, "dltensor")) {
+    auto* m = static_cast<dl::DLManagedTensor*>(PyCapsule_GetPointer(c, "dltensor"));
+    auto armed = std::make_shared<bool>(false);
+    Tensor t = wrap_dltensor(m->dl_tensor, [m, armed] {
+      if (*armed) release_with_gil([m] { if (m->deleter) m->deleter(m); });
+    });
+    PyCapsule_SetName(c, "used_dltensor");
+    *armed = true;
+    return t;
+  }
+  const char* name = PyCapsule_GetName(c);
+  PyErr_Clear();
+  std::string nm = name ? name : "<unnamed>";
+  if (nm == "used_dltensor" || nm == "used_dltensor_versioned")
+    buffer_error("from_dlpack: this DLPack capsule was already consumed (a capsule can be used only once)");
+  throw TypeError(str("from_dlpack: expected a 'dltensor' or 'dltensor_versioned' capsule, got a capsule named '",
+                      nm, "'"));
+}
+
+Tensor from_dlpack(const py::object& obj, const py::object& device, const py::object& copy) {
+  if (!device.is_none()) {
+    Device dev = py::isinstance<Device>(device) ? device.cast<Device>() : Device(py::str(device).cast<std::string>());
+    STEEPEST_CHECK(dev.is_cpu(), NotImplementedError, "from_dlpack(device='", dev.str(),
+                   "'): this build of steepest has no CUDA backend");
+  }
+  bool copied = !copy.is_none() && copy.cast<bool>();
+  Tensor t;
+  if (py::isinstance<TensorImpl>(obj)) {
+    // Our own tensor: share the storage object itself (and so its version counter).
+    t = obj.cast<Tensor>().alias();
+  } else if (PyCapsule_CheckExact(obj.ptr())) {
+    t = from_capsule(py::reinterpret_borrow<py::capsule>(obj));
+  } else if (py::hasattr(obj, "__dlpack__")) {
+    if (py::hasattr(obj, "__dlpack_device__")) {
+      auto dev = obj.attr("__dlpack_device__")().cast<std::pair<int, int>>();
+      if (dev.first != dl::kDLCPU)
+        buffer_error(str("from_dlpack: the tensor is on ",
+                         dl_device_name({dl::DLDeviceType(dev.first), dev.second}),
+                         "; this build of steepest only has the CPU (copy it to the CPU first)"));
+    }
+    py::object cap;
+    try {
+      cap = obj.attr("__dlpack__")(py::arg("max_version") = py::make_tuple(dl::kMajor, dl::kMinor));
+    } catch (py::error_already_set& e) {
+      if (!e.matches(PyExc_TypeError)) throw;
+      cap = obj.attr("__dlpack__")();  // a producer from before DLPack 1.0
+    }
+    STEEPEST_CHECK(PyCapsule_CheckExact(cap.ptr()), TypeError, "from_dlpack: __dlpack__() returned ",
+                   type_name(cap), ", not a capsule");
+    t = from_capsule(py::reinterpret_borrow<py::capsule>(cap));
+  } else {
+    throw TypeError(str("from_dlpack: expected an object with __dlpack__ (a numpy array, a torch tensor, ...) "
+                        "or a DLPack capsule, got ", type_name(obj)));
+  }
+  return copied ? clone(t) : t;
+}
+
+}  // namespace
+
 void bind_interop(py::module_& m) {
   m.def("from_numpy", &from_numpy, py::arg("ndarray"),
-        "A tensor sharing the array's memory (no copy); the array stays alive while it is used.");
-  tensor_class(m).def("numpy", &to_numpy, "An ndarray view of this CPU tensor's memory (no copy).");
+        "A tensor sharing the array's memory (no copy); the array stays alive while any view of it does.\n"
+        "Supported dtypes: bool, int32, int64, float16, float32, float64. Writes through either side\n"
+        "are seen by the other. Negative strides and unaligned arrays are refused (copy them first).");
+  m.def("from_dlpack", &from_dlpack, py::arg("ext_tensor"), py::kw_only(), py::arg("device") = py::none(),
+        py::arg("copy") = py::none(),
+        "A tensor sharing the memory of any object with __dlpack__ (numpy, torch, jax, ...) or of a DLPack "
+        "capsule; no copy unless copy=True. The producer's memory is released when the last view dies.");
+  tensor_class(m)
+      .def("numpy", [](const Tensor& t, bool force) { return to_numpy(force ? t.alias() : t); }, py::kw_only(),
+           py::arg("force") = false,
+           "An ndarray view of this CPU tensor's memory (no copy); force=True also allows a tensor that "
+           "requires grad (the view is detached).")
+      .def("__array__", &to_array, py::arg("dtype") = py::none(), py::kw_only(), py::arg("copy") = py::none(),
+           "numpy's array protocol: a view of the tensor's memory unless a dtype change or copy=True asks for a copy.")
+      .def("__dlpack__", &to_dlpack, py::kw_only(), py::arg("stream") = py::none(),
+           py::arg("max_version") = py::none(), py::arg("dl_device") = py::none(), py::arg("copy") = py::none(),
+           "A DLPack capsule viewing this tensor ('dltensor_versioned' when max_version >= (1, 0)).")
+      .def("__dlpack_device__", [](const Tensor& t) {
+        return t.device().is_cpu() ? std::make_pair(int(dl::kDLCPU), 0)
+                                   : std::make_pair(int(dl::kDLCUDA), std::max(t.device().index, 0));
+      }, "(device type, index) as DLPack numbers: (1, 0) for the CPU.");
 }
 
 }  // namespace steepest::bindings

@@ -9,7 +9,8 @@ void bind_runtime(py::module_& m) {
       {"bool", kBool}, {"int32", kInt32}, {"int64", kInt64}, {"bfloat16", kBFloat16},
       {"float16", kFloat16}, {"float32", kFloat32}, {"float64", kFloat64}};
   for (auto& [name, d] : names) dt.value(name, d);
-  dt.def("__repr__", [](DType d) { return std::string("steepest.") + dtype_name(d); });
+  // prepend: pybind11 enums already have a __repr__, which would otherwise win the overload.
+  dt.def("__repr__", [](DType d) { return std::string("steepest.") + dtype_name(d); }, py::prepend());
   dt.def("__str__", [](DType d) { return std::string("steepest.") + dtype_name(d); });
   dt.def_property_readonly("is_floating_point", [](DType d) { return is_floating(d); });
   dt.def_property_readonly("itemsize", [](DType d) { return itemsize(d); });
@@ -26,6 +27,7 @@ void bind_runtime(py::module_& m) {
 
   py::class_<Device>(m, "device")
       .def(py::init([](const std::string& spec) { return Device(spec); }), py::arg("type"))
+      .def(py::init([](const Device& d) { return d; }), py::arg("device"))
       .def(py::init([](const std::string& type, int index) {
              Device d(type);
              STEEPEST_CHECK(index >= 0, ValueError, "device index must be non-negative, got ", index);

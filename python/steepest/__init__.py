@@ -6,7 +6,7 @@ most code moves between the two by changing an import.
 from . import _core
 from ._core import *  # noqa: F401,F403  (tensors, dtypes, ops: the bound C++ API)
 from ._core import Tensor, dtype, device  # noqa: F401
-from ._tensor import tensor, show_config, cmake_dir  # noqa: F401
+from ._tensor import tensor, as_tensor, show_config, cmake_dir  # noqa: F401
 from . import _tensor_methods  # noqa: F401  (adds Python conveniences to Tensor)
 
 __version__ = _core.build_info()["version"]

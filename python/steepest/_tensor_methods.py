@@ -29,6 +29,8 @@ def _to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
 
 
 Tensor.to = _to
+# As torch: numpy defers binary operators to the tensor (ndarray + tensor -> Tensor.__radd__).
+Tensor.__array_priority__ = 1000
 Tensor.float = lambda self: self._to_dtype(_core.float32)
 Tensor.double = lambda self: self._to_dtype(_core.float64)
 Tensor.half = lambda self: self._to_dtype(_core.float16)

@@ -35,7 +35,7 @@ Tensor arange(Scalar start, Scalar end, Scalar step, std::optional<DType> dtype,
   STEEPEST_CHECK(std::isfinite(s) && std::isfinite(e) && std::isfinite(st), ValueError,
                  "arange: start, end and step must be finite");
   STEEPEST_CHECK((st > 0 && e >= s) || (st < 0 && e <= s), ValueError,
-                 "arange: upper bound and larger bound inconsistent with step sign (start=", s, ", end=", e,
+                 "arange: upper bound and lower bound inconsistent with step sign (start=", s, ", end=", e,
                  ", step=", st, ")");
   int64_t n = all_int ? (end.to_int() - start.to_int() + step.to_int() + (st > 0 ? -1 : 1)) / step.to_int()
                       : int64_t(std::ceil((e - s) / st));
@@ -62,7 +62,8 @@ Tensor linspace(double start, double end, int64_t steps, TensorOptions o) {
     using T = decltype(z);
     T* p = static_cast<T*>(t.data_ptr());
     for (int64_t i = 0; i < steps; ++i) {
-      double v = i < half ? start + step * double(i) : end - step * double(steps - 1 - i);
+      // (steps == 1 gives start, as torch does.)
+      double v = i < half || steps == 1 ? start + step * double(i) : end - step * double(steps - 1 - i);
       p[i] = detail::cast_to<T>(v);
     }
   });

@@ -8,7 +8,11 @@ namespace steepest {
 Device::Device(const std::string& spec) {
   std::string kind = spec, idx;
   auto colon = spec.find(':');
-  if (colon != std::string::npos) { kind = spec.substr(0, colon); idx = spec.substr(colon + 1); }
+  if (colon != std::string::npos) {
+    kind = spec.substr(0, colon);
+    idx = spec.substr(colon + 1);
+    STEEPEST_CHECK(!idx.empty(), ValueError, "bad device index in '", spec, "' (expected a number after ':')");
+  }
   if (kind == "cpu") type = DeviceType::CPU;
   else if (kind == "cuda") type = DeviceType::CUDA;
   else throw ValueError("unknown device '" + spec + "' (expected 'cpu', 'cuda' or 'cuda:N')");

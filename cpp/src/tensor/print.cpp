@@ -1,7 +1,10 @@
-// Tensor::repr: torch-like printing (tensor([...]), dtype suffix when not the default).
+// Tensor::repr: prints exactly what torch prints for the same tensor (with "torch."
+// spelled "steepest."): precision 4, integer-valued floats as "1.", scientific mode when
+// the magnitudes ask for it, summarisation with "..." above 1000 elements, wrapping at 80.
 #include <cmath>
 #include <cstdio>
-#include <sstream>
+#include <string>
+#include <vector>
 
 #include "steepest/tensor.hpp"
 
@@ -9,90 +12,184 @@ namespace steepest {
 
 namespace {
 
-struct Formatter {
-  bool floating = false, sci = false, int_valued = true;
-  int width = 1;
-  std::string fmt(double v) const {
-    char buf[64];
-    if (!floating) std::snprintf(buf, sizeof buf, "%lld", (long long)v);
-    else if (std::isnan(v)) std::snprintf(buf, sizeof buf, "nan");
-    else if (std::isinf(v)) std::snprintf(buf, sizeof buf, v > 0 ? "inf" : "-inf");
-    else if (sci) std::snprintf(buf, sizeof buf, "%.4e", v);
-    else if (int_valued) std::snprintf(buf, sizeof buf, "%.0f.", v);
-    else std::snprintf(buf, sizeof buf, "%.4f", v);
-    return buf;
+// torch's default print options.
+constexpr int kPrecision = 4;
+constexpr int64_t kThreshold = 1000;  // more elements than this: summarise
+constexpr int64_t kEdgeItems = 3;     // items kept at each end of a summarised dim
+constexpr int kLineWidth = 80;
+
+std::string printf_double(const char* fmt, double v) {
+  char buf[512];
+  std::snprintf(buf, sizeof buf, fmt, kPrecision, v);
+  return buf;
+}
+
+// Integer-valued floats print with a trailing dot: "3.".
+std::string int_str(double v) {
+  char buf[512];
+  std::snprintf(buf, sizeof buf, "%.0f.", v);
+  return buf;
+}
+
+double as_double(DType dt, const char* p) {
+  return visit_dtype(dt, [&](auto z) -> double { return double(*reinterpret_cast<const decltype(z)*>(p)); });
+}
+
+// Calls fn(p) for every element that will be printed (all of them, or the edges of each
+// summarised dim), in order.
+template <class Fn>
+void for_printed(const Tensor& t, bool summarize, int64_t dim, const char* p, const Fn& fn) {
+  if (dim == t.dim()) { fn(p); return; }
+  int64_t n = t.shape()[size_t(dim)], step = t.strides()[size_t(dim)] * int64_t(t.itemsize());
+  bool cut = summarize && n > 2 * kEdgeItems;
+  for (int64_t i = 0; i < n; ++i) {
+    if (cut && i == kEdgeItems) i = n - kEdgeItems;
+    for_printed(t, summarize, dim + 1, p + i * step, fn);
   }
+}
+
+// One width and one style for all elements, chosen from the printed values (torch's
+// _Formatter): floats pick integer mode, fixed 4 decimals or scientific notation.
+class Formatter {
+ public:
+  Formatter(const Tensor& t, bool summarize) : dtype_(t.dtype()), floating_(is_floating(t.dtype())) {
+    const char* base = static_cast<const char*>(t.data_ptr());
+    if (!floating_) {
+      for_printed(t, summarize, 0, base, [&](const char* p) { width_ = std::max(width_, raw(p).size()); });
+      return;
+    }
+    std::vector<double> vals;  // the nonzero finite ones decide the style
+    for_printed(t, summarize, 0, base, [&](const char* p) {
+      double v = as_double(dtype_, p);
+      if (std::isfinite(v) && v != 0) vals.push_back(v);
+    });
+    if (vals.empty()) return;
+    double lo = INFINITY, hi = 0;
+    for (double v : vals) {
+      if (v != std::ceil(v)) int_mode_ = false;
+      lo = std::min(lo, std::fabs(v));
+      hi = std::max(hi, std::fabs(v));
+    }
+    sci_ = hi / lo > 1000.0 || hi > 1.0e8 || lo < 1.0e-4;
+    for (double v : vals) {
+      size_t w = sci_ ? printf_double("%.*e", v).size() : int_mode_ ? int_str(v).size() : printf_double("%.*f", v).size();
+      width_ = std::max(width_, w);
+    }
+  }
+
+  size_t width() const { return width_; }
+
+  std::string format(const char* p) const {
+    std::string s = raw(p);
+    return s.size() < width_ ? std::string(width_ - s.size(), ' ') + s : s;
+  }
+
+ private:
+  std::string raw(const char* p) const {
+    if (!floating_) {
+      if (dtype_ == kBool) return *reinterpret_cast<const bool*>(p) ? "True" : "False";
+      int64_t v = dtype_ == kInt32 ? *reinterpret_cast<const int32_t*>(p) : *reinterpret_cast<const int64_t*>(p);
+      return std::to_string(v);
+    }
+    double v = as_double(dtype_, p);
+    if (std::isnan(v)) return "nan";  // Python never prints "-nan"
+    if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+    if (sci_) return printf_double("%.*e", v);
+    if (int_mode_) return int_str(v);
+    return printf_double("%.*f", v);
+  }
+
+  DType dtype_;
+  bool floating_;
+  bool int_mode_ = true, sci_ = false;
+  size_t width_ = 1;
 };
 
-double value_at(const Tensor& t, const char* p) {
-  return visit_dtype(t.dtype(), [&](auto z) -> double { return double(*reinterpret_cast<const decltype(z)*>(p)); });
-}
+class Printer {
+ public:
+  Printer(const Tensor& t, bool summarize) : t_(t), summarize_(summarize), f_(t, summarize) {}
 
-void collect(const Tensor& t, int64_t dim, const char* p, std::vector<double>& out) {
-  if (dim == t.dim()) { out.push_back(value_at(t, p)); return; }
-  int64_t n = t.shape()[size_t(dim)], st = t.strides()[size_t(dim)] * int64_t(t.itemsize());
-  bool summarize = t.numel() > 1000 && n > 6;
-  for (int64_t i = 0; i < n; ++i) {
-    if (summarize && i == 3) i = n - 3;
-    collect(t, dim + 1, p + i * st, out);
+  std::string str(int64_t dim, const char* p, int indent) const {
+    int64_t nd = t_.dim() - dim;
+    if (nd == 0) return f_.format(p);
+    int64_t n = t_.shape()[size_t(dim)], step = t_.strides()[size_t(dim)] * int64_t(t_.itemsize());
+    bool cut = summarize_ && n > 2 * kEdgeItems;
+    std::vector<std::string> items;
+    for (int64_t i = 0; i < n; ++i) {
+      if (cut && i == kEdgeItems) {
+        items.push_back(nd == 1 ? " ..." : "...");
+        i = n - kEdgeItems;
+      }
+      items.push_back(nd == 1 ? f_.format(p + i * step) : str(dim + 1, p + i * step, indent + 1));
+    }
+    std::string out = "[";
+    if (nd == 1) {
+      // As many elements per line as fit in the line width after the indent.
+      double room = double(kLineWidth - indent) / double(f_.width() + 2);
+      size_t per_line = size_t(std::max(1.0, std::floor(room)));
+      for (size_t i = 0; i < items.size(); ++i) {
+        if (i) out += i % per_line == 0 ? ",\n" + std::string(size_t(indent + 1), ' ') : ", ";
+        out += items[i];
+      }
+    } else {
+      std::string sep = "," + std::string(size_t(nd - 1), '\n') + std::string(size_t(indent + 1), ' ');
+      for (size_t i = 0; i < items.size(); ++i) out += (i ? sep : "") + items[i];
+    }
+    return out + "]";
   }
-}
 
-void emit(std::ostringstream& os, const Tensor& t, int64_t dim, const char* p, const Formatter& f, int indent) {
-  if (dim == t.dim()) {
-    std::string s = f.fmt(value_at(t, p));
-    os << std::string(size_t(std::max<int>(0, f.width - int(s.size()))), ' ') << s;
-    return;
-  }
-  int64_t n = t.shape()[size_t(dim)], st = t.strides()[size_t(dim)] * int64_t(t.itemsize());
-  bool summarize = t.numel() > 1000 && n > 6;
-  os << '[';
-  for (int64_t i = 0; i < n; ++i) {
-    if (summarize && i == 3) {
-      os << (dim + 1 == t.dim() ? " ..., " : std::string("...,\n") + std::string(size_t(indent + 1), ' '));
-      i = n - 3;
+ private:
+  const Tensor& t_;
+  bool summarize_;
+  Formatter f_;
+};
+
+// Appends ", suffix" or, when the line would pass the width, ",\n<indent>suffix" (torch's
+// _add_suffixes). Lengths are measured as torch measures its own text, where our
+// "steepest." is "torch.": the layout is then torch's exactly, whatever it holds.
+std::string add_suffixes(std::string s, const std::vector<std::string>& suffixes, int indent) {
+  auto nl = s.rfind('\n');
+  size_t last = nl == std::string::npos ? s.size() + 2 : s.size() - nl + 1;
+  for (const std::string& suf : suffixes) {
+    size_t len = suf.size();
+    if (suf.find("steepest.") != std::string::npos) len -= std::string("steepest.").size() - std::string("torch.").size();
+    if (last + len + 2 > size_t(kLineWidth)) {
+      s += ",\n" + std::string(size_t(indent), ' ') + suf;
+      last = size_t(indent) + len;
+    } else {
+      s += ", " + suf;
+      last += len + 2;
     }
-    emit(os, t, dim + 1, p + i * st, f, indent + 1);
-    if (i + 1 < n) {
-      if (dim + 1 == t.dim()) os << ", ";
-      else os << ',' << std::string(size_t(t.dim() - dim - 1), '\n') << std::string(size_t(indent + 1), ' ');
-    }
   }
-  os << ']';
+  return s + ")";
 }
 
 }  // namespace
 
 std::string Tensor::repr() const {
-  std::ostringstream os;
-  os << "tensor(";
+  const std::string prefix = "tensor(";
+  const int indent = int(prefix.size());
+  std::vector<std::string> suffixes;
+  std::string body;
+  if (!device().is_cpu()) suffixes.push_back("device='" + device().str() + "'");
+  std::string dtype_suffix = std::string("dtype=steepest.") + dtype_name(dtype());
   if (!device().is_cpu()) {
-    os << "<" << numel() << " elements on " << device().str() << ">";
+    body = "<" + std::to_string(numel()) + " elements>";
+    if (dtype() != default_dtype()) suffixes.push_back(dtype_suffix);
+  } else if (numel() == 0) {
+    // Empty: the shape can't be read from the brackets (unless 1-d), nor the dtype.
+    if (dim() != 1) suffixes.push_back("size=" + str(shape()));
+    if (dtype() != default_dtype()) suffixes.push_back(dtype_suffix);
+    body = "[]";
   } else {
-    Formatter f;
-    f.floating = is_floating(dtype());
-    std::vector<double> vals;
-    collect(*this, 0, static_cast<const char*>(data_ptr()), vals);
-    double maxabs = 0, minabs = INFINITY;
-    for (double v : vals) {
-      if (!std::isfinite(v)) continue;
-      if (v != std::floor(v)) f.int_valued = false;
-      maxabs = std::max(maxabs, std::fabs(v));
-      if (v != 0) minabs = std::min(minabs, std::fabs(v));
-    }
-    if (f.floating && !f.int_valued && (maxabs >= 1e8 || (minabs < 1e-4 && minabs > 0) || (maxabs / minabs > 1000 && minabs < 1e-4)))
-      f.sci = true;
-    if (f.floating && f.int_valued && maxabs >= 1e8) f.sci = true;
-    for (double v : vals) f.width = std::max(f.width, int(f.fmt(v).size()));
-    if (numel() == 0 && dim() <= 1) os << "[]";
-    else emit(os, *this, 0, static_cast<const char*>(data_ptr()), f, 7);
+    if (!(dtype() == default_dtype() || dtype() == kInt64 || dtype() == kBool)) suffixes.push_back(dtype_suffix);
+    Printer pr(*this, numel() > kThreshold);
+    body = pr.str(0, static_cast<const char*>(data_ptr()), indent);
   }
-  bool show_dtype = !(dtype() == default_dtype() || dtype() == kInt64 || dtype() == kBool) || (numel() == 0 && dtype() != default_dtype());
-  if (numel() == 0 && dim() > 1) os << ", size=" << shape();
-  if (show_dtype) os << ", dtype=steepest." << dtype_name(dtype());
-  if (requires_grad()) os << ", requires_grad=True";
-  os << ')';
-  return os.str();
+  // torch prints grad_fn=<...> for non-leaf tensors; that needs the autograd Node's name,
+  // which the engine adds here when it defines Node.
+  if (requires_grad()) suffixes.push_back("requires_grad=True");
+  return add_suffixes(prefix + body, suffixes, indent);
 }
 
 }  // namespace steepest

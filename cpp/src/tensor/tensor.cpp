@@ -51,8 +51,15 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   return Tensor(std::make_shared<TensorImpl>(std::move(storage), shape, contiguous_strides(shape), 0, dtype));
 }
 
-int64_t Tensor::size(int64_t d) const { return impl_->shape[size_t(wrap_dim(d, dim()))]; }
-int64_t Tensor::stride(int64_t d) const { return impl_->strides[size_t(wrap_dim(d, dim()))]; }
+// (wrap_dim lets a 0-d tensor take dim 0 or -1, as reductions do; a size has no such dim.)
+int64_t Tensor::size(int64_t d) const {
+  STEEPEST_CHECK(dim() > 0, IndexError, "dimension specified as ", d, " but tensor has no dimensions");
+  return impl_->shape[size_t(wrap_dim(d, dim()))];
+}
+int64_t Tensor::stride(int64_t d) const {
+  STEEPEST_CHECK(dim() > 0, IndexError, "dimension specified as ", d, " but tensor has no dimensions");
+  return impl_->strides[size_t(wrap_dim(d, dim()))];
+}
 
 bool Tensor::is_contiguous() const {
   int64_t expected = 1;
