@@ -211,9 +211,8 @@ void bind_index(py::module_& m) {
         return scatter_(out, dim, index, value);
       }, py::arg("dim"), py::arg("index"), py::arg("value"))
       .def("nonzero", [](const Tensor& t, bool as_tuple) -> py::object {
-        Tensor nz = nonzero(t);
-        if (!as_tuple) return py::cast(nz);
-        return py::tuple(py::cast(unbind(nz, 1)));
+        if (!as_tuple) return py::cast(nonzero(t));
+        return py::tuple(py::cast(nonzero_columns(t)));
       }, py::kw_only(), py::arg("as_tuple") = false)
       .def("take_along_dim", [](const Tensor& t, const Tensor& indices, std::optional<int64_t> dim) {
         return take_along_dim(t, indices, dim);
@@ -239,9 +238,8 @@ void bind_index(py::module_& m) {
     return scatter_(out, dim, index, value);
   }, py::arg("input"), py::arg("dim"), py::arg("index"), py::arg("value"));
   m.def("nonzero", [](const Tensor& t, bool as_tuple) -> py::object {
-    Tensor nz = nonzero(t);
-    if (!as_tuple) return py::cast(nz);
-    return py::tuple(py::cast(unbind(nz, 1)));
+    if (!as_tuple) return py::cast(nonzero(t));
+    return py::tuple(py::cast(nonzero_columns(t)));
   }, py::arg("input"), py::kw_only(), py::arg("as_tuple") = false);
   m.def("take_along_dim", [](const Tensor& t, const Tensor& indices, std::optional<int64_t> dim) {
     return take_along_dim(t, indices, dim);

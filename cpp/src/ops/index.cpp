@@ -40,10 +40,15 @@ Tensor basic_view(const Tensor& t, const TensorIndex* idx, size_t n, std::vector
   for (size_t i = 0; i < n; ++i) {
     switch (idx[i].kind) {
       case K::Int: has_int = true; ++consumed; break;
-      case K::Slice: ++consumed; break;
       case K::Tensor:
-        consumed += idx[i].tensor.dtype() == kBool ? idx[i].tensor.dim() : 1;
+        if (idx[i].tensor.dtype() == kBool) {
+          consumed += idx[i].tensor.dim();
+        } else {
+          has_int = has_int || idx[i].tensor.dim() == 0;
+          ++consumed;
+        }
         break;
+      case K::Slice: ++consumed; break;
       case K::Ellipsis:
         STEEPEST_CHECK(!ellipsis, IndexError, "an index can only have a single ellipsis ('...')");
         ellipsis = true;
@@ -73,9 +78,14 @@ Tensor basic_view(const Tensor& t, const TensorIndex* idx, size_t n, std::vector
   };
   for (size_t i = 0; i < n; ++i) {
     const TensorIndex& ix = idx[i];
-    switch (ix.kind) {
+    // A 0-d integer tensor indexes like an int (a view), as in torch.
+    bool int_tensor = ix.kind == K::Tensor && ix.tensor.dim() == 0 && ix.tensor.dtype() != kBool;
+    switch (int_tensor ? K::Int : ix.kind) {
       case K::Int: {
-        int64_t size = ts[size_t(src)], v = ix.integer;
+        STEEPEST_CHECK(!int_tensor || is_integral(ix.tensor.dtype(), false), IndexError,
+                       "tensors used as indices must be long, int or bool tensors (got ", dtype_name(ix.tensor.dtype()),
+                       ")");
+        int64_t size = ts[size_t(src)], v = int_tensor ? ix.tensor.item().to_int() : ix.integer;
         STEEPEST_CHECK(v >= -size && v < size, IndexError, "index ", v, " is out of bounds for dimension ", src,
                        " with size ", size);
         offset += (v < 0 ? v + size : v) * tst[size_t(src)];
@@ -333,7 +343,8 @@ void index_put_(Tensor& t, const TensorIndex* indices, size_t n, const Tensor& v
     Tensor v = prepare_value(t, value, view.shape());
     if (accumulate) accumulate_into(view, v);
     else copy_(view, v);
-    return;  // copy_ bumped the version of the storage t shares
+    if (view.numel() == 0) t.bump_version();  // copy_ skips empty targets; an in-place op still counts
+    return;
   }
   Plan p = plan_advanced(view, adv);
   Tensor v = expand(prepare_value(t, value, p.result), p.result);

@@ -8,6 +8,7 @@
 #include "steepest/ops/creation.hpp"
 #include "steepest/ops/elementwise.hpp"
 #include "steepest/ops/index.hpp"
+#include "steepest/ops/shape.hpp"
 
 namespace steepest {
 
@@ -33,8 +34,11 @@ Tensor& masked_fill_(Tensor& t, const Tensor& mask, Scalar value) {
   check_mask(mask);
   STEEPEST_CHECK(t.device().is_cpu() && mask.device().is_cpu(), NotImplementedError, "masked_fill_ on ",
                  t.device().str(), " tensors");
-  STEEPEST_CHECK(broadcast_shapes(t.shape(), mask.shape()) == t.shape(), ValueError, "masked_fill_: mask of shape ",
-                 bracket(mask.shape()), " cannot be broadcast to the tensor's shape ", bracket(t.shape()));
+  const Shape &ms = mask.shape(), &ts = t.shape();
+  bool fits = ms.size() <= ts.size();
+  for (size_t i = 1; fits && i <= ms.size(); ++i) fits = ms[ms.size() - i] == 1 || ms[ms.size() - i] == ts[ts.size() - i];
+  STEEPEST_CHECK(fits, ValueError, "masked_fill_: mask of shape ", bracket(ms), " cannot be broadcast to the tensor's shape ",
+                 bracket(ts));
   visit_dtype(t.dtype(), [&](auto z) {
     using T = decltype(z);
     T v;
@@ -99,6 +103,13 @@ Tensor nonzero(const Tensor& t) {
     for (int64_t d = 0; d < nd; ++d) *o++ = idx[size_t(d)];
   });
   return out;
+}
+
+std::vector<Tensor> nonzero_columns(const Tensor& t) {
+  Tensor nz = nonzero(t.dim() == 0 ? view(t, Shape{1}) : t);
+  std::vector<Tensor> cols;
+  for (int64_t d = 0; d < nz.shape()[1]; ++d) cols.push_back(contiguous(select(nz, 1, d)));
+  return cols;
 }
 
 }  // namespace steepest

@@ -34,7 +34,8 @@ struct TensorIndex {
 };
 
 // t[idx...]: a view unless some index is a tensor or a bool (then a copy, as numpy/torch).
-// Ints act like torch's (a select before any advanced indexing); integer tensors may be
+// Ints, and 0-d integer tensors, act like torch's (a select before any advanced indexing,
+// which differs from numpy when ints and arrays mix); integer tensors may be
 // int32/int64 and broadcast together; bool tensors act as their nonzero() columns; when the
 // advanced indices are adjacent their result dims replace them, otherwise they go first.
 Tensor index(const Tensor& t, const TensorIndex* indices, size_t n);
@@ -73,6 +74,8 @@ Tensor& scatter_(Tensor& t, int64_t dim, const Tensor& index, const Tensor& src)
 Tensor& scatter_(Tensor& t, int64_t dim, const Tensor& index, Scalar value);
 // Positions of the nonzero elements, in C order, as an (n, ndim) int64 tensor.
 Tensor nonzero(const Tensor& t);
+// nonzero(as_tuple=True): one 1-D index tensor per dim (a 0-d input counts as 1-D).
+std::vector<Tensor> nonzero_columns(const Tensor& t);
 // torch.take_along_dim: gather after broadcasting t and index against each other (all dims
 // but `dim`); without dim, t is flattened.
 Tensor take_along_dim(const Tensor& t, const Tensor& index, std::optional<int64_t> dim = std::nullopt);
