@@ -159,7 +159,7 @@ struct Plan {
   Shape rest;                   // the view's dims not indexed, in order
   Strides rest_view_strides;    // their strides in the view
   std::vector<int64_t> rest_result_dims;  // their positions in `result`
-  std::vector<int64_t> offsets;  // per broadcast position (C order): byte offset into the view
+  Tensor offsets;               // int64, shape bshape: per position, the byte offset into the view
 };
 
 // Broadcast shape of the index tensors; IndexError listing all of them when they clash.
@@ -215,52 +215,75 @@ Plan plan_advanced(const Tensor& view, std::vector<Advanced>& adv) {
   }
 
   // offsets[b] = sum over k of index_k[b] * stride of its dim, bounds-checked.
-  Tensor off = zeros(p.bshape, TensorOptions(kInt64));
+  p.offsets = Tensor::empty(p.bshape, kInt64);
   int64_t isz = int64_t(view.itemsize());
+  bool first_index = true;
   for (const auto& a : ints) {
     int64_t size = vs[size_t(a.dim)], step = view.strides()[size_t(a.dim)] * isz;
-    bool bad = false;
+    bool bad = false, assign = first_index;
     int64_t bad_value = 0;
-    detail::ElementwiseIter it({off, a.index});
+    first_index = false;
     visit_dtype(a.index.dtype(), [&](auto z) {
       using I = decltype(z);
       if constexpr (std::is_same_v<I, int32_t> || std::is_same_v<I, int64_t>) {
-        it.for_each([&](char* const* ptr, const int64_t* st, int64_t n) {
-          char* o = ptr[0];
-          const char* x = ptr[1];
-          for (int64_t k = 0; k < n && !bad; ++k, o += st[0], x += st[1]) {
+        auto run = [&](char* o, const char* x, int64_t n, int64_t so, int64_t sx) {
+          for (int64_t k = 0; k < n; ++k, o += so, x += sx) {
             int64_t v = int64_t(*reinterpret_cast<const I*>(x));
             int64_t w = v < 0 ? v + size : v;
-            if (w < 0 || w >= size) { bad = true; bad_value = v; break; }
-            *reinterpret_cast<int64_t*>(o) += w * step;
+            if (w < 0 || w >= size) { bad = true; bad_value = v; return; }
+            int64_t& dst = *reinterpret_cast<int64_t*>(o);
+            dst = assign ? w * step : dst + w * step;
           }
+        };
+        if (a.index.shape() == p.bshape && a.index.is_contiguous()) {  // the usual case: one plain index
+          run(static_cast<char*>(p.offsets.data_ptr()), static_cast<const char*>(a.index.data_ptr()),
+              p.offsets.numel(), 8, int64_t(sizeof(I)));
+          return;
+        }
+        detail::ElementwiseIter it({p.offsets, a.index});
+        it.for_each([&](char* const* ptr, const int64_t* st, int64_t n) {
+          if (!bad) run(ptr[0], ptr[1], n, st[0], st[1]);
         }, detail::kSerialGrain);
       }
     });
     STEEPEST_CHECK(!bad, IndexError, "index ", bad_value, " is out of bounds for dimension ", a.dim, " with size ",
                    size);
   }
-  const int64_t* o = off.data<int64_t>();
-  p.offsets.assign(o, o + off.numel());
   return p;
 }
 
-// Byte offsets of each broadcast position within `t`, whose dims [bpos, bpos + bshape.size())
-// are the broadcast dims (C order over them).
-std::vector<int64_t> dense_offsets(const Tensor& t, const Plan& p) {
+// Where each broadcast position's block starts in `t` (bytes), whose dims [bpos, bpos +
+// bshape.size()) are the broadcast dims: a single stride when those dims are flat in t (a
+// fresh result always is), else a table in C order over them.
+struct DenseSide {
+  int64_t flat_stride = 0;
+  std::vector<int64_t> table;
+  int64_t at(int64_t b) const { return table.empty() ? b * flat_stride : table[size_t(b)]; }
+};
+
+DenseSide dense_offsets(const Tensor& t, const Plan& p) {
   size_t nb = p.bshape.size();
   int64_t isz = int64_t(t.itemsize());
-  std::vector<int64_t> out(size_t(numel_of(p.bshape)));
-  if (out.empty()) return out;
+  DenseSide out;
+  auto stride = [&](size_t k) { return t.strides()[p.bpos + k] * isz; };
+  bool flat = true;
+  int64_t inner = -1;  // the last dim of size > 1 seen so far, walking outward from the innermost
+  for (size_t k = nb; k-- > 0 && flat;) {
+    if (p.bshape[k] == 1) continue;
+    flat = inner < 0 || stride(k) == stride(size_t(inner)) * p.bshape[size_t(inner)];
+    if (inner < 0) out.flat_stride = stride(k);
+    inner = int64_t(k);
+  }
+  if (flat) return out;
+  out.table.resize(size_t(numel_of(p.bshape)));
   Shape idx(nb, 0);
   int64_t cur = 0;
-  for (size_t b = 0; b < out.size(); ++b) {
-    out[b] = cur;
+  for (size_t b = 0; b < out.table.size(); ++b) {
+    out.table[b] = cur;
     for (size_t k = nb; k-- > 0;) {
-      int64_t st = t.strides()[p.bpos + k] * isz;
-      cur += st;
+      cur += stride(k);
       if (++idx[k] < p.bshape[k]) break;
-      cur -= st * p.bshape[k];
+      cur -= stride(k) * p.bshape[k];
       idx[k] = 0;
     }
   }
@@ -320,18 +343,22 @@ Tensor index(const Tensor& t, const TensorIndex* indices, size_t n) {
   Tensor out = Tensor::empty(p.result, t.dtype(), t.device());
   int64_t isz = int64_t(t.itemsize());
   detail::BlockGeometry g(p.rest, rest_strides_in(out, p), p.rest_view_strides, isz);
-  if (g.numel() == 0 || p.offsets.empty()) return out;
-  std::vector<int64_t> dst = dense_offsets(out, p);
+  const int64_t nb = p.offsets.numel();
+  if (g.numel() == 0 || nb == 0) return out;
+  DenseSide dst = dense_offsets(out, p);
+  const int64_t* off = p.offsets.data<int64_t>();
   const char* src = static_cast<const char*>(view.data_ptr());
   char* dbase = static_cast<char*>(out.data_ptr());
-  const int64_t nb = int64_t(p.offsets.size());
-  bool parallel = nb * g.numel() >= 65536 && nb > 1;
-#pragma omp parallel for if (parallel) schedule(static)
-  for (int64_t b = 0; b < nb; ++b) {
-    g.for_each_run(dbase + dst[size_t(b)], src + p.offsets[size_t(b)],
-                   [isz](char* d, const char* s, int64_t m, int64_t ds, int64_t ss) {
-                     detail::copy_run(d, s, m, ds, ss, isz);
-                   });
+  auto copy_block = [&](int64_t b) {
+    g.for_each_run(dbase + dst.at(b), src + off[b], [isz](char* d, const char* s, int64_t m, int64_t ds, int64_t ss) {
+      detail::copy_run(d, s, m, ds, ss, isz);
+    });
+  };
+  if (nb * g.numel() >= 65536 && nb > 1 && !omp_in_parallel()) {
+#pragma omp parallel for schedule(static)
+    for (int64_t b = 0; b < nb; ++b) copy_block(b);
+  } else {  // small: not even an inactive parallel region (it costs a futex round trip)
+    for (int64_t b = 0; b < nb; ++b) copy_block(b);
   }
   return out;
 }
@@ -350,28 +377,27 @@ void index_put_(Tensor& t, const TensorIndex* indices, size_t n, const Tensor& v
   Tensor v = expand(prepare_value(t, value, p.result), p.result);
   int64_t isz = int64_t(t.itemsize());
   detail::BlockGeometry g(p.rest, p.rest_view_strides, rest_strides_in(v, p), isz);
-  if (g.numel() > 0 && !p.offsets.empty()) {
-    std::vector<int64_t> src = dense_offsets(v, p);
+  const int64_t nb = p.offsets.numel();
+  if (g.numel() > 0 && nb > 0) {
+    DenseSide src = dense_offsets(v, p);
+    const int64_t* off = p.offsets.data<int64_t>();
     const char* sbase = static_cast<const char*>(v.data_ptr());
     char* dbase = static_cast<char*>(view.data_ptr());
-    const size_t nb = p.offsets.size();
     // One thread: positions may repeat; accumulation must see every value and a plain write
     // lets the last one win, as numpy does.
     if (accumulate) {
       visit_dtype(t.dtype(), [&](auto z) {
         using T = decltype(z);
-        for (size_t b = 0; b < nb; ++b)
-          g.for_each_run(dbase + p.offsets[b], sbase + src[b],
-                         [](char* d, const char* s, int64_t m, int64_t ds, int64_t ss) {
-                           detail::add_run<T>(d, s, m, ds, ss);
-                         });
+        for (int64_t b = 0; b < nb; ++b)
+          g.for_each_run(dbase + off[b], sbase + src.at(b), [](char* d, const char* s, int64_t m, int64_t ds, int64_t ss) {
+            detail::add_run<T>(d, s, m, ds, ss);
+          });
       });
     } else {
-      for (size_t b = 0; b < nb; ++b)
-        g.for_each_run(dbase + p.offsets[b], sbase + src[b],
-                       [isz](char* d, const char* s, int64_t m, int64_t ds, int64_t ss) {
-                         detail::copy_run(d, s, m, ds, ss, isz);
-                       });
+      for (int64_t b = 0; b < nb; ++b)
+        g.for_each_run(dbase + off[b], sbase + src.at(b), [isz](char* d, const char* s, int64_t m, int64_t ds, int64_t ss) {
+          detail::copy_run(d, s, m, ds, ss, isz);
+        });
     }
   }
   t.bump_version();
