@@ -342,6 +342,10 @@ def test_index_put_accumulate_adds_duplicates():
     i = st.zeros((3,), dtype=st.int32)
     i.index_put_((st.tensor([1, 1, 2]),), st.tensor(np.array([5, 6, 7], dtype=np.int32)), accumulate=True)
     assert i.tolist() == [0, 11, 7]
+    j = st.zeros((3,))
+    j.index_put_([st.tensor([0, 2])], 4.0)  # a list of index tensors, a number as the value
+    j.index_put_([st.tensor([2, 2])], 1.0, accumulate=True)
+    assert j.tolist() == [4.0, 0.0, 6.0]
     h = st.zeros((2,), dtype=st.float16)
     h.index_put_((st.tensor([1, 1]),), st.tensor(np.array([0.5, 0.25], dtype=np.float16)), accumulate=True)
     assert h.tolist() == [0.0, 0.75]

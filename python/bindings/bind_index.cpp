@@ -128,6 +128,8 @@ class Indices {
   size_t n_ = 0;
 };
 
+bool is_number(PyObject* o) { return PyFloat_Check(o) || PyLong_Check(o); }  // bools are ints
+
 // A value to assign: a tensor as is; numpy arrays, lists and numpy scalars as tensors.
 Tensor value_tensor(py::handle v) {
   if (is_tensor(v.ptr())) return v.cast<Tensor>();
@@ -143,8 +145,6 @@ Tensor value_tensor(py::handle v) {
   return tensor_from_array(arr);
 }
 
-bool is_number(PyObject* o) { return PyFloat_Check(o) || PyLong_Check(o); }  // bools are ints
-
 void setitem(Tensor& t, py::handle idx, py::handle value) {
   Indices ix(idx);
   PyObject* v = value.ptr();
@@ -153,8 +153,12 @@ void setitem(Tensor& t, py::handle idx, py::handle value) {
 }
 
 Tensor index_put(Tensor t, py::handle indices, py::handle values, bool accumulate) {
-  Indices ix(indices);
-  index_put_(t, ix.data(), ix.size(), value_tensor(values), accumulate);
+  // torch's index_put_ takes a sequence of index tensors: a list means a tuple here
+  py::object seq = PyList_Check(indices.ptr()) ? py::object(py::tuple(py::reinterpret_borrow<py::list>(indices)))
+                                               : py::reinterpret_borrow<py::object>(indices);
+  Indices ix(seq);
+  if (is_number(values.ptr()) && !accumulate) index_put_(t, ix.data(), ix.size(), values.cast<Scalar>());
+  else index_put_(t, ix.data(), ix.size(), value_tensor(values), accumulate);
   return t;
 }
 

@@ -1,6 +1,8 @@
 // Python-style indexing t[...] and assignment t[...] = v. Ints, slices, None and Ellipsis
-// become one view (no copy); integer / bool tensors and Python bools then select positions
-// of that view (advanced indexing, numpy's rules), which copies on read and scatters on write.
+// become one view (no copy), as torch applies them first; integer / bool tensors and Python
+// bools then select positions of that view (advanced indexing: numpy's broadcasting and
+// placement rules, judged on the view's dims as torch does), copying on read and scattering
+// on write.
 #include <omp.h>
 
 #include "ops/gather_loop.hpp"
