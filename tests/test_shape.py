@@ -263,6 +263,19 @@ def test_varargs_and_tuples_are_both_accepted():
     assert s.view(()).shape == () if s.numel() == 1 else True
     with pytest.raises(TypeError, match="expected ints"):
         s.view(2.0, 3)
+    with pytest.raises(TypeError, match="takes its sizes as positional arguments or as the keyword 'size'"):
+        s.view(shape=(2, 3))
+    assert m.view(size=(3, 2)).shape == m.permute(dims=(1, 0)).shape == m.expand(size=(2, 3)).T.shape == (3, 2)
+    # fixed int arguments: positional or by name, like torch
+    assert m.transpose(dim1=0, dim0=1).shape == m.swapaxes(axis0=0, axis1=1).shape == (3, 2)
+    assert m.unsqueeze(dim=-1).shape == (2, 3, 1)
+    assert m.select(dim=1, index=2).shape == (2,) and m.narrow(1, start=1, length=2).shape == (2, 2)
+    with pytest.raises(TypeError, match=r"transpose\(\) takes 2 arguments \(1 given\)"):
+        m.transpose(0)
+    with pytest.raises(TypeError, match="unexpected or repeated keyword argument 'dim0'"):
+        m.transpose(0, dim0=1)
+    with pytest.raises(TypeError, match="item deletion"):
+        del m[0]
 
 
 def test_module_functions():

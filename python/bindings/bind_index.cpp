@@ -162,19 +162,50 @@ Tensor index_put(Tensor t, py::handle indices, py::handle values, bool accumulat
   return t;
 }
 
+Tensor getitem(const Tensor& t, py::handle idx) {
+  if (PyLong_CheckExact(idx.ptr())) {  // t[i]: no Indices object
+    TensorIndex one = index_item(idx.ptr());
+    return index(t, &one, 1);
+  }
+  Indices ix(idx);
+  return index(t, ix.data(), ix.size());
+}
+
+// t[i] and t[i] = v go through these type slots directly: the generic slot that calls the
+// bound __getitem__ would double the cost of t[0].
+PyObject* getitem_slot(PyObject* self, PyObject* key) {
+  try {
+    return py::cast(getitem(py::handle(self).cast<Tensor>(), key)).release().ptr();
+  } catch (py::error_already_set& e) {
+    e.restore();
+  } catch (...) {
+    py::detail::try_translate_exceptions();  // the module's mapping (IndexError, ValueError, ...)
+  }
+  return nullptr;
+}
+
+int setitem_slot(PyObject* self, PyObject* key, PyObject* value) {
+  if (!value) {
+    PyErr_SetString(PyExc_TypeError, "tensors do not support item deletion");
+    return -1;
+  }
+  try {
+    Tensor t = py::handle(self).cast<Tensor>();
+    setitem(t, key, value);
+    return 0;
+  } catch (py::error_already_set& e) {
+    e.restore();
+  } catch (...) {
+    py::detail::try_translate_exceptions();
+  }
+  return -1;
+}
+
 }  // namespace
 
 void bind_index(py::module_& m) {
   TensorClass cls = tensor_class(m);
-  cls.def("__getitem__", [](const Tensor& t, py::handle idx) {
-        PyObject* o = idx.ptr();
-        if (PyLong_CheckExact(o)) {  // t[i]: no Indices object
-          TensorIndex one = index_item(o);
-          return index(t, &one, 1);
-        }
-        Indices ix(idx);
-        return index(t, ix.data(), ix.size());
-      })
+  cls.def("__getitem__", &getitem, py::arg("index"))
       .def("__setitem__", [](Tensor& t, py::handle idx, py::handle value) { setitem(t, idx, value); })
       .def("index_put_", [](Tensor& t, py::handle indices, py::handle values, bool accumulate) {
         return index_put(t, indices, values, accumulate);
@@ -221,6 +252,14 @@ void bind_index(py::module_& m) {
       .def("take_along_dim", [](const Tensor& t, const Tensor& indices, std::optional<int64_t> dim) {
         return take_along_dim(t, indices, dim);
       }, py::arg("indices"), py::arg("dim") = py::none());
+
+  // After the defs above (defining __getitem__ resets the slots): point them at the C functions.
+  auto* type = reinterpret_cast<PyHeapTypeObject*>(cls.ptr());
+  if (type->ht_type.tp_as_mapping == &type->as_mapping) {  // pybind11's heap type layout
+    type->as_mapping.mp_subscript = &getitem_slot;
+    type->as_mapping.mp_ass_subscript = &setitem_slot;
+    PyType_Modified(&type->ht_type);
+  }
 
   m.def("index_select", [](const Tensor& t, int64_t dim, const Tensor& index) { return index_select(t, dim, index); },
         py::arg("input"), py::arg("dim"), py::arg("index"));
