@@ -7,6 +7,30 @@ namespace steepest::bindings {
 
 Tensor from_numpy(py::array arr);  // bind_interop.cpp
 
+// Call inside a catch block of a raw CPython function (the fast slots and methods): sets the
+// Python error the module's translators (module.cpp) would set for the exception in flight.
+void set_python_error() {
+#if PYBIND11_VERSION_HEX >= 0x03000000
+  py::detail::try_translate_exceptions();
+#else  // older pybind11 has no public way to run the registered translators: the same mapping
+  try {
+    throw;
+  } catch (py::error_already_set& e) {
+    e.restore();
+  } catch (const ValueError& e) {
+    PyErr_SetString(PyExc_ValueError, e.what());
+  } catch (const TypeError& e) {
+    PyErr_SetString(PyExc_TypeError, e.what());
+  } catch (const IndexError& e) {
+    PyErr_SetString(PyExc_IndexError, e.what());
+  } catch (const NotImplementedError& e) {
+    PyErr_SetString(PyExc_NotImplementedError, e.what());
+  } catch (const std::exception& e) {
+    PyErr_SetString(PyExc_RuntimeError, e.what());
+  }
+#endif
+}
+
 namespace {
 
 const py::module_& numpy() {
@@ -179,7 +203,7 @@ PyObject* getitem_slot(PyObject* self, PyObject* key) {
   } catch (py::error_already_set& e) {
     e.restore();
   } catch (...) {
-    py::detail::try_translate_exceptions();  // the module's mapping (IndexError, ValueError, ...)
+    set_python_error();
   }
   return nullptr;
 }
@@ -196,7 +220,7 @@ int setitem_slot(PyObject* self, PyObject* key, PyObject* value) {
   } catch (py::error_already_set& e) {
     e.restore();
   } catch (...) {
-    py::detail::try_translate_exceptions();
+    set_python_error();
   }
   return -1;
 }

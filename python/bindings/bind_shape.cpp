@@ -5,6 +5,8 @@
 
 namespace steepest::bindings {
 
+void set_python_error();  // bind_index.cpp
+
 namespace {
 
 int64_t as_int(PyObject* o, const char* op) {
@@ -65,7 +67,7 @@ PyObject* sizes_method(PyObject* self, PyObject* const* args, Py_ssize_t nargs, 
   } catch (py::error_already_set& e) {
     e.restore();
   } catch (...) {
-    py::detail::try_translate_exceptions();  // the module's mapping (ValueError, IndexError, ...)
+    set_python_error();
   }
   return nullptr;
 }
@@ -94,7 +96,7 @@ PyObject* ints_method(PyObject* self, PyObject* const* args, Py_ssize_t nargs, P
   } catch (py::error_already_set& e) {
     e.restore();
   } catch (...) {
-    py::detail::try_translate_exceptions();
+    set_python_error();
   }
   return nullptr;
 }
