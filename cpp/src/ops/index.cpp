@@ -1,0 +1,452 @@
+// Python-style indexing t[...] and assignment t[...] = v. Ints, slices, None and Ellipsis
+// become one view (no copy), as torch applies them first; integer / bool tensors and Python
+// bools then select positions of that view (advanced indexing: numpy's broadcasting and
+// placement rules, judged on the view's dims as torch does), copying on read and scattering
+// on write.
+#include <omp.h>
+
+#include "ops/gather_loop.hpp"
+#include "ops/iter.hpp"
+#include "ops/view.hpp"
+#include "steepest/ops/creation.hpp"
+#include "steepest/ops/elementwise.hpp"
+#include "steepest/ops/index.hpp"
+#include "steepest/ops/shape.hpp"
+
+namespace steepest {
+
+using detail::bracket;
+
+namespace {
+
+// One advanced index: an int32/int64 tensor selecting positions along view dim `dim`, or a
+// bool mask covering view dims [dim, dim + mask.dim()).
+struct Advanced {
+  int64_t dim;
+  Tensor index;
+};
+
+Tensor unit_index(bool keep) {  // Python True/False: [0] or [] along a new unit dim
+  Tensor i = Tensor::empty(Shape{keep ? 1 : 0}, kInt64);
+  if (keep) *i.data<int64_t>() = 0;
+  return i;
+}
+
+// The basic part of an index: ints, slices, None, Ellipsis applied as one view. Bools add a
+// unit dim; tensor indices keep their dims; both are recorded in `adv` (view dims).
+Tensor basic_view(const Tensor& t, const TensorIndex* idx, size_t n, std::vector<Advanced>& adv) {
+  using K = TensorIndex::Kind;
+  const int64_t nd = t.dim();
+  int64_t consumed = 0;
+  bool ellipsis = false, has_int = false;
+  for (size_t i = 0; i < n; ++i) {
+    switch (idx[i].kind) {
+      case K::Int: has_int = true; ++consumed; break;
+      case K::Tensor:
+        if (idx[i].tensor.dtype() == kBool) {
+          consumed += idx[i].tensor.dim();
+        } else {
+          has_int = has_int || idx[i].tensor.dim() == 0;
+          ++consumed;
+        }
+        break;
+      case K::Slice: ++consumed; break;
+      case K::Ellipsis:
+        STEEPEST_CHECK(!ellipsis, IndexError, "an index can only have a single ellipsis ('...')");
+        ellipsis = true;
+        break;
+      default: break;
+    }
+  }
+  if (consumed > nd) {
+    STEEPEST_CHECK(!(nd == 0 && has_int), IndexError,
+                   "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in C++ to "
+                   "convert a 0-dim tensor to a number");
+    throw IndexError(str("too many indices for tensor of dimension ", nd));
+  }
+
+  const Shape& ts = t.shape();
+  const Strides& tst = t.strides();
+  Shape shape;
+  Strides strides;
+  int64_t offset = t.offset();
+  int64_t src = 0;  // next dim of t to consume
+  // A new unit dim gets torch's unsqueeze stride: the span of the dim it lands before.
+  auto unit_stride = [&] { return src < nd ? ts[size_t(src)] * tst[size_t(src)] : int64_t(1); };
+  auto keep_dim = [&] {
+    shape.push_back(ts[size_t(src)]);
+    strides.push_back(tst[size_t(src)]);
+    ++src;
+  };
+  for (size_t i = 0; i < n; ++i) {
+    const TensorIndex& ix = idx[i];
+    // A 0-d integer tensor indexes like an int (a view), as in torch.
+    bool int_tensor = ix.kind == K::Tensor && ix.tensor.dim() == 0 && ix.tensor.dtype() != kBool;
+    switch (int_tensor ? K::Int : ix.kind) {
+      case K::Int: {
+        STEEPEST_CHECK(!int_tensor || is_integral(ix.tensor.dtype(), false), IndexError,
+                       "tensors used as indices must be long, int or bool tensors (got ", dtype_name(ix.tensor.dtype()),
+                       ")");
+        int64_t size = ts[size_t(src)], v = int_tensor ? ix.tensor.item().to_int() : ix.integer;
+        STEEPEST_CHECK(v >= -size && v < size, IndexError, "index ", v, " is out of bounds for dimension ", src,
+                       " with size ", size);
+        offset += (v < 0 ? v + size : v) * tst[size_t(src)];
+        ++src;
+        break;
+      }
+      case K::Slice: {
+        int64_t step = ix.slice.step.value_or(1);
+        STEEPEST_CHECK(step != 0, ValueError, "slice step cannot be zero");
+        STEEPEST_CHECK(step > 0, ValueError, "step must be greater than zero");
+        int64_t size = ts[size_t(src)];
+        auto clip = [size](int64_t v) {
+          if (v < 0) v += size;
+          return v < 0 ? 0 : v > size ? size : v;
+        };
+        int64_t start = ix.slice.start ? clip(*ix.slice.start) : 0;
+        int64_t stop = ix.slice.stop ? clip(*ix.slice.stop) : size;
+        shape.push_back(stop > start ? (stop - start - 1) / step + 1 : 0);
+        strides.push_back(tst[size_t(src)] * step);
+        offset += start * tst[size_t(src)];
+        ++src;
+        break;
+      }
+      case K::None:
+        strides.push_back(unit_stride());
+        shape.push_back(1);
+        break;
+      case K::Ellipsis:
+        for (int64_t k = nd - consumed; k > 0; --k) keep_dim();
+        break;
+      case K::Bool:
+        strides.push_back(unit_stride());
+        shape.push_back(1);
+        adv.push_back({int64_t(shape.size()) - 1, unit_index(ix.integer != 0)});
+        break;
+      case K::Tensor: {
+        const Tensor& x = ix.tensor;
+        if (x.dtype() == kBool) {
+          if (x.dim() == 0) {  // a 0-d mask acts like a Python bool
+            strides.push_back(unit_stride());
+            shape.push_back(1);
+            adv.push_back({int64_t(shape.size()) - 1, unit_index(x.item<bool>())});
+            break;
+          }
+          for (int64_t j = 0; j < x.dim(); ++j)
+            STEEPEST_CHECK(x.shape()[size_t(j)] == ts[size_t(src + j)], IndexError, "The shape of the mask ",
+                           bracket(x.shape()), " at index ", j, " does not match the shape of the indexed tensor ",
+                           bracket(ts), " at index ", src + j);
+          adv.push_back({int64_t(shape.size()), x});
+          for (int64_t j = 0; j < x.dim(); ++j) keep_dim();
+        } else {
+          STEEPEST_CHECK(is_integral(x.dtype(), false), IndexError,
+                         "tensors used as indices must be long, int or bool tensors (got ", dtype_name(x.dtype()), ")");
+          adv.push_back({int64_t(shape.size()), x});
+          keep_dim();
+        }
+        break;
+      }
+    }
+  }
+  while (src < nd) keep_dim();
+  return detail::make_view(t, std::move(shape), std::move(strides), offset);
+}
+
+// Advanced indexing resolved against the view: where the selected positions are and where
+// their values go in the result.
+struct Plan {
+  Shape result;                 // the shape of t[index]
+  Shape bshape;                 // the index tensors' broadcast shape
+  int64_t bpos = 0;             // where bshape's dims sit in `result`
+  Shape rest;                   // the view's dims not indexed, in order
+  Strides rest_view_strides;    // their strides in the view
+  std::vector<int64_t> rest_result_dims;  // their positions in `result`
+  Tensor offsets;               // int64, shape bshape: per position, the byte offset into the view
+};
+
+// Broadcast shape of the index tensors; IndexError listing all of them when they clash.
+Shape broadcast_indices(const std::vector<Advanced>& ints) {
+  Shape out;
+  bool ok = true;
+  for (const auto& a : ints) {
+    const Shape& s = a.index.shape();
+    while (out.size() < s.size()) out.insert(0, 1);
+    for (size_t i = 0; i < s.size(); ++i) {
+      int64_t& o = out[out.size() - s.size() + i];
+      if (s[i] == o || s[i] == 1) continue;
+      if (o == 1) o = s[i];
+      else ok = false;
+    }
+  }
+  if (!ok) {
+    std::string shapes;
+    for (size_t k = 0; k < ints.size(); ++k) shapes += (k ? ", " : "") + bracket(ints[k].index.shape());
+    throw IndexError("shape mismatch: indexing tensors could not be broadcast together with shapes " + shapes);
+  }
+  return out;
+}
+
+Plan plan_advanced(const Tensor& view, std::vector<Advanced>& adv) {
+  STEEPEST_CHECK(view.device().is_cpu(), NotImplementedError, "advanced indexing of ", view.device().str(),
+                 " tensors");
+  // Masks become their nonzero() columns, one integer index per masked dim.
+  std::vector<Advanced> ints;
+  for (auto& a : adv) {
+    if (a.index.dtype() != kBool) { ints.push_back(std::move(a)); continue; }
+    Tensor nz = nonzero(a.index);
+    for (int64_t j = 0; j < a.index.dim(); ++j) ints.push_back({a.dim + j, select(nz, 1, j)});
+  }
+  Plan p;
+  p.bshape = broadcast_indices(ints);
+  bool adjacent = true;
+  for (size_t k = 1; k < ints.size(); ++k) adjacent = adjacent && ints[k].dim == ints[k - 1].dim + 1;
+  const Shape& vs = view.shape();
+  int64_t first = ints.front().dim, nd = view.dim();
+  p.bpos = adjacent ? first : 0;
+  for (int64_t i = 0; i < p.bpos; ++i) p.result.push_back(vs[size_t(i)]);
+  for (int64_t b : p.bshape) p.result.push_back(b);
+  std::vector<bool> indexed(size_t(nd), false);
+  for (const auto& a : ints) indexed[size_t(a.dim)] = true;
+  for (int64_t i = 0; i < nd; ++i) {
+    if (indexed[size_t(i)]) continue;
+    p.rest.push_back(vs[size_t(i)]);
+    p.rest_view_strides.push_back(view.strides()[size_t(i)]);
+    bool before = adjacent && i < first;
+    p.rest_result_dims.push_back(before ? i : int64_t(p.result.size()));
+    if (!before) p.result.push_back(vs[size_t(i)]);
+  }
+
+  // offsets[b] = sum over k of index_k[b] * stride of its dim, bounds-checked.
+  p.offsets = Tensor::empty(p.bshape, kInt64);
+  int64_t isz = int64_t(view.itemsize());
+  bool first_index = true;
+  for (const auto& a : ints) {
+    int64_t size = vs[size_t(a.dim)], step = view.strides()[size_t(a.dim)] * isz;
+    bool bad = false, assign = first_index;
+    int64_t bad_value = 0;
+    first_index = false;
+    visit_dtype(a.index.dtype(), [&](auto z) {
+      using I = decltype(z);
+      if constexpr (std::is_same_v<I, int32_t> || std::is_same_v<I, int64_t>) {
+        auto run = [&](char* o, const char* x, int64_t n, int64_t so, int64_t sx) {
+          for (int64_t k = 0; k < n; ++k, o += so, x += sx) {
+            int64_t v = int64_t(*reinterpret_cast<const I*>(x));
+            int64_t w = v < 0 ? v + size : v;
+            if (w < 0 || w >= size) { bad = true; bad_value = v; return; }
+            int64_t& dst = *reinterpret_cast<int64_t*>(o);
+            dst = assign ? w * step : dst + w * step;
+          }
+        };
+        if (a.index.shape() == p.bshape && a.index.is_contiguous()) {  // the usual case: one plain index
+          run(static_cast<char*>(p.offsets.data_ptr()), static_cast<const char*>(a.index.data_ptr()),
+              p.offsets.numel(), 8, int64_t(sizeof(I)));
+          return;
+        }
+        detail::ElementwiseIter it({p.offsets, a.index});
+        it.for_each([&](char* const* ptr, const int64_t* st, int64_t n) {
+          if (!bad) run(ptr[0], ptr[1], n, st[0], st[1]);
+        }, detail::kSerialGrain);
+      }
+    });
+    STEEPEST_CHECK(!bad, IndexError, "index ", bad_value, " is out of bounds for dimension ", a.dim, " with size ",
+                   size);
+  }
+  return p;
+}
+
+// Where each broadcast position's block starts in `t` (bytes), whose dims [bpos, bpos +
+// bshape.size()) are the broadcast dims: a single stride when those dims are flat in t (a
+// fresh result always is), else a table in C order over them.
+struct DenseSide {
+  int64_t flat_stride = 0;
+  std::vector<int64_t> table;
+  int64_t at(int64_t b) const { return table.empty() ? b * flat_stride : table[size_t(b)]; }
+};
+
+DenseSide dense_offsets(const Tensor& t, const Plan& p) {
+  size_t nb = p.bshape.size();
+  int64_t isz = int64_t(t.itemsize());
+  DenseSide out;
+  auto stride = [&](size_t k) { return t.strides()[p.bpos + k] * isz; };
+  bool flat = true;
+  int64_t inner = -1;  // the last dim of size > 1 seen so far, walking outward from the innermost
+  for (size_t k = nb; k-- > 0 && flat;) {
+    if (p.bshape[k] == 1) continue;
+    flat = inner < 0 || stride(k) == stride(size_t(inner)) * p.bshape[size_t(inner)];
+    if (inner < 0) out.flat_stride = stride(k);
+    inner = int64_t(k);
+  }
+  if (flat) return out;
+  out.table.resize(size_t(numel_of(p.bshape)));
+  Shape idx(nb, 0);
+  int64_t cur = 0;
+  for (size_t b = 0; b < out.table.size(); ++b) {
+    out.table[b] = cur;
+    for (size_t k = nb; k-- > 0;) {
+      cur += stride(k);
+      if (++idx[k] < p.bshape[k]) break;
+      cur -= stride(k) * p.bshape[k];
+      idx[k] = 0;
+    }
+  }
+  return out;
+}
+
+Strides rest_strides_in(const Tensor& t, const Plan& p) {
+  Strides s;
+  for (int64_t d : p.rest_result_dims) s.push_back(t.strides()[size_t(d)]);
+  return s;
+}
+
+void check_value_shape(const Shape& value, const Shape& target) {
+  bool ok = value.size() <= target.size();
+  for (size_t i = 0; ok && i < value.size(); ++i) {
+    int64_t v = value[value.size() - 1 - i], t = target[target.size() - 1 - i];
+    ok = v == t || v == 1;
+  }
+  STEEPEST_CHECK(ok, ValueError, "shape mismatch: value tensor of shape ", bracket(value),
+                 " cannot be broadcast to indexing result of shape ", bracket(target));
+}
+
+// The value as t's dtype, without its extra leading unit dims (numpy and torch drop them),
+// and never sharing memory with t (a write could then change what is still to be read).
+Tensor prepare_value(const Tensor& t, const Tensor& value, const Shape& target) {
+  Tensor v = value;
+  size_t lead = 0;
+  while (v.dim() - int64_t(lead) > int64_t(target.size()) && v.shape()[lead] == 1) ++lead;
+  if (lead) v = detail::make_view(v, Shape(v.shape().begin() + lead, v.shape().end()),
+                                  Strides(v.strides().begin() + lead, v.strides().end()), v.offset());
+  check_value_shape(v.shape(), target);
+  if (v.dtype() != t.dtype()) return to_dtype(v, t.dtype());
+  if (v.storage() == t.storage()) return clone(v);
+  return v;
+}
+
+// view += v elementwise (v broadcasts; same dtype), for index_put_ with only basic indices.
+void accumulate_into(Tensor& view, const Tensor& v) {
+  detail::ElementwiseIter it({view, v});
+  visit_dtype(view.dtype(), [&](auto z) {
+    using T = decltype(z);
+    it.for_each([](char* const* ptr, const int64_t* st, int64_t n) {
+      detail::add_run<T>(ptr[0], ptr[1], n, st[0], st[1]);
+    }, detail::kGrainCheap);
+  });
+  view.bump_version();
+}
+
+}  // namespace
+
+Tensor index(const Tensor& t, const TensorIndex* indices, size_t n) {
+  std::vector<Advanced> adv;
+  Tensor view = basic_view(t, indices, n, adv);
+  if (adv.empty()) return view;
+
+  Plan p = plan_advanced(view, adv);
+  Tensor out = Tensor::empty(p.result, t.dtype(), t.device());
+  int64_t isz = int64_t(t.itemsize());
+  detail::BlockGeometry g(p.rest, rest_strides_in(out, p), p.rest_view_strides, isz);
+  const int64_t nb = p.offsets.numel();
+  if (g.numel() == 0 || nb == 0) return out;
+  DenseSide dst = dense_offsets(out, p);
+  const int64_t* off = p.offsets.data<int64_t>();
+  const char* src = static_cast<const char*>(view.data_ptr());
+  char* dbase = static_cast<char*>(out.data_ptr());
+  auto copy_block = [&](int64_t b) {
+    g.for_each_run(dbase + dst.at(b), src + off[b], [isz](char* d, const char* s, int64_t m, int64_t ds, int64_t ss) {
+      detail::copy_run(d, s, m, ds, ss, isz);
+    });
+  };
+  if (nb * g.numel() >= 65536 && nb > 1 && !omp_in_parallel()) {
+#pragma omp parallel for schedule(static)
+    for (int64_t b = 0; b < nb; ++b) copy_block(b);
+  } else {  // small: not even an inactive parallel region (it costs a futex round trip)
+    for (int64_t b = 0; b < nb; ++b) copy_block(b);
+  }
+  return out;
+}
+
+void index_put_(Tensor& t, const TensorIndex* indices, size_t n, const Tensor& value, bool accumulate) {
+  std::vector<Advanced> adv;
+  Tensor view = basic_view(t, indices, n, adv);
+  if (adv.empty()) {
+    Tensor v = prepare_value(t, value, view.shape());
+    if (accumulate) accumulate_into(view, v);
+    else copy_(view, v);
+    if (view.numel() == 0) t.bump_version();  // copy_ skips empty targets; an in-place op still counts
+    return;
+  }
+  Plan p = plan_advanced(view, adv);
+  Tensor v = expand(prepare_value(t, value, p.result), p.result);
+  int64_t isz = int64_t(t.itemsize());
+  detail::BlockGeometry g(p.rest, p.rest_view_strides, rest_strides_in(v, p), isz);
+  const int64_t nb = p.offsets.numel();
+  if (g.numel() > 0 && nb > 0) {
+    DenseSide src = dense_offsets(v, p);
+    const int64_t* off = p.offsets.data<int64_t>();
+    const char* sbase = static_cast<const char*>(v.data_ptr());
+    char* dbase = static_cast<char*>(view.data_ptr());
+    // One thread: positions may repeat; accumulation must see every value and a plain write
+    // lets the last one win, as numpy does.
+    if (accumulate) {
+      visit_dtype(t.dtype(), [&](auto z) {
+        using T = decltype(z);
+        for (int64_t b = 0; b < nb; ++b)
+          g.for_each_run(dbase + off[b], sbase + src.at(b), [](char* d, const char* s, int64_t m, int64_t ds, int64_t ss) {
+            detail::add_run<T>(d, s, m, ds, ss);
+          });
+      });
+    } else {
+      for (int64_t b = 0; b < nb; ++b)
+        g.for_each_run(dbase + off[b], sbase + src.at(b), [isz](char* d, const char* s, int64_t m, int64_t ds, int64_t ss) {
+          detail::copy_run(d, s, m, ds, ss, isz);
+        });
+    }
+  }
+  t.bump_version();
+}
+
+void index_put_(Tensor& t, const TensorIndex* indices, size_t n, Scalar value) {
+  bool advanced = false;
+  for (size_t i = 0; i < n; ++i)
+    advanced = advanced || indices[i].kind == TensorIndex::Kind::Tensor || indices[i].kind == TensorIndex::Kind::Bool;
+  if (!advanced) {
+    std::vector<Advanced> none;
+    Tensor view = basic_view(t, indices, n, none);
+    fill_(view, value);
+    return;
+  }
+  index_put_(t, indices, n, full(Shape{}, value, TensorOptions(t.dtype())), false);
+}
+
+Tensor index_select(const Tensor& t, int64_t dim, const Tensor& index) {
+  STEEPEST_CHECK(index.dim() <= 1, IndexError, "index_select(): Index is supposed to be a vector (got shape ",
+                 bracket(index.shape()), ")");
+  STEEPEST_CHECK(is_integral(index.dtype(), false), TypeError,
+                 "index_select(): Expected dtype int32 or int64 for index (got ", dtype_name(index.dtype()), ")");
+  if (t.dim() == 0) {  // torch treats a 0-d tensor as one element along dim 0
+    wrap_dim(dim, 0);
+    Tensor r = index_select(view(t, Shape{1}), 0, index);
+    return index.dim() == 0 ? view(r, Shape{}) : r;
+  }
+  int64_t d = wrap_dim(dim, t.dim());
+  int64_t size = t.shape()[size_t(d)];
+  // torch's index_select takes no negative positions (advanced indexing would wrap them).
+  bool ok = true;
+  int64_t bad = 0;
+  visit_dtype(index.dtype(), [&](auto z) {
+    using I = decltype(z);
+    if constexpr (std::is_same_v<I, int32_t> || std::is_same_v<I, int64_t>) {
+      Tensor c = contiguous(index);
+      const I* x = c.data<I>();
+      for (int64_t k = 0; k < c.numel() && ok; ++k)
+        if (x[k] < 0 || x[k] >= size) { ok = false; bad = int64_t(x[k]); }
+    }
+  });
+  STEEPEST_CHECK(ok, IndexError, "index_select(): index ", bad, " is out of bounds for dimension ", d, " with size ",
+                 size);
+  std::vector<TensorIndex> idx(size_t(d), TensorIndex::from_slice({}));
+  idx.push_back(TensorIndex::from_tensor(index.dim() == 0 ? view(index, Shape{1}) : index));
+  return steepest::index(t, idx);
+}
+
+}  // namespace steepest
