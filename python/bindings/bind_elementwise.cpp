@@ -29,6 +29,107 @@ void comparison(py::module_& m, TensorClass& cls, const char* name, const char* 
   cls.def(dunder, [fs](const Tensor& a, Scalar b) { return fs(a, b); }, py::is_operator());
 }
 
+// The arithmetic operators as C number-protocol slots. Through pybind, `t + t` on a small
+// tensor spends more in the generic dispatch (a bound method, an argument tuple, argument
+// vectors, overload resolution) than in the op; these slots take Tensor/Tensor and
+// Tensor/number operands straight to the op and hand anything else (numpy scalars, other
+// types) to the pybind-bound dunder methods, whose slot they replace.
+enum class Arith { Add, Sub, Mul, Div };
+binaryfunc g_fallback[4] = {};
+
+// A Python bool/int/float as a Scalar; false for anything else (or an int beyond int64).
+bool as_number(PyObject* o, Scalar& s) {
+  if (PyBool_Check(o)) { s = Scalar(o == Py_True); return true; }
+  if (PyLong_CheckExact(o)) {
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (overflow) return false;
+    s = Scalar(int64_t(v));
+    return true;
+  }
+  if (PyFloat_CheckExact(o)) { s = Scalar(PyFloat_AS_DOUBLE(o)); return true; }
+  return false;
+}
+
+template <Arith A>
+PyObject* arith_slot(PyObject* a, PyObject* b) {
+  py::detail::make_caster<Tensor> ca, cb;
+  Scalar s;
+  try {
+    Tensor r;
+    if (ca.load(a, false)) {
+      const Tensor& x = ca;
+      if (cb.load(b, false)) {
+        const Tensor& y = cb;
+        r = A == Arith::Add ? add(x, y) : A == Arith::Sub ? sub(x, y) : A == Arith::Mul ? mul(x, y) : div(x, y);
+      } else if (as_number(b, s)) {
+        r = A == Arith::Add ? add(x, s) : A == Arith::Sub ? sub(x, s) : A == Arith::Mul ? mul(x, s) : div(x, s);
+      }
+    } else if (cb.load(b, false) && as_number(a, s)) {  // reflected: number op tensor
+      const Tensor& y = cb;
+      r = A == Arith::Add ? add(s, y) : A == Arith::Sub ? rsub(y, s) : A == Arith::Mul ? mul(s, y) : rdiv(y, s);
+    }
+    if (r.defined())
+      return py::detail::make_caster<Tensor>::cast(r, py::return_value_policy::move, py::handle()).ptr();
+  } catch (...) {
+    py::detail::try_translate_exceptions();
+    return nullptr;
+  }
+  return g_fallback[int(A)](a, b);
+}
+
+// t op= x: the result is t itself.
+binaryfunc g_fallback_inplace[4] = {};
+template <Arith A>
+PyObject* arith_inplace_slot(PyObject* a, PyObject* b) {
+  py::detail::make_caster<Tensor> ca, cb;
+  Scalar s;
+  try {
+    if (ca.load(a, false)) {
+      Tensor& x = ca;
+      bool done = true;
+      if (cb.load(b, false)) {
+        const Tensor& y = cb;
+        A == Arith::Add ? add_(x, y) : A == Arith::Sub ? sub_(x, y) : A == Arith::Mul ? mul_(x, y) : div_(x, y);
+      } else if (as_number(b, s)) {
+        A == Arith::Add ? add_(x, s) : A == Arith::Sub ? sub_(x, s) : A == Arith::Mul ? mul_(x, s) : div_(x, s);
+      } else {
+        done = false;
+      }
+      if (done) {
+        Py_INCREF(a);
+        return a;
+      }
+    }
+  } catch (...) {
+    py::detail::try_translate_exceptions();
+    return nullptr;
+  }
+  return g_fallback_inplace[int(A)](a, b);
+}
+
+void install_arith_slots(TensorClass& cls) {
+  auto* type = reinterpret_cast<PyTypeObject*>(cls.ptr());
+  PyNumberMethods* nb = type->tp_as_number;
+  g_fallback[0] = nb->nb_add;
+  g_fallback[1] = nb->nb_subtract;
+  g_fallback[2] = nb->nb_multiply;
+  g_fallback[3] = nb->nb_true_divide;
+  nb->nb_add = arith_slot<Arith::Add>;
+  nb->nb_subtract = arith_slot<Arith::Sub>;
+  nb->nb_multiply = arith_slot<Arith::Mul>;
+  nb->nb_true_divide = arith_slot<Arith::Div>;
+  g_fallback_inplace[0] = nb->nb_inplace_add;
+  g_fallback_inplace[1] = nb->nb_inplace_subtract;
+  g_fallback_inplace[2] = nb->nb_inplace_multiply;
+  g_fallback_inplace[3] = nb->nb_inplace_true_divide;
+  nb->nb_inplace_add = arith_inplace_slot<Arith::Add>;
+  nb->nb_inplace_subtract = arith_inplace_slot<Arith::Sub>;
+  nb->nb_inplace_multiply = arith_inplace_slot<Arith::Mul>;
+  nb->nb_inplace_true_divide = arith_inplace_slot<Arith::Div>;
+  PyType_Modified(type);
+}
+
 }  // namespace
 
 void bind_elementwise(py::module_& m) {
@@ -80,6 +181,8 @@ void bind_elementwise(py::module_& m) {
       .def("__rxor__", [](const Tensor& a, Scalar b) { return bitwise_xor(a, b); }, op)
       .def("__ixor__", [](Tensor& a, const Tensor& b) -> Tensor& { return bitwise_xor_(a, b); }, op)
       .def("__ixor__", [](Tensor& a, Scalar b) -> Tensor& { return bitwise_xor_(a, b); }, op);
+
+  install_arith_slots(cls);
 
   comparison(m, cls, "eq", "__eq__", [](const Tensor& a, const Tensor& b) { return eq(a, b); },
              [](const Tensor& a, Scalar b) { return eq(a, b); });

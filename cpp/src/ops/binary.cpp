@@ -209,11 +209,19 @@ Scalar negated(Scalar alpha) {
   return alpha;  // bool alpha: rejected for sub by the checks
 }
 
+// torch multiplies and divides bfloat16/float16 by a number kept in float32 (add, sub and
+// pow round the number to the tensor's dtype first).
+Operand number_rule(BinaryOp op, Operand o, DType ct) {
+  o.exact_number = o.is_scalar() && (op == BinaryOp::Mul || op == BinaryOp::Div) &&
+                   (ct == kBFloat16 || ct == kFloat16);
+  return o;
+}
+
 Tensor binary(BinaryOp op, const Operand& a, const Operand& b, Scalar alpha = 1) {
   DType ct = compute_type(op, a, b, alpha);
   Tensor out = Tensor::empty(detail::broadcast_of({a, b}), ct);
   if (op == BinaryOp::Sub && !(alpha.to_double() == 1.0)) op = BinaryOp::Add, alpha = negated(alpha);
-  compute(op, out, a, b, ct, alpha);
+  compute(op, out, number_rule(op, a, ct), number_rule(op, b, ct), ct, alpha);
   return out;
 }
 
@@ -222,7 +230,7 @@ Tensor& binary_(BinaryOp op, Tensor& self, const Operand& b, Scalar alpha = 1) {
   detail::check_inplace(self, ct, b.is_scalar() ? self.shape() : detail::broadcast_of({self, b}));
   if (op == BinaryOp::Sub && !(alpha.to_double() == 1.0)) op = BinaryOp::Add, alpha = negated(alpha);
   if (b.is_scalar()) {
-    compute(op, self, self, b, ct, alpha);
+    compute(op, self, self, number_rule(op, b, ct), ct, alpha);
   } else {
     Tensor bb = detail::unaliased(self, *b.t);
     compute(op, self, self, bb, ct, alpha);

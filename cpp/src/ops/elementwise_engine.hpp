@@ -26,6 +26,9 @@ bool can_cast(DType from, DType to);
 struct Operand {
   const Tensor* t = nullptr;  // null: the number s
   Scalar s;
+  // For a number: convert straight to the math type, not through a 16-bit compute dtype
+  // (torch does this for mul and div of bfloat16/float16 by a number).
+  bool exact_number = false;
   Operand(const Tensor& x) : t(&x) {}
   Operand(Scalar x) : s(x) {}
   bool is_scalar() const { return t == nullptr; }
@@ -194,8 +197,8 @@ void run_binary(const K& k, const Tensor& out, const Operand& a, const Operand& 
   const DType od = out.dtype();
   const bool out_native = native_out<O>(od, ct);
   C va{}, vb{};
-  if (a.is_scalar()) va = scalar_as<C>(a.s, ct);
-  if (b.is_scalar()) vb = scalar_as<C>(b.s, ct);
+  if (a.is_scalar()) va = a.exact_number ? a.s.to<C>() : scalar_as<C>(a.s, ct);
+  if (b.is_scalar()) vb = b.exact_number ? b.s.to<C>() : scalar_as<C>(b.s, ct);
 
   // Fast path: everything dense, same shape, already in the compute type.
   auto dense = [&](const Operand& x) {

@@ -63,15 +63,36 @@ void check_inplace(const Tensor& self, DType result, const Shape& broadcast) {
                  " can't be cast to the desired output type ", torch_type_name(self.dtype()));
   STEEPEST_CHECK(broadcast == self.shape(), ValueError, "output with shape ", self.shape(),
                  " doesn't match the broadcast shape ", broadcast);
-  for (size_t i = 0; i < self.shape().size(); ++i)
-    STEEPEST_CHECK(self.strides()[i] != 0 || self.shape()[i] <= 1, Error,
-                   "unsupported operation: more than one element of the written-to tensor refers to a single "
-                   "memory location. Please clone() the tensor before performing the operation.");
+  if (self.numel() > 1)
+    for (size_t i = 0; i < self.shape().size(); ++i)
+      STEEPEST_CHECK(self.strides()[i] != 0 || self.shape()[i] <= 1, Error,
+                     "unsupported operation: more than one element of the written-to tensor refers to a single "
+                     "memory location. Please clone() the tensor before performing the operation.");
 }
 
+namespace {
+// [first byte, last byte + 1) that a view touches; empty for no elements.
+std::pair<uintptr_t, uintptr_t> byte_range(const Tensor& t) {
+  if (t.numel() == 0) return {0, 0};
+  auto base = reinterpret_cast<uintptr_t>(t.data_ptr());
+  int64_t lo = 0, hi = 0, isz = int64_t(t.itemsize());
+  for (size_t i = 0; i < t.shape().size(); ++i) {
+    int64_t ext = (t.shape()[i] - 1) * t.strides()[i] * isz;
+    (ext < 0 ? lo : hi) += ext;
+  }
+  return {base + uintptr_t(lo), base + uintptr_t(hi + isz)};
+}
+}  // namespace
+
 Tensor unaliased(const Tensor& self, const Tensor& b) {
-  if (b.storage() != self.storage() || b.is_same(self)) return b;
-  if (b.offset() == self.offset() && b.shape() == self.shape() && b.strides() == self.strides()) return b;
+  if (b.is_same(self)) return b;
+  auto [slo, shi] = byte_range(self);
+  auto [blo, bhi] = byte_range(b);
+  if (slo >= shi || blo >= bhi || shi <= blo || bhi <= slo) return b;  // disjoint memory
+  // The same elements in the same order are fine: each is read before it is written.
+  if (b.data_ptr() == self.data_ptr() && b.dtype() == self.dtype() && b.shape() == self.shape() &&
+      b.strides() == self.strides())
+    return b;
   return clone(b);
 }
 
