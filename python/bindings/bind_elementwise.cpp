@@ -361,8 +361,10 @@ void bind_elementwise(py::module_& m) {
            py::arg("tensor2"));
 
   // Benchmark support: the streaming kernel that is the memory-traffic limit of an op.
-  m.def("_stream_kernel", [](const std::vector<Tensor>& reads, Tensor& write) { detail::stream_kernel(reads, write); },
-        py::arg("reads"), py::arg("write"));
+  m.def("_stream_kernel", [](const std::vector<Tensor>& reads, std::optional<Tensor> write) {
+    detail::stream_kernel(reads, write ? *write : Tensor());
+  }, py::arg("reads"), py::arg("write") = py::none(),
+        "Streams the arrays `reads` in and `write` out (or nothing) with no math: a bandwidth limit.");
 }
 
 }  // namespace steepest::bindings

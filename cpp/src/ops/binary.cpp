@@ -275,32 +275,35 @@ Tensor& pow_(Tensor& a, Scalar b) { return binary_(BinaryOp::Pow, a, b); }
 
 namespace detail {
 
-void stream_kernel(const std::vector<Tensor>& reads, Tensor& write) {
+void stream_kernel(const std::vector<Tensor>& reads, const Tensor& write) {
   STEEPEST_CHECK(!reads.empty() && reads.size() <= 4, ValueError, "stream_kernel: 1 to 4 reads, got ", reads.size());
-  DType d = write.dtype();
+  const DType d = reads[0].dtype();
   STEEPEST_CHECK(d == kFloat32 || d == kFloat64, TypeError, "stream_kernel: float32 or float64 only, got ",
                  dtype_name(d));
-  const int64_t n = write.numel();
-  STEEPEST_CHECK(write.is_contiguous(), ValueError, "stream_kernel: the written tensor must be contiguous");
+  const int64_t n = reads[0].numel();
+  auto ok = [&](const Tensor& t) { return t.dtype() == d && t.numel() == n && t.is_contiguous(); };
   for (const Tensor& r : reads)
-    STEEPEST_CHECK(r.dtype() == d && r.numel() == n && r.is_contiguous(), ValueError,
-                   "stream_kernel: every read must be a contiguous ", dtype_name(d), " tensor of ", n, " elements");
+    STEEPEST_CHECK(ok(r), ValueError, "stream_kernel: every array must be a contiguous ", dtype_name(d), " of ", n,
+                   " elements");
+  if (write.defined())
+    STEEPEST_CHECK(ok(write), ValueError, "stream_kernel: the written array must be a contiguous ", dtype_name(d),
+                   " of ", n, " elements");
   auto go = [&](auto z) {
     using T = decltype(z);
     const auto& k = typed<T>();
     const T* in[4] = {};
     for (size_t i = 0; i < reads.size(); ++i) in[i] = static_cast<const T*>(reads[i].data_ptr());
-    T* out = static_cast<T*>(write.data_ptr());
+    T* out = write.defined() ? static_cast<T*>(write.data_ptr()) : nullptr;
     int nin = int(reads.size());
     parallel_for(n, kGrainCheap, [&](int64_t lo, int64_t hi) {
-      const T* p[4] = {in[0] ? in[0] + lo : nullptr, in[1] ? in[1] + lo : nullptr, in[2] ? in[2] + lo : nullptr,
-                       in[3] ? in[3] + lo : nullptr};
-      k.stream(hi - lo, p, nin, out + lo);
+      const T* p[4] = {};
+      for (int i = 0; i < nin; ++i) p[i] = in[i] + lo;
+      k.stream(hi - lo, p, nin, out ? out + lo : nullptr);
     });
   };
   if (d == kFloat32) go(float{});
   else go(double{});
-  write.bump_version();
+  if (write.defined()) write.bump_version();
 }
 
 }  // namespace detail

@@ -121,11 +121,12 @@ inline bool native_out(DType d, DType ct) {
   return d == dtype_of<O>() && (std::is_same_v<O, bool> || ct == d);
 }
 
-// f(begin, end) over [0, n), split over OpenMP threads above 2*grain elements.
+// f(begin, end) over [0, n), split over OpenMP threads once n is above one grain (at most
+// one thread per grain's worth of elements).
 template <class F>
 void parallel_for(int64_t n, int64_t grain, const F& f) {
-  if (n < 2 * grain || omp_in_parallel()) { f(int64_t(0), n); return; }
-  int nt = int(std::min<int64_t>(omp_get_max_threads(), n / grain));
+  if (n <= grain || omp_in_parallel()) { f(int64_t(0), n); return; }
+  int nt = int(std::min<int64_t>(omp_get_max_threads(), (n + grain - 1) / grain));
   if (nt <= 1) { f(int64_t(0), n); return; }
 #pragma omp parallel num_threads(nt)
   {

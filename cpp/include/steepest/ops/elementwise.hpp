@@ -134,10 +134,10 @@ inline Tensor operator/(Scalar a, const Tensor& b) { return rdiv(b, a); }
 
 namespace detail {
 // Benchmark support: reads every tensor in `reads` and writes `write` (all contiguous float32
-// or float64 of one size, 1 to 4 reads) with the kernel table's streaming kernel, split over
-// threads like an elementwise op. Its time is the memory-traffic limit of an op that moves
-// the same arrays.
-void stream_kernel(const std::vector<Tensor>& reads, Tensor& write);
+// or float64 of one size, 1 to 4 reads; an undefined `write` makes it read-only) with the
+// kernel table's streaming kernel, split over threads like an elementwise op. Its time is
+// the memory-traffic limit of an op that moves the same arrays.
+void stream_kernel(const std::vector<Tensor>& reads, const Tensor& write);
 }  // namespace detail
 
 }  // namespace steepest

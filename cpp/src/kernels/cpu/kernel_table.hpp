@@ -35,8 +35,8 @@ struct TypedKernels {
   void (*add_alpha)(int64_t n, const T* a, const T* b, T alpha, T* out) = nullptr;
   // out[i] = min(max(x[i], lo), hi); NaN in x or in a bound propagates (torch.clamp).
   void (*clamp)(int64_t n, const T* x, T lo, T hi, T* out) = nullptr;
-  // Reads nin (1..4) arrays and writes one with no arithmetic worth the name: the memory
-  // traffic limit that benchmarks of an elementwise op compare against.
+  // Reads nin (1..4) arrays and writes one (none if out is null) with no arithmetic worth the
+  // name: the memory-traffic limit that benchmarks of an elementwise op compare against.
   void (*stream)(int64_t n, const T* const* in, int nin, T* out) = nullptr;
 
   // reduction extras (added by ops/reduce)
