@@ -16,6 +16,14 @@ template <>
 struct type_caster<steepest::Tensor> {
   PYBIND11_TYPE_CASTER(steepest::Tensor, const_name("Tensor"));
   bool load(handle src, bool convert) {
+    // Reject non-tensors with one type check: pybind's generic load fails slowly (it looks
+    // for foreign-module conversions), and overloads like (Tensor, Tensor) / (Tensor, Number)
+    // hit that path on every `t * 2`.
+    static PyTypeObject* tensor_type = nullptr;
+    if (!tensor_type) {
+      if (const type_info* ti = get_type_info(typeid(steepest::TensorImpl))) tensor_type = ti->type;
+    }
+    if (tensor_type && !PyObject_TypeCheck(src.ptr(), tensor_type)) return false;
     make_caster<std::shared_ptr<steepest::TensorImpl>> holder;
     if (src.is_none() || !holder.load(src, convert)) return false;
     value = steepest::Tensor(static_cast<std::shared_ptr<steepest::TensorImpl>&>(holder));

@@ -31,6 +31,13 @@ struct TypedKernels {
   ReduceFn<T> sum = nullptr, max = nullptr, min = nullptr;
   ColumnSumFn<T> column_sum = nullptr;
   // elementwise extras (added by ops/elementwise)
+  // out[i] = a[i] + alpha * b[i] as one fused multiply-add (torch's add/sub with alpha).
+  void (*add_alpha)(int64_t n, const T* a, const T* b, T alpha, T* out) = nullptr;
+  // out[i] = min(max(x[i], lo), hi); NaN in x or in a bound propagates (torch.clamp).
+  void (*clamp)(int64_t n, const T* x, T lo, T hi, T* out) = nullptr;
+  // Reads nin (1..4) arrays and writes one (none if out is null) with no arithmetic worth the
+  // name: the memory-traffic limit that benchmarks of an elementwise op compare against.
+  void (*stream)(int64_t n, const T* const* in, int nin, T* out) = nullptr;
 
   // reduction extras (added by ops/reduce)
   // out[j] = reduction over i < rows of x[i*ld + j], for j < n (written, not accumulated):

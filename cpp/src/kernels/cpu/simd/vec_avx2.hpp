@@ -63,6 +63,25 @@ inline float reduce_min(VecF a) {
   s = _mm_min_ss(s, _mm_movehdup_ps(s));
   return _mm_cvtss_f32(s);
 }
+inline VecF floor(VecF a) { return {_mm256_floor_ps(a.v)}; }
+inline VecF round_even(VecF a) { return {_mm256_round_ps(a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)}; }
+inline VecF copysign(VecF mag, VecF sgn) {
+  __m256 s = _mm256_set1_ps(-0.0f);
+  return {_mm256_or_ps(_mm256_andnot_ps(s, mag.v), _mm256_and_ps(s, sgn.v))};
+}
+inline VecF pow2i(VecF n) {
+  __m256i e = _mm256_add_epi32(_mm256_cvtps_epi32(n.v), _mm256_set1_epi32(127));
+  return {_mm256_castsi256_ps(_mm256_slli_epi32(e, 23))};
+}
+inline VecF exponent(VecF x) {
+  __m256i e = _mm256_and_si256(_mm256_srli_epi32(_mm256_castps_si256(x.v), 23), _mm256_set1_epi32(0xff));
+  return {_mm256_cvtepi32_ps(_mm256_sub_epi32(e, _mm256_set1_epi32(127)))};
+}
+inline VecF mantissa(VecF x) {
+  __m256i b = _mm256_and_si256(_mm256_castps_si256(x.v), _mm256_set1_epi32(0x007fffff));
+  return {_mm256_castsi256_ps(_mm256_or_si256(b, _mm256_set1_epi32(0x3f800000)))};
+}
+inline bool any_lane(MaskF m) { return _mm256_movemask_ps(m.m) != 0; }
 
 inline VecD operator+(VecD a, VecD b) { return {_mm256_add_pd(a.v, b.v)}; }
 inline VecD operator-(VecD a, VecD b) { return {_mm256_sub_pd(a.v, b.v)}; }
@@ -97,5 +116,13 @@ inline double reduce_min(VecD a) {
   __m128d s = _mm_min_pd(_mm256_castpd256_pd128(a.v), _mm256_extractf128_pd(a.v, 1));
   return _mm_cvtsd_f64(_mm_min_sd(s, _mm_unpackhi_pd(s, s)));
 }
+
+inline VecD floor(VecD a) { return {_mm256_floor_pd(a.v)}; }
+inline VecD round_even(VecD a) { return {_mm256_round_pd(a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)}; }
+inline VecD copysign(VecD mag, VecD sgn) {
+  __m256d s = _mm256_set1_pd(-0.0);
+  return {_mm256_or_pd(_mm256_andnot_pd(s, mag.v), _mm256_and_pd(s, sgn.v))};
+}
+inline bool any_lane(MaskD m) { return _mm256_movemask_pd(m.m) != 0; }
 
 }  // namespace steepest::kernels::STEEPEST_ISA

@@ -55,6 +55,26 @@ inline float reduce_add(VecF a) {
 }
 inline float reduce_max(VecF a) { return _mm512_reduce_max_ps(a.v); }
 inline float reduce_min(VecF a) { return _mm512_reduce_min_ps(a.v); }
+inline VecF floor(VecF a) { return {_mm512_roundscale_ps(a.v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC)}; }
+inline VecF round_even(VecF a) { return {_mm512_roundscale_ps(a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)}; }
+inline VecF copysign(VecF mag, VecF sgn) {
+  __m512i s = _mm512_set1_epi32(int(0x80000000u));
+  // 0xCA is the bitwise select s ? sgn : mag
+  return {_mm512_castsi512_ps(_mm512_ternarylogic_epi32(s, _mm512_castps_si512(sgn.v), _mm512_castps_si512(mag.v), 0xCA))};
+}
+inline VecF pow2i(VecF n) {
+  __m512i e = _mm512_add_epi32(_mm512_cvtps_epi32(n.v), _mm512_set1_epi32(127));
+  return {_mm512_castsi512_ps(_mm512_slli_epi32(e, 23))};
+}
+inline VecF exponent(VecF x) {
+  __m512i e = _mm512_and_si512(_mm512_srli_epi32(_mm512_castps_si512(x.v), 23), _mm512_set1_epi32(0xff));
+  return {_mm512_cvtepi32_ps(_mm512_sub_epi32(e, _mm512_set1_epi32(127)))};
+}
+inline VecF mantissa(VecF x) {
+  __m512i b = _mm512_and_si512(_mm512_castps_si512(x.v), _mm512_set1_epi32(0x007fffff));
+  return {_mm512_castsi512_ps(_mm512_or_si512(b, _mm512_set1_epi32(0x3f800000)))};
+}
+inline bool any_lane(MaskF m) { return m.m != 0; }
 
 inline VecD operator+(VecD a, VecD b) { return {_mm512_add_pd(a.v, b.v)}; }
 inline VecD operator-(VecD a, VecD b) { return {_mm512_sub_pd(a.v, b.v)}; }
@@ -84,5 +104,13 @@ inline double reduce_add(VecD a) {
 }
 inline double reduce_max(VecD a) { return _mm512_reduce_max_pd(a.v); }
 inline double reduce_min(VecD a) { return _mm512_reduce_min_pd(a.v); }
+
+inline VecD floor(VecD a) { return {_mm512_roundscale_pd(a.v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC)}; }
+inline VecD round_even(VecD a) { return {_mm512_roundscale_pd(a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)}; }
+inline VecD copysign(VecD mag, VecD sgn) {
+  __m512i s = _mm512_set1_epi64(int64_t(0x8000000000000000ull));
+  return {_mm512_castsi512_pd(_mm512_ternarylogic_epi64(s, _mm512_castpd_si512(sgn.v), _mm512_castpd_si512(mag.v), 0xCA))};
+}
+inline bool any_lane(MaskD m) { return m.m != 0; }
 
 }  // namespace steepest::kernels::STEEPEST_ISA

@@ -1,5 +1,6 @@
 // The scalar forms of the vector interface (see vec.hpp): plain float/double, masks are bool.
 #pragma once
+#include <cstdint>
 #include <type_traits>
 
 namespace steepest::kernels::STEEPEST_ISA {
@@ -37,5 +38,26 @@ inline float reduce_max(float a) { return a; }
 inline double reduce_max(double a) { return a; }
 inline float reduce_min(float a) { return a; }
 inline double reduce_min(double a) { return a; }
+
+// Rounding, sign and exponent helpers for the math in math.hpp (same names for every ISA).
+inline float floor(float a) { return __builtin_floorf(a); }
+inline double floor(double a) { return __builtin_floor(a); }
+// Nearest integer, ties to even (the default rounding mode).
+inline float round_even(float a) { return __builtin_rintf(a); }
+inline double round_even(double a) { return __builtin_rint(a); }
+// |mag| with the sign bit of sgn.
+inline float copysign(float mag, float sgn) { return __builtin_copysignf(mag, sgn); }
+inline double copysign(double mag, double sgn) { return __builtin_copysign(mag, sgn); }
+// 2^n for an integral n in [-126, 127], built from the exponent bits (float lanes only).
+inline float pow2i(float n) { return __builtin_bit_cast(float, uint32_t(int32_t(n) + 127) << 23); }
+// For a normal x: its unbiased binary exponent as a float, and |x| scaled into [1, 2).
+inline float exponent(float x) {
+  return float(int32_t((__builtin_bit_cast(uint32_t, x) >> 23) & 0xffu) - 127);
+}
+inline float mantissa(float x) {
+  return __builtin_bit_cast(float, (__builtin_bit_cast(uint32_t, x) & 0x007fffffu) | 0x3f800000u);
+}
+// True if any lane of the mask is set.
+inline bool any_lane(bool m) { return m; }
 
 }  // namespace steepest::kernels::STEEPEST_ISA

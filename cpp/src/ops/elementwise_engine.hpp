@@ -1,0 +1,313 @@
+// Shared machinery of the elementwise ops (binary.cpp, unary.cpp, compare.cpp): torch's
+// result-type rules, operands that are a tensor or a Python number, and the drivers that run
+// a kernel over broadcast, strided, mixed-dtype operands. Dense runs in the compute type go
+// straight to the kernel; anything else is converted through small stack buffers and then
+// runs the same kernel, so every layout and dtype gets the same math (and the same bits).
+#pragma once
+#include <omp.h>
+
+#include <algorithm>
+#include <optional>
+
+#include "kernels/cpu/kernel_table.hpp"
+#include "ops/cast.hpp"
+#include "ops/iter.hpp"
+#include "steepest/ops/creation.hpp"
+#include "steepest/ops/elementwise.hpp"
+
+namespace steepest::detail {
+
+// torch's dtype names, as its messages print them ("Float", "Long").
+const char* torch_type_name(DType d);
+// torch.can_cast: no floating -> integral, no non-bool -> bool.
+bool can_cast(DType from, DType to);
+
+// A binary/ternary op's operand: a tensor or a Python number.
+struct Operand {
+  const Tensor* t = nullptr;  // null: the number s
+  Scalar s;
+  // For a number: convert straight to the math type, not through a 16-bit compute dtype
+  // (torch does this for mul and div of bfloat16/float16 by a number).
+  bool exact_number = false;
+  Operand(const Tensor& x) : t(&x) {}
+  Operand(Scalar x) : s(x) {}
+  bool is_scalar() const { return t == nullptr; }
+};
+
+// torch.result_type over any number of operands: dimensioned tensors, then 0-d tensors,
+// then Python numbers (bool, int64, default float), a lower group winning only with a higher
+// category (bool < integer < floating).
+class ResultType {
+ public:
+  void add(const Operand& o);
+  DType get() const;
+
+ private:
+  std::optional<DType> dim_, zero_, wrapped_;
+};
+DType result_type_of(std::initializer_list<Operand> ops);
+
+// Errors of in-place ops: the result type must cast to the target and the broadcast shape
+// must be the target's; the target must not write one element twice.
+void check_inplace(const Tensor& self, DType result, const Shape& broadcast);
+// `b` itself if it can be read while `self` is written, else a copy (partial overlap).
+Tensor unaliased(const Tensor& self, const Tensor& b);
+
+inline void check_cpu(const Tensor& t, const char* op) {
+  STEEPEST_CHECK(t.device().is_cpu(), NotImplementedError, op, ": ", t.device().str(),
+                 " tensors are not supported by this build");
+}
+
+// ---------------------------------------------------------------------------------------
+// Element conversion. C is the type a kernel computes in: float for float32/bfloat16/float16,
+// otherwise the dtype's own type. Values are converted to the compute dtype `ct` first (a
+// float32 into a bfloat16 op is rounded to bfloat16, as torch), then to C.
+
+template <class C, class Fn>
+inline void visit_ct(DType ct, Fn&& fn) {
+  if constexpr (std::is_same_v<C, float>) {
+    if (ct == kBFloat16) return fn(bfloat16{});
+    if (ct == kFloat16) return fn(float16{});
+    return fn(float{});
+  } else {
+    return fn(C{});
+  }
+}
+
+template <class C>
+inline C scalar_as(Scalar s, DType ct) {
+  C out{};
+  visit_ct<C>(ct, [&](auto c0) {
+    using CT = decltype(c0);
+    if constexpr (is_half_v<CT>) out = cast_to<C>(CT(s.to<float>()));
+    else out = cast_to<C>(s.to<CT>());
+  });
+  return out;
+}
+
+// dst[i] = C(ct(src[i])) for n elements of dtype `src` at byte stride `st`.
+template <class C>
+void load_run(C* dst, const char* p, int64_t st, int64_t n, DType src, DType ct) {
+  visit_dtype(src, [&](auto s0) {
+    using S = decltype(s0);
+    visit_ct<C>(ct, [&](auto c0) {
+      using CT = decltype(c0);
+      for (int64_t i = 0; i < n; ++i)
+        dst[i] = cast_to<C>(cast_to<CT>(*reinterpret_cast<const S*>(p + i * st)));
+    });
+  });
+}
+
+// out[i] = out_dtype(ct(src[i])): the result rounds to the compute dtype, then converts.
+template <class O>
+void store_run(char* p, int64_t st, const O* src, int64_t n, DType ct, DType out) {
+  visit_ct<O>(ct, [&](auto c0) {
+    using CT = decltype(c0);
+    visit_dtype(out, [&](auto o0) {
+      using OT = decltype(o0);
+      for (int64_t i = 0; i < n; ++i)
+        *reinterpret_cast<OT*>(p + i * st) = cast_to<OT>(cast_to<CT>(src[i]));
+    });
+  });
+}
+
+// True when tensor memory of this dtype can be handed to a kernel over C as is.
+template <class C>
+inline bool native(DType d, DType ct) {
+  return d == dtype_of<C>() && ct == d;
+}
+template <class O>
+inline bool native_out(DType d, DType ct) {
+  return d == dtype_of<O>() && (std::is_same_v<O, bool> || ct == d);
+}
+
+// f(begin, end) over [0, n), split over OpenMP threads once n is above one grain (at most
+// one thread per grain's worth of elements).
+template <class F>
+void parallel_for(int64_t n, int64_t grain, const F& f) {
+  if (n <= grain || omp_in_parallel()) { f(int64_t(0), n); return; }
+  int nt = int(std::min<int64_t>(omp_get_max_threads(), (n + grain - 1) / grain));
+  if (nt <= 1) { f(int64_t(0), n); return; }
+#pragma omp parallel num_threads(nt)
+  {
+    int t = omp_get_thread_num(), k = omp_get_num_threads();
+    int64_t chunk = ((n + k - 1) / k + 15) / 16 * 16;
+    int64_t b = std::min<int64_t>(int64_t(t) * chunk, n), e = std::min<int64_t>(b + chunk, n);
+    if (b < e) f(b, e);
+  }
+}
+
+constexpr int64_t kChunk = 512;
+
+// The active kernel table's entries for C (float or double).
+template <class C>
+inline const kernels::TypedKernels<C>& typed() {
+  if constexpr (std::is_same_v<C, double>) return kernels::cpu_kernels().f64;
+  else return kernels::cpu_kernels().f32;
+}
+
+// ---------------------------------------------------------------------------------------
+// Kernel adapters. A binary kernel K offers
+//   full(n, const C* a, const C* b, O* out), sa(n, C a, const C* b, O* out), sb(n, const C* a, C b, O* out)
+// and a unary one full(n, const C* x, O* out).
+
+template <class C>
+struct TableBinary {
+  kernels::BinaryFn<C> f;
+  kernels::BinarySaFn<C> fa;
+  kernels::BinarySbFn<C> fb;
+  void full(int64_t n, const C* a, const C* b, C* o) const { f(n, a, b, o); }
+  void sa(int64_t n, C a, const C* b, C* o) const { fa(n, a, b, o); }
+  void sb(int64_t n, const C* a, C b, C* o) const { fb(n, a, b, o); }
+};
+template <class C>
+TableBinary<C> table_binary(const kernels::TypedKernels<C>& k, kernels::BinaryOp op) {
+  return {k.binary[int(op)], k.binary_sa[int(op)], k.binary_sb[int(op)]};
+}
+
+template <class C>
+struct TableUnary {
+  kernels::UnaryFn<C> f;
+  void full(int64_t n, const C* x, C* o) const { f(n, x, o); }
+};
+
+// Plain loops for what the kernel table doesn't cover (integers, bool, comparisons):
+// F is a functor O(C, C); the compiler vectorizes these where it can.
+template <class C, class O, class F>
+struct LoopBinary {
+  F f;
+  void full(int64_t n, const C* a, const C* b, O* o) const { for (int64_t i = 0; i < n; ++i) o[i] = f(a[i], b[i]); }
+  void sa(int64_t n, C a, const C* b, O* o) const { for (int64_t i = 0; i < n; ++i) o[i] = f(a, b[i]); }
+  void sb(int64_t n, const C* a, C b, O* o) const { for (int64_t i = 0; i < n; ++i) o[i] = f(a[i], b); }
+};
+template <class C, class O, class F>
+struct LoopUnary {
+  F f;
+  void full(int64_t n, const C* x, O* o) const { for (int64_t i = 0; i < n; ++i) o[i] = f(x[i]); }
+};
+
+// ---------------------------------------------------------------------------------------
+// Drivers.
+
+// out = k(a, b): out is allocated with the broadcast shape by the caller (or is the in-place
+// target); a and b convert to the compute dtype ct.
+template <class C, class O, class K>
+void run_binary(const K& k, const Tensor& out, const Operand& a, const Operand& b, DType ct, int64_t grain) {
+  const int64_t numel = out.numel();
+  if (numel == 0) return;
+  const DType od = out.dtype();
+  const bool out_native = native_out<O>(od, ct);
+  C va{}, vb{};
+  if (a.is_scalar()) va = a.exact_number ? a.s.to<C>() : scalar_as<C>(a.s, ct);
+  if (b.is_scalar()) vb = b.exact_number ? b.s.to<C>() : scalar_as<C>(b.s, ct);
+
+  // Fast path: everything dense, same shape, already in the compute type.
+  auto dense = [&](const Operand& x) {
+    return x.is_scalar() || (native<C>(x.t->dtype(), ct) && x.t->shape() == out.shape() && x.t->is_contiguous());
+  };
+  if (out_native && out.is_contiguous() && dense(a) && dense(b) && !(a.is_scalar() && b.is_scalar())) {
+    const C* pa = a.is_scalar() ? nullptr : static_cast<const C*>(a.t->data_ptr());
+    const C* pb = b.is_scalar() ? nullptr : static_cast<const C*>(b.t->data_ptr());
+    O* po = static_cast<O*>(out.data_ptr());
+    parallel_for(numel, grain, [&](int64_t lo, int64_t hi) {
+      if (!pa) k.sa(hi - lo, va, pb + lo, po + lo);
+      else if (!pb) k.sb(hi - lo, pa + lo, vb, po + lo);
+      else k.full(hi - lo, pa + lo, pb + lo, po + lo);
+    });
+    return;
+  }
+
+  std::vector<Tensor> ops{out};
+  int ia = -1, ib = -1;
+  if (!a.is_scalar()) { ia = int(ops.size()); ops.push_back(*a.t); }
+  if (!b.is_scalar()) { ib = int(ops.size()); ops.push_back(*b.t); }
+  const DType ad = a.is_scalar() ? ct : a.t->dtype(), bd = b.is_scalar() ? ct : b.t->dtype();
+  const bool a_native = native<C>(ad, ct), b_native = native<C>(bd, ct);
+  ElementwiseIter it(ops);
+  it.for_each([&](char* const* p, const int64_t* st, int64_t n) {
+    C xa = va, xb = vb;
+    bool a_sc = ia < 0 || st[ia] == 0, b_sc = ib < 0 || st[ib] == 0;
+    if (ia >= 0 && a_sc) load_run(&xa, p[ia], 0, 1, ad, ct);
+    if (ib >= 0 && b_sc) load_run(&xb, p[ib], 0, 1, bd, ct);
+    const bool a_direct = !a_sc && a_native && st[ia] == int64_t(sizeof(C));
+    const bool b_direct = !b_sc && b_native && st[ib] == int64_t(sizeof(C));
+    const bool o_direct = out_native && st[0] == int64_t(sizeof(O));
+    if (a_sc && b_sc) {  // the whole run is one value
+      O r;
+      k.sb(1, &xa, xb, &r);
+      O rs[kChunk];
+      for (int64_t i = 0; i < std::min(n, kChunk); ++i) rs[i] = r;
+      for (int64_t i0 = 0; i0 < n; i0 += kChunk)
+        store_run(p[0] + i0 * st[0], st[0], rs, std::min(kChunk, n - i0), ct, od);
+      return;
+    }
+    alignas(64) C abuf[kChunk];
+    alignas(64) C bbuf[kChunk];
+    alignas(64) O obuf[kChunk];
+    const bool all_direct = (a_sc || a_direct) && (b_sc || b_direct) && o_direct;
+    const int64_t step = all_direct ? n : kChunk;
+    for (int64_t i0 = 0; i0 < n; i0 += step) {
+      const int64_t m = std::min(step, n - i0);
+      const C* pa = nullptr;
+      const C* pb = nullptr;
+      if (!a_sc) {
+        if (a_direct) pa = reinterpret_cast<const C*>(p[ia]) + i0;
+        else { load_run(abuf, p[ia] + i0 * st[ia], st[ia], m, ad, ct); pa = abuf; }
+      }
+      if (!b_sc) {
+        if (b_direct) pb = reinterpret_cast<const C*>(p[ib]) + i0;
+        else { load_run(bbuf, p[ib] + i0 * st[ib], st[ib], m, bd, ct); pb = bbuf; }
+      }
+      O* po = o_direct ? reinterpret_cast<O*>(p[0]) + i0 : obuf;
+      if (a_sc) k.sa(m, xa, pb, po);
+      else if (b_sc) k.sb(m, pa, xb, po);
+      else k.full(m, pa, pb, po);
+      if (!o_direct) store_run(p[0] + i0 * st[0], st[0], obuf, m, ct, od);
+    }
+  }, grain);
+}
+
+// out = k(x) with x converted to ct.
+template <class C, class O, class K>
+void run_unary(const K& k, const Tensor& out, const Tensor& x, DType ct, int64_t grain) {
+  const int64_t numel = out.numel();
+  if (numel == 0) return;
+  const DType od = out.dtype(), xd = x.dtype();
+  const bool out_native = native_out<O>(od, ct), x_native = native<C>(xd, ct);
+  if (out_native && x_native && out.is_contiguous() && x.is_contiguous() && x.shape() == out.shape()) {
+    const C* px = static_cast<const C*>(x.data_ptr());
+    O* po = static_cast<O*>(out.data_ptr());
+    parallel_for(numel, grain, [&](int64_t lo, int64_t hi) { k.full(hi - lo, px + lo, po + lo); });
+    return;
+  }
+  ElementwiseIter it({out, x});
+  it.for_each([&](char* const* p, const int64_t* st, int64_t n) {
+    const bool x_direct = x_native && st[1] == int64_t(sizeof(C));
+    const bool o_direct = out_native && st[0] == int64_t(sizeof(O));
+    alignas(64) C xbuf[kChunk];
+    alignas(64) O obuf[kChunk];
+    const int64_t step = x_direct && o_direct ? n : kChunk;
+    for (int64_t i0 = 0; i0 < n; i0 += step) {
+      const int64_t m = std::min(step, n - i0);
+      const C* px = x_direct ? reinterpret_cast<const C*>(p[1]) + i0 : xbuf;
+      if (!x_direct) load_run(xbuf, p[1] + i0 * st[1], st[1], m, xd, ct);
+      O* po = o_direct ? reinterpret_cast<O*>(p[0]) + i0 : obuf;
+      k.full(m, px, po);
+      if (!o_direct) store_run(p[0] + i0 * st[0], st[0], obuf, m, ct, od);
+    }
+  }, grain);
+}
+
+// The broadcast shape of the tensor operands (a number has shape ()).
+inline Shape broadcast_of(std::initializer_list<Operand> ops) {
+  Shape s;
+  bool first = true;
+  for (const Operand& o : ops) {
+    if (o.is_scalar()) continue;
+    if (first) { s = o.t->shape(); first = false; }
+    else if (o.t->shape() != s) s = broadcast_shapes(s, o.t->shape());
+  }
+  return s;
+}
+
+}  // namespace steepest::detail
