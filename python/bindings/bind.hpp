@@ -109,6 +109,9 @@ TensorClass tensor_class(py::module_& m);
 Shape size_from_args(const char* op, const py::args& args, const py::object& size_kw);
 
 // DType objects are exposed as st.float32 etc.; they convert from the Python DType enum.
+// A tensor sharing a numpy array's memory (bind_interop.cpp); TypeError for non-arrays.
+Tensor from_numpy(const py::object& obj);
+
 void bind_runtime(py::module_& m);
 void bind_tensor(py::module_& m);
 void bind_creation(py::module_& m);

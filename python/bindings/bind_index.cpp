@@ -5,7 +5,7 @@
 
 namespace steepest::bindings {
 
-Tensor from_numpy(py::array arr);  // bind_interop.cpp
+
 
 // Call inside a catch block of a raw CPython function (the fast slots and methods): sets the
 // Python error the module's translators (module.cpp) would set for the exception in flight.

@@ -71,40 +71,6 @@ void warn_read_only(const char* who) {
   if (PyErr_WarnEx(PyExc_UserWarning, msg.c_str(), 1) != 0) throw py::error_already_set();
 }
 
-Tensor from_numpy(const py::object& obj) {
-  STEEPEST_CHECK(py::isinstance<py::array>(obj), TypeError, "from_numpy: expected np.ndarray (got ",
-                 type_name(obj), ")");
-  auto arr = py::reinterpret_borrow<py::array>(obj);
-  DType dt = dtype_from_numpy(arr.dtype());
-  STEEPEST_CHECK(arr.dtype().byteorder() != '>', TypeError, "from_numpy: big-endian arrays are not supported");
-  int64_t isz = int64_t(itemsize(dt));
-  Shape shape, strides;
-  char* lo = static_cast<char*>(const_cast<void*>(arr.data()));
-  int64_t span_hi = 0;
-  bool empty = arr.size() == 0;
-  for (py::ssize_t i = 0; i < arr.ndim(); ++i) {
-    int64_t st = arr.strides(i);
-    STEEPEST_CHECK(st >= 0 || arr.shape(i) <= 1, ValueError,
-                   "from_numpy: arrays with negative strides are not supported (copy the array first)");
-    STEEPEST_CHECK(st % isz == 0 || arr.shape(i) <= 1, ValueError, "from_numpy: stride ", st, " of dim ", i,
-                   " is not a multiple of the element size ", isz);
-    shape.push_back(arr.shape(i));
-    strides.push_back(arr.shape(i) <= 1 ? 0 : st / isz);
-    if (!empty) span_hi += (arr.shape(i) - 1) * std::max<int64_t>(st, 0);
-  }
-  if (!empty) check_aligned(lo, size_t(isz), "from_numpy");
-  if (!arr.writeable()) warn_read_only("from_numpy");
-  size_t nbytes = empty ? 0 : size_t(span_hi + isz);
-  PyObject* owner = arr.ptr();
-  Py_INCREF(owner);
-  auto storage = Storage::borrow(lo, nbytes, kCPU, [owner] { release_with_gil([owner] { Py_DECREF(owner); }); });
-  // Size-1 dims got stride 0 above only to keep make()'s bounds check simple; give them
-  // the contiguous stride so the view reports torch-like strides.
-  Strides fixed = contiguous_strides(shape);
-  for (size_t i = 0; i < shape.size(); ++i)
-    if (shape[i] > 1) fixed[i] = strides[i];
-  return Tensor::make(std::move(storage), std::move(shape), std::move(fixed), 0, dt);
-}
 
 py::array to_numpy(const Tensor& t) {
   STEEPEST_CHECK(t.device().is_cpu(), TypeError, "can't convert ", t.device().str(),
@@ -360,6 +326,41 @@ Tensor from_dlpack(const py::object& obj, const py::object& device, const py::ob
 }
 
 }  // namespace
+
+Tensor from_numpy(const py::object& obj) {
+  STEEPEST_CHECK(py::isinstance<py::array>(obj), TypeError, "from_numpy: expected np.ndarray (got ",
+                 type_name(obj), ")");
+  auto arr = py::reinterpret_borrow<py::array>(obj);
+  DType dt = dtype_from_numpy(arr.dtype());
+  STEEPEST_CHECK(arr.dtype().byteorder() != '>', TypeError, "from_numpy: big-endian arrays are not supported");
+  int64_t isz = int64_t(itemsize(dt));
+  Shape shape, strides;
+  char* lo = static_cast<char*>(const_cast<void*>(arr.data()));
+  int64_t span_hi = 0;
+  bool empty = arr.size() == 0;
+  for (py::ssize_t i = 0; i < arr.ndim(); ++i) {
+    int64_t st = arr.strides(i);
+    STEEPEST_CHECK(st >= 0 || arr.shape(i) <= 1, ValueError,
+                   "from_numpy: arrays with negative strides are not supported (copy the array first)");
+    STEEPEST_CHECK(st % isz == 0 || arr.shape(i) <= 1, ValueError, "from_numpy: stride ", st, " of dim ", i,
+                   " is not a multiple of the element size ", isz);
+    shape.push_back(arr.shape(i));
+    strides.push_back(arr.shape(i) <= 1 ? 0 : st / isz);
+    if (!empty) span_hi += (arr.shape(i) - 1) * std::max<int64_t>(st, 0);
+  }
+  if (!empty) check_aligned(lo, size_t(isz), "from_numpy");
+  if (!arr.writeable()) warn_read_only("from_numpy");
+  size_t nbytes = empty ? 0 : size_t(span_hi + isz);
+  PyObject* owner = arr.ptr();
+  Py_INCREF(owner);
+  auto storage = Storage::borrow(lo, nbytes, kCPU, [owner] { release_with_gil([owner] { Py_DECREF(owner); }); });
+  // Size-1 dims got stride 0 above only to keep make()'s bounds check simple; give them
+  // the contiguous stride so the view reports torch-like strides.
+  Strides fixed = contiguous_strides(shape);
+  for (size_t i = 0; i < shape.size(); ++i)
+    if (shape[i] > 1) fixed[i] = strides[i];
+  return Tensor::make(std::move(storage), std::move(shape), std::move(fixed), 0, dt);
+}
 
 void bind_interop(py::module_& m) {
   m.def("from_numpy", &from_numpy, py::arg("ndarray"),

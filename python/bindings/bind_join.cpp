@@ -1,4 +1,4 @@
-// Bindings for joining and splitting: st.cat/concat/concatenate/stack/split/chunk/unbind and
+// Bindings for joining and splitting: st.cat/concat/concatenate/stack/split/chunk and
 // the Tensor methods; splits return tuples as torch does.
 #include "bind.hpp"
 
@@ -32,14 +32,11 @@ void bind_join(py::module_& m) {
         py::arg("dim") = 0);
   m.def("split", &split_any, py::arg("tensor"), py::arg("split_size_or_sections"), py::arg("dim") = 0);
   auto chunk_fn = [](const Tensor& t, int64_t chunks, int64_t dim) { return as_tuple(chunk(t, chunks, dim)); };
-  auto unbind_fn = [](const Tensor& t, int64_t dim) { return as_tuple(unbind(t, dim)); };
   m.def("chunk", chunk_fn, py::arg("input"), py::arg("chunks"), py::arg("dim") = 0);
-  m.def("unbind", unbind_fn, py::arg("input"), py::arg("dim") = 0);
 
   TensorClass cls = tensor_class(m);
   cls.def("split", &split_any, py::arg("split_size"), py::arg("dim") = 0)
-      .def("chunk", chunk_fn, py::arg("chunks"), py::arg("dim") = 0)
-      .def("unbind", unbind_fn, py::arg("dim") = 0);
+      .def("chunk", chunk_fn, py::arg("chunks"), py::arg("dim") = 0);
 }
 
 }  // namespace steepest::bindings

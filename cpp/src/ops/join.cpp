@@ -1,4 +1,4 @@
-// Joining (cat, stack) and splitting (split, chunk, unbind) along a dim. The pieces of a split
+// Joining (cat, stack) and splitting (split, chunk; unbind is a view op in shape.cpp) along a dim. The pieces of a split
 // are views on the input's storage; cat/stack copy each input into its slice of one output.
 #include "steepest/ops/join.hpp"
 
@@ -144,22 +144,6 @@ std::vector<Tensor> chunk(const Tensor& t, int64_t chunks, int64_t dim) {
   // gives `chunks` empty pieces.
   if (size == 0) return split(t, std::vector<int64_t>(size_t(chunks), 0), d);
   return split(t, (size + chunks - 1) / chunks, d);
-}
-
-std::vector<Tensor> unbind(const Tensor& t, int64_t dim) {
-  STEEPEST_CHECK(t.dim() > 0, IndexError, "unbind(): dimension specified as ", dim,
-                 " but tensor has no dimensions");
-  const int64_t d = wrap_dim(dim, t.dim());
-  Shape shape = t.shape();
-  Strides strides = t.strides();
-  const int64_t n = shape[size_t(d)], step = strides[size_t(d)];
-  shape.erase(size_t(d));
-  strides.erase(size_t(d));
-  std::vector<Tensor> out;
-  out.reserve(size_t(n));
-  for (int64_t i = 0; i < n; ++i)
-    out.push_back(Tensor::make(t.storage(), shape, strides, t.offset() + i * step, t.dtype()));
-  return out;
 }
 
 }  // namespace steepest

@@ -14,7 +14,5 @@ std::vector<Tensor> split(const Tensor& t, int64_t split_size, int64_t dim = 0);
 std::vector<Tensor> split(const Tensor& t, const std::vector<int64_t>& sizes, int64_t dim = 0);
 // Pieces of ceil(size / chunks) (so possibly fewer than `chunks`), as torch; views.
 std::vector<Tensor> chunk(const Tensor& t, int64_t chunks, int64_t dim = 0);
-// The slices t[i] along `dim`, each without that dim; views.
-std::vector<Tensor> unbind(const Tensor& t, int64_t dim = 0);
 
 }  // namespace steepest
