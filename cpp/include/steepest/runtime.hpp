@@ -15,6 +15,10 @@ std::string current_isa();
 std::vector<std::string> supported_isas();   // compiled in and supported by this CPU
 void set_isa(const std::string& name);       // ValueError if unknown or unsupported
 
+// CPU tensor memory is cached after release and reused by later tensors of a similar size.
+size_t memory_cached();  // bytes held for reuse
+void empty_cache();      // return them to the system
+
 struct BuildInfo {
   std::string version, compiler, blas, isas_compiled;
   bool cuda = false;

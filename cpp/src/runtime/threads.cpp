@@ -1,8 +1,10 @@
-// Thread control for OpenMP (our kernels) and OpenBLAS (GEMM) together, and build facts.
+// Thread control for OpenMP (our kernels) and OpenBLAS (GEMM) together, the memory cache,
+// and build facts.
 #include <omp.h>
 
 #include "steepest/error.hpp"
 #include "steepest/runtime.hpp"
+#include "tensor/cpu_allocator.hpp"
 
 extern "C" {
 void scipy_openblas_set_num_threads(int);
@@ -23,6 +25,9 @@ void set_num_threads(int n) {
 }
 
 int get_num_threads() { return omp_get_max_threads(); }
+
+size_t memory_cached() { return detail::cpu_cached_bytes(); }
+void empty_cache() { detail::cpu_release_cached(); }
 
 BuildInfo build_info() {
   BuildInfo b;

@@ -1,22 +1,19 @@
-// Storage allocation (64-byte aligned) and release of owned or borrowed memory.
+// Storage allocation (through the caching CPU allocator) and release of owned or borrowed memory.
 #include "steepest/storage.hpp"
 
 #include <cstdlib>
 #include <new>
 
 #include "steepest/error.hpp"
+#include "tensor/cpu_allocator.hpp"
 
 namespace steepest {
 
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
   STEEPEST_CHECK(device.is_cpu(), NotImplementedError, "cannot allocate on ", device.str(),
                  ": this build of steepest has no CUDA backend");
-  // aligned_alloc needs a size that is a multiple of the alignment; never ask for 0 bytes so
-  // that even empty tensors have a valid, aligned address (numpy and DLPack want one).
-  size_t rounded = (nbytes + kAlignment - 1) / kAlignment * kAlignment;
-  if (rounded == 0) rounded = kAlignment;
-  void* p = std::aligned_alloc(kAlignment, rounded);
-  if (!p) throw std::bad_alloc();
+  // Even empty tensors get a valid, aligned address (numpy and DLPack want one).
+  void* p = detail::cpu_alloc(nbytes);
   return std::shared_ptr<Storage>(new Storage(p, nbytes, device, {}));
 }
 
@@ -28,7 +25,7 @@ std::shared_ptr<Storage> Storage::borrow(void* data, size_t nbytes, Device devic
 
 Storage::~Storage() {
   if (release_) release_();
-  else std::free(data_);
+  else detail::cpu_free(data_, nbytes_);
 }
 
 }  // namespace steepest
