@@ -9,9 +9,23 @@
 
 namespace steepest {
 
+#ifdef STEEPEST_WITH_CUDA
+namespace detail {  // cuda/device.cu
+void* cuda_alloc(size_t nbytes, int index);
+void cuda_free(void* p);
+}  // namespace detail
+#endif
+
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
-  STEEPEST_CHECK(device.is_cpu(), NotImplementedError, "cannot allocate on ", device.str(),
-                 ": this build of steepest has no CUDA backend");
+  if (device.is_cuda()) {
+#ifdef STEEPEST_WITH_CUDA
+    void* d = detail::cuda_alloc(nbytes, device.index);
+    return std::shared_ptr<Storage>(new Storage(d, nbytes, device, [d] { detail::cuda_free(d); }));
+#else
+    throw NotImplementedError("cannot allocate on " + device.str() +
+                              ": this build of steepest has no CUDA backend (build with -DSTEEPEST_CUDA=ON)");
+#endif
+  }
   // Even empty tensors get a valid, aligned address (numpy and DLPack want one).
   void* p = detail::cpu_alloc(nbytes);
   return std::shared_ptr<Storage>(new Storage(p, nbytes, device, {}));
