@@ -2,8 +2,10 @@
 // max/min, and the (sum d, sum d^2) pass of a two-pass variance. Written once over V.
 //
 // Error bound of the pairwise sums (sum, column_sum, column_sum_ld, sum_dev): blocks of kBlock
-// values are summed with 4 independent vector accumulators (each lane sees about kBlock/(4W)
-// values, then the lanes are added), and blocks are combined by recursive halving. The
+// values are summed with 4 or 8 independent vector accumulators (each lane sees at most
+// kBlock/(4W) values, then the lanes are added), and blocks are combined by recursive halving.
+// kBlock = 2048 (not smaller) because short leaves cost enough loop and horizontal-add
+// overhead to keep a large sum below memory bandwidth. The
 // rounding error of the result is at most about
 //     eps * (kBlock/W + log2(n)) * sum|x|         (eps = 2^-24 for float, 2^-53 for double)
 // instead of eps * n * sum|x| for a running sum. Column sums use kRowBlock straight rows
@@ -14,7 +16,7 @@
 namespace steepest::kernels::STEEPEST_ISA {
 namespace {
 
-constexpr int64_t kBlock = 256;    // values per straight block in row sums
+constexpr int64_t kBlock = 2048;   // values per straight block in row sums
 constexpr int64_t kRowBlock = 16;  // rows per straight block in column sums
 constexpr int64_t kTile = 1024;    // columns per tile in column kernels (partials stay in L1)
 
@@ -22,16 +24,22 @@ template <class T>
 T sum_block(const T* x, int64_t n) {
   using V = Vec<T>;
   constexpr int W = lanes<V>();
-  V a0 = vbroadcast<V>(T(0)), a1 = a0, a2 = a0, a3 = a0;
+  // Eight independent accumulators: four cache lines in flight per iteration (AVX2), and each
+  // lane adds only kBlock/(8W) values in sequence.
+  V a0 = vbroadcast<V>(T(0)), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
   int64_t i = 0;
-  for (; i + 4 * W <= n; i += 4 * W) {
+  for (; i + 8 * W <= n; i += 8 * W) {
     a0 = a0 + vload<V>(x + i);
     a1 = a1 + vload<V>(x + i + W);
     a2 = a2 + vload<V>(x + i + 2 * W);
     a3 = a3 + vload<V>(x + i + 3 * W);
+    a4 = a4 + vload<V>(x + i + 4 * W);
+    a5 = a5 + vload<V>(x + i + 5 * W);
+    a6 = a6 + vload<V>(x + i + 6 * W);
+    a7 = a7 + vload<V>(x + i + 7 * W);
   }
   for (; i + W <= n; i += W) a0 = a0 + vload<V>(x + i);
-  T s = reduce_add((a0 + a1) + (a2 + a3));
+  T s = reduce_add(((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)));
   for (; i < n; ++i) s += x[i];
   return s;
 }
