@@ -713,3 +713,12 @@ def test_inplace_on_overlapping_target_is_refused():
     t = st.from_numpy(expanded)
     with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
         t.add_(1.0)
+
+
+def test_numpy_scalars_work_on_either_side_and_arrays_are_not_numbers():
+    t = st.tensor([1.0, 2.0])
+    for got in [t + np.float32(2), np.float32(2) + t, t * np.int64(3), st.add(t, np.array(2.5))]:
+        assert isinstance(got, st.Tensor)
+    np.testing.assert_array_equal((np.float64(2) - t).numpy(), [1.0, 0.0])
+    with pytest.raises(TypeError):
+        st.full((2,), np.array([1.0, 2.0]))  # several elements: not a fill value

@@ -51,9 +51,12 @@ struct type_caster<steepest::Scalar> {
       return true;
     }
     if (PyFloat_Check(o)) { value = steepest::Scalar(PyFloat_AS_DOUBLE(o)); return true; }
-    // numpy scalars and other number-likes
-    if (PyObject_HasAttrString(o, "dtype") && PyObject_HasAttrString(o, "item") &&
-        !PyObject_HasAttrString(o, "shape_is_tensor")) {
+    // numpy scalars and 0-d arrays (never tensors, never arrays of several elements: those
+    // must fall through to the next overload, not raise from .item()).
+    if (isinstance<steepest::TensorImpl>(src)) return false;
+    if (PyObject_HasAttrString(o, "dtype") && PyObject_HasAttrString(o, "item")) {
+      if (PyObject_HasAttrString(o, "ndim") && reinterpret_borrow<object>(src).attr("ndim").cast<int64_t>() != 0)
+        return false;
       object item = reinterpret_borrow<object>(src).attr("item")();
       if (item.ptr() == o) return false;
       return load(item, false);

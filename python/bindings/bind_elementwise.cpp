@@ -50,7 +50,6 @@ bool as_number(PyObject* o, Scalar& s) {
   if (PyFloat_CheckExact(o)) { s = Scalar(PyFloat_AS_DOUBLE(o)); return true; }
   // numpy scalars and other number-likes: the general (slower) Scalar conversion. Needed here
   // because otherwise numpy would claim `t + np.float32(2)` through Tensor.__array__.
-  if (PyObject_TypeCheck(o, reinterpret_cast<PyTypeObject*>(py::type::of<TensorImpl>().ptr()))) return false;
   py::detail::make_caster<Scalar> sc;
   if (!sc.load(o, true)) return false;
   s = static_cast<Scalar&>(sc);
