@@ -112,6 +112,10 @@ TensorClass tensor_class(py::module_& m);
 Shape size_from_args(const char* op, const py::args& args, const py::object& size_kw);
 
 // DType objects are exposed as st.float32 etc.; they convert from the Python DType enum.
+// Inside a catch block of a raw CPython function (fast slots): sets the Python error for the
+// exception in flight, as the module's translators would (module.cpp).
+void set_python_error();
+
 // A tensor sharing a numpy array's memory (bind_interop.cpp); TypeError for non-arrays.
 Tensor from_numpy(const py::object& obj);
 

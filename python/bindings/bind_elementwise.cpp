@@ -77,7 +77,7 @@ PyObject* arith_slot(PyObject* a, PyObject* b) {
     if (r.defined())
       return py::detail::make_caster<Tensor>::cast(r, py::return_value_policy::move, py::handle()).ptr();
   } catch (...) {
-    py::detail::try_translate_exceptions();
+    set_python_error();
     return nullptr;
   }
   return g_fallback[int(A)](a, b);
@@ -107,7 +107,7 @@ PyObject* arith_inplace_slot(PyObject* a, PyObject* b) {
       }
     }
   } catch (...) {
-    py::detail::try_translate_exceptions();
+    set_python_error();
     return nullptr;
   }
   return g_fallback_inplace[int(A)](a, b);

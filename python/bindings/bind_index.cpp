@@ -7,30 +7,6 @@ namespace steepest::bindings {
 
 
 
-// Call inside a catch block of a raw CPython function (the fast slots and methods): sets the
-// Python error the module's translators (module.cpp) would set for the exception in flight.
-void set_python_error() {
-#if PYBIND11_VERSION_HEX >= 0x03000000
-  py::detail::try_translate_exceptions();
-#else  // older pybind11 has no public way to run the registered translators: the same mapping
-  try {
-    throw;
-  } catch (py::error_already_set& e) {
-    e.restore();
-  } catch (const ValueError& e) {
-    PyErr_SetString(PyExc_ValueError, e.what());
-  } catch (const TypeError& e) {
-    PyErr_SetString(PyExc_TypeError, e.what());
-  } catch (const IndexError& e) {
-    PyErr_SetString(PyExc_IndexError, e.what());
-  } catch (const NotImplementedError& e) {
-    PyErr_SetString(PyExc_NotImplementedError, e.what());
-  } catch (const std::exception& e) {
-    PyErr_SetString(PyExc_RuntimeError, e.what());
-  }
-#endif
-}
-
 namespace {
 
 const py::module_& numpy() {

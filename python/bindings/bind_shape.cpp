@@ -5,7 +5,6 @@
 
 namespace steepest::bindings {
 
-void set_python_error();  // bind_index.cpp
 
 namespace {
 

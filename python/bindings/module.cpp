@@ -5,6 +5,10 @@ namespace steepest::bindings {
 
 TensorClass tensor_class(py::module_& m) { return py::reinterpret_borrow<TensorClass>(m.attr("Tensor")); }
 
+// The fast CPython slots run the same translators as pybind11-bound functions (below), so the
+// exception mapping is written once.
+void set_python_error() { py::detail::try_translate_exceptions(); }
+
 }  // namespace steepest::bindings
 
 PYBIND11_MODULE(_core, m) {

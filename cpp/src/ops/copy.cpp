@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "ops/cast.hpp"
+#include "ops/checks.hpp"
 #include "ops/iter.hpp"
 #include "steepest/ops/elementwise.hpp"
 #include "steepest/ops/creation.hpp"
@@ -11,10 +12,6 @@
 namespace steepest {
 
 namespace {
-
-void check_writable_cpu(const Tensor& t, const char* op) {
-  STEEPEST_CHECK(t.device().is_cpu(), NotImplementedError, op, " on ", t.device().str(), " tensors");
-}
 
 // Parallel memcpy for large dense copies (memory bandwidth wants both cores).
 void dense_copy(char* dst, const char* src, int64_t nbytes) {
@@ -32,8 +29,8 @@ void dense_copy(char* dst, const char* src, int64_t nbytes) {
 }  // namespace
 
 Tensor& copy_(Tensor& dst, const Tensor& src) {
-  check_writable_cpu(dst, "copy_");
-  check_writable_cpu(src, "copy_");
+  detail::check_cpu(dst, "copy_");
+  detail::check_cpu(src, "copy_");
   if (dst.numel() == 0) { broadcast_shapes(dst.shape(), src.shape()); return dst; }
   if (dst.dtype() == src.dtype() && dst.shape() == src.shape() && dst.is_contiguous() && src.is_contiguous() &&
       dst.strides() == src.strides()) {
@@ -61,7 +58,7 @@ Tensor& copy_(Tensor& dst, const Tensor& src) {
 }
 
 Tensor& fill_(Tensor& t, Scalar value) {
-  check_writable_cpu(t, "fill_");
+  detail::check_cpu(t, "fill_");
   visit_dtype(t.dtype(), [&](auto z) {
     using T = decltype(z);
     T v;

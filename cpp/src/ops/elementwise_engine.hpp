@@ -11,6 +11,7 @@
 
 #include "kernels/cpu/kernel_table.hpp"
 #include "ops/cast.hpp"
+#include "ops/checks.hpp"
 #include "ops/iter.hpp"
 #include "steepest/ops/creation.hpp"
 #include "steepest/ops/elementwise.hpp"
@@ -52,11 +53,6 @@ DType result_type_of(std::initializer_list<Operand> ops);
 void check_inplace(const Tensor& self, DType result, const Shape& broadcast);
 // `b` itself if it can be read while `self` is written, else a copy (partial overlap).
 Tensor unaliased(const Tensor& self, const Tensor& b);
-
-inline void check_cpu(const Tensor& t, const char* op) {
-  STEEPEST_CHECK(t.device().is_cpu(), NotImplementedError, op, ": ", t.device().str(),
-                 " tensors are not supported by this build");
-}
 
 // ---------------------------------------------------------------------------------------
 // Element conversion. C is the type a kernel computes in: float for float32/bfloat16/float16,

@@ -5,6 +5,7 @@
 // (rows of the input accumulated with vectors, no transpose), and anything else is first
 // copied with the reduced dims innermost. Long rows are cut into fixed chunks whose partials
 // are combined pairwise, so the bits of a result never depend on the thread count.
+#include "ops/checks.hpp"
 #include "steepest/ops/reduce.hpp"
 
 #include <omp.h>
@@ -38,10 +39,7 @@ const kernels::TypedKernels<S>& kt() {
   else return kernels::cpu_kernels().f64;
 }
 
-void check_cpu(const Tensor& t, const char* op) {
-  STEEPEST_CHECK(t.device().is_cpu(), NotImplementedError, op, "(): ", t.device().str(),
-                 " tensors are not supported by this build");
-}
+using detail::check_cpu;
 
 // flags[d] = 1 for each reduced dim; empty `dims` reduces all. Duplicates are an error.
 Shape parse_dims(const char* op, const Tensor& t, const Dims& dims) {
