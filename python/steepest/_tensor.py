@@ -167,7 +167,7 @@ def _check_int(v):
 def _build(data, dtype):
     """A fresh tensor from `data` with `dtype` (None: inferred)."""
     if isinstance(data, _core.Tensor):
-        return data._to_dtype(data.dtype if dtype is None else dtype, copy=True)
+        return data.detach()._to_dtype(data.dtype if dtype is None else dtype, copy=True)
     if isinstance(data, (bool, int, float)) and not isinstance(data, np.generic):
         if isinstance(data, int) and not isinstance(data, bool):
             _check_int(data)

@@ -40,3 +40,36 @@ Tensor.int = lambda self: self._to_dtype(_core.int32)
 Tensor.bool = lambda self: self._to_dtype(_core.bool)
 Tensor.cpu = lambda self: self
 Tensor.type = lambda self, dtype=None: (f"steepest.{self.dtype.name}" if dtype is None else self.to(dtype))
+
+
+class RemovableHandle:
+    """Returned by register_hook: handle.remove() unregisters the hook."""
+
+    def __init__(self, tensor, hook_id):
+        self._tensor, self.id = tensor, hook_id
+
+    def remove(self):
+        if self._tensor is not None:
+            self._tensor._remove_hook(self.id)
+            self._tensor = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def _register_hook(self, hook):
+    """hook(grad) -> Tensor or None, run when this tensor's gradient is computed; a returned
+    tensor replaces the gradient."""
+    return RemovableHandle(self, self._register_hook(hook))
+
+
+def _register_post_accumulate_grad_hook(self, hook):
+    """hook(tensor), run on a leaf after its .grad has been accumulated."""
+    return RemovableHandle(self, self._register_post_accumulate_grad_hook(hook))
+
+
+Tensor.register_hook = _register_hook
+Tensor.register_post_accumulate_grad_hook = _register_post_accumulate_grad_hook

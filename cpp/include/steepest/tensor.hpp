@@ -16,6 +16,7 @@
 namespace steepest {
 
 struct AutogradMeta;  // autograd.hpp
+struct Node;
 class Tensor;
 
 struct TensorImpl : std::enable_shared_from_this<TensorImpl> {
@@ -75,6 +76,13 @@ class Tensor {
   Tensor& set_requires_grad(bool flag);  // only floating tensors may require grad
   Tensor grad() const;
   void set_grad(const Tensor& g);
+  // A leaf has no grad_fn: tensors that don't require grad, and user-made ones that do.
+  bool is_leaf() const;
+  std::shared_ptr<Node> grad_fn() const;
+  // The same data with no history (shares storage and version counter).
+  Tensor detach() const;
+  // Backpropagates from this tensor (see autograd::backward).
+  void backward(const Tensor& gradient = Tensor(), bool retain_graph = false) const;
 
   uint64_t version() const { return impl_->storage->version(); }
   void bump_version() const { impl_->storage->bump_version(); }

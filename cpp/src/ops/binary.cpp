@@ -1,8 +1,11 @@
 // Binary arithmetic (add, sub, mul, div, pow, maximum, minimum; reflected and in-place forms)
 // with broadcasting and torch's promotion. Floating types run the kernel table's SIMD
 // kernels; bool and integer types run the wrapping integer functors below.
+#include <cmath>
+#include <limits>
 #include <type_traits>
 
+#include "autograd/record.hpp"
 #include "ops/elementwise_engine.hpp"
 
 namespace steepest {
@@ -217,17 +220,150 @@ Operand number_rule(BinaryOp op, Operand o, DType ct) {
   return o;
 }
 
+// ---- backward --------------------------------------------------------------------------
+// Gradients come back in the output's (broadcast) shape; the engine sums them to each
+// input's shape and casts them to its dtype.
+
+// An operand as a tensor for the backward: saved tensors are read back, numbers stay numbers.
+struct SavedOperand {
+  int slot = -1;  // index into node.saved(), or -1 for the number
+  Scalar s;
+};
+
+template <class F>
+Tensor with_operand(const Node& n, const SavedOperand& o, F f) {
+  if (o.slot >= 0) return f(n.saved(size_t(o.slot)));
+  return f(o.s);
+}
+
+void record_binary(BinaryOp op, const Operand& a, const Operand& b, Scalar alpha, Tensor& out) {
+  const Tensor* ta = a.t;
+  const Tensor* tb = b.t;
+  // Which operands the formula reads back.
+  bool save_a = op == BinaryOp::Mul || op == BinaryOp::Div || op == BinaryOp::Pow ||
+                op == BinaryOp::Maximum || op == BinaryOp::Minimum;
+  bool save_b = save_a;
+  bool save_out = op == BinaryOp::Pow;
+  std::vector<Tensor> save;
+  SavedOperand sa{-1, a.s}, sb{-1, b.s};
+  if (save_a && ta) sa.slot = int(save.size()), save.push_back(*ta);
+  if (save_b && tb) sb.slot = int(save.size()), save.push_back(*tb);
+  int out_slot = -1;
+  if (save_out) out_slot = int(save.size()), save.push_back(out);
+  static const char* names[] = {"AddBackward0", "SubBackward0", "MulBackward0", "DivBackward0", "PowBackward0",
+                                "MaximumBackward0", "MinimumBackward0"};
+  const char* name = "BinaryBackward0";
+  switch (op) {
+    case BinaryOp::Add: name = names[0]; break;
+    case BinaryOp::Sub: name = names[1]; break;
+    case BinaryOp::Mul: name = names[2]; break;
+    case BinaryOp::Div: name = names[3]; break;
+    case BinaryOp::Pow: name = names[4]; break;
+    case BinaryOp::Maximum: name = names[5]; break;
+    case BinaryOp::Minimum: name = names[6]; break;
+    default: break;
+  }
+  autograd::record_n(name, {ta, tb}, {&out}, save,
+                     [op, alpha, sa, sb, out_slot](Node& n, std::vector<Tensor>& gs) -> std::vector<Tensor> {
+    const Tensor& g = gs[0];
+    Tensor ga, gb;
+    bool need_a = n.needs_input_grad(0), need_b = n.needs_input_grad(1);
+    auto A = [&](auto f) { return with_operand(n, sa, f); };
+    auto B = [&](auto f) { return with_operand(n, sb, f); };
+    switch (op) {
+      case BinaryOp::Add:
+      case BinaryOp::Sub: {
+        if (need_a) ga = g;
+        if (need_b) {
+          double al = alpha.to_double();
+          if (op == BinaryOp::Sub) al = -al;
+          gb = al == 1.0 ? g : al == -1.0 ? neg(g) : mul(g, Scalar(al));
+        }
+        break;
+      }
+      case BinaryOp::Mul:
+        if (need_a) ga = B([&](auto y) { return mul(g, y); });
+        if (need_b) gb = A([&](auto x) { return mul(g, x); });
+        break;
+      case BinaryOp::Div:
+        if (need_a) ga = B([&](auto y) { return div(g, y); });
+        if (need_b) {  // -g * a / b^2
+          Tensor y = n.saved(size_t(sb.slot));
+          Tensor t = A([&](auto x) { return mul(g, x); });
+          gb = neg(div(t, mul(y, y)));
+        }
+        break;
+      case BinaryOp::Pow: {
+        Tensor res = n.saved(size_t(out_slot));
+        if (need_a) {  // g * b * a^(b-1), zero where b == 0
+          Tensor x = n.saved(size_t(sa.slot));
+          if (sb.slot < 0) {
+            double e = sb.s.to_double();
+            ga = e == 0.0 ? zeros_like(g) : mul(mul(g, Scalar(e)), pow(x, Scalar(e - 1.0)));
+          } else {
+            Tensor y = n.saved(size_t(sb.slot));
+            Tensor d = mul(mul(g, y), pow(x, sub(y, Scalar(1))));
+            ga = where(eq(y, Scalar(0)), Scalar(0.0), d);
+          }
+        }
+        if (need_b) {  // g * a^b * log(a), zero where a == 0 and b >= 0
+          if (sa.slot < 0) {
+            double base = sa.s.to_double();
+            gb = base == 0.0 ? zeros_like(g) : mul(mul(g, res), Scalar(std::log(base)));
+            if (base == 0.0) {
+              Tensor y = n.saved(size_t(sb.slot));
+              gb = where(ge(y, Scalar(0)), Scalar(0.0), mul(mul(g, res), Scalar(-std::numeric_limits<double>::infinity())));
+            }
+          } else {
+            Tensor x = n.saved(size_t(sa.slot)), y = n.saved(size_t(sb.slot));
+            Tensor d = mul(mul(g, res), log(x));
+            gb = where(logical_and(eq(x, Scalar(0)), ge(y, Scalar(0))), Scalar(0.0), d);
+          }
+        }
+        break;
+      }
+      case BinaryOp::Maximum:
+      case BinaryOp::Minimum: {  // the winner takes g; ties split it
+        Tensor x = n.saved(size_t(sa.slot)), y = n.saved(size_t(sb.slot));
+        Tensor half = mul(g, Scalar(0.5));
+        Tensor tie = eq(x, y);
+        Tensor a_wins = op == BinaryOp::Maximum ? gt(x, y) : lt(x, y);
+        Tensor b_wins = op == BinaryOp::Maximum ? lt(x, y) : gt(x, y);
+        if (need_a) ga = where(tie, half, where(a_wins, g, Scalar(0.0)));
+        if (need_b) gb = where(tie, half, where(b_wins, g, Scalar(0.0)));
+        break;
+      }
+      default:
+        break;
+    }
+    return {ga, gb};
+  });
+}
+
 Tensor binary(BinaryOp op, const Operand& a, const Operand& b, Scalar alpha = 1) {
   DType ct = compute_type(op, a, b, alpha);
   Tensor out = Tensor::empty(detail::broadcast_of({a, b}), ct);
+  BinaryOp op0 = op;
+  Scalar alpha0 = alpha;
   if (op == BinaryOp::Sub && !(alpha.to_double() == 1.0)) op = BinaryOp::Add, alpha = negated(alpha);
   compute(op, out, number_rule(op, a, ct), number_rule(op, b, ct), ct, alpha);
+  if (autograd::needs_grad({a.t, b.t}) && is_floating(ct)) record_binary(op0, a, b, alpha0, out);
   return out;
 }
 
 Tensor& binary_(BinaryOp op, Tensor& self, const Operand& b, Scalar alpha = 1) {
   DType ct = compute_type(op, self, b, alpha);
   detail::check_inplace(self, ct, b.is_scalar() ? self.shape() : detail::broadcast_of({self, b}));
+  if (autograd::needs_grad({&self, b.t})) {  // out of place, recorded, then written back
+    autograd::check_inplace_allowed(self);
+    Tensor r = binary(op, self, b, alpha);
+    {
+      autograd::NoGradGuard no_grad;
+      copy_(self, r);
+    }
+    autograd::rebase_history(self, r);
+    return self;
+  }
   if (op == BinaryOp::Sub && !(alpha.to_double() == 1.0)) op = BinaryOp::Add, alpha = negated(alpha);
   if (b.is_scalar()) {
     compute(op, self, self, number_rule(op, b, ct), ct, alpha);

@@ -1,6 +1,7 @@
 // Comparisons (bool results, computed in the promoted dtype), logical and bitwise ops, and
 // where(cond, a, b). These are exact for every layout, so they run plain loops over the
 // engine's runs rather than kernel-table entries.
+#include "autograd/record.hpp"
 #include <type_traits>
 
 #include "ops/elementwise_engine.hpp"
@@ -149,6 +150,14 @@ Tensor where_impl(const Tensor& cond, const Operand& a, const Operand& b) {
   DType ct = detail::result_type_of({a, b});
   Tensor out = Tensor::empty(detail::broadcast_of({cond, a, b}), ct);
   visit_dtype(ct, [&](auto z) { where_run<decltype(z)>(out, cond, a, b, ct); });
+  if (autograd::needs_grad({a.t, b.t}) && is_floating(ct))
+    autograd::record("WhereBackward0", {a.t, b.t}, {&out}, {cond},
+                     [](Node& n, std::vector<Tensor>& g) -> std::vector<Tensor> {
+      Tensor c = n.saved(0), ga, gb;
+      if (n.needs_input_grad(0)) ga = where(c, g[0], Scalar(0.0));
+      if (n.needs_input_grad(1)) gb = where(c, Scalar(0.0), g[0]);
+      return {ga, gb};
+    });
   return out;
 }
 

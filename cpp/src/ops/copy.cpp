@@ -1,4 +1,5 @@
 // Copies and dtype conversions: copy_, fill_, to_dtype, contiguous, clone.
+#include "autograd/record.hpp"
 #include <omp.h>
 
 #include <cstring>
@@ -81,10 +82,20 @@ Tensor& fill_(Tensor& t, Scalar value) {
 
 Tensor& zero_(Tensor& t) { return fill_(t, Scalar(0)); }
 
+// The gradient of a copy is the incoming gradient (the engine casts it back to the input's
+// dtype), so clones and conversions share one node type.
+static void record_copy(const char* name, const Tensor& t, Tensor& out) {
+  if (autograd::needs_grad({&t}) && is_floating(out.dtype()))
+    autograd::record(name, {&t}, {&out}, {}, [](Node&, std::vector<Tensor>& g) -> std::vector<Tensor> {
+      return {g[0]};
+    });
+}
+
 Tensor to_dtype(const Tensor& t, DType dtype, bool copy) {
   if (t.dtype() == dtype && !copy) return t;
   Tensor out = Tensor::empty(t.shape(), dtype, t.device());
   copy_(out, t);
+  record_copy("ToCopyBackward0", t, out);
   return out;
 }
 
@@ -96,6 +107,7 @@ Tensor contiguous(const Tensor& t) {
 Tensor clone(const Tensor& t) {
   Tensor out = Tensor::empty(t.shape(), t.dtype(), t.device());
   copy_(out, t);
+  record_copy("CloneBackward0", t, out);
   return out;
 }
 

@@ -2,6 +2,8 @@
 // back, broadcast batch dims walked by stride (never materialised), float32/float64 through
 // OpenBLAS. Transposed views go to BLAS as Trans instead of being copied; an operand is
 // copied only when neither row- nor column-major addressing fits its last two dims.
+#include "autograd/record.hpp"
+#include "steepest/ops.hpp"
 #include "steepest/ops/linalg.hpp"
 
 #include <omp.h>
@@ -221,14 +223,60 @@ Tensor matmul_impl(const char* op, const Tensor& a0, const Tensor& b0) {
   return out;
 }
 
+// The product, recorded for backward when an operand requires grad:
+//   dA = g @ B^T,  dB = A^T @ g  (vectors as 1-row / 1-column matrices; batch dims
+// that were broadcast are summed by the engine, except the common (batch.., K) @ (K, N)
+// case where dB is one GEMM over the flattened batch).
+Tensor matmul_recorded(const char* op, const Tensor& a, const Tensor& b) {
+  if (!autograd::needs_grad({&a, &b})) return matmul_impl(op, a, b);
+  Tensor out;
+  {
+    autograd::NoGradGuard no_grad;
+    out = matmul_impl(op, a, b);
+  }
+  if (!is_floating(out.dtype())) return out;
+  const char* name = a.dim() == 1 && b.dim() == 1 ? "DotBackward0"
+                     : a.dim() == 2 && b.dim() == 2 ? "MmBackward0"
+                     : a.dim() == 2 && b.dim() == 1 ? "MvBackward0"
+                                                     : "MatmulBackward0";
+  autograd::record(name, {&a, &b}, {&out}, {a, b}, [](Node& n, std::vector<Tensor>& gs) -> std::vector<Tensor> {
+    Tensor A = n.saved(0), B = n.saved(1), g = gs[0];
+    bool a_vec = A.dim() == 1, b_vec = B.dim() == 1;
+    if (a_vec && b_vec) {  // dot: g is 0-d
+      return {n.needs_input_grad(0) ? mul(B, g) : Tensor(), n.needs_input_grad(1) ? mul(A, g) : Tensor()};
+    }
+    Tensor Am = a_vec ? unsqueeze(A, 0) : A;
+    Tensor Bm = b_vec ? unsqueeze(B, 1) : B;
+    Tensor gm = g;
+    if (a_vec) gm = unsqueeze(gm, -2);
+    if (b_vec) gm = unsqueeze(gm, -1);
+    Tensor ga, gb;
+    if (n.needs_input_grad(0)) {
+      ga = matmul_impl("matmul", gm, mT(Bm));
+      if (a_vec) ga = squeeze(ga, -2);
+    }
+    if (n.needs_input_grad(1)) {
+      if (Bm.dim() == 2 && Am.dim() > 2) {  // fold the batch into one GEMM
+        int64_t K = Am.shape().back(), N = gm.shape().back();
+        gb = matmul_impl("matmul", mT(reshape(Am, {-1, K})), reshape(gm, {-1, N}));
+      } else {
+        gb = matmul_impl("matmul", mT(Am), gm);
+      }
+      if (b_vec) gb = squeeze(gb, -1);
+    }
+    return {ga, gb};
+  });
+  return out;
+}
+
 }  // namespace
 
-Tensor matmul(const Tensor& a, const Tensor& b) { return matmul_impl("matmul", a, b); }
+Tensor matmul(const Tensor& a, const Tensor& b) { return matmul_recorded("matmul", a, b); }
 
 Tensor mm(const Tensor& a, const Tensor& b) {
   STEEPEST_CHECK(a.dim() == 2 && b.dim() == 2, ValueError, "mm: expected 2-D tensors, but got ", a.dim(), "-D and ",
                  b.dim(), "-D (shapes ", a.shape(), " and ", b.shape(), ")");
-  return matmul_impl("mm", a, b);
+  return matmul_recorded("mm", a, b);
 }
 
 Tensor bmm(const Tensor& a, const Tensor& b) {
@@ -236,19 +284,19 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
                  "-D and ", b.dim(), "-D (shapes ", a.shape(), " and ", b.shape(), ")");
   STEEPEST_CHECK(a.shape()[0] == b.shape()[0], ValueError, "bmm: batch sizes of shapes ", a.shape(), " and ",
                  b.shape(), " differ (", a.shape()[0], " != ", b.shape()[0], ")");
-  return matmul_impl("bmm", a, b);
+  return matmul_recorded("bmm", a, b);
 }
 
 Tensor mv(const Tensor& a, const Tensor& b) {
   STEEPEST_CHECK(a.dim() == 2 && b.dim() == 1, ValueError, "mv: expected a 2-D matrix and a 1-D vector, but got ",
                  a.dim(), "-D and ", b.dim(), "-D (shapes ", a.shape(), " and ", b.shape(), ")");
-  return matmul_impl("mv", a, b);
+  return matmul_recorded("mv", a, b);
 }
 
 Tensor dot(const Tensor& a, const Tensor& b) {
   STEEPEST_CHECK(a.dim() == 1 && b.dim() == 1, ValueError, "dot: expected 1-D tensors, but got ", a.dim(), "-D and ",
                  b.dim(), "-D (shapes ", a.shape(), " and ", b.shape(), ")");
-  return matmul_impl("dot", a, b);
+  return matmul_recorded("dot", a, b);
 }
 
 }  // namespace steepest

@@ -1,5 +1,6 @@
 // Boolean-mask ops: masked_fill (where mask, a value) and nonzero (the positions of the
 // nonzero elements, which is also how bool masks index).
+#include "autograd/record.hpp"
 #include <cstring>
 
 #include "ops/cast.hpp"
@@ -32,6 +33,18 @@ Scalar scalar_of(const Tensor& value) {
 
 Tensor& masked_fill_(Tensor& t, const Tensor& mask, Scalar value) {
   check_mask(mask);
+  if (autograd::needs_grad({&t})) {  // out of place, recorded, then written back
+    autograd::check_inplace_allowed(t);
+    Tensor r = masked_fill(t, mask, value);
+    STEEPEST_CHECK(r.shape() == t.shape(), ValueError, "masked_fill_: mask of shape ", bracket(mask.shape()),
+                   " cannot be broadcast to the tensor's shape ", bracket(t.shape()));
+    {
+      autograd::NoGradGuard no_grad;
+      copy_(t, r);
+    }
+    autograd::rebase_history(t, r);
+    return t;
+  }
   STEEPEST_CHECK(t.device().is_cpu() && mask.device().is_cpu(), NotImplementedError, "masked_fill_ on ",
                  t.device().str(), " tensors");
   const Shape &ms = mask.shape(), &ts = t.shape();
@@ -59,8 +72,17 @@ Tensor& masked_fill_(Tensor& t, const Tensor& mask, Scalar value) {
 Tensor masked_fill(const Tensor& t, const Tensor& mask, Scalar value) {
   check_mask(mask);
   Tensor out = Tensor::empty(broadcast_shapes(t.shape(), mask.shape()), t.dtype(), t.device());
-  copy_(out, t);
-  return masked_fill_(out, mask, value);
+  {
+    autograd::NoGradGuard no_grad;
+    copy_(out, t);
+    masked_fill_(out, mask, value);
+  }
+  if (autograd::needs_grad({&t}))  // filled positions get no gradient
+    autograd::record("MaskedFillBackward0", {&t}, {&out}, {mask},
+                     [](Node& n, std::vector<Tensor>& g) -> std::vector<Tensor> {
+      return {where(n.saved(0), Scalar(0.0), g[0])};
+    });
+  return out;
 }
 
 Tensor& masked_fill_(Tensor& t, const Tensor& mask, const Tensor& value) {

@@ -5,6 +5,8 @@
 // (rows of the input accumulated with vectors, no transpose), and anything else is first
 // copied with the reduced dims innermost. Long rows are cut into fixed chunks whose partials
 // are combined pairwise, so the bits of a result never depend on the thread count.
+#include "autograd/record.hpp"
+#include "steepest/ops.hpp"
 #include "ops/checks.hpp"
 #include "steepest/ops/reduce.hpp"
 
@@ -611,8 +613,108 @@ Tensor var_impl(const char* op, const Tensor& t, const Dims& dims, double correc
 
 }  // namespace
 
+// ---- backward helpers ------------------------------------------------------------------
+
+namespace {
+
+// The reduced dims of a `ndim` input, wrapped and sorted (empty `dims`: all of them).
+Dims reduced_dims(const Dims& dims, int64_t ndim) {
+  Dims out;
+  if (dims.empty()) {
+    for (int64_t d = 0; d < ndim; ++d) out.push_back(d);
+  } else {
+    for (int64_t d : dims) out.push_back(ndim == 0 ? 0 : wrap_dim(d, ndim));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// A reduced result (or its gradient) viewed with the input's rank, size 1 on reduced dims.
+Tensor keep_dims(const Tensor& r, const Dims& rd, int64_t ndim, bool keepdim) {
+  if (keepdim || ndim == 0) return r;
+  Tensor x = r;
+  for (int64_t d : rd) x = unsqueeze(x, d);
+  return x;
+}
+
+// g broadcast back over the reduced dims (a stride-0 view, no copy).
+Tensor spread(const Tensor& g, const Shape& in_shape, const Dims& dims, bool keepdim) {
+  Dims rd = reduced_dims(dims, int64_t(in_shape.size()));
+  return expand(keep_dims(g, rd, int64_t(in_shape.size()), keepdim), in_shape);
+}
+
+int64_t reduced_count(const Shape& in_shape, const Dims& dims) {
+  int64_t n = 1;
+  for (int64_t d : reduced_dims(dims, int64_t(in_shape.size())))
+    n *= in_shape.empty() ? 1 : in_shape[size_t(d)];
+  return n;
+}
+
+void record_sum(const char* name, const Tensor& t, Tensor& out, const Dims& dims, bool keepdim, double scale) {
+  if (!autograd::needs_grad({&t}) || !is_floating(out.dtype())) return;
+  Shape in_shape = t.shape();
+  autograd::record(name, {&t}, {&out}, {},
+                   [in_shape, dims, keepdim, scale](Node&, std::vector<Tensor>& g) -> std::vector<Tensor> {
+    Tensor s = spread(g[0], in_shape, dims, keepdim);
+    return {scale == 1.0 ? s : mul(s, Scalar(scale))};
+  });
+}
+
+// Max/min over dims: the gradient is shared evenly by the elements equal to the result.
+void record_extreme(const char* name, const Tensor& t, Tensor& out, const Dims& dims, bool keepdim) {
+  if (!autograd::needs_grad({&t})) return;
+  autograd::record(name, {&t}, {&out}, {t, out},
+                   [dims, keepdim](Node& n, std::vector<Tensor>& g) -> std::vector<Tensor> {
+    Tensor x = n.saved(0), r = n.saved(1);
+    Dims rd = reduced_dims(dims, x.dim());
+    Tensor hit = to_dtype(eq(x, keep_dims(r, rd, x.dim(), keepdim)), x.dtype());
+    Tensor count = sum(hit, rd, /*keepdim=*/true);
+    return {div(mul(hit, keep_dims(g[0], rd, x.dim(), keepdim)), count)};
+  });
+}
+
+// max(dim) / min(dim): the gradient goes to the selected index.
+void record_select(const char* name, const Tensor& t, Tensor& values, const Tensor& indices, int64_t dim,
+                   bool keepdim) {
+  if (!autograd::needs_grad({&t})) return;
+  Shape in_shape = t.shape();
+  DType dt = t.dtype();
+  autograd::record(name, {&t}, {&values}, {indices},
+                   [in_shape, dt, dim, keepdim](Node& n, std::vector<Tensor>& g) -> std::vector<Tensor> {
+    int64_t nd = int64_t(in_shape.size());
+    if (nd == 0) return {g[0]};
+    int64_t d = wrap_dim(dim, nd);
+    Tensor idx = n.saved(0), gg = g[0];
+    if (!keepdim) idx = unsqueeze(idx, d), gg = unsqueeze(gg, d);
+    Tensor z = zeros(in_shape, TensorOptions(dt));
+    return {scatter_add(z, d, idx, to_dtype(gg, dt))};
+  });
+}
+
+void record_var(const char* name, const Tensor& t, Tensor& out, const Dims& dims, double correction,
+                bool keepdim, bool is_std) {
+  if (!autograd::needs_grad({&t})) return;
+  int64_t count = reduced_count(t.shape(), dims);
+  autograd::record(name, {&t}, {&out}, {t, out},
+                   [dims, correction, keepdim, is_std, count](Node& n, std::vector<Tensor>& g) -> std::vector<Tensor> {
+    Tensor x = n.saved(0);
+    Dims rd = reduced_dims(dims, x.dim());
+    Tensor centered = sub(x, mean(x, rd, /*keepdim=*/true));
+    double denom = std::max(0.0, double(count) - correction);
+    Tensor gk = keep_dims(g[0], rd, x.dim(), keepdim);
+    if (is_std) {  // d std = d var / (2 std)
+      gk = div(gk, mul(keep_dims(n.saved(1), rd, x.dim(), keepdim), Scalar(2.0)));
+    }
+    return {mul(centered, mul(gk, Scalar(2.0 / denom)))};
+  });
+}
+
+}  // namespace
+
 Tensor sum(const Tensor& t, const Dims& dims, bool keepdim, std::optional<DType> dtype) {
-  return sum_impl("sum", t, dims, keepdim, dtype, false);
+  Tensor out = sum_impl("sum", t, dims, keepdim, dtype, false);
+  record_sum(dims.empty() ? "SumBackward0" : "SumBackward1", t, out, dims, keepdim, 1.0);
+  return out;
 }
 
 Tensor mean(const Tensor& t, const Dims& dims, bool keepdim, std::optional<DType> dtype) {
@@ -624,24 +726,43 @@ Tensor mean(const Tensor& t, const Dims& dims, bool keepdim, std::optional<DType
     STEEPEST_CHECK(is_floating(t.dtype()), TypeError,
                    "mean(): could not infer output dtype. Input dtype must be either a floating point "
                    "dtype, got ", dtype_name(t.dtype()), " (pass dtype=, e.g. steepest.float32)");
-  return sum_impl("mean", t, dims, keepdim, dtype, true);
+  Tensor out = sum_impl("mean", t, dims, keepdim, dtype, true);
+  int64_t n = reduced_count(t.shape(), dims);
+  record_sum(dims.empty() ? "MeanBackward0" : "MeanBackward1", t, out, dims, keepdim, n ? 1.0 / double(n) : 0.0);
+  return out;
 }
 
-Tensor amax(const Tensor& t, const Dims& dims, bool keepdim) { return extreme_impl<true>("amax", t, dims, keepdim); }
-Tensor amin(const Tensor& t, const Dims& dims, bool keepdim) { return extreme_impl<false>("amin", t, dims, keepdim); }
+Tensor amax(const Tensor& t, const Dims& dims, bool keepdim) {
+  Tensor out = extreme_impl<true>("amax", t, dims, keepdim);
+  record_extreme("AmaxBackward0", t, out, dims, keepdim);
+  return out;
+}
+Tensor amin(const Tensor& t, const Dims& dims, bool keepdim) {
+  Tensor out = extreme_impl<false>("amin", t, dims, keepdim);
+  record_extreme("AminBackward0", t, out, dims, keepdim);
+  return out;
+}
 
 std::pair<Tensor, Tensor> max(const Tensor& t, int64_t dim, bool keepdim) {
-  return arg_impl<true>("max", t, dim, keepdim, true);
+  auto r = arg_impl<true>("max", t, dim, keepdim, true);
+  record_select("MaxBackward0", t, r.first, r.second, dim, keepdim);
+  return r;
 }
 std::pair<Tensor, Tensor> min(const Tensor& t, int64_t dim, bool keepdim) {
-  return arg_impl<false>("min", t, dim, keepdim, true);
+  auto r = arg_impl<false>("min", t, dim, keepdim, true);
+  record_select("MinBackward0", t, r.first, r.second, dim, keepdim);
+  return r;
 }
 
 Tensor max(const Tensor& t) {
-  return extreme_impl<true>("max", t, {}, false);
+  Tensor out = extreme_impl<true>("max", t, {}, false);
+  record_extreme("MaxBackward1", t, out, {}, false);
+  return out;
 }
 Tensor min(const Tensor& t) {
-  return extreme_impl<false>("min", t, {}, false);
+  Tensor out = extreme_impl<false>("min", t, {}, false);
+  record_extreme("MinBackward1", t, out, {}, false);
+  return out;
 }
 
 Tensor argmax(const Tensor& t, std::optional<int64_t> dim, bool keepdim) {
@@ -654,10 +775,14 @@ Tensor argmin(const Tensor& t, std::optional<int64_t> dim, bool keepdim) {
 }
 
 Tensor var(const Tensor& t, const Dims& dims, double correction, bool keepdim) {
-  return var_impl("var", t, dims, correction, keepdim, false);
+  Tensor out = var_impl("var", t, dims, correction, keepdim, false);
+  record_var("VarBackward0", t, out, dims, correction, keepdim, false);
+  return out;
 }
 Tensor std(const Tensor& t, const Dims& dims, double correction, bool keepdim) {
-  return var_impl("std", t, dims, correction, keepdim, true);
+  Tensor out = var_impl("std", t, dims, correction, keepdim, true);
+  record_var("StdBackward0", t, out, dims, correction, keepdim, true);
+  return out;
 }
 
 }  // namespace steepest

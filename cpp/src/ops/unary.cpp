@@ -3,6 +3,7 @@
 // the default float dtype; bfloat16/float16 compute in float32 and round once.
 #include <type_traits>
 
+#include "autograd/record.hpp"
 #include "ops/elementwise_engine.hpp"
 
 namespace steepest {
@@ -104,16 +105,84 @@ void compute(UnaryOp op, const Tensor& out, const Tensor& x, DType ct) {
   }
 }
 
+// ---- backward: d out / d x, from the input x or the output y (whichever is cheaper) ----
+void record_unary(UnaryOp op, const Tensor& x, Tensor& out) {
+  using autograd::record;
+  using V = std::vector<Tensor>;
+  switch (op) {
+    case UnaryOp::Neg:
+      record("NegBackward0", {&x}, {&out}, {}, [](Node&, V& g) -> V { return {neg(g[0])}; });
+      break;
+    case UnaryOp::Abs:  // sign(x): 0 at 0, as torch
+      record("AbsBackward0", {&x}, {&out}, {x}, [](Node& n, V& g) -> V { return {mul(g[0], sign(n.saved(0)))}; });
+      break;
+    case UnaryOp::Exp:
+      record("ExpBackward0", {&x}, {&out}, {out}, [](Node& n, V& g) -> V { return {mul(g[0], n.saved(0))}; });
+      break;
+    case UnaryOp::Log:
+      record("LogBackward0", {&x}, {&out}, {x}, [](Node& n, V& g) -> V { return {div(g[0], n.saved(0))}; });
+      break;
+    case UnaryOp::Sqrt:  // g / (2 sqrt(x))
+      record("SqrtBackward0", {&x}, {&out}, {out},
+             [](Node& n, V& g) -> V { return {div(g[0], mul(n.saved(0), Scalar(2.0)))}; });
+      break;
+    case UnaryOp::Rsqrt:  // -g/2 * y^3
+      record("RsqrtBackward0", {&x}, {&out}, {out}, [](Node& n, V& g) -> V {
+        Tensor y = n.saved(0);
+        return {mul(g[0], mul(pow(y, Scalar(3.0)), Scalar(-0.5)))};
+      });
+      break;
+    case UnaryOp::Sin:
+      record("SinBackward0", {&x}, {&out}, {x}, [](Node& n, V& g) -> V { return {mul(g[0], cos(n.saved(0)))}; });
+      break;
+    case UnaryOp::Cos:
+      record("CosBackward0", {&x}, {&out}, {x}, [](Node& n, V& g) -> V { return {neg(mul(g[0], sin(n.saved(0))))}; });
+      break;
+    case UnaryOp::Tanh:  // g (1 - y^2)
+      record("TanhBackward0", {&x}, {&out}, {out}, [](Node& n, V& g) -> V {
+        Tensor y = n.saved(0);
+        return {mul(g[0], rsub(mul(y, y), Scalar(1.0)))};
+      });
+      break;
+    case UnaryOp::Sigmoid:  // g y (1 - y)
+      record("SigmoidBackward0", {&x}, {&out}, {out}, [](Node& n, V& g) -> V {
+        Tensor y = n.saved(0);
+        return {mul(g[0], mul(y, rsub(y, Scalar(1.0))))};
+      });
+      break;
+    case UnaryOp::Relu:  // g where y > 0
+      record("ReluBackward0", {&x}, {&out}, {out},
+             [](Node& n, V& g) -> V { return {where(gt(n.saved(0), Scalar(0)), g[0], Scalar(0.0))}; });
+      break;
+    case UnaryOp::Sign:
+      record("SignBackward0", {&x}, {&out}, {}, [](Node&, V& g) -> V { return {zeros_like(g[0])}; });
+      break;
+    default:
+      break;
+  }
+}
+
 Tensor unary(UnaryOp op, const Tensor& x) {
   DType ct = unary_type(op, x);
   Tensor out = Tensor::empty(x.shape(), ct);
   compute(op, out, x, ct);
+  if (autograd::needs_grad({&x}) && is_floating(ct)) record_unary(op, x, out);
   return out;
 }
 
 Tensor& unary_(UnaryOp op, Tensor& x) {
   DType ct = unary_type(op, x);
   detail::check_inplace(x, ct, x.shape());
+  if (autograd::needs_grad({&x})) {  // out of place, recorded, then written back
+    autograd::check_inplace_allowed(x);
+    Tensor r = unary(op, x);
+    {
+      autograd::NoGradGuard no_grad;
+      copy_(x, r);
+    }
+    autograd::rebase_history(x, r);
+    return x;
+  }
   compute(op, x, x, ct);
   x.bump_version();
   return x;
@@ -188,12 +257,33 @@ Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> m
   DType ct = clamp_type(a, min, max);
   Tensor out = Tensor::empty(a.shape(), ct);
   clamp_compute(out, a, min, max, ct);
+  if (autograd::needs_grad({&a}) && is_floating(ct)) {
+    // g passes where min <= x <= max (the bounds themselves included, as torch).
+    autograd::record("ClampBackward1", {&a}, {&out}, {a},
+                     [min, max](Node& n, std::vector<Tensor>& g) -> std::vector<Tensor> {
+      Tensor x = n.saved(0);
+      Tensor keep;
+      if (min) keep = ge(x, *min);
+      if (max) keep = keep.defined() ? logical_and(keep, le(x, *max)) : le(x, *max);
+      return {where(keep, g[0], Scalar(0.0))};
+    });
+  }
   return out;
 }
 
 Tensor& clamp_(Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max) {
   DType ct = clamp_type(a, min, max);
   detail::check_inplace(a, ct, a.shape());
+  if (autograd::needs_grad({&a})) {
+    autograd::check_inplace_allowed(a);
+    Tensor r = clamp(a, min, max);
+    {
+      autograd::NoGradGuard no_grad;
+      copy_(a, r);
+    }
+    autograd::rebase_history(a, r);
+    return a;
+  }
   clamp_compute(a, a, min, max, ct);
   a.bump_version();
   return a;

@@ -1,6 +1,7 @@
 // Tensor::repr: prints exactly what torch prints for the same tensor (with "torch."
 // spelled "steepest."): precision 4, integer-valued floats as "1.", scientific mode when
 // the magnitudes ask for it, summarisation with "..." above 1000 elements, wrapping at 80.
+#include "steepest/autograd.hpp"
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -186,9 +187,8 @@ std::string Tensor::repr() const {
     Printer pr(*this, numel() > kThreshold);
     body = pr.str(0, static_cast<const char*>(data_ptr()), indent);
   }
-  // torch prints grad_fn=<...> for non-leaf tensors; that needs the autograd Node's name,
-  // which the engine adds here when it defines Node.
-  if (requires_grad()) suffixes.push_back("requires_grad=True");
+  if (auto fn = grad_fn()) suffixes.push_back(std::string("grad_fn=<") + fn->name() + ">");
+  else if (requires_grad()) suffixes.push_back("requires_grad=True");
   return add_suffixes(prefix + body, suffixes, indent);
 }
 

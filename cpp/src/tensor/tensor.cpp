@@ -81,6 +81,9 @@ Tensor& Tensor::set_requires_grad(bool flag) {
     if (!flag) return *this;
     impl_->autograd = std::make_unique<AutogradMeta>();
   }
+  STEEPEST_CHECK(flag || !impl_->autograd->grad_fn, Error,
+                 "you can only change requires_grad flags of leaf variables. If you want to use a computed "
+                 "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().");
   impl_->autograd->requires_grad = flag;
   return *this;
 }

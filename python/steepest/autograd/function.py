@@ -1,0 +1,73 @@
+"""User-defined differentiable operations (st.autograd.Function, as torch's): forward runs
+without recording, backward is called by the C++ engine with the output gradients."""
+from .. import _core
+from .grad_mode import no_grad
+
+
+class FunctionCtx:
+    """The `ctx` of forward/backward: save_for_backward, saved_tensors, needs_input_grad,
+    and any attributes the function wants to keep."""
+
+    def __init__(self):
+        self._saved = ()
+        self._released = False
+        self.needs_input_grad = ()
+
+    def save_for_backward(self, *tensors):
+        self._saved = tuple(t.detach() if isinstance(t, _core.Tensor) else t for t in tensors)
+        self._versions = tuple(t._version if isinstance(t, _core.Tensor) else None for t in tensors)
+
+    @property
+    def saved_tensors(self):
+        if self._released:
+            raise RuntimeError("Trying to backward through the graph a second time (or directly access saved "
+                               "tensors after they have already been freed); specify retain_graph=True")
+        for i, (t, v) in enumerate(zip(self._saved, self._versions)):
+            if v is not None and t._version != v:
+                raise RuntimeError(f"one of the variables needed for gradient computation has been modified by an "
+                                   f"inplace operation: saved tensor {i} is at version {t._version}; expected "
+                                   f"version {v} instead")
+        return self._saved
+
+    def mark_non_differentiable(self, *tensors):
+        self._non_diff = {id(t) for t in tensors}
+
+
+class Function:
+    """Subclass with @staticmethod forward(ctx, *args) and backward(ctx, *grads); call
+    MyFunction.apply(*args)."""
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("Function subclasses must implement forward")
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise NotImplementedError("Function subclasses must implement backward")
+
+    @classmethod
+    def apply(cls, *args):
+        ctx = FunctionCtx()
+        tensor_args = [a for a in args if isinstance(a, _core.Tensor)]
+        ctx.needs_input_grad = tuple(isinstance(a, _core.Tensor) and a.requires_grad for a in args)
+        with no_grad():
+            out = cls.forward(ctx, *args)
+        single = isinstance(out, _core.Tensor)
+        outs = (out,) if single else tuple(out)
+        if _core.is_grad_enabled() and any(t.requires_grad for t in tensor_args):
+            # The outputs become new tensors with this node as their grad_fn.
+            outs = tuple(o.detach() if isinstance(o, _core.Tensor) else o for o in outs)
+            diff = [o for o in outs if isinstance(o, _core.Tensor) and o.is_floating_point()]
+            positions = [i for i, a in enumerate(args) if isinstance(a, _core.Tensor)]
+
+            def backward(*grads):
+                res = cls.backward(ctx, *grads)
+                if not isinstance(res, tuple):
+                    res = (res,)
+                if len(res) != len(args):
+                    raise RuntimeError(f"function {cls.__name__}.backward returned an incorrect number of "
+                                       f"gradients (expected {len(args)}, got {len(res)})")
+                return tuple(res[i] for i in positions)
+
+            _core._record_function(cls.__name__ + "Backward", tensor_args, diff, backward)
+        return outs[0] if single else outs

@@ -1,0 +1,68 @@
+"""Grad modes as context managers and decorators: st.no_grad(), st.enable_grad(),
+st.set_grad_enabled(flag). The mode itself is a per-thread flag in the C++ core."""
+import functools
+
+from .. import _core
+
+
+class _GradMode:
+    """Base: sets the mode on enter, restores the previous one on exit; also a decorator."""
+
+    _enabled = True
+
+    def __enter__(self):
+        self._prev = _core.is_grad_enabled()
+        _core._set_grad_enabled(self._enabled)
+        return self
+
+    def __exit__(self, *exc):
+        _core._set_grad_enabled(self._prev)
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.__class__():
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class no_grad(_GradMode):
+    """Ops inside don't record the graph (inference, optimizer updates, weight init)."""
+
+    _enabled = False
+
+
+class enable_grad(_GradMode):
+    """Turns recording back on inside a no_grad region."""
+
+    _enabled = True
+
+
+class set_grad_enabled(_GradMode):
+    """set_grad_enabled(False) as a context manager, a decorator, or a plain call."""
+
+    def __init__(self, mode):
+        self._enabled = bool(mode)
+        self._prev = _core.is_grad_enabled()
+        _core._set_grad_enabled(self._enabled)
+
+    def __enter__(self):
+        return self
+
+    def __call__(self, fn):
+        mode = self._enabled
+        _core._set_grad_enabled(self._prev)
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class inference_mode(no_grad):
+    """torch's inference_mode, here the same as no_grad."""
+
+    def __init__(self, mode=True):
+        self._enabled = not mode
