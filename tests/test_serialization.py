@@ -3,6 +3,7 @@ package both ways, nested structures, atomic replacement, and clear errors on da
 import json
 import os
 import pathlib
+import re
 import struct
 import subprocess
 import sys
@@ -296,7 +297,7 @@ def test_unsupported_objects_raise_type_error_naming_the_key_and_keep_the_old_fi
              ([np.zeros(2)], "obj[0]"),
              ({"t": torch.zeros(2)}, "obj['t']")]
     for obj, where in cases:
-        with pytest.raises(TypeError, match=__import__("re").escape(where)):
+        with pytest.raises(TypeError, match=re.escape(where)):
             st.save(obj, path)
         assert path.read_bytes() == before
     assert file_names(tmp_path) == ["keep.st"]
