@@ -9,4 +9,6 @@ from ._core import Tensor, dtype, device  # noqa: F401
 from ._tensor import tensor, as_tensor, show_config, cmake_dir  # noqa: F401
 from . import _tensor_methods  # noqa: F401  (adds Python conveniences to Tensor)
 
+from . import nn  # noqa: F401  (st.nn: modules, functional, init)
+
 __version__ = _core.build_info()["version"]
