@@ -12,4 +12,6 @@ from . import autograd, utils  # noqa: F401
 from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled  # noqa: F401
 from .serialization import save, load  # noqa: F401
 
+from . import nn  # noqa: F401  (st.nn: modules, functional, init)
+
 __version__ = _core.build_info()["version"]
