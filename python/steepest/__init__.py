@@ -8,5 +8,6 @@ from ._core import *  # noqa: F401,F403  (tensors, dtypes, ops: the bound C++ AP
 from ._core import Tensor, dtype, device  # noqa: F401
 from ._tensor import tensor, as_tensor, show_config, cmake_dir  # noqa: F401
 from . import _tensor_methods  # noqa: F401  (adds Python conveniences to Tensor)
+from . import data  # noqa: F401  (st.data: Dataset, DataLoader, random_split)
 
 __version__ = _core.build_info()["version"]
