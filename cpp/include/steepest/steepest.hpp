@@ -3,4 +3,5 @@
 #include "autograd.hpp"
 #include "ops.hpp"
 #include "runtime.hpp"
+#include "schedule.hpp"
 #include "tensor.hpp"
