@@ -42,4 +42,5 @@ PYBIND11_MODULE(_core, m) {
   bind_interop(m);
   bind_autograd(m);
   bind_io(m);
+  bind_schedule(m);
 }

@@ -13,5 +13,6 @@ from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled  # 
 from .serialization import save, load  # noqa: F401
 
 from . import nn  # noqa: F401  (st.nn: modules, functional, init)
+from . import data  # noqa: F401  (st.data: Dataset, DataLoader, random_split)
 
 __version__ = _core.build_info()["version"]

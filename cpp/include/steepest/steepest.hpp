@@ -4,4 +4,5 @@
 #include "io.hpp"
 #include "ops.hpp"
 #include "runtime.hpp"
+#include "schedule.hpp"
 #include "tensor.hpp"

@@ -1,0 +1,1 @@
+from . import lr_scheduler  # noqa: F401
