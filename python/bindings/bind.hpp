@@ -130,5 +130,6 @@ void bind_shape(py::module_& m);
 void bind_random(py::module_& m);
 void bind_index(py::module_& m);
 void bind_interop(py::module_& m);
+void bind_optim(py::module_& m);
 
 }  // namespace steepest::bindings

@@ -40,4 +40,5 @@ PYBIND11_MODULE(_core, m) {
   bind_random(m);
   bind_index(m);
   bind_interop(m);
+  bind_optim(m);
 }

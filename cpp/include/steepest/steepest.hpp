@@ -2,5 +2,6 @@
 #pragma once
 #include "autograd.hpp"
 #include "ops.hpp"
+#include "optim.hpp"
 #include "runtime.hpp"
 #include "tensor.hpp"
