@@ -10,3 +10,4 @@ from ._tensor import tensor, as_tensor, show_config, cmake_dir  # noqa: F401
 from . import _tensor_methods  # noqa: F401  (adds Python conveniences to Tensor)
 
 __version__ = _core.build_info()["version"]
+from . import optim  # noqa: F401,E402
