@@ -43,4 +43,5 @@ PYBIND11_MODULE(_core, m) {
   bind_autograd(m);
   bind_io(m);
   bind_schedule(m);
+  bind_optim(m);
 }

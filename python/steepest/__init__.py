@@ -16,3 +16,4 @@ from . import nn  # noqa: F401  (st.nn: modules, functional, init)
 from . import data  # noqa: F401  (st.data: Dataset, DataLoader, random_split)
 
 __version__ = _core.build_info()["version"]
+from . import optim  # noqa: F401,E402

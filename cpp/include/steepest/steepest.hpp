@@ -3,6 +3,7 @@
 #include "autograd.hpp"
 #include "io.hpp"
 #include "ops.hpp"
+#include "optim.hpp"
 #include "runtime.hpp"
 #include "schedule.hpp"
 #include "tensor.hpp"
