@@ -137,6 +137,19 @@ Tensor squeeze_view(const Tensor& t, const Shape& named) {
   return with_geometry(t, std::move(shape), std::move(strides));
 }
 
+// Drops those of `dims` that have size 1 (others stay; a dim named twice is an error).
+Tensor squeeze_dims_view(const Tensor& t, const std::vector<int64_t>& dims) {
+  Shape named(size_t(t.dim()), 0);  // 1 where a dim was asked for
+  for (int64_t d : dims) {
+    int64_t w = wrap_dim(d, t.dim());
+    if (t.dim() == 0) continue;
+    STEEPEST_CHECK(!named[size_t(w)], ValueError, "squeeze: dim ", w, " appears multiple times in the list of dims");
+    named[size_t(w)] = 1;
+  }
+  if (t.dim() == 0 || dims.empty()) return with_geometry(t, t.shape(), t.strides());
+  return squeeze_view(t, named);
+}
+
 // start/stop already clipped to [0, size], step > 0.
 Tensor slice_view(const Tensor& t, int64_t d, int64_t start, int64_t stop, int64_t step) {
   int64_t len = stop > start ? (stop - start - 1) / step + 1 : 0;
@@ -380,25 +393,14 @@ Tensor squeeze(const Tensor& t) {
 }
 
 Tensor squeeze(const Tensor& t, int64_t dim) {
-  Tensor out;
-  {
-    autograd::NoGradGuard no_grad;
-    out = squeeze(t, std::vector<int64_t>{dim});
-  }
+  Tensor out = squeeze_dims_view(t, std::vector<int64_t>{dim});
   if (autograd::needs_grad({&t}))
     record_view("SqueezeBackward1", t, out, [in = t.shape()](const Tensor& g) { return reshape(g, in); });
   return out;
 }
 
 Tensor squeeze(const Tensor& t, const std::vector<int64_t>& dims) {
-  Shape named(size_t(t.dim()), 0);  // 1 where a dim was asked for
-  for (int64_t d : dims) {
-    int64_t w = wrap_dim(d, t.dim());
-    if (t.dim() == 0) continue;
-    STEEPEST_CHECK(!named[size_t(w)], ValueError, "squeeze: dim ", w, " appears multiple times in the list of dims");
-    named[size_t(w)] = 1;
-  }
-  Tensor out = t.dim() == 0 || dims.empty() ? with_geometry(t, t.shape(), t.strides()) : squeeze_view(t, named);
+  Tensor out = squeeze_dims_view(t, dims);
   if (autograd::needs_grad({&t}))
     record_view("SqueezeBackward2", t, out, [in = t.shape()](const Tensor& g) { return reshape(g, in); });
   return out;
