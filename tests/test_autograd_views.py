@@ -407,7 +407,7 @@ def view_chain(draw):
             cur = tuple(cur)
         elif kind == "reshape":
             n = int(np.prod(cur))
-            new = (n,) if draw(hs.booleans()) or n == 1 else (draw(hs.sampled_from([d for d in range(1, n + 1) if n % d == 0])), -1)
+            new = (n,) if draw(hs.booleans()) or n <= 1 else (draw(hs.sampled_from([d for d in range(1, n + 1) if n % d == 0])), -1)
             ops.append(lambda t, s=new: t.reshape(*s))
             cur = (n,) if len(new) == 1 else (new[0], n // new[0])
         elif kind == "expand":
