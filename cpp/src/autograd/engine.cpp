@@ -52,6 +52,7 @@ Tensor ones_for(const Tensor& out) {
 // the captured slots' gradients are returned instead.
 std::vector<Tensor> run(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs,
                         bool retain_graph, std::vector<Capture> captures, size_t n_captured) {
+  STEEPEST_CHECK(!outputs.empty(), ValueError, "backward/grad: no output tensors were given");
   STEEPEST_CHECK(grad_outputs.empty() || grad_outputs.size() == outputs.size(), ValueError,
                  "grad_outputs has ", grad_outputs.size(), " tensors but there are ", outputs.size(), " outputs");
   // Roots.
@@ -108,6 +109,34 @@ std::vector<Tensor> run(const std::vector<Tensor>& outputs, const std::vector<Te
       if (deps[n.get()] == 0 && queued.emplace(n.get(), true).second) ready.push(n.get());
   }
 
+  // autograd.grad runs only the nodes with a captured node below them (as torch): the rest of
+  // the graph is neither computed nor freed, so a later backward through it still works.
+  std::unordered_map<Node*, bool> reaches_capture;
+  if (!captures.empty()) {
+    // Kahn's order from the roots, then a reverse sweep: children before parents.
+    std::unordered_map<Node*, int> left(deps);
+    std::vector<Node*> order, todo;
+    for (auto& n : root_nodes)
+      if (left[n.get()] == 0) todo.push_back(n.get());
+    std::unordered_map<Node*, bool> pushed;
+    while (!todo.empty()) {
+      Node* n = todo.back();
+      todo.pop_back();
+      if (!pushed.emplace(n, true).second) continue;
+      order.push_back(n);
+      for (const Edge& e : n->next_edges)
+        if (e.valid() && --left[e.fn.get()] == 0) todo.push_back(e.fn.get());
+    }
+    std::unordered_map<Node*, bool> is_capture;
+    for (const Capture& c : captures) is_capture[c.node] = true;
+    for (auto it = order.rbegin(); it != order.rend(); ++it) {
+      bool r = false;
+      for (const Edge& e : (*it)->next_edges)
+        if (e.valid() && (is_capture.count(e.fn.get()) || reaches_capture[e.fn.get()])) r = true;
+      reaches_capture[*it] = r;
+    }
+  }
+
   std::vector<Tensor> captured(n_captured);
   NoGradGuard no_grad;  // backward formulas build no graph of their own
   while (!ready.empty()) {
@@ -115,6 +144,15 @@ std::vector<Tensor> run(const std::vector<Tensor>& outputs, const std::vector<Te
     ready.pop();
     std::vector<Tensor> grads = std::move(buffer_of(node));
     buffers.erase(node);
+    // No gradient reached this node (its consumers returned None for it): there is nothing to
+    // propagate, and formulas can't take undefined gradients. Its inputs' counts still drop.
+    bool any_grad = false;
+    for (const Tensor& g : grads) any_grad = any_grad || g.defined();
+    if (!any_grad) {
+      for (const Edge& e : node->next_edges)
+        if (e.valid() && --deps[e.fn.get()] == 0) ready.push(e.fn.get());
+      continue;
+    }
     for (auto& h : node->pre_hooks) {
       if (h.output_nr >= grads.size() || !grads[h.output_nr].defined()) continue;
       Tensor r = h.fn(grads[h.output_nr]);
@@ -135,6 +173,7 @@ std::vector<Tensor> run(const std::vector<Tensor>& outputs, const std::vector<Te
         captured[c.index] = std::move(g);
       }
     if (is_accumulator && !captures.empty()) continue;  // autograd.grad never touches .grad
+    if (!captures.empty() && !reaches_capture[node]) continue;  // nothing needed below
 
     std::vector<Tensor> in_grads = node->apply(grads);
     if (!retain_graph) node->release_saved();
@@ -166,6 +205,7 @@ void backward(const std::vector<Tensor>& outputs, const std::vector<Tensor>& gra
 
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
                          const std::vector<Tensor>& grad_outputs, bool retain_graph, bool allow_unused) {
+  STEEPEST_CHECK(!inputs.empty(), ValueError, "grad requires non-empty inputs");
   std::vector<Capture> captures;
   std::vector<std::shared_ptr<Node>> keep;  // accumulators created here must outlive the pass
   for (size_t i = 0; i < inputs.size(); ++i) {

@@ -356,7 +356,10 @@ Tensor& binary_(BinaryOp op, Tensor& self, const Operand& b, Scalar alpha = 1) {
   detail::check_inplace(self, ct, b.is_scalar() ? self.shape() : detail::broadcast_of({self, b}));
   if (autograd::needs_grad({&self, b.t})) {  // out of place, recorded, then written back
     autograd::check_inplace_allowed(self);
-    Tensor r = binary(op, self, b, alpha);
+    // Formulas that read self back get a copy of it (self is overwritten below).
+    bool reads_self = op == BinaryOp::Pow || op == BinaryOp::Maximum || op == BinaryOp::Minimum ||
+                      ((op == BinaryOp::Mul || op == BinaryOp::Div) && b.t && b.t->requires_grad());
+    Tensor r = reads_self ? binary(op, autograd::inplace_source(self), b, alpha) : binary(op, self, b, alpha);
     {
       autograd::NoGradGuard no_grad;
       copy_(self, r);
