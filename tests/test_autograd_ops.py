@@ -469,3 +469,29 @@ def test_non_differentiable_results():
     # integer results of float ops: int tensor arithmetic never records
     n = st.tensor([1, 2]) * 3
     assert not n.requires_grad
+
+
+# ---- edge values: empty dims, NaN, zero spread (as torch) ------------------------------
+
+
+@pytest.mark.parametrize("sa,sb", [((2, 0), (0, 3)), ((4, 2, 0), (0, 3)), ((4, 2, 3), (3, 0)),
+                                   ((0, 2, 3), (3, 4)), ((2, 3), (0, 3, 4)), ((0,), (0,))])
+def test_matmul_with_empty_dims(sa, sb):
+    check_vs_torch(lambda L, a, b: a @ b, [np.ones(sa), np.ones(sb)])
+
+
+def test_nan_and_zero_spread_gradients_match_torch():
+    nan = float("nan")
+    # max()/min() over everything: a NaN result's gradient goes to the NaN
+    check_vs_torch(lambda L, a: a.max(), [[nan, 1.0, 3.0]])
+    check_vs_torch(lambda L, a: a.min(), [[2.0, nan, -1.0]])
+    # maximum/minimum with a NaN operand: both sides get the gradient
+    check_vs_torch(lambda L, a, b: L.maximum(a, b), [[nan, 1.0, 2.0], [1.0, nan, 0.0]])
+    check_vs_torch(lambda L, a, b: L.minimum(a, b), [[nan, 1.0, 2.0], [1.0, nan, 0.0]])
+    # std of a constant: 0, not 0/0
+    check_vs_torch(lambda L, a: a.std(), [[1.5, 1.5, 1.5]])
+    check_vs_torch(lambda L, a: a.std(1), [np.array([[1.5, 1.5], [1.0, 2.0]])])
+    # a correction past the count: torch's negative divisor
+    check_vs_torch(lambda L, a: a.var(0, correction=3), [[1.0, 2.0]])
+    check_vs_torch(lambda L, a: a.sum(0), [np.zeros((0, 3))])
+    check_vs_torch(lambda L, a: a.mean(1), [np.zeros((2, 0))])
