@@ -738,3 +738,40 @@ def test_autograd_grad_runs_only_what_it_needs():
     # and the part that was run is freed
     with pytest.raises(RuntimeError, match="second time"):
         out.backward()
+
+
+def test_bare_decorators():
+    x = leaf([1.0])
+
+    @st.no_grad
+    def f():
+        return x * 2
+
+    @st.enable_grad
+    def g():
+        return x * 2
+
+    assert not f().requires_grad
+    with st.no_grad():
+        assert g().requires_grad
+    assert st.is_grad_enabled()
+
+
+def test_custom_function_mark_non_differentiable():
+    class SortLike(st.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            idx = (a > 0).to(a.dtype)
+            ctx.mark_non_differentiable(idx)
+            return a * 2, idx
+
+        @staticmethod
+        def backward(ctx, g, g_idx):
+            assert g_idx is None
+            return g * 2
+
+    x = leaf([1.0, -1.0])
+    y, idx = SortLike.apply(x)
+    assert y.requires_grad and not idx.requires_grad
+    y.sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]
