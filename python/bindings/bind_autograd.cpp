@@ -6,11 +6,20 @@ namespace steepest::bindings {
 
 namespace {
 
-std::vector<Tensor> tensors_of(const py::object& o) {
+// A tensor, a sequence of tensors (None entries allowed) or None, as a vector. Anything else
+// is a TypeError naming the argument (pybind's own cast error would be a bare RuntimeError).
+std::vector<Tensor> tensors_of(const py::object& o, const char* what) {
   std::vector<Tensor> out;
   if (o.is_none()) return out;
+  auto type_name = [](py::handle h) { return std::string(py::str(py::type::of(h).attr("__name__"))); };
   if (py::isinstance<TensorImpl>(o)) return {o.cast<Tensor>()};
-  for (py::handle h : o) out.push_back(h.is_none() ? Tensor() : h.cast<Tensor>());
+  if (!py::isinstance<py::sequence>(o) || py::isinstance<py::str>(o))
+    throw TypeError(str(what, " must be a Tensor or a sequence of Tensors, got ", type_name(o)));
+  for (py::handle h : o) {
+    if (!h.is_none() && !py::isinstance<TensorImpl>(h))
+      throw TypeError(str(what, " must contain only Tensors (or None), got an element of type ", type_name(h)));
+    out.push_back(h.is_none() ? Tensor() : h.cast<Tensor>());
+  }
   return out;
 }
 
@@ -80,11 +89,12 @@ void bind_autograd(py::module_& m) {
   m.def("_set_grad_enabled", &autograd::set_grad_enabled);
 
   m.def("_autograd_backward", [](py::object tensors, py::object grads, bool retain_graph) {
-    autograd::backward(tensors_of(tensors), tensors_of(grads), retain_graph);
+    autograd::backward(tensors_of(tensors, "tensors"), tensors_of(grads, "grad_tensors"), retain_graph);
   });
   m.def("_autograd_grad", [](py::object outputs, py::object inputs, py::object grad_outputs, bool retain_graph,
                              bool allow_unused) {
-    auto r = autograd::grad(tensors_of(outputs), tensors_of(inputs), tensors_of(grad_outputs), retain_graph,
+    auto r = autograd::grad(tensors_of(outputs, "outputs"), tensors_of(inputs, "inputs"),
+                            tensors_of(grad_outputs, "grad_outputs"), retain_graph,
                             allow_unused);
     py::tuple t(r.size());
     for (size_t i = 0; i < r.size(); ++i) t[i] = py::cast(r[i]);
@@ -93,15 +103,14 @@ void bind_autograd(py::module_& m) {
   // Records `outputs` as produced from `inputs` by an op whose backward is
   // backward(*grads) -> one gradient (or None) per input.
   m.def("_record_function", [](const std::string& name, py::object inputs, py::object outputs, py::function backward) {
-    auto ins = tensors_of(inputs), outs = tensors_of(outputs);
+    auto ins = tensors_of(inputs, "inputs"), outs = tensors_of(outputs, "outputs");
     size_t n_in = ins.size();
     auto fn = [backward, n_in](Node& node, std::vector<Tensor>& grads) -> std::vector<Tensor> {
       py::tuple args(grads.size());
       for (size_t i = 0; i < grads.size(); ++i) args[i] = py::cast(grads[i]);
       py::object r = backward(*args);
-      std::vector<Tensor> out;
-      if (py::isinstance<TensorImpl>(r) || r.is_none()) out.push_back(r.is_none() ? Tensor() : r.cast<Tensor>());
-      else for (py::handle h : r) out.push_back(h.is_none() ? Tensor() : h.cast<Tensor>());
+      std::vector<Tensor> out =
+          r.is_none() ? std::vector<Tensor>{Tensor()} : tensors_of(r, "a custom function's backward result");
       STEEPEST_CHECK(out.size() == n_in, Error, "function ", node.name(), " returned an incorrect number of gradients (expected ",
                      n_in, ", got ", out.size(), ")");
       for (size_t i = 0; i < n_in; ++i)

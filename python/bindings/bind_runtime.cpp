@@ -57,6 +57,10 @@ void bind_runtime(py::module_& m) {
   m.def("set_isa", &set_isa, py::arg("name"), "Force the CPU kernel set (tests, benchmarks).");
   m.def("memory_cached", &memory_cached, "Bytes of CPU tensor memory held for reuse.");
   m.def("empty_cache", &empty_cache, "Return cached CPU tensor memory to the system.");
+  m.def("memory_allocated", &memory_allocated, "Bytes of CPU tensor memory held by live tensors.");
+  m.def("max_memory_allocated", &max_memory_allocated,
+        "Peak of memory_allocated() since the start or the last reset_peak_memory_stats().");
+  m.def("reset_peak_memory_stats", &reset_peak_memory_stats, "Restart the peak from the memory in use now.");
   m.def("build_info", [] {
     BuildInfo b = build_info();
     py::dict d;

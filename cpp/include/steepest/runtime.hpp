@@ -18,6 +18,11 @@ void set_isa(const std::string& name);       // ValueError if unknown or unsuppo
 // CPU tensor memory is cached after release and reused by later tensors of a similar size.
 size_t memory_cached();  // bytes held for reuse
 void empty_cache();      // return them to the system
+// Bytes of CPU tensor memory in use (blocks handed to live tensors, in the allocator's size
+// classes; cached blocks excluded), its peak since start or the last reset, and the reset.
+size_t memory_allocated();
+size_t max_memory_allocated();
+void reset_peak_memory_stats();  // the peak restarts from what is in use now
 
 struct BuildInfo {
   std::string version, compiler, blas, isas_compiled;

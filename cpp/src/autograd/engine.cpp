@@ -4,6 +4,7 @@
 // input's shape and cast to its dtype here, once, instead of in every op's formula.
 #include <atomic>
 #include <queue>
+#include <unordered_map>
 
 #include "steepest/autograd.hpp"
 #include "steepest/ops/creation.hpp"
@@ -77,6 +78,7 @@ class PassScope {
     active_passes.pop_back();
   }
   uint64_t id() const { return id_; }
+  const std::vector<Node*>& nodes() const { return nodes_; }
   // True the first time a node is seen in this pass.
   bool claim(Node* n) {
     if (n->pass_id_ == id_) return false;
@@ -104,6 +106,7 @@ std::vector<Tensor>& buffer_of(Node* n) {
 // the captured slots' gradients are returned instead.
 std::vector<Tensor> run(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs,
                         bool retain_graph, std::vector<Capture> captures, size_t n_captured) {
+  STEEPEST_CHECK(!outputs.empty(), ValueError, "backward/grad: no output tensors were given");
   STEEPEST_CHECK(grad_outputs.empty() || grad_outputs.size() == outputs.size(), ValueError,
                  "grad_outputs has ", grad_outputs.size(), " tensors but there are ", outputs.size(), " outputs");
   // Roots.
@@ -150,6 +153,47 @@ std::vector<Tensor> run(const std::vector<Tensor>& outputs, const std::vector<Te
     }
   }
 
+  // autograd.grad runs only the nodes with a captured node below them (as torch): the rest of
+  // the graph is neither computed nor freed, so a later backward through it still works.
+  std::unordered_map<Node*, bool> reaches_capture;
+  if (!captures.empty()) {
+    // Kahn's order from the roots, then a reverse sweep: children before parents.
+    std::unordered_map<Node*, int> left;
+    for (Node* n : pass.nodes()) left[n] = n->pending_ < 0 ? 0 : n->pending_;
+    std::vector<Node*> order, todo;
+    for (auto& [e, g] : roots)
+      if (left[e.fn.get()] == 0) todo.push_back(e.fn.get());
+    std::unordered_map<Node*, bool> pushed;
+    while (!todo.empty()) {
+      Node* n = todo.back();
+      todo.pop_back();
+      if (!pushed.emplace(n, true).second) continue;
+      order.push_back(n);
+      for (const Edge& e : n->next_edges)
+        if (e.valid() && --left[e.fn.get()] == 0) todo.push_back(e.fn.get());
+    }
+    std::unordered_map<Node*, bool> is_capture;
+    for (const Capture& c : captures) is_capture[c.node] = true;
+    for (auto it = order.rbegin(); it != order.rend(); ++it) {
+      bool r = false;
+      for (const Edge& e : (*it)->next_edges)
+        if (e.valid() && (is_capture.count(e.fn.get()) || reaches_capture[e.fn.get()])) r = true;
+      reaches_capture[*it] = r;
+    }
+  }
+
+  // Counts down the node's inputs and queues those whose gradients are complete.
+  auto release_inputs = [&ready](Node* node) {
+    for (const Edge& e : node->next_edges) {
+      if (!e.valid()) continue;
+      Node* next = e.fn.get();
+      if (--next->pending_ == 0) {
+        next->pending_ = -1;
+        ready.push(next);
+      }
+    }
+  };
+
   std::vector<Tensor> captured(n_captured);
   NoGradGuard no_grad;  // backward formulas build no graph of their own
   while (!ready.empty()) {
@@ -157,6 +201,14 @@ std::vector<Tensor> run(const std::vector<Tensor>& outputs, const std::vector<Te
     ready.pop();
     std::vector<Tensor> grads = std::move(buffer_of(node));
     node->buffer_.clear();
+    // No gradient reached this node (its consumers returned None for it): there is nothing to
+    // propagate, and formulas can't take undefined gradients. Its inputs' counts still drop.
+    bool any_grad = false;
+    for (const Tensor& g : grads) any_grad = any_grad || g.defined();
+    if (!any_grad) {
+      release_inputs(node);
+      continue;
+    }
     for (auto& h : node->pre_hooks) {
       if (h.output_nr >= grads.size() || !grads[h.output_nr].defined()) continue;
       Tensor r = h.fn(grads[h.output_nr]);
@@ -177,6 +229,7 @@ std::vector<Tensor> run(const std::vector<Tensor>& outputs, const std::vector<Te
         captured[c.index] = std::move(g);
       }
     if (is_accumulator && !captures.empty()) continue;  // autograd.grad never touches .grad
+    if (!captures.empty() && !reaches_capture[node]) continue;  // nothing needed below
 
     std::vector<Tensor> in_grads = node->apply(grads);
     grads.clear();  // free the output gradients before the next node runs
@@ -191,12 +244,8 @@ std::vector<Tensor> run(const std::vector<Tensor>& outputs, const std::vector<Te
         Tensor g = conform(std::move(in_grads[i]), node->input_meta[i], *node, i);
         accumulate(buffer_of(next)[e.input_nr], std::move(g));
       }
-      // (nodes whose gradient never arrived still count down, so everything runs once)
-      if (--next->pending_ == 0) {
-        next->pending_ = -1;
-        ready.push(next);
-      }
     }
+    release_inputs(node);  // (inputs whose gradient never arrived count down too)
   }
   return captured;
 }
@@ -209,6 +258,7 @@ void backward(const std::vector<Tensor>& outputs, const std::vector<Tensor>& gra
 
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
                          const std::vector<Tensor>& grad_outputs, bool retain_graph, bool allow_unused) {
+  STEEPEST_CHECK(!inputs.empty(), ValueError, "grad requires non-empty inputs");
   std::vector<Capture> captures;
   std::vector<std::shared_ptr<Node>> keep;  // accumulators created here must outlive the pass
   for (size_t i = 0; i < inputs.size(); ++i) {

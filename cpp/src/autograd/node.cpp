@@ -160,6 +160,22 @@ void check_inplace_allowed(const Tensor& self) {
                  "(its base's history can't follow); use the out-of-place form");
 }
 
+Tensor inplace_source(const Tensor& self) {
+  Tensor snap;
+  {
+    NoGradGuard no_grad;
+    snap = clone(self);
+  }
+  AutogradMeta* m = self.impl()->autograd.get();
+  if (m && m->requires_grad) {  // same edge into the graph as self: its grad_fn, output_nr
+    AutogradMeta& sm = meta_of(snap);
+    sm.requires_grad = true;
+    sm.grad_fn = m->grad_fn;
+    sm.output_nr = m->output_nr;
+  }
+  return snap;
+}
+
 void rebase_history(Tensor& self, const Tensor& result) {
   AutogradMeta* r = result.impl()->autograd.get();
   if (!r || !r->grad_fn) return;

@@ -50,6 +50,11 @@ void mark_view(Tensor& out);
 // Called by in-place ops before writing `self` when grad mode is on: refuses leaves that
 // require grad and views of differentiable tensors, with torch's messages.
 void check_inplace_allowed(const Tensor& self);
+// The operand an in-place op's recorded out-of-place computation reads in place of `self`
+// when its backward saves that operand: a copy of self's values carrying self's history.
+// (Saving `self` itself would fail at backward: writing the result back into self bumps
+// the version the saved tensor was checked against, and overwrites the values it needs.)
+Tensor inplace_source(const Tensor& self);
 // After an in-place op computed `result` (out of place, recorded) and wrote its values into
 // `self`: `self` takes over result's history.
 void rebase_history(Tensor& self, const Tensor& result);

@@ -323,14 +323,15 @@ void record_binary(BinaryOp op, const Operand& a, const Operand& b, Scalar alpha
         break;
       }
       case BinaryOp::Maximum:
-      case BinaryOp::Minimum: {  // the winner takes g; ties split it
+      case BinaryOp::Minimum: {  // the loser gets 0, ties split g, the rest take g
+        // (written as "zero where it lost" so a NaN operand gets g on both sides, as torch)
         Tensor x = n.saved(size_t(sa.slot)), y = n.saved(size_t(sb.slot));
         Tensor half = mul(g, Scalar(0.5));
         Tensor tie = eq(x, y);
-        Tensor a_wins = op == BinaryOp::Maximum ? gt(x, y) : lt(x, y);
-        Tensor b_wins = op == BinaryOp::Maximum ? lt(x, y) : gt(x, y);
-        if (need_a) ga = where(tie, half, where(a_wins, g, Scalar(0.0)));
-        if (need_b) gb = where(tie, half, where(b_wins, g, Scalar(0.0)));
+        Tensor a_loses = op == BinaryOp::Maximum ? lt(x, y) : gt(x, y);
+        Tensor b_loses = op == BinaryOp::Maximum ? gt(x, y) : lt(x, y);
+        if (need_a) ga = where(tie, half, where(a_loses, Scalar(0.0), g));
+        if (need_b) gb = where(tie, half, where(b_loses, Scalar(0.0), g));
         break;
       }
       default:
@@ -356,7 +357,10 @@ Tensor& binary_(BinaryOp op, Tensor& self, const Operand& b, Scalar alpha = 1) {
   detail::check_inplace(self, ct, b.is_scalar() ? self.shape() : detail::broadcast_of({self, b}));
   if (autograd::needs_grad({&self, b.t})) {  // out of place, recorded, then written back
     autograd::check_inplace_allowed(self);
-    Tensor r = binary(op, self, b, alpha);
+    // Formulas that read self back get a copy of it (self is overwritten below).
+    bool reads_self = op == BinaryOp::Pow || op == BinaryOp::Maximum || op == BinaryOp::Minimum ||
+                      ((op == BinaryOp::Mul || op == BinaryOp::Div) && b.t && b.t->requires_grad());
+    Tensor r = reads_self ? binary(op, autograd::inplace_source(self), b, alpha) : binary(op, self, b, alpha);
     {
       autograd::NoGradGuard no_grad;
       copy_(self, r);

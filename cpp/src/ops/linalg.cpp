@@ -257,8 +257,10 @@ Tensor matmul_recorded(const char* op, const Tensor& a, const Tensor& b) {
     }
     if (n.needs_input_grad(1)) {
       if (Bm.dim() == 2 && Am.dim() > 2) {  // fold the batch into one GEMM
-        int64_t K = Am.shape().back(), N = gm.shape().back();
-        gb = matmul_impl("matmul", mT(reshape(Am, {-1, K})), reshape(gm, {-1, N}));
+        // rows spelled out: reshape's -1 is ambiguous when K or N is 0
+        int64_t K = Am.shape().back(), N = gm.shape().back(), rows = 1;
+        for (int64_t i = 0; i + 1 < Am.dim(); ++i) rows *= Am.shape()[size_t(i)];
+        gb = matmul_impl("matmul", mT(reshape(Am, {rows, K})), reshape(gm, {rows, N}));
       } else {
         gb = matmul_impl("matmul", mT(Am), gm);
       }

@@ -661,13 +661,18 @@ void record_sum(const char* name, const Tensor& t, Tensor& out, const Dims& dims
 }
 
 // Max/min over dims: the gradient is shared evenly by the elements equal to the result.
-void record_extreme(const char* name, const Tensor& t, Tensor& out, const Dims& dims, bool keepdim) {
+// With nan_hits (max()/min() over everything, as torch) a NaN result is shared by the NaNs.
+void record_extreme(const char* name, const Tensor& t, Tensor& out, const Dims& dims, bool keepdim,
+                    bool nan_hits = false) {
   if (!autograd::needs_grad({&t})) return;
   autograd::record(name, {&t}, {&out}, {t, out},
-                   [dims, keepdim](Node& n, std::vector<Tensor>& g) -> std::vector<Tensor> {
+                   [dims, keepdim, nan_hits](Node& n, std::vector<Tensor>& g) -> std::vector<Tensor> {
     Tensor x = n.saved(0), r = n.saved(1);
     Dims rd = reduced_dims(dims, x.dim());
-    Tensor hit = to_dtype(eq(x, keep_dims(r, rd, x.dim(), keepdim)), x.dtype());
+    Tensor rk = keep_dims(r, rd, x.dim(), keepdim);
+    Tensor eqm = eq(x, rk);
+    if (nan_hits) eqm = logical_or(eqm, logical_and(ne(x, x), ne(rk, rk)));  // x != x: NaN
+    Tensor hit = to_dtype(eqm, x.dtype());
     Tensor count = sum(hit, rd, /*keepdim=*/true);
     return {div(mul(hit, keep_dims(g[0], rd, x.dim(), keepdim)), count)};
   });
@@ -700,10 +705,13 @@ void record_var(const char* name, const Tensor& t, Tensor& out, const Dims& dims
     Tensor x = n.saved(0);
     Dims rd = reduced_dims(dims, x.dim());
     Tensor centered = sub(x, mean(x, rd, /*keepdim=*/true));
-    double denom = std::max(0.0, double(count) - correction);
+    // Not clamped at 0 (unlike the forward's divisor): torch's gradient for
+    // correction > count uses the negative count - correction as it is.
+    double denom = double(count) - correction;
     Tensor gk = keep_dims(g[0], rd, x.dim(), keepdim);
-    if (is_std) {  // d std = d var / (2 std)
-      gk = div(gk, mul(keep_dims(n.saved(1), rd, x.dim(), keepdim), Scalar(2.0)));
+    if (is_std) {  // d std = d var / (2 std); 0 where std == 0 (as torch, not 0/0)
+      Tensor s = keep_dims(n.saved(1), rd, x.dim(), keepdim);
+      gk = where(eq(s, Scalar(0)), Scalar(0.0), div(gk, mul(s, Scalar(2.0))));
     }
     return {mul(centered, mul(gk, Scalar(2.0 / denom)))};
   });
@@ -756,12 +764,12 @@ std::pair<Tensor, Tensor> min(const Tensor& t, int64_t dim, bool keepdim) {
 
 Tensor max(const Tensor& t) {
   Tensor out = extreme_impl<true>("max", t, {}, false);
-  record_extreme("MaxBackward1", t, out, {}, false);
+  record_extreme("MaxBackward1", t, out, {}, false, /*nan_hits=*/true);
   return out;
 }
 Tensor min(const Tensor& t) {
   Tensor out = extreme_impl<false>("min", t, {}, false);
-  record_extreme("MinBackward1", t, out, {}, false);
+  record_extreme("MinBackward1", t, out, {}, false, /*nan_hits=*/true);
   return out;
 }
 

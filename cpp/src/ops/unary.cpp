@@ -181,7 +181,9 @@ Tensor& unary_(UnaryOp op, Tensor& x) {
   detail::check_inplace(x, ct, x.shape());
   if (autograd::needs_grad({&x})) {  // out of place, recorded, then written back
     autograd::check_inplace_allowed(x);
-    Tensor r = unary(op, x);
+    // Formulas that read the input back get a copy of it (x is overwritten below).
+    bool reads_x = op == UnaryOp::Abs || op == UnaryOp::Log || op == UnaryOp::Sin || op == UnaryOp::Cos;
+    Tensor r = reads_x ? unary(op, autograd::inplace_source(x)) : unary(op, x);
     {
       autograd::NoGradGuard no_grad;
       copy_(x, r);
@@ -282,7 +284,7 @@ Tensor& clamp_(Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max) 
   detail::check_inplace(a, ct, a.shape());
   if (autograd::needs_grad({&a})) {
     autograd::check_inplace_allowed(a);
-    Tensor r = clamp(a, min, max);
+    Tensor r = clamp(autograd::inplace_source(a), min, max);  // the backward reads the input back
     {
       autograd::NoGradGuard no_grad;
       copy_(a, r);

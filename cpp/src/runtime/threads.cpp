@@ -27,6 +27,9 @@ void set_num_threads(int n) {
 int get_num_threads() { return omp_get_max_threads(); }
 
 size_t memory_cached() { return detail::cpu_cached_bytes(); }
+size_t memory_allocated() { return detail::cpu_allocated_bytes(); }
+size_t max_memory_allocated() { return detail::cpu_peak_allocated_bytes(); }
+void reset_peak_memory_stats() { detail::cpu_reset_peak_allocated(); }
 void empty_cache() { detail::cpu_release_cached(); }
 
 BuildInfo build_info() {

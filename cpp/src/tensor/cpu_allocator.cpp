@@ -4,6 +4,7 @@
 
 #include <sys/mman.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <mutex>
 #include <new>
@@ -34,6 +35,16 @@ struct Cache {
   size_t cached = 0;
 };
 
+// Live bytes and their high-water mark (atomics: tensors are freed from any thread).
+std::atomic<size_t> allocated{0}, peak{0};
+
+void count_alloc(size_t cls) {
+  size_t now = allocated.fetch_add(cls, std::memory_order_relaxed) + cls;
+  size_t p = peak.load(std::memory_order_relaxed);
+  while (now > p && !peak.compare_exchange_weak(p, now, std::memory_order_relaxed)) {
+  }
+}
+
 Cache& cache() {
   static Cache* c = new Cache();  // never destroyed: tensors may die during static teardown
   return *c;
@@ -54,6 +65,7 @@ void* system_alloc(size_t cls) {
 
 void* cpu_alloc(size_t nbytes) {
   size_t cls = size_class(nbytes);
+  count_alloc(cls);
   Cache& c = cache();
   {
     std::lock_guard<std::mutex> lock(c.mu);
@@ -65,12 +77,18 @@ void* cpu_alloc(size_t nbytes) {
       return p;
     }
   }
-  return system_alloc(cls);
+  try {
+    return system_alloc(cls);
+  } catch (...) {
+    allocated.fetch_sub(cls, std::memory_order_relaxed);
+    throw;
+  }
 }
 
 void cpu_free(void* p, size_t nbytes) {
   if (!p) return;
   size_t cls = size_class(nbytes);
+  allocated.fetch_sub(cls, std::memory_order_relaxed);
   Cache& c = cache();
   {
     std::lock_guard<std::mutex> lock(c.mu);
@@ -87,6 +105,10 @@ size_t cpu_cached_bytes() {
   std::lock_guard<std::mutex> lock(cache().mu);
   return cache().cached;
 }
+
+size_t cpu_allocated_bytes() { return allocated.load(std::memory_order_relaxed); }
+size_t cpu_peak_allocated_bytes() { return peak.load(std::memory_order_relaxed); }
+void cpu_reset_peak_allocated() { peak.store(allocated.load(std::memory_order_relaxed), std::memory_order_relaxed); }
 
 void cpu_release_cached() {
   Cache& c = cache();

@@ -9,7 +9,10 @@ from .gradcheck import GradcheckError, gradcheck  # noqa: F401
 def _seq(x):
     if x is None:
         return None
-    return [x] if isinstance(x, _core.Tensor) else list(x)
+    if isinstance(x, _core.Tensor):
+        return [x]
+    # Anything else is passed on as it is: the core names the argument in its TypeError.
+    return list(x) if isinstance(x, (list, tuple)) else x
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):

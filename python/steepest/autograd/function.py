@@ -55,13 +55,22 @@ class Function:
         single = isinstance(out, _core.Tensor)
         outs = (out,) if single else tuple(out)
         if _core.is_grad_enabled() and any(t.requires_grad for t in tensor_args):
-            # The outputs become new tensors with this node as their grad_fn.
+            # The outputs become new tensors with this node as their grad_fn, except those
+            # forward marked non-differentiable (they stay plain tensors without history).
+            non_diff = getattr(ctx, "_non_diff", set())
+            keep = [not (isinstance(o, _core.Tensor) and id(o) in non_diff) for o in outs]
             outs = tuple(o.detach() if isinstance(o, _core.Tensor) else o for o in outs)
-            diff = [o for o in outs if isinstance(o, _core.Tensor) and o.is_floating_point()]
+            diff_pos = [i for i, (o, k) in enumerate(zip(outs, keep))
+                        if k and isinstance(o, _core.Tensor) and o.is_floating_point()]
+            diff = [outs[i] for i in diff_pos]
             positions = [i for i, a in enumerate(args) if isinstance(a, _core.Tensor)]
 
             def backward(*grads):
-                res = cls.backward(ctx, *grads)
+                # One gradient per output of forward, None for the non-differentiable ones.
+                full = [None] * len(outs)
+                for i, g in zip(diff_pos, grads):
+                    full[i] = g
+                res = cls.backward(ctx, *full)
                 if not isinstance(res, tuple):
                     res = (res,)
                 if len(res) != len(args):

@@ -6,9 +6,15 @@ from .. import _core
 
 
 class _GradMode:
-    """Base: sets the mode on enter, restores the previous one on exit; also a decorator."""
+    """Base: sets the mode on enter, restores the previous one on exit; also a decorator,
+    with or without parentheses (@st.no_grad() and @st.no_grad, as torch)."""
 
     _enabled = True
+
+    def __new__(cls, *args, **kwargs):
+        if cls in (no_grad, enable_grad) and len(args) == 1 and callable(args[0]) and not kwargs:
+            return cls()(args[0])  # bare decorator: cls(fn) is the wrapped function
+        return super().__new__(cls)
 
     def __enter__(self):
         self._prev = _core.is_grad_enabled()

@@ -71,9 +71,11 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
             bad = np.abs(a - numerical) > atol + rtol * np.abs(numerical)
             if bad.any():
                 j = int(np.argmax(bad))
+                # Plain ints and floats: numpy scalars would print as np.int64(0), np.float64(..).
+                element = tuple(int(k) for k in np.unravel_index(e, tuple(x.shape))) if x.dim() else ()
                 msg = (f"Jacobian mismatch for output {j} with respect to input {i}, element "
-                       f"{np.unravel_index(e, tuple(x.shape)) if x.dim() else ()}:\n"
-                       f"numerical: {numerical[j]!r}\nanalytical: {a[j]!r}\n"
+                       f"{element}:\n"
+                       f"numerical: {float(numerical[j])!r}\nanalytical: {float(a[j])!r}\n"
                        f"(atol={atol}, rtol={rtol}, eps={eps})")
                 if raise_exception:
                     raise GradcheckError(msg)
