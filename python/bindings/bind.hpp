@@ -131,5 +131,6 @@ void bind_random(py::module_& m);
 void bind_index(py::module_& m);
 void bind_interop(py::module_& m);
 void bind_autograd(py::module_& m);
+void bind_nn(py::module_& m);
 
 }  // namespace steepest::bindings

@@ -41,4 +41,5 @@ PYBIND11_MODULE(_core, m) {
   bind_index(m);
   bind_interop(m);
   bind_autograd(m);
+  bind_nn(m);
 }

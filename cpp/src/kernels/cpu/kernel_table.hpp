@@ -48,6 +48,28 @@ struct TypedKernels {
   // *sd = sum(x - mean), *sd2 = sum((x - mean)^2), both pairwise: a variance's second pass.
   void (*sum_dev)(const T* x, int64_t n, T mean, T* sd, T* sd2) = nullptr;
 
+  // nn extras (isa/nn.cpp, used by src/nn): one row of n contiguous values each.
+  // log(sum(exp(x))) with the max subtracted first (n >= 1; NaN in, NaN out).
+  T (*logsumexp)(const T* x, int64_t n) = nullptr;
+  // y = softmax(x), or log_softmax(x) when `log` (n >= 1; y may alias x).
+  void (*softmax)(const T* x, int64_t n, T* y, bool log) = nullptr;
+  // From the forward's output y: gx = y (g - sum(g y)), or for log_softmax gx = g - exp(y) sum(g).
+  void (*softmax_backward)(const T* y, const T* g, int64_t n, T* gx, bool log) = nullptr;
+  // The cross-entropy gradient of one row, recomputing the softmax from x and its lse:
+  // gx[j] = a exp(x[j] - lse) - b (w ? w[j] : 1) (p ? ps p[j] + pt : 1).
+  void (*softmax_xent_grad)(const T* x, int64_t n, T lse, T a, const T* w, const T* p, T ps, T pt, T b,
+                            T* gx) = nullptr;
+  // Layer norm of one row: y = (x - mean) rstd (w) (+ b); w, b may be null. Writes mean, rstd.
+  void (*layer_norm)(const T* x, int64_t n, const T* w, const T* b, T eps, T* y, T* mean, T* rstd) = nullptr;
+  // Its backward: writes gx; adds g xhat into gw and g into gb (each may be null).
+  void (*layer_norm_backward)(const T* x, const T* g, int64_t n, T mean, T rstd, const T* w, T* gx, T* gw,
+                              T* gb) = nullptr;
+  // Elementwise activations and their backward (gx from x and g).
+  void (*erf)(int64_t n, const T* x, T* y) = nullptr;
+  void (*gelu)(int64_t n, const T* x, T* y, bool tanh_approx) = nullptr;
+  void (*gelu_backward)(int64_t n, const T* x, const T* g, T* gx, bool tanh_approx) = nullptr;
+  void (*silu)(int64_t n, const T* x, T* y) = nullptr;
+  void (*silu_backward)(int64_t n, const T* x, const T* g, T* gx) = nullptr;
 };
 
 struct KernelTable {
