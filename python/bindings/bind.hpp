@@ -131,6 +131,9 @@ void bind_random(py::module_& m);
 void bind_index(py::module_& m);
 void bind_interop(py::module_& m);
 void bind_autograd(py::module_& m);
+void bind_io(py::module_& m);
+void bind_schedule(py::module_& m);
+void bind_optim(py::module_& m);
 void bind_nn(py::module_& m);
 
 }  // namespace steepest::bindings

@@ -41,5 +41,8 @@ PYBIND11_MODULE(_core, m) {
   bind_index(m);
   bind_interop(m);
   bind_autograd(m);
+  bind_io(m);
+  bind_schedule(m);
+  bind_optim(m);
   bind_nn(m);
 }

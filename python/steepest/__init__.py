@@ -10,5 +10,10 @@ from ._tensor import tensor, as_tensor, show_config, cmake_dir  # noqa: F401
 from . import _tensor_methods  # noqa: F401  (adds Python conveniences to Tensor)
 from . import autograd, utils  # noqa: F401
 from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled  # noqa: F401
+from .serialization import save, load  # noqa: F401
+
+from . import nn  # noqa: F401  (st.nn: modules, functional, init)
+from . import data  # noqa: F401  (st.data: Dataset, DataLoader, random_split)
 
 __version__ = _core.build_info()["version"]
+from . import optim  # noqa: F401,E402

@@ -91,6 +91,12 @@ struct Node {
   // Hooks on a non-leaf output's gradient: (output_nr, id, hook), run before apply().
   struct PreHook { uint32_t output_nr; int id; GradHook fn; };
   std::vector<PreHook> pre_hooks;
+
+  // The engine's bookkeeping for the pass in progress (kept on the node: a hash map per
+  // pass would cost more than the small ops it serves). Not for users.
+  uint64_t pass_id_ = 0;
+  int pending_ = 0;
+  std::vector<Tensor> buffer_;
 };
 
 // A leaf's gradient sink: runs the leaf's hooks, then adds into its .grad.

@@ -2,6 +2,9 @@
 #pragma once
 #include "autograd.hpp"
 #include "nn/functional.hpp"
+#include "io.hpp"
 #include "ops.hpp"
+#include "optim.hpp"
 #include "runtime.hpp"
+#include "schedule.hpp"
 #include "tensor.hpp"

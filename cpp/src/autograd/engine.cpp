@@ -2,8 +2,8 @@
 // runs nodes whose gradients are complete, latest-created first, with an explicit heap (no
 // recursion: a 100 000-op chain is fine). Broadcast gradients are summed back to each
 // input's shape and cast to its dtype here, once, instead of in every op's formula.
+#include <atomic>
 #include <queue>
-#include <unordered_map>
 
 #include "steepest/autograd.hpp"
 #include "steepest/ops/creation.hpp"
@@ -48,6 +48,58 @@ Tensor ones_for(const Tensor& out) {
   return ones(out.shape(), TensorOptions(out.dtype(), out.device()));
 }
 
+// The passes running on this thread (a checkpoint's backward runs a pass inside a pass; nodes
+// both passes reach, such as a shared weight's accumulator, keep the outer pass's state).
+thread_local std::vector<uint64_t> active_passes;
+std::atomic<uint64_t> pass_counter{0};
+
+bool is_active(uint64_t id) {
+  for (uint64_t a : active_passes)
+    if (a == id) return true;
+  return false;
+}
+
+// Claims the reachable nodes for one pass and gives them back afterwards, also on errors.
+class PassScope {
+ public:
+  PassScope() : id_(++pass_counter) { active_passes.push_back(id_); }
+  ~PassScope() {
+    for (Node* n : nodes_) {
+      n->buffer_.clear();
+      n->pass_id_ = 0;
+      n->pending_ = 0;
+    }
+    for (auto& s : saved_) {
+      s.node->pass_id_ = s.pass_id;
+      s.node->pending_ = s.pending;
+      s.node->buffer_ = std::move(s.buffer);
+    }
+    active_passes.pop_back();
+  }
+  uint64_t id() const { return id_; }
+  // True the first time a node is seen in this pass.
+  bool claim(Node* n) {
+    if (n->pass_id_ == id_) return false;
+    if (n->pass_id_ != 0 && is_active(n->pass_id_)) saved_.push_back({n, n->pass_id_, n->pending_, std::move(n->buffer_)});
+    n->pass_id_ = id_;
+    n->pending_ = 0;
+    n->buffer_.clear();
+    nodes_.push_back(n);
+    return true;
+  }
+
+ private:
+  struct Saved { Node* node; uint64_t pass_id; int pending; std::vector<Tensor> buffer; };
+  uint64_t id_;
+  std::vector<Node*> nodes_;
+  std::vector<Saved> saved_;
+};
+
+std::vector<Tensor>& buffer_of(Node* n) {
+  if (n->buffer_.size() < n->num_outputs) n->buffer_.resize(n->num_outputs);
+  return n->buffer_;
+}
+
 // One backward pass. With captures (autograd.grad), AccumulateGrad nodes are not run and
 // the captured slots' gradients are returned instead.
 std::vector<Tensor> run(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs,
@@ -68,44 +120,34 @@ std::vector<Tensor> run(const std::vector<Tensor>& outputs, const std::vector<Te
     roots.emplace_back(std::move(e), std::move(g));
   }
 
+  PassScope pass;
   // Dependency counts over the reachable graph (iterative DFS).
-  std::unordered_map<Node*, int> deps;
-  deps.reserve(64);
   {
     std::vector<Node*> stack;
-    std::unordered_map<Node*, bool> seen;
-    seen.reserve(64);
     for (auto& [e, g] : roots)
-      if (seen.emplace(e.fn.get(), true).second) stack.push_back(e.fn.get());
+      if (pass.claim(e.fn.get())) stack.push_back(e.fn.get());
     while (!stack.empty()) {
       Node* n = stack.back();
       stack.pop_back();
       for (const Edge& e : n->next_edges) {
         if (!e.valid()) continue;
-        ++deps[e.fn.get()];
-        if (seen.emplace(e.fn.get(), true).second) stack.push_back(e.fn.get());
+        Node* m = e.fn.get();
+        if (pass.claim(m)) stack.push_back(m);
+        ++m->pending_;
       }
     }
   }
-
-  std::unordered_map<Node*, std::vector<Tensor>> buffers;
-  buffers.reserve(64);
-  auto buffer_of = [&](Node* n) -> std::vector<Tensor>& {
-    auto& b = buffers[n];
-    if (b.size() < n->num_outputs) b.resize(n->num_outputs);
-    return b;
-  };
-  std::vector<std::shared_ptr<Node>> root_nodes;
-  for (auto& [e, g] : roots) {
-    accumulate(buffer_of(e.fn.get())[e.input_nr], g);
-    root_nodes.push_back(e.fn);
-  }
-
   std::priority_queue<Node*, std::vector<Node*>, ByCreation> ready;
-  {
-    std::unordered_map<Node*, bool> queued;
-    for (auto& n : root_nodes)
-      if (deps[n.get()] == 0 && queued.emplace(n.get(), true).second) ready.push(n.get());
+  for (auto& [e, g] : roots) {
+    Node* n = e.fn.get();
+    accumulate(buffer_of(n)[e.input_nr], g);
+  }
+  for (auto& [e, g] : roots) {
+    Node* n = e.fn.get();
+    if (n->pending_ == 0) {
+      n->pending_ = -1;  // queued
+      ready.push(n);
+    }
   }
 
   std::vector<Tensor> captured(n_captured);
@@ -114,7 +156,7 @@ std::vector<Tensor> run(const std::vector<Tensor>& outputs, const std::vector<Te
     Node* node = ready.top();
     ready.pop();
     std::vector<Tensor> grads = std::move(buffer_of(node));
-    buffers.erase(node);
+    node->buffer_.clear();
     for (auto& h : node->pre_hooks) {
       if (h.output_nr >= grads.size() || !grads[h.output_nr].defined()) continue;
       Tensor r = h.fn(grads[h.output_nr]);
@@ -137,23 +179,24 @@ std::vector<Tensor> run(const std::vector<Tensor>& outputs, const std::vector<Te
     if (is_accumulator && !captures.empty()) continue;  // autograd.grad never touches .grad
 
     std::vector<Tensor> in_grads = node->apply(grads);
+    grads.clear();  // free the output gradients before the next node runs
     if (!retain_graph) node->release_saved();
     STEEPEST_CHECK(in_grads.size() == node->next_edges.size() || in_grads.empty(), Error, "internal: ",
                    node->name(), " returned ", in_grads.size(), " gradients for ", node->next_edges.size(), " inputs");
-    for (size_t i = 0; i < in_grads.size(); ++i) {
+    for (size_t i = 0; i < node->next_edges.size(); ++i) {
       const Edge& e = node->next_edges[i];
       if (!e.valid()) continue;
       Node* next = e.fn.get();
-      if (in_grads[i].defined()) {
+      if (i < in_grads.size() && in_grads[i].defined()) {
         Tensor g = conform(std::move(in_grads[i]), node->input_meta[i], *node, i);
         accumulate(buffer_of(next)[e.input_nr], std::move(g));
       }
-      if (--deps[next] == 0) ready.push(next);
+      // (nodes whose gradient never arrived still count down, so everything runs once)
+      if (--next->pending_ == 0) {
+        next->pending_ = -1;
+        ready.push(next);
+      }
     }
-    // Nodes whose gradient never arrived still release their inputs' dependency counts.
-    if (in_grads.empty())
-      for (const Edge& e : node->next_edges)
-        if (e.valid() && --deps[e.fn.get()] == 0) ready.push(e.fn.get());
   }
   return captured;
 }

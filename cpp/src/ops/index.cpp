@@ -2,9 +2,11 @@
 // become one view (no copy), as torch applies them first; integer / bool tensors and Python
 // bools then select positions of that view (advanced indexing: numpy's broadcasting and
 // placement rules, judged on the view's dims as torch does), copying on read and scattering
-// on write.
+// on write. With grad on, reads record a view's backward (basic) or a scatter-add (advanced);
+// writes record the overwritten positions and the values' share of the gradient.
 #include <omp.h>
 
+#include "autograd/record.hpp"
 #include "ops/gather_loop.hpp"
 #include "ops/iter.hpp"
 #include "ops/view.hpp"
@@ -334,19 +336,38 @@ void accumulate_into(Tensor& view, const Tensor& v) {
   view.bump_version();
 }
 
-}  // namespace
+// torch's name for the backward of a basic index: that of the last view op it applies (full
+// slices are skipped, as torch skips them, unless the index is that one slice).
+const char* basic_view_name(const Tensor& t, const TensorIndex* idx, size_t n) {
+  using K = TensorIndex::Kind;
+  const char* name = nullptr;
+  int64_t src = 0, consumed = 0;
+  for (size_t i = 0; i < n; ++i)
+    if (idx[i].kind == K::Int || idx[i].kind == K::Slice || idx[i].kind == K::Tensor) ++consumed;
+  for (size_t i = 0; i < n; ++i) {
+    const TensorIndex& ix = idx[i];
+    switch (ix.kind) {
+      case K::Int: case K::Tensor: name = "SelectBackward0"; ++src; break;
+      case K::None: case K::Bool: name = "UnsqueezeBackward0"; break;
+      case K::Ellipsis: src += t.dim() - consumed; break;
+      case K::Slice: {
+        int64_t size = t.shape()[size_t(src++)];
+        bool full = ix.slice.step.value_or(1) == 1 && ix.slice.start.value_or(0) == 0 &&
+                    (!ix.slice.stop || *ix.slice.stop >= size);
+        if (!full || n == 1) name = "SliceBackward0";
+        break;
+      }
+    }
+  }
+  return name ? name : "AliasBackward0";
+}
 
-Tensor index(const Tensor& t, const TensorIndex* indices, size_t n) {
-  std::vector<Advanced> adv;
-  Tensor view = basic_view(t, indices, n, adv);
-  if (adv.empty()) return view;
-
-  Plan p = plan_advanced(view, adv);
-  Tensor out = Tensor::empty(p.result, t.dtype(), t.device());
-  int64_t isz = int64_t(t.itemsize());
+// Copies the selected blocks of `view` into `out` (shape p.result).
+void gather_blocks(const Tensor& view, const Plan& p, Tensor& out) {
+  int64_t isz = int64_t(view.itemsize());
   detail::BlockGeometry g(p.rest, rest_strides_in(out, p), p.rest_view_strides, isz);
   const int64_t nb = p.offsets.numel();
-  if (g.numel() == 0 || nb == 0) return out;
+  if (g.numel() == 0 || nb == 0) return;
   DenseSide dst = dense_offsets(out, p);
   const int64_t* off = p.offsets.data<int64_t>();
   const char* src = static_cast<const char*>(view.data_ptr());
@@ -362,10 +383,88 @@ Tensor index(const Tensor& t, const TensorIndex* indices, size_t n) {
   } else {  // small: not even an inactive parallel region (it costs a futex round trip)
     for (int64_t b = 0; b < nb; ++b) copy_block(b);
   }
+}
+
+Tensor zeros_for(const Shape& shape, const Tensor& g) { return zeros(shape, TensorOptions(g.dtype(), g.device())); }
+
+// The value's gradient: g at the written positions, summed to the value's shape (which may
+// have extra leading unit dims that the write dropped).
+Tensor value_grad(const Tensor& g, const std::vector<TensorIndex>& idx, const Shape& value_shape) {
+  Tensor gv = index(g, idx);
+  size_t lead = 0;
+  while (value_shape.size() - lead > size_t(gv.dim()) && value_shape[lead] == 1) ++lead;
+  Shape trimmed(value_shape.begin() + lead, value_shape.end());
+  return reshape(autograd::sum_to(gv, trimmed), value_shape);
+}
+
+}  // namespace
+
+Tensor index(const Tensor& t, const TensorIndex* indices, size_t n) {
+  std::vector<Advanced> adv;
+  Tensor view = basic_view(t, indices, n, adv);
+  bool grad = autograd::needs_grad({&t});
+  if (adv.empty()) {
+    if (grad) {  // a view: g goes into the same view of zeros
+      autograd::record(basic_view_name(t, indices, n), {&t}, {&view}, {},
+                       [in = t.shape(), idx = std::vector<TensorIndex>(indices, indices + n)](
+                           Node&, std::vector<Tensor>& g) -> std::vector<Tensor> {
+        if (!g[0].defined()) return {Tensor()};
+        Tensor z = zeros_for(in, g[0]);
+        std::vector<Advanced> none;
+        Tensor part = basic_view(z, idx.data(), idx.size(), none);
+        copy_(part, g[0]);
+        return {z};
+      });
+      autograd::mark_view(view);
+    }
+    return view;
+  }
+
+  Plan p = plan_advanced(view, adv);
+  Tensor out = Tensor::empty(p.result, t.dtype(), t.device());
+  gather_blocks(view, p, out);
+  if (grad)  // positions picked twice get both gradients: accumulate into zeros
+    autograd::record("IndexBackward0", {&t}, {&out}, {},
+                     [in = t.shape(), idx = std::vector<TensorIndex>(indices, indices + n)](
+                         Node&, std::vector<Tensor>& g) -> std::vector<Tensor> {
+      if (!g[0].defined()) return {Tensor()};
+      Tensor z = zeros_for(in, g[0]);
+      index_put_(z, idx, g[0], /*accumulate=*/true);
+      return {z};
+    });
   return out;
 }
 
 void index_put_(Tensor& t, const TensorIndex* indices, size_t n, const Tensor& value, bool accumulate) {
+  if (autograd::needs_grad({&t, &value}) && is_floating(t.dtype())) {
+    // Written in place, then t takes a node whose inputs are t's old history and the value.
+    autograd::check_inplace_allowed(t);
+    STEEPEST_CHECK(t.requires_grad() || t.storage().use_count() == 1, NotImplementedError,
+                   "index_put_: writing a value that requires grad into a tensor that shares memory with other "
+                   "tensors (a view?) is not supported; index the tensor itself");
+    {
+      autograd::NoGradGuard no_grad;
+      index_put_(t, indices, n, value, accumulate);
+    }
+    Tensor result = Tensor::empty(Shape{0}, t.dtype());  // only carries the node to rebase_history
+    autograd::record("IndexPutBackward0", {&t, &value}, {&result}, {},
+                     [idx = std::vector<TensorIndex>(indices, indices + n), vshape = value.shape(), accumulate](
+                         Node& node, std::vector<Tensor>& g) -> std::vector<Tensor> {
+      if (!g[0].defined()) return {Tensor(), Tensor()};
+      Tensor gt, gv;
+      if (node.needs_input_grad(0)) {  // overwritten positions no longer depend on the old t
+        gt = g[0];
+        if (!accumulate) {
+          gt = clone(g[0]);
+          index_put_(gt, idx, Scalar(0.0));
+        }
+      }
+      if (node.needs_input_grad(1)) gv = value_grad(g[0], idx, vshape);
+      return {gt, gv};
+    });
+    autograd::rebase_history(t, result);
+    return;
+  }
   std::vector<Advanced> adv;
   Tensor view = basic_view(t, indices, n, adv);
   if (adv.empty()) {
@@ -409,7 +508,7 @@ void index_put_(Tensor& t, const TensorIndex* indices, size_t n, Scalar value) {
   bool advanced = false;
   for (size_t i = 0; i < n; ++i)
     advanced = advanced || indices[i].kind == TensorIndex::Kind::Tensor || indices[i].kind == TensorIndex::Kind::Bool;
-  if (!advanced) {
+  if (!advanced && !autograd::needs_grad({&t})) {
     std::vector<Advanced> none;
     Tensor view = basic_view(t, indices, n, none);
     fill_(view, value);
@@ -418,14 +517,15 @@ void index_put_(Tensor& t, const TensorIndex* indices, size_t n, Scalar value) {
   index_put_(t, indices, n, full(Shape{}, value, TensorOptions(t.dtype())), false);
 }
 
-Tensor index_select(const Tensor& t, int64_t dim, const Tensor& index) {
+namespace {
+Tensor index_select_impl(const Tensor& t, int64_t dim, const Tensor& index) {
   STEEPEST_CHECK(index.dim() <= 1, IndexError, "index_select(): Index is supposed to be a vector (got shape ",
                  bracket(index.shape()), ")");
   STEEPEST_CHECK(is_integral(index.dtype(), false), TypeError,
                  "index_select(): Expected dtype int32 or int64 for index (got ", dtype_name(index.dtype()), ")");
   if (t.dim() == 0) {  // torch treats a 0-d tensor as one element along dim 0
     wrap_dim(dim, 0);
-    Tensor r = index_select(view(t, Shape{1}), 0, index);
+    Tensor r = index_select_impl(view(t, Shape{1}), 0, index);
     return index.dim() == 0 ? view(r, Shape{}) : r;
   }
   int64_t d = wrap_dim(dim, t.dim());
@@ -447,6 +547,31 @@ Tensor index_select(const Tensor& t, int64_t dim, const Tensor& index) {
   std::vector<TensorIndex> idx(size_t(d), TensorIndex::from_slice({}));
   idx.push_back(TensorIndex::from_tensor(index.dim() == 0 ? view(index, Shape{1}) : index));
   return steepest::index(t, idx);
+}
+}  // namespace
+
+Tensor index_select(const Tensor& t, int64_t dim, const Tensor& index) {
+  if (!autograd::needs_grad({&t})) return index_select_impl(t, dim, index);
+  Tensor out;
+  {
+    autograd::NoGradGuard no_grad;
+    out = index_select_impl(t, dim, index);
+  }
+  // index_add: g's slices along dim add into the rows they were read from (repeats add up).
+  autograd::record("IndexSelectBackward0", {&t}, {&out}, {},
+                   [in = t.shape(), dim, index](Node&, std::vector<Tensor>& g) -> std::vector<Tensor> {
+    if (!g[0].defined()) return {Tensor()};
+    Tensor z = zeros_for(in, g[0]);
+    Tensor zv = in.empty() ? view(z, Shape{1}) : z;
+    int64_t d = in.empty() ? 0 : wrap_dim(dim, int64_t(in.size()));
+    Shape rows = zv.shape();
+    rows[size_t(d)] = index.numel();
+    std::vector<TensorIndex> idx(size_t(d), TensorIndex::from_slice({}));
+    idx.push_back(TensorIndex::from_tensor(index.dim() == 0 ? view(index, Shape{1}) : index));
+    index_put_(zv, idx, reshape(g[0], rows), /*accumulate=*/true);
+    return {z};
+  });
+  return out;
 }
 
 }  // namespace steepest

@@ -1,10 +1,13 @@
 // Joining (cat, stack) and splitting (split, chunk; unbind is a view op in shape.cpp) along a dim. The pieces of a split
 // are views on the input's storage; cat/stack copy each input into its slice of one output.
+// Backward: cat's gradient is sliced back into pieces, split's pieces are cat'ed back.
 #include "steepest/ops/join.hpp"
 
 #include <numeric>
 
+#include "autograd/record.hpp"
 #include "steepest/ops/creation.hpp"
+#include "steepest/ops/shape.hpp"
 
 namespace steepest {
 namespace {
@@ -18,6 +21,32 @@ Tensor narrow_view(const Tensor& t, int64_t d, int64_t start, int64_t len) {
 
 // torch skips 1-D empty tensors in cat's shape checks (the legacy "empty tensor" shape).
 bool legacy_empty(const Tensor& t) { return t.dim() == 1 && t.numel() == 0; }
+
+bool any_needs_grad(const std::vector<Tensor>& ts) {
+  if (!autograd::is_grad_enabled()) return false;
+  for (const Tensor& t : ts)
+    if (t.defined() && t.requires_grad()) return true;
+  return false;
+}
+
+// Makes the pieces of a split the outputs of one node: their gradients (zeros where a piece
+// got none) are joined back along d.
+void record_split(const char* name, const Tensor& t, int64_t d, std::vector<Tensor>& pieces) {
+  std::vector<Tensor*> outs;
+  std::vector<Shape> shapes;
+  for (Tensor& p : pieces) outs.push_back(&p), shapes.push_back(p.shape());
+  autograd::record_n(name, {&t}, outs, {},
+                     [d, shapes = std::move(shapes)](Node&, std::vector<Tensor>& g) -> std::vector<Tensor> {
+    const Tensor* any = nullptr;
+    for (const Tensor& x : g) if (x.defined()) { any = &x; break; }
+    if (!any) return {Tensor()};
+    std::vector<Tensor> parts;
+    for (size_t i = 0; i < g.size(); ++i)
+      parts.push_back(g[i].defined() ? g[i] : zeros(shapes[i], TensorOptions(any->dtype(), any->device())));
+    return {cat(parts, d)};
+  });
+  for (Tensor& p : pieces) autograd::mark_view(p);
+}
 
 std::string sizes_str(const std::vector<int64_t>& v) {
   std::string s = "[";
@@ -71,6 +100,26 @@ Tensor cat(const std::vector<Tensor>& ts, int64_t dim) {
     }
     at += len;
   }
+  if (any_needs_grad(ts)) {  // each input gets its slice of g (the engine casts it back)
+    std::vector<const Tensor*> ins;
+    std::vector<int64_t> lens;  // -1: a legacy empty input, not part of the output
+    for (const Tensor& t : ts) ins.push_back(&t), lens.push_back(legacy_empty(t) ? -1 : t.shape()[size_t(d)]);
+    autograd::record_n("CatBackward0", ins, {&out}, {},
+                       [d, lens = std::move(lens)](Node& n, std::vector<Tensor>& g) -> std::vector<Tensor> {
+      std::vector<Tensor> grads(lens.size());
+      if (!g[0].defined()) return grads;
+      int64_t at = 0;
+      for (size_t i = 0; i < lens.size(); ++i) {
+        if (lens[i] < 0) {
+          if (n.needs_input_grad(i)) grads[i] = zeros(Shape{0}, TensorOptions(g[0].dtype(), g[0].device()));
+          continue;
+        }
+        if (n.needs_input_grad(i)) grads[i] = narrow(g[0], d, at, lens[i]);
+        at += lens[i];
+      }
+      return grads;
+    });
+  }
   return out;
 }
 
@@ -92,7 +141,19 @@ Tensor stack(const std::vector<Tensor>& ts, int64_t dim) {
     strides.insert(size_t(d), size_t(d) < s0.size() ? t.strides()[size_t(d)] * t.shape()[size_t(d)] : 1);
     views.push_back(Tensor::make(t.storage(), shape, strides, t.offset(), t.dtype()));
   }
-  return cat(views, d);
+  Tensor out = cat(views, d);  // the views carry no history: cat records nothing
+  if (any_needs_grad(ts)) {
+    std::vector<const Tensor*> ins;
+    for (const Tensor& t : ts) ins.push_back(&t);
+    autograd::record_n("StackBackward0", ins, {&out}, {}, [d](Node& n, std::vector<Tensor>& g) -> std::vector<Tensor> {
+      std::vector<Tensor> grads(n.next_edges.size());
+      if (!g[0].defined()) return grads;
+      for (size_t i = 0; i < grads.size(); ++i)
+        if (n.needs_input_grad(i)) grads[i] = select(g[0], d, int64_t(i));
+      return grads;
+    });
+  }
+  return out;
 }
 
 std::vector<Tensor> split(const Tensor& t, int64_t split_size, int64_t dim) {
@@ -110,6 +171,7 @@ std::vector<Tensor> split(const Tensor& t, int64_t split_size, int64_t dim) {
     int64_t start = i * split_size;
     out.push_back(narrow_view(t, d, start, std::min(split_size, size - start)));
   }
+  if (autograd::needs_grad({&t})) record_split("SplitBackward0", t, d, out);
   return out;
 }
 
@@ -132,6 +194,7 @@ std::vector<Tensor> split(const Tensor& t, const std::vector<int64_t>& sizes, in
     out.push_back(narrow_view(t, d, at, s));
     at += s;
   }
+  if (autograd::needs_grad({&t})) record_split("SplitWithSizesBackward0", t, d, out);
   return out;
 }
 

@@ -1,6 +1,8 @@
 // gather / scatter along one dim (torch.gather, scatter_, scatter_add_, take_along_dim).
 // The indexed tensor is seen through a view with index's shape and stride 0 along `dim`, so
 // one elementwise pass over (that view, index, other operand) reaches every element pair.
+// gather's backward is scatter_add and scatter's backward is gather, recorded beside each.
+#include "autograd/record.hpp"
 #include "ops/gather_loop.hpp"
 #include "ops/iter.hpp"
 #include "ops/view.hpp"
@@ -97,18 +99,20 @@ int64_t dim_step_bytes(const Tensor& t, int64_t d) {
   return (t.dim() == 0 ? 0 : t.strides()[size_t(d)]) * int64_t(t.itemsize());
 }
 
-}  // namespace
+Tensor zeros_for(const Shape& shape, const Tensor& g) { return zeros(shape, TensorOptions(g.dtype(), g.device())); }
 
-Tensor gather(const Tensor& t, int64_t dim, const Tensor& index) {
-  int64_t d = check_scatter_args("gather", t, dim, index, nullptr);
-  Tensor out = Tensor::empty(index.shape(), t.dtype(), t.device());
-  int64_t isz = int64_t(t.itemsize());
-  scatter_loop(along_index(t, index, d), out, index, dim_step_bytes(t, d), false,
-               [isz](char* s, char* o) { detail::copy_run(o, s, 1, isz, isz, isz); });
-  return out;
+// The gradient of src, which may be larger than index in every dim (only its first
+// index.shape() elements were read) or 0-d (broadcast; the engine sums it).
+Tensor src_grad(const Tensor& g, int64_t d, const Tensor& index, const Shape& src_shape) {
+  Tensor picked = gather(g, d, index);
+  if (src_shape.empty() || src_shape == index.shape()) return picked;
+  Tensor z = zeros_for(src_shape, g);
+  Tensor part = detail::make_view(z, index.shape(), z.strides(), z.offset());
+  copy_(part, picked);
+  return z;
 }
 
-Tensor& scatter_add_(Tensor& t, int64_t dim, const Tensor& index, const Tensor& src) {
+Tensor& scatter_add_raw(Tensor& t, int64_t dim, const Tensor& index, const Tensor& src) {
   int64_t d = check_scatter_args("scatter_add_", t, dim, index, &src);
   STEEPEST_CHECK(src.dtype() == t.dtype(), TypeError, "scatter_add_(): Expected self.dtype to be equal to src.dtype (",
                  dtype_name(t.dtype()), " vs ", dtype_name(src.dtype()), ")");
@@ -121,12 +125,7 @@ Tensor& scatter_add_(Tensor& t, int64_t dim, const Tensor& index, const Tensor& 
   return t;
 }
 
-Tensor scatter_add(const Tensor& t, int64_t dim, const Tensor& index, const Tensor& src) {
-  Tensor out = clone(t);
-  return scatter_add_(out, dim, index, src);
-}
-
-Tensor& scatter_(Tensor& t, int64_t dim, const Tensor& index, const Tensor& src) {
+Tensor& scatter_raw(Tensor& t, int64_t dim, const Tensor& index, const Tensor& src) {
   int64_t d = check_scatter_args("scatter_", t, dim, index, &src);
   STEEPEST_CHECK(src.dtype() == t.dtype(), TypeError, "scatter_(): Expected self.dtype to be equal to src.dtype (",
                  dtype_name(t.dtype()), " vs ", dtype_name(src.dtype()), ")");
@@ -135,6 +134,82 @@ Tensor& scatter_(Tensor& t, int64_t dim, const Tensor& index, const Tensor& src)
                [isz](char* dst, char* s) { detail::copy_run(dst, s, 1, isz, isz, isz); });
   t.bump_version();
   return t;
+}
+
+// Records a scatter (add or not) of src into a copy of `in` (or `in` itself) held by
+// `target`: in's history and src feed one node, which target then takes over.
+void record_scatter(const Tensor& in, Tensor& target, int64_t dim, const Tensor& index, const Tensor& src, bool add) {
+  Tensor result = Tensor::empty(Shape{0}, in.dtype());  // only carries the node to rebase_history
+  int64_t d = wrap_dim(dim, in.dim());
+  autograd::record(add ? "ScatterAddBackward0" : "ScatterBackward0", {&in, &src}, {&result}, {},
+                   [d, index, add, sshape = src.shape()](Node& n, std::vector<Tensor>& g) -> std::vector<Tensor> {
+    if (!g[0].defined()) return {Tensor(), Tensor()};
+    Tensor gt, gs;
+    if (n.needs_input_grad(0)) {  // scatter_ overwrote the positions it wrote
+      gt = g[0];
+      if (!add) {
+        gt = clone(g[0]);
+        scatter_(gt, d, index, Scalar(0.0));
+      }
+    }
+    if (n.needs_input_grad(1)) gs = src_grad(g[0], d, index, sshape);
+    return {gt, gs};
+  });
+  autograd::rebase_history(target, result);
+}
+
+// The in-place scatters with grad on: checked, written, recorded.
+Tensor& scatter_recorded_(Tensor& t, int64_t dim, const Tensor& index, const Tensor& src, bool add) {
+  autograd::check_inplace_allowed(t);
+  STEEPEST_CHECK(t.requires_grad() || t.storage().use_count() == 1, NotImplementedError,
+                 add ? "scatter_add_" : "scatter_", ": writing a src that requires grad into a tensor that shares "
+                 "memory with other tensors (a view?) is not supported");
+  {
+    autograd::NoGradGuard no_grad;
+    add ? scatter_add_raw(t, dim, index, src) : scatter_raw(t, dim, index, src);
+  }
+  record_scatter(t, t, dim, index, src, add);
+  return t;
+}
+
+}  // namespace
+
+Tensor gather(const Tensor& t, int64_t dim, const Tensor& index) {
+  int64_t d = check_scatter_args("gather", t, dim, index, nullptr);
+  Tensor out = Tensor::empty(index.shape(), t.dtype(), t.device());
+  int64_t isz = int64_t(t.itemsize());
+  scatter_loop(along_index(t, index, d), out, index, dim_step_bytes(t, d), false,
+               [isz](char* s, char* o) { detail::copy_run(o, s, 1, isz, isz, isz); });
+  if (autograd::needs_grad({&t}))  // each element read adds its gradient where it was read
+    autograd::record("GatherBackward0", {&t}, {&out}, {},
+                     [in = t.shape(), d, index](Node&, std::vector<Tensor>& g) -> std::vector<Tensor> {
+      if (!g[0].defined()) return {Tensor()};
+      Tensor z = zeros_for(in, g[0]);
+      scatter_add_(z, d, index, g[0]);
+      return {z};
+    });
+  return out;
+}
+
+Tensor& scatter_add_(Tensor& t, int64_t dim, const Tensor& index, const Tensor& src) {
+  if (autograd::needs_grad({&t, &src}) && is_floating(t.dtype())) return scatter_recorded_(t, dim, index, src, true);
+  return scatter_add_raw(t, dim, index, src);
+}
+
+Tensor scatter_add(const Tensor& t, int64_t dim, const Tensor& index, const Tensor& src) {
+  Tensor out;
+  {
+    autograd::NoGradGuard no_grad;
+    out = clone(t);
+    scatter_add_raw(out, dim, index, src);
+  }
+  if (autograd::needs_grad({&t, &src}) && is_floating(t.dtype())) record_scatter(t, out, dim, index, src, true);
+  return out;
+}
+
+Tensor& scatter_(Tensor& t, int64_t dim, const Tensor& index, const Tensor& src) {
+  if (autograd::needs_grad({&t, &src}) && is_floating(t.dtype())) return scatter_recorded_(t, dim, index, src, false);
+  return scatter_raw(t, dim, index, src);
 }
 
 Tensor& scatter_(Tensor& t, int64_t dim, const Tensor& index, Scalar value) {

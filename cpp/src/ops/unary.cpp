@@ -3,6 +3,7 @@
 // the default float dtype; bfloat16/float16 compute in float32 and round once.
 #include <type_traits>
 
+#include "autograd/pointwise.hpp"
 #include "autograd/record.hpp"
 #include "ops/elementwise_engine.hpp"
 
@@ -141,18 +142,23 @@ void record_unary(UnaryOp op, const Tensor& x, Tensor& out) {
     case UnaryOp::Tanh:  // g (1 - y^2)
       record("TanhBackward0", {&x}, {&out}, {out}, [](Node& n, V& g) -> V {
         Tensor y = n.saved(0);
-        return {mul(g[0], rsub(mul(y, y), Scalar(1.0)))};
+        Tensor r = autograd::map2(g[0], y, [](auto gi, auto yi) { return gi * (1 - yi * yi); });
+        return {r.defined() ? r : mul(g[0], rsub(mul(y, y), Scalar(1.0)))};
       });
       break;
     case UnaryOp::Sigmoid:  // g y (1 - y)
       record("SigmoidBackward0", {&x}, {&out}, {out}, [](Node& n, V& g) -> V {
         Tensor y = n.saved(0);
-        return {mul(g[0], mul(y, rsub(y, Scalar(1.0))))};
+        Tensor r = autograd::map2(g[0], y, [](auto gi, auto yi) { return gi * (yi * (1 - yi)); });
+        return {r.defined() ? r : mul(g[0], mul(y, rsub(y, Scalar(1.0))))};
       });
       break;
     case UnaryOp::Relu:  // g where y > 0
-      record("ReluBackward0", {&x}, {&out}, {out},
-             [](Node& n, V& g) -> V { return {where(gt(n.saved(0), Scalar(0)), g[0], Scalar(0.0))}; });
+      record("ReluBackward0", {&x}, {&out}, {out}, [](Node& n, V& g) -> V {
+        Tensor y = n.saved(0);
+        Tensor r = autograd::map2(g[0], y, [](auto gi, auto yi) { return yi > 0 ? gi : decltype(gi)(0); });
+        return {r.defined() ? r : where(gt(y, Scalar(0)), g[0], Scalar(0.0))};
+      });
       break;
     case UnaryOp::Sign:
       record("SignBackward0", {&x}, {&out}, {}, [](Node&, V& g) -> V { return {zeros_like(g[0])}; });

@@ -15,12 +15,14 @@
   namespace steepest::kernels::NAME {                           \
   void register_elementwise(KernelTable&);                      \
   void register_reduce(KernelTable&);                           \
+  void register_optim(KernelTable&);                            \
   void register_nn(KernelTable&);                               \
   }                                                             \
   static void fill_##NAME(steepest::kernels::KernelTable& t) {  \
     t.isa = #NAME;                                              \
     steepest::kernels::NAME::register_elementwise(t);           \
     steepest::kernels::NAME::register_reduce(t);                \
+    steepest::kernels::NAME::register_optim(t);                 \
     steepest::kernels::NAME::register_nn(t);                    \
   }
 

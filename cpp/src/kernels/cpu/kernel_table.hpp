@@ -4,6 +4,8 @@
 #pragma once
 #include <cstdint>
 
+#include "kernels/cpu/optim_table.hpp"
+
 namespace steepest::kernels {
 
 enum class UnaryOp : uint8_t { Neg, Abs, Exp, Log, Sqrt, Rsqrt, Sin, Cos, Tanh, Sigmoid, Relu, Sign, Count };
@@ -47,6 +49,9 @@ struct TypedKernels {
   void (*column_min)(const T* x, int64_t rows, int64_t ld, int64_t n, T* out) = nullptr;
   // *sd = sum(x - mean), *sd2 = sum((x - mean)^2), both pairwise: a variance's second pass.
   void (*sum_dev)(const T* x, int64_t n, T mean, T* sd, T* sd2) = nullptr;
+
+  // optimizer updates and grad norms (added by optim; kernels/cpu/optim_table.hpp)
+  OptimKernels<T> optim;
 
   // nn extras (isa/nn.cpp, used by src/nn): one row of n contiguous values each.
   // log(sum(exp(x))) with the max subtracted first (n >= 1; NaN in, NaN out).

@@ -1,0 +1,111 @@
+// Fused optimizer steps over a parameter group's tensor lists, the multi-tensor grad norm and
+// in-place grad scaling. Each step is one call that walks every (param, grad, state...) of the
+// group in chunks, in parallel, with the update rule's SIMD kernel; the semantics are torch's
+// (docs: /work/shared/optimizers.md) and the Python st.optim classes are thin shells over these.
+#pragma once
+#include <vector>
+
+#include "tensor.hpp"
+
+namespace steepest::optim {
+
+// A parameter group's tensors: lists[0] holds the params, each further list one state tensor
+// per param, in the order each step function documents. A state entry may be undefined until
+// the param's first step with a grad: the step creates it (zeros unless said otherwise), as
+// torch creates state lazily. Lists a configuration doesn't use may be empty.
+// Params whose grad() is undefined are skipped: no state change, step count unchanged.
+// Params, grads and state must be contiguous float32 or float64 tensors of the param's dtype
+// (a non-contiguous grad is read through a contiguous copy). Step counters are one-element
+// float32 tensors counted here, before the update (t = 1 at the first step), like torch's
+// state["step"].
+using TensorLists = std::vector<std::vector<Tensor>>;
+
+// Besides its hyperparameters every step takes:
+struct StepControl {
+  // Every grad is multiplied by this before anything else (loss-scale unscaling, clipping by
+  // a global norm), in the kernel: the grads themselves are left unchanged.
+  double grad_scale = 1.0;
+  // Optional one-element tensor; nonzero skips the whole step (nothing changes, nothing is
+  // counted), as a GradScaler step after an inf/NaN grad.
+  Tensor found_inf;
+};
+
+// Each step function returns how many state tensors it created (0 once state exists).
+
+// Lists: params, momentum_buffer (used when momentum != 0; a new buffer starts as the grad).
+struct SGDOptions {
+  double lr = 1e-3, momentum = 0, dampening = 0, weight_decay = 0;
+  bool nesterov = false, maximize = false;
+};
+int sgd_step(TensorLists& lists, const SGDOptions& o, const StepControl& c = {});
+
+// Adam, and AdamW with decoupled_weight_decay (AdamW's defaults differ only in weight_decay).
+// Lists: params, step, exp_avg, exp_avg_sq, max_exp_avg_sq (used when amsgrad).
+struct AdamOptions {
+  double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0;
+  bool amsgrad = false, maximize = false, decoupled_weight_decay = false;
+};
+int adam_step(TensorLists& lists, const AdamOptions& o, const StepControl& c = {});
+
+// Lists: params, step, sum (a new sum starts at initial_accumulator_value).
+struct AdagradOptions {
+  double lr = 1e-2, lr_decay = 0, weight_decay = 0, initial_accumulator_value = 0, eps = 1e-10;
+  bool maximize = false;
+};
+int adagrad_step(TensorLists& lists, const AdagradOptions& o, const StepControl& c = {});
+
+// Lists: params, step, square_avg, momentum_buffer (used when momentum > 0),
+// grad_avg (used when centered).
+struct RMSpropOptions {
+  double lr = 1e-2, alpha = 0.99, eps = 1e-8, weight_decay = 0, momentum = 0;
+  bool centered = false, maximize = false;
+};
+int rmsprop_step(TensorLists& lists, const RMSpropOptions& o, const StepControl& c = {});
+
+// Lists: params, step, mu_product (one-element float32, starts at 1), exp_avg, exp_avg_sq.
+struct NAdamOptions {
+  double lr = 2e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0, momentum_decay = 4e-3;
+  bool decoupled_weight_decay = false, maximize = false;
+};
+int nadam_step(TensorLists& lists, const NAdamOptions& o, const StepControl& c = {});
+
+// Lists: params, step, exp_avg, exp_avg_sq.
+struct RAdamOptions {
+  double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0;
+  bool decoupled_weight_decay = false, maximize = false;
+};
+int radam_step(TensorLists& lists, const RAdamOptions& o, const StepControl& c = {});
+
+// Lists: params, step, exp_avg, exp_inf.
+struct AdamaxOptions {
+  double lr = 2e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0;
+  bool maximize = false;
+};
+int adamax_step(TensorLists& lists, const AdamaxOptions& o, const StepControl& c = {});
+
+// Lion (google/automl, lucidrains): lists: params, exp_avg. No step counter.
+struct LionOptions {
+  double lr = 1e-4, beta1 = 0.9, beta2 = 0.99, weight_decay = 0;
+  bool maximize = false;
+};
+int lion_step(TensorLists& lists, const LionOptions& o, const StepControl& c = {});
+
+// The norm of all tensors taken together as one vector (undefined entries skipped):
+// norm_type 1, 2 or +inf in one fused multi-tensor pass; any other p > 0 through the
+// elementwise ops. Float32 values are summed in float32 leaves of at most 128 terms per
+// accumulator, leaves added in float64 (relative error below 1e-5 worst case, about 1e-7
+// typically); float64 values in float64. inf norm: max |x|, NaN if any x is NaN.
+// An empty list gives 0.
+double total_norm(const std::vector<Tensor>& tensors, double norm_type = 2.0);
+
+// x *= factor for every tensor (contiguous float32/float64), in one multi-tensor pass.
+void scale_(const std::vector<Tensor>& tensors, double factor);
+
+namespace detail {
+// Benchmark support: the memory-traffic limit of a step. Every list must be fully defined
+// (2 to 6 lists); reads all of them and writes all but lists[1] (the grads' place), with one
+// add per element, through the same chunked multi-tensor driver the steps use.
+void touch_step(const TensorLists& lists);
+}  // namespace detail
+
+}  // namespace steepest::optim

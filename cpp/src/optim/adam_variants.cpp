@@ -1,0 +1,128 @@
+// The fused steps of Adam's relatives: NAdam (§1.5), RAdam (§1.6) and Adamax (§1.7) of
+// optimizers.md: step counting and per-step scalars computed in double, as torch does.
+#include <cmath>
+
+#include "optim/driver.hpp"
+#include "optim/updates/adamax.hpp"
+#include "optim/updates/nadam.hpp"
+#include "optim/updates/radam.hpp"
+
+namespace steepest::optim {
+
+namespace {
+updates::Decay decay_of(double wd, bool decoupled) {
+  return wd == 0 ? updates::Decay::None : decoupled ? updates::Decay::Decoupled : updates::Decay::L2;
+}
+Tensor zeros_or_step(int k, const Tensor& p) { return k == 1 ? detail::scalar_state(0) : detail::zeros_state(p); }
+}  // namespace
+
+int nadam_step(TensorLists& lists, const NAdamOptions& o, const StepControl& c) {
+  if (detail::skip_step(c)) return 0;
+  detail::GroupPlan plan{"NAdam", {3, 4}, {1, 2, 3, 4}, [](int k, const Tensor& p, const Tensor&) {
+                           return k == 2 ? detail::scalar_state(1) : zeros_or_step(k, p);
+                         }};
+  auto g = detail::gather(lists, plan);
+  if (g.rows.empty()) return g.created;
+  // Key: (t, mu_product after this step's update), both per param in torch.
+  struct Key {
+    double t, prod;
+    bool operator==(const Key& k) const { return t == k.t && prod == k.prod; }
+  };
+  std::vector<Key> keys(g.rows.size());
+  for (size_t r = 0; r < g.rows.size(); ++r) {
+    const int64_t i = g.index[r];
+    const double t = detail::increment_step(lists[1][i]);
+    const double mu = o.beta1 * (1.0 - 0.5 * std::pow(0.96, t * o.momentum_decay));
+    const Tensor& mp = lists[2][i];
+    STEEPEST_CHECK(mp.numel() == 1 && mp.dtype() == kFloat32, TypeError,
+                   "NAdam: mu_product must be a one-element float32 tensor");
+    float* pm = mp.data<float>();
+    *pm = *pm * float(mu);  // a float32 tensor times a Python float: float32 arithmetic
+    keys[r] = {t, double(*pm)};
+  }
+  using updates::NAdamStep;
+  auto make = [&](const Key& k) {
+    NAdamStep s{};
+    s.grad_scale = detail::signed_scale(c, o.maximize);
+    s.weight_decay = o.weight_decay;
+    s.decay_factor = 1 - o.lr * o.weight_decay;
+    s.decay = int(decay_of(o.weight_decay, o.decoupled_weight_decay));
+    s.beta1_weight = 1 - o.beta1;
+    s.beta2 = o.beta2;
+    s.one_minus_beta2 = 1 - o.beta2;
+    s.bias_correction2 = 1 - std::pow(o.beta2, k.t);
+    s.eps = o.eps;
+    const double mu = o.beta1 * (1.0 - 0.5 * std::pow(0.96, k.t * o.momentum_decay));
+    const double mu_next = o.beta1 * (1.0 - 0.5 * std::pow(0.96, (k.t + 1) * o.momentum_decay));
+    const double prod_next = k.prod * mu_next;
+    s.grad_coef = -o.lr * (1.0 - mu) / (1.0 - k.prod);
+    s.avg_coef = (-o.lr * mu_next) / (1.0 - prod_next);
+    return s;
+  };
+  auto steps = detail::steps_by_key<NAdamStep, Key>(g.rows, [&](size_t r) { return keys[r]; }, make);
+  detail::run_rows(kernels::OptimRule::NAdam, g.rows, steps);
+  return g.created;
+}
+
+int radam_step(TensorLists& lists, const RAdamOptions& o, const StepControl& c) {
+  if (detail::skip_step(c)) return 0;
+  detail::GroupPlan plan{"RAdam", {2, 3}, {1, 2, 3},
+                         [](int k, const Tensor& p, const Tensor&) { return zeros_or_step(k, p); }};
+  auto g = detail::gather(lists, plan);
+  if (g.rows.empty()) return g.created;
+  std::vector<double> t(g.rows.size());
+  for (size_t r = 0; r < g.rows.size(); ++r) t[r] = detail::increment_step(lists[1][g.index[r]]);
+  using updates::RAdamStep;
+  auto make = [&](double step) {
+    RAdamStep s{};
+    s.grad_scale = detail::signed_scale(c, o.maximize);
+    s.weight_decay = o.weight_decay;
+    s.decay_factor = 1 - o.lr * o.weight_decay;
+    s.decay = int(decay_of(o.weight_decay, o.decoupled_weight_decay));
+    s.beta1_weight = 1 - o.beta1;
+    s.beta2 = o.beta2;
+    s.one_minus_beta2 = 1 - o.beta2;
+    s.bias_correction1 = 1 - std::pow(o.beta1, step);
+    const double bc2 = 1 - std::pow(o.beta2, step);
+    s.lr = o.lr;
+    s.eps = o.eps;
+    const double rho_inf = 2 / (1 - o.beta2) - 1;
+    const double rho_t = rho_inf - 2 * step * std::pow(o.beta2, step) / bc2;
+    s.rectified = rho_t > 5.0;
+    if (s.rectified) {
+      s.rect = std::pow((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t), 0.5);
+      s.sqrt_bias_correction2 = std::pow(bc2, 0.5);
+    }
+    return s;
+  };
+  auto steps = detail::steps_by_key<RAdamStep, double>(g.rows, [&](size_t r) { return t[r]; }, make);
+  detail::run_rows(kernels::OptimRule::RAdam, g.rows, steps);
+  return g.created;
+}
+
+int adamax_step(TensorLists& lists, const AdamaxOptions& o, const StepControl& c) {
+  if (detail::skip_step(c)) return 0;
+  detail::GroupPlan plan{"Adamax", {2, 3}, {1, 2, 3},
+                         [](int k, const Tensor& p, const Tensor&) { return zeros_or_step(k, p); }};
+  auto g = detail::gather(lists, plan);
+  if (g.rows.empty()) return g.created;
+  std::vector<double> t(g.rows.size());
+  for (size_t r = 0; r < g.rows.size(); ++r) t[r] = detail::increment_step(lists[1][g.index[r]]);
+  using updates::AdamaxStep;
+  auto make = [&](double step) {
+    AdamaxStep s{};
+    s.grad_scale = detail::signed_scale(c, o.maximize);
+    s.weight_decay = o.weight_decay;
+    s.decay = int(decay_of(o.weight_decay, false));
+    s.beta1_weight = 1 - o.beta1;
+    s.beta2 = o.beta2;
+    s.eps = o.eps;
+    s.neg_clr = -(o.lr / (1 - std::pow(o.beta1, step)));
+    return s;
+  };
+  auto steps = detail::steps_by_key<AdamaxStep, double>(g.rows, [&](size_t r) { return t[r]; }, make);
+  detail::run_rows(kernels::OptimRule::Adamax, g.rows, steps);
+  return g.created;
+}
+
+}  // namespace steepest::optim

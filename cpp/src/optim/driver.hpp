@@ -1,0 +1,89 @@
+// The multi-tensor driver every optimizer step shares: turns a parameter group's lists into
+// rows of raw arrays (creating missing state), then runs one update rule's kernel over all
+// rows in fixed-size chunks, OpenMP-parallel over the whole chunk list, so thousands of small
+// tensors parallelise as well as one large (arena) tensor.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "kernels/cpu/optim_table.hpp"
+#include "steepest/optim.hpp"
+
+namespace steepest::optim::detail {
+
+constexpr int kMaxArrays = 6;
+
+// One param's arrays as the kernel sees them (param, grad, state...) and which step scalars
+// it uses (an index into the caller's vector of Step structs).
+struct Row {
+  void* arrays[kMaxArrays] = {};
+  int64_t numel = 0;
+  int32_t step = 0;
+  bool f64 = false;  // float64 arrays (else float32)
+};
+
+// What a step does with the lists before the kernel runs.
+struct GroupPlan {
+  const char* name;               // the optimizer, for messages
+  std::vector<int> array_lists;   // lists whose tensors are kernel arrays, after param and grad
+  std::vector<int> used_lists;    // every list the configuration needs (sizes are checked)
+  // Creates list k's missing entry for a param (given its grad).
+  std::function<Tensor(int k, const Tensor& param, const Tensor& grad)> make_state;
+};
+
+// The params of a group that take part in this step, with their rows and indices.
+struct Gathered {
+  std::vector<Row> rows;
+  std::vector<int64_t> index;  // index of each row's param in lists[0]
+  std::vector<uint8_t> fresh;  // 1 if the row's state was created by this step
+  std::vector<Tensor> keep;    // contiguous copies of non-contiguous grads, alive for the run
+  int created = 0;
+  Gathered() = default;
+};
+
+// True if control.found_inf says to skip the step.
+bool skip_step(const StepControl& c);
+
+// Checks the lists, creates missing state for params with grads, fills rows (row.step = 0).
+Gathered gather(TensorLists& lists, const GroupPlan& plan);
+
+// A float32 one-element step counter incremented in place; returns the new count.
+double increment_step(const Tensor& step);
+
+// State makers for GroupPlan::make_state.
+Tensor zeros_state(const Tensor& param);
+Tensor filled_state(const Tensor& param, double value);
+Tensor empty_state(const Tensor& param);       // for state the kernel writes before reading
+Tensor scalar_state(double value);             // a 0-d float32 tensor (step counters, products)
+
+// grad_scale with the sign of maximize folded in (negation is exact, so this is torch's -g).
+inline double signed_scale(const StepControl& c, bool maximize) { return maximize ? -c.grad_scale : c.grad_scale; }
+
+// Runs `rule` on every row in chunks; steps[row.step] (each step_size bytes) is passed to the
+// kernel for that row's chunks.
+void run_rows(kernels::OptimRule rule, const std::vector<Row>& rows, const void* steps, size_t step_size);
+
+template <class Step>
+void run_rows(kernels::OptimRule rule, const std::vector<Row>& rows, const std::vector<Step>& steps) {
+  run_rows(rule, rows, steps.data(), sizeof(Step));
+}
+
+// Fills row.step for every row from a per-row key (e.g. the step count t): consecutive rows
+// with the same key share one Step, computed once by make(key).
+template <class Step, class Key, class KeyFn, class MakeFn>
+std::vector<Step> steps_by_key(std::vector<Row>& rows, KeyFn key_of, MakeFn make) {
+  std::vector<Step> steps;
+  Key last{};
+  for (size_t r = 0; r < rows.size(); ++r) {
+    Key k = key_of(r);
+    if (steps.empty() || !(k == last)) {
+      steps.push_back(make(k));
+      last = k;
+    }
+    rows[r].step = int32_t(steps.size() - 1);
+  }
+  return steps;
+}
+
+}  // namespace steepest::optim::detail

@@ -1,0 +1,38 @@
+// Adamax (infinity-norm Adam): torch's _single_tensor_adamax (optimizers.md §1.7), one
+// element at a time.
+#pragma once
+#include "optim/updates/common.hpp"
+
+namespace steepest::optim::updates {
+
+struct AdamaxStep {
+  double grad_scale, weight_decay, beta1_weight, beta2, eps, neg_clr;  // neg_clr = -lr/(1-b1^t)
+  int decay;
+};
+
+inline namespace STEEPEST_UPDATES_ABI {
+
+// Arrays: p, g, exp_avg, exp_inf.
+template <class T, bool L2>
+struct Adamax {
+  static constexpr int kArrays = 4;
+  T gs, wd, b2, eps, neg_clr;
+  Lerp<T> lerp1;
+  STEEPEST_HOST_DEVICE explicit Adamax(const AdamaxStep& s)
+      : gs(T(s.grad_scale)), wd(T(s.weight_decay)), b2(T(s.beta2)), eps(T(s.eps)),
+        neg_clr(T(s.neg_clr)), lerp1(s.beta1_weight) {}
+  template <class V> STEEPEST_HOST_DEVICE void operator()(V* x) const {
+    V p = x[0], g = x[1] * splat<V>(gs);
+    if constexpr (L2) g = fma(splat<V>(wd), p, g);
+    V m = lerp1(x[2], g);
+    // torch.maximum(u*b2, |g|+eps): a NaN from the grad side propagates (the state side
+    // can only be NaN if it already came from a grad)
+    V u = max_raw(x[3] * splat<V>(b2), abs(g) + splat<V>(eps));
+    x[0] = addcdiv(p, splat<V>(neg_clr), m, u);
+    x[2] = m;
+    x[3] = u;
+  }
+};
+
+}  // namespace STEEPEST_UPDATES_ABI
+}  // namespace steepest::optim::updates

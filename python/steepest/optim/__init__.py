@@ -1,0 +1,10 @@
+from . import lr_scheduler  # noqa: F401
+"""st.optim: torch.optim-shaped optimizers whose steps are fused multi-tensor C++ kernels
+(one call per parameter group per step), plus Lion; global-norm clipping in clip.py."""
+from .optimizer import Optimizer  # noqa: F401
+from .sgd import SGD  # noqa: F401
+from .adam import Adam, AdamW  # noqa: F401
+from .adagrad_rmsprop import Adagrad, RMSprop  # noqa: F401
+from .adam_variants import NAdam, RAdam, Adamax  # noqa: F401
+from .lion import Lion  # noqa: F401
+from .clip import clip_grad_norm_, clip_grad_value_, get_total_norm, clip_grads_with_norm_  # noqa: F401

@@ -1,0 +1,38 @@
+"""st.optim.Adam and AdamW: torch.optim's arguments, defaults and update (AMSGrad, L2 or
+decoupled weight decay, maximize), one fused C++ step per group."""
+from .. import _core
+from .optimizer import Optimizer, check_betas, check_lr, check_nonneg
+
+
+class Adam(Optimizer):
+    _state_names = ("step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
+                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+                 decoupled_weight_decay=False):
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                        maximize=maximize, foreach=foreach, capturable=capturable,
+                        differentiable=differentiable, fused=fused, decoupled_weight_decay=decoupled_weight_decay)
+        super().__init__(params, defaults)
+
+    def _check_group(self, g):
+        check_lr(g["lr"])
+        check_nonneg("eps", g["eps"])
+        check_betas(g["betas"])
+        check_nonneg("weight_decay", g["weight_decay"])
+
+    def _fused_step(self, g, lists, grad_scale, found_inf):
+        b1, b2 = g["betas"]
+        return _core._adam_step(lists, float(g["lr"]), float(b1), float(b2), float(g["eps"]),
+                                float(g["weight_decay"]), bool(g["amsgrad"]), bool(g["maximize"]),
+                                bool(g["decoupled_weight_decay"]), grad_scale, found_inf)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay, p *= 1 - lr*wd before the moments (default wd 1e-2)."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
+                 maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                         foreach=foreach, maximize=maximize, capturable=capturable, differentiable=differentiable,
+                         fused=fused, decoupled_weight_decay=True)

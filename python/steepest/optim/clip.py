@@ -1,0 +1,68 @@
+"""Gradient clipping with torch.nn.utils' semantics (optimizers.md §9): the global norm is one
+fused multi-tensor C++ pass (float32 values summed in float32 leaves, leaves in float64), and
+scaling is one multi-tensor pass. For clip + step in one read of the grads, pass the clip
+coefficient to an optimizer's step(grad_factor=...) instead of scaling the grads."""
+import math
+
+import numpy as np
+
+from .. import _core
+
+
+def _tensors(parameters):
+    if isinstance(parameters, _core.Tensor):
+        parameters = [parameters]
+    return list(parameters)
+
+
+def _grads(parameters):
+    return [p.grad for p in _tensors(parameters) if p.grad is not None]
+
+
+def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    """The norm of all tensors taken together, as a 0-d tensor of the first one's dtype."""
+    tensors = [t for t in _tensors(tensors) if t is not None]
+    norm_type = float(norm_type)
+    if len(tensors) == 0:
+        return _core.full([], 0.0, dtype=_core.float32)
+    total = _core._total_norm(tensors, norm_type)
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, "
+                           "so it cannot be clipped. To disable this error and scale the gradients by the "
+                           "non-finite norm anyway, set `error_if_nonfinite=False`")
+    return _core.full([], total, dtype=tensors[0].dtype)
+
+
+def clip_coefficient(max_norm, total_norm):
+    """min(1, max_norm / (total + 1e-6)) rounded as torch computes it in float32 tensors."""
+    t = np.float32(float(total_norm.item() if isinstance(total_norm, _core.Tensor) else total_norm))
+    with np.errstate(all="ignore"):
+        denom = t + np.float32(1e-6)
+        coef = (np.float32(1.0) / denom) * np.float32(max_norm)  # scalar / tensor: reciprocal, then product
+    return float(min(coef, np.float32(1.0))) if not np.isnan(coef) else float("nan")
+
+
+def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
+    """Scales every grad by min(1, max_norm / (total_norm + 1e-6)), always (x1.0 when small)."""
+    grads = _grads(parameters)
+    if not grads:
+        return
+    _core._scale_(grads, clip_coefficient(max_norm, total_norm))
+
+
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    """Clips the grads' global norm to max_norm in place; returns the norm before clipping."""
+    parameters = _tensors(parameters)
+    grads = _grads(parameters)
+    if not grads:
+        return _core.full([], 0.0, dtype=_core.float32)
+    total = get_total_norm(grads, norm_type, error_if_nonfinite)
+    clip_grads_with_norm_(parameters, max_norm, total)
+    return total
+
+
+def clip_grad_value_(parameters, clip_value, foreach=None):
+    """Clamps every grad to [-clip_value, clip_value] in place."""
+    c = float(clip_value)
+    for g in _grads(parameters):
+        g.clamp_(-c, c)

@@ -1,0 +1,241 @@
+"""The Optimizer base class of st.optim: torch.optim.Optimizer's surface (param groups,
+per-param state, state_dict, zero_grad, step(closure)) over fused C++ steps. Python keeps the
+groups and state dicts; each step is one C++ call per group (steepest/optim.hpp), which walks
+all of the group's tensors in chunks, creates missing state, and counts steps."""
+import contextlib
+import copy
+import math
+from collections import defaultdict
+
+from .. import _core
+
+_required = object()  # marker for a hyperparameter a group must give (torch's `required`)
+
+
+def _check(cond, arg, value, rule):
+    """ValueError naming the argument unless cond holds."""
+    if not cond:
+        raise ValueError(f"Invalid {arg}: {value!r} ({arg} must be {rule})")
+
+
+def check_lr(lr):
+    _check(isinstance(lr, (int, float)) and not isinstance(lr, bool), "lr", lr, "a number")
+    _check(lr >= 0.0, "lr", lr, ">= 0")
+
+
+def check_nonneg(name, value):
+    _check(isinstance(value, (int, float)) and not isinstance(value, bool), name, value, "a number")
+    _check(value >= 0.0, name, value, ">= 0")
+
+
+def check_betas(betas, name="betas"):
+    _check(isinstance(betas, (tuple, list)) and len(betas) == 2, name, betas, "a pair (beta1, beta2)")
+    for i, b in enumerate(betas):
+        _check(isinstance(b, (int, float)) and 0.0 <= b < 1.0, f"{name}[{i}]", b, "in [0, 1)")
+
+
+def _grad_context():
+    enable = getattr(__import__("steepest"), "enable_grad", None)
+    return enable() if enable is not None else contextlib.nullcontext()
+
+
+class Optimizer:
+    """Base of every st.optim optimizer. Subclasses set `_state_names` (the per-param state
+    tensors in the order their C++ step takes them) and implement `_fused_step(group, lists,
+    grad_scale, found_inf)`, one call into steepest._core."""
+
+    _state_names = ()
+    # GradScaler may hand the scale and the inf flag to the step instead of unscaling first.
+    _step_supports_amp_scaling = True
+
+    def __init__(self, params, defaults):
+        self.defaults = defaults
+        self.state = defaultdict(dict)
+        self.param_groups = []
+        self._plans = {}
+        self._version = 0
+        if isinstance(params, _core.Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
+                            "but got a Tensor")
+        param_groups = list(params)
+        if len(param_groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+        for group in param_groups:
+            self.add_param_group(group)
+
+    def __repr__(self):
+        lines = [self.__class__.__name__ + " ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for key in sorted(group):
+                if key != "params":
+                    lines.append(f"    {key}: {group[key]}")
+        lines.append(")")
+        return "\n".join(lines)
+
+    def __getstate__(self):
+        return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._plans = {}
+        self._version = 0
+
+    # -- groups -----------------------------------------------------------------------------
+    def add_param_group(self, param_group):
+        """Adds a group (a dict with "params" and optional per-group hyperparameters); missing
+        keys take the constructor's values, as torch's setdefault."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        params = param_group["params"]
+        if isinstance(params, _core.Tensor):
+            param_group["params"] = [params]
+        elif isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, but the ordering "
+                            "of tensors in sets will change between runs. Please use a list instead.")
+        else:
+            param_group["params"] = list(params)
+        for p in param_group["params"]:
+            if not isinstance(p, _core.Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {type(p).__name__}")
+        for name, default in self.defaults.items():
+            if default is _required and name not in param_group:
+                raise ValueError(f"parameter group didn't specify a value of required optimization parameter {name}")
+            param_group.setdefault(name, default)
+        self._check_group(param_group)
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if len({id(p) for p in param_group["params"]}) != len(param_group["params"]):
+            raise ValueError("a parameter group contains the same parameter more than once")
+        if any(id(p) in seen for p in param_group["params"]):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(param_group)
+        self._version += 1
+
+    def _check_group(self, group):
+        """Validates a group's hyperparameters (subclasses: ValueError naming the argument)."""
+
+    # -- stepping -----------------------------------------------------------------------------
+    def zero_grad(self, set_to_none=True):
+        """Sets every param's grad to None (default) or to zeros, in one C++ call per group."""
+        for group in self.param_groups:
+            _core._zero_grads(group["params"], set_to_none)
+
+    def _lists(self, group):
+        """The group's C++ tensor lists (params, then each state name), kept between steps and
+        rebuilt when the group's params or the optimizer's state were replaced."""
+        params = group["params"]
+        plan = self._plans.get(id(group))
+        if plan is not None and plan[0] is params and plan[1] == len(params) and plan[2] == self._version:
+            return plan[3]
+        rows = [params]
+        for name in self._state_names:
+            rows.append([self.state[p].get(name) if p in self.state else None for p in params])
+        lists = _core._TensorLists(rows)
+        self._plans[id(group)] = (params, len(params), self._version, lists, group)
+        return lists
+
+    def _sync_state(self, group, lists):
+        """Records state tensors the C++ step created in self.state (first steps only)."""
+        for i, p in enumerate(group["params"]):
+            for k, name in enumerate(self._state_names, start=1):
+                t = lists.get(k, i)
+                if t is not None:
+                    st = self.state[p]
+                    if st.get(name) is not t:
+                        st[name] = t
+
+    def step(self, closure=None, *, grad_factor=1.0, found_inf=None):
+        """One optimization step over every group. `closure` re-evaluates the model and returns
+        the loss (run with grad enabled). `grad_factor` multiplies every grad inside the fused
+        kernel (unscaling, clipping by a global norm) without touching the grads; `found_inf`
+        (a one-element tensor) skips the step if nonzero. A GradScaler may instead set the
+        attributes `grad_scale` (grads are divided by it) and `found_inf`."""
+        loss = None
+        if closure is not None:
+            with _grad_context():
+                loss = closure()
+        scale = getattr(self, "grad_scale", None)
+        if scale is not None:
+            s = float(scale.item() if isinstance(scale, _core.Tensor) else scale)
+            grad_factor = grad_factor * (1.0 / s)
+        if found_inf is None:
+            found_inf = getattr(self, "found_inf", None)
+        if found_inf is not None and not isinstance(found_inf, _core.Tensor):
+            found_inf = _core.full([], float(found_inf), dtype=_core.float32)
+        for group in self.param_groups:
+            lists = self._lists(group)
+            created = self._fused_step(group, lists, float(grad_factor), found_inf)
+            if created:
+                self._sync_state(group, lists)
+        return loss
+
+    def _fused_step(self, group, lists, grad_scale, found_inf):
+        raise NotImplementedError
+
+    # -- checkpoints ----------------------------------------------------------------------------
+    def state_dict(self):
+        """torch's layout: {"state": {index: {name: tensor}}, "param_groups": [{hyperparameters...,
+        "params": [indices]}]}, params numbered in group order. Tensors are the live state (as
+        torch): copy them to keep a snapshot while training goes on."""
+        index = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            ids = []
+            for p in group["params"]:
+                if id(p) not in index:
+                    index[id(p)] = len(index)
+                ids.append(index[id(p)])
+            packed["params"] = ids
+            groups.append(packed)
+        state = {}
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p in self.state and self.state[p]:
+                    state[index[id(p)]] = dict(self.state[p])
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Restores hyperparameters and state saved by state_dict() (copies of its tensors, so
+        the dict stays independent); the groups must hold the same number of params."""
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        for g, s in zip(self.param_groups, saved_groups):
+            if len(g["params"]) != len(s["params"]):
+                raise ValueError("loaded state dict contains a parameter group that doesn't match the size of "
+                                 "optimizer's group")
+        id_map = {}
+        for g, s in zip(self.param_groups, saved_groups):
+            for p, i in zip(g["params"], s["params"]):
+                id_map[i] = p
+        self.state = defaultdict(dict)
+        for i, entries in state_dict["state"].items():
+            i = int(i)
+            if i not in id_map:
+                continue
+            p = id_map[i]
+            self.state[p] = {k: _copy_state(v, p, k) for k, v in entries.items()}
+        new_groups = []
+        for g, s in zip(self.param_groups, saved_groups):
+            ng = {k: copy.deepcopy(v) for k, v in s.items() if k != "params"}
+            ng["params"] = g["params"]
+            new_groups.append(ng)
+        self.param_groups = new_groups
+        self._plans = {}
+        self._version += 1
+
+
+def _copy_state(value, param, key):
+    """A fresh copy of a saved state value: tensors keep their dtype for step counters and
+    products (float32 scalars), others take the param's dtype, as torch casts on load."""
+    if isinstance(value, _core.Tensor):
+        if value.dim() == 0 or key in ("step", "mu_product"):
+            return value.clone()
+        out = value.to(param.dtype) if value.dtype != param.dtype else value.clone()
+        return out.contiguous()
+    if isinstance(value, (int, float)) and key == "step":
+        return _core.full([], float(value), dtype=_core.float32)
+    return copy.deepcopy(value)

@@ -1,0 +1,144 @@
+"""st.save / st.load: a tensor, or dicts, lists and tuples nesting tensors and plain values,
+stored in a safetensors file (written atomically by the C++ core). Tensors go in the file body
+under their dotted key paths ("0.weight", "state.3.exp_avg"), so `safetensors` users see
+torch-like names; the nesting and the non-tensor values go as JSON in the metadata entry
+"steepest.structure". A plain safetensors file loads as a dict name -> tensor."""
+import json
+import os
+
+from . import _core
+from ._core import Tensor
+
+__all__ = ["save", "load"]
+
+_STRUCTURE_KEY = "steepest.structure"
+_VERSION = 1
+_SUPPORTED = "tensors, dicts (str or int keys), lists, tuples, int, float, str, bool and None"
+
+
+def _fspath(path):
+    """A str path from a str, bytes or os.PathLike (TypeError for anything else, as open())."""
+    p = os.fspath(path)
+    return os.fsdecode(p) if isinstance(p, bytes) else p
+
+
+def _where(keys):
+    """The Python expression reaching a value inside the saved object: obj['state'][0]."""
+    return "obj" + "".join(f"[{k!r}]" for k in keys)
+
+
+class _Encoder:
+    """Turns an object into a JSON tree plus the (name, tensor) list. Structure nodes:
+    a JSON scalar as itself; {"tensor": name[, "requires_grad": true]}; {"dict": [[key, node],
+    ...]} (in order; keys keep their type); {"list": [...]}; {"tuple": [...]}."""
+
+    def __init__(self):
+        self.tensors = []  # (name, tensor) in the order met
+        self._names = set()
+        self._by_id = {}  # id(tensor) -> name: a tensor reached twice is stored once
+
+    def _unique(self, keys):
+        base = ".".join(str(k) for k in keys) or "tensor"
+        name, n = base, 0
+        while name in self._names or name == "__metadata__":
+            n += 1
+            name = f"{base}.{n}"
+        self._names.add(name)
+        return name
+
+    def encode(self, x, keys):
+        if isinstance(x, Tensor):
+            name = self._by_id.get(id(x))
+            if name is None:
+                name = self._unique(keys)
+                self._by_id[id(x)] = name
+                self.tensors.append((name, x))
+            node = {"tensor": name}
+            if x.requires_grad:
+                node["requires_grad"] = True
+            return node
+        if x is None or isinstance(x, (bool, int, float, str)):
+            return x
+        if isinstance(x, dict):
+            items = []
+            for k, v in x.items():
+                if isinstance(k, bool) or not isinstance(k, (str, int)):
+                    raise TypeError(f"st.save: dict key {k!r} ({type(k).__name__}) in {_where(keys)} is not "
+                                    f"supported; keys must be str or int")
+                items.append([k, self.encode(v, keys + [k])])
+            return {"dict": items}
+        if isinstance(x, (list, tuple)):
+            tag = "tuple" if isinstance(x, tuple) else "list"
+            return {tag: [self.encode(v, keys + [i]) for i, v in enumerate(x)]}
+        raise TypeError(f"st.save: can't save an object of type {type(x).__module__}.{type(x).__qualname__} "
+                        f"at {_where(keys)}; supported: {_SUPPORTED}")
+
+
+def save(obj, path):
+    """Saves `obj` (a tensor, or dicts/lists/tuples of tensors and JSON-able values) to `path`.
+
+    The file is replaced atomically: on any error the previous file at `path` is untouched.
+    Unsupported objects raise TypeError naming where they sit in `obj`, before any file
+    is written. A tensor reached twice is stored once and loads back as one shared tensor.
+    """
+    path = _fspath(path)
+    enc = _Encoder()
+    root = enc.encode(obj, [])
+    structure = json.dumps({"version": _VERSION, "root": root}, separators=(",", ":"), ensure_ascii=False)
+    _core._save_tensors(path, enc.tensors, {_STRUCTURE_KEY: structure})
+
+
+def _decode(node, tensors, path, keys):
+    def bad(problem):
+        return ValueError(f"st.load('{path}'): metadata '{_STRUCTURE_KEY}' is corrupt at {_where(keys)}: {problem}")
+
+    if not isinstance(node, dict):
+        if isinstance(node, list):
+            raise bad("untagged array")
+        return node
+    if len(node) == 1 and "dict" in node:
+        if not isinstance(node["dict"], list):
+            raise bad("'dict' must hold an array of [key, value] pairs")
+        out = {}
+        for item in node["dict"]:
+            if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], (str, int))
+                    and not isinstance(item[0], bool)):
+                raise bad(f"dict items must be [str or int key, value] pairs, got {json.dumps(item)[:80]}")
+            out[item[0]] = _decode(item[1], tensors, path, keys + [item[0]])
+        return out
+    for tag, kind in (("list", list), ("tuple", tuple)):
+        if len(node) == 1 and tag in node:
+            if not isinstance(node[tag], list):
+                raise bad(f"'{tag}' must hold an array")
+            return kind(_decode(v, tensors, path, keys + [i]) for i, v in enumerate(node[tag]))
+    if "tensor" in node and set(node) <= {"tensor", "requires_grad"}:
+        t = tensors.get(node["tensor"]) if isinstance(node["tensor"], str) else None
+        if t is None:
+            raise bad(f"no tensor named {node['tensor']!r} in the file")
+        if node.get("requires_grad"):
+            t.requires_grad_(True)
+        return t
+    raise bad(f"unknown node {json.dumps(node)[:80]}")
+
+
+def load(path):
+    """Loads what st.save wrote, with the same nesting (tuples stay tuples, dict order kept).
+
+    A safetensors file written by another program loads as a dict name -> tensor, in the
+    file's order. A corrupt or truncated file raises ValueError naming the file and the
+    problem; nothing is returned half-loaded.
+    """
+    path = _fspath(path)
+    pairs, metadata = _core._load_tensors(path)
+    tensors = dict(pairs)
+    text = metadata.get(_STRUCTURE_KEY)
+    if text is None:
+        return tensors
+    try:
+        doc = json.loads(text)
+    except ValueError as e:
+        raise ValueError(f"st.load('{path}'): metadata '{_STRUCTURE_KEY}' is not valid JSON: {e}") from None
+    if not (isinstance(doc, dict) and doc.get("version") == _VERSION and "root" in doc):
+        raise ValueError(f"st.load('{path}'): metadata '{_STRUCTURE_KEY}' is not a version-{_VERSION} structure "
+                         f"(written by a newer steepest?)")
+    return _decode(doc["root"], tensors, path, [])
