@@ -95,7 +95,7 @@ struct GradScale {
 
 struct CeConst {
   int64_t C = 0, M = 0, ignore = -100;
-  double ls = 0, d1 = 1, d2 = 1;  // denominators of the nll and smoothing parts (mean: sums)
+  double ls = 0, d1 = 1, d2 = 1;  // denominators of the nll and smoothing parts (mean: weight sums)
   Reduction red = Reduction::Mean;
   bool prob = false;
 };
@@ -106,12 +106,9 @@ Tensor ce_forward(const Tensor& x2, const Tensor& tgt, const Tensor& w, CeConst&
   const int64_t M = k.M, C = k.C;
   const T* px = x2.data<T>();
   const T* pw = w.defined() ? w.data<T>() : nullptr;
-  lse_out = Tensor::empty({M}, x2.dtype());
+  lse_out = Tensor::empty({M, 2}, x2.dtype());  // per row: max, log sum exp(x - max)
   T* plse = lse_out.data<T>();
   std::vector<double> nll(size_t(M), 0.0), smooth(size_t(M), 0.0), wt(size_t(M), 0.0);
-  double wsum_all = 0;  // sum of class weights (C without weight)
-  if (pw) for (int64_t j = 0; j < C; ++j) wsum_all += double(pw[j]);
-  else wsum_all = double(C);
   auto lse_f = kern<T>().logsumexp;
   if (k.prob) {
     const T* pp = tgt.data<T>();
@@ -119,12 +116,14 @@ Tensor ce_forward(const Tensor& x2, const Tensor& tgt, const Tensor& w, CeConst&
     parallel_rows(M, 2 * C, [&](int64_t i) {
       const T* xi = px + i * C;
       const T* pi = pp + i * C;
-      T lse = C > 0 ? lse_f(xi, C) : -std::numeric_limits<T>::infinity();
-      plse[i] = lse;
+      T m = 0, ls = 0;
+      if (C > 0) lse_f(xi, C, &m, &ls);
+      plse[2 * i] = m;
+      plse[2 * i + 1] = ls;
       double l = 0;  // sum_j w_j p'_j (lse - x_j)
       for (int64_t j = 0; j < C; ++j) {
         double q = (a * double(pi[j]) + b) * (pw ? double(pw[j]) : 1.0);
-        l += q * (double(lse) - double(xi[j]));
+        l += q * (double(ls) - double(xi[j] - m));
       }
       nll[size_t(i)] = l;
     });
@@ -134,24 +133,26 @@ Tensor ce_forward(const Tensor& x2, const Tensor& tgt, const Tensor& w, CeConst&
     const bool smoothing = k.ls > 0;
     parallel_rows(M, C, [&](int64_t i) {
       const T* xi = px + i * C;
-      T lse = C > 0 ? lse_f(xi, C) : -std::numeric_limits<T>::infinity();
-      plse[i] = lse;
+      T m = 0, ls = 0;
+      if (C > 0) lse_f(xi, C, &m, &ls);
+      plse[2 * i] = m;
+      plse[2 * i + 1] = ls;
       int64_t t = pt[i];
       if (t == k.ignore) return;
       double w_t = pw ? double(pw[t]) : 1.0;
       wt[size_t(i)] = w_t;
-      nll[size_t(i)] = w_t * (double(lse) - double(xi[t]));
+      nll[size_t(i)] = w_t * (double(ls) - double(xi[t] - m));
       if (smoothing) {
         double s = 0;  // sum_j w_j (lse - x_j)
-        for (int64_t j = 0; j < C; ++j) s += (pw ? double(pw[j]) : 1.0) * (double(lse) - double(xi[j]));
+        for (int64_t j = 0; j < C; ++j) s += (pw ? double(pw[j]) : 1.0) * (double(ls) - double(xi[j] - m));
         smooth[size_t(i)] = s;
       }
     });
     double wsum = 0;
     for (double v : wt) wsum += v;
     if (k.red == Reduction::Mean) {
-      k.d1 = wsum;
-      k.d2 = w.defined() ? wsum : double(M);
+      k.d1 = wsum;  // both parts: sum of the non-ignored targets' weights (their count without weight)
+      k.d2 = wsum;
     }
   }
   const double a = k.prob ? 1.0 : 1.0 - k.ls, b = k.prob ? 0.0 : k.ls / double(C);
@@ -201,7 +202,7 @@ V ce_backward(Node& n, const Tensor& g0, const CeConst& k, const Shape& logits_s
         double S = 0;  // sum_j w_j p'_j
         for (int64_t j = 0; j < C; ++j) S += (double(ps) * double(pi[j]) + double(pt)) * (pw ? double(pw[j]) : 1.0);
         double gi = double(gs(i)) / k.d1;
-        grad_f(px + i * C, C, plse[i], T(gi * S), pw, pi, ps, pt, T(gi), pgx + i * C);
+        grad_f(px + i * C, C, plse[2 * i], plse[2 * i + 1], T(gi * S), pw, pi, ps, pt, T(gi), pgx + i * C);
       });
     } else {
       const int64_t* ptg = tgt.data<int64_t>();
@@ -217,7 +218,8 @@ V ce_backward(Node& n, const Tensor& g0, const CeConst& k, const Shape& logits_s
         double w_t = pw ? double(pw[t]) : 1.0;
         double c_nll = gi * (1.0 - k.ls) * w_t / k.d1;  // weight of the one-hot part
         double c_sm = gi * eps_c / k.d2;                // weight of the uniform part
-        grad_f(px + i * C, C, plse[i], T(c_nll + c_sm * wsum_all), pw, nullptr, T(0), T(0), T(c_sm), gi_row);
+        grad_f(px + i * C, C, plse[2 * i], plse[2 * i + 1], T(c_nll + c_sm * wsum_all), pw, nullptr, T(0), T(0),
+               T(c_sm), gi_row);
         gi_row[t] = T(double(gi_row[t]) - c_nll);
       });
     }
@@ -229,7 +231,8 @@ V ce_backward(Node& n, const Tensor& g0, const CeConst& k, const Shape& logits_s
     parallel_rows(M, C, [&](int64_t i) {
       double gi = double(gs(i)) / k.d1 * (1.0 - k.ls);
       for (int64_t j = 0; j < C; ++j)
-        pgt[i * C + j] = T(-gi * (pw ? double(pw[j]) : 1.0) * (double(px[i * C + j]) - double(plse[i])));
+        pgt[i * C + j] = T(-gi * (pw ? double(pw[j]) : 1.0) *
+                           (double(px[i * C + j] - plse[2 * i]) - double(plse[2 * i + 1])));
     });
     gt = from_rows(gt, logits_shape);
   }

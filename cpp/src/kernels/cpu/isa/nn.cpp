@@ -115,17 +115,21 @@ inline T sum_exp(const T* x, int64_t n, T m) {
 }
 
 template <class T>
-T logsumexp(const T* x, int64_t n) {
+void logsumexp(const T* x, int64_t n, T* max, T* logsum) {
   T m = row_max(x, n);
-  return m + log(sum_exp(x, n, m));
+  *max = m;
+  *logsum = log(sum_exp(x, n, m));
 }
 
 template <class T>
 void softmax(const T* x, int64_t n, T* y, bool log_out) {
   T m = row_max(x, n);
-  if (log_out) {
-    T c = m + log(sum_exp(x, n, m));
-    map1(n, x, y, [c](auto v) { return v - vbroadcast<decltype(v)>(c); });
+  if (log_out) {  // (x - m) - log s: exact at any magnitude of x
+    T ls = log(sum_exp(x, n, m));
+    map1(n, x, y, [m, ls](auto v) {
+      using V = decltype(v);
+      return (v - vbroadcast<V>(m)) - vbroadcast<V>(ls);
+    });
     return;
   }
   T s = row_sum<T>(n, [&](auto v, int64_t i) {  // stores e^(x - m) while summing it
@@ -156,7 +160,7 @@ void softmax_backward(const T* y, const T* g, int64_t n, T* gx, bool log_out) {
 }
 
 template <class T, bool kW, bool kP>
-void xent_grad_impl(const T* x, int64_t n, T lse, T a, const T* w, const T* p, T ps, T pt, T b, T* gx) {
+void xent_grad_impl(const T* x, int64_t n, T m, T ls, T a, const T* w, const T* p, T ps, T pt, T b, T* gx) {
   using V = Vec<T>;
   constexpr int W = lanes<V>();
   auto one = [&](auto xv, auto wv, auto pv) {
@@ -164,7 +168,7 @@ void xent_grad_impl(const T* x, int64_t n, T lse, T a, const T* w, const T* p, T
     U q = vbroadcast<U>(b);
     if constexpr (kW) q = q * wv;
     if constexpr (kP) q = q * fma(vbroadcast<U>(ps), pv, vbroadcast<U>(pt));
-    return vbroadcast<U>(a) * exp(xv - vbroadcast<U>(lse)) - q;
+    return vbroadcast<U>(a) * exp((xv - vbroadcast<U>(m)) - vbroadcast<U>(ls)) - q;
   };
   int64_t i = 0;
   for (; i + W <= n; i += W)
@@ -173,11 +177,11 @@ void xent_grad_impl(const T* x, int64_t n, T lse, T a, const T* w, const T* p, T
 }
 
 template <class T>
-void softmax_xent_grad(const T* x, int64_t n, T lse, T a, const T* w, const T* p, T ps, T pt, T b, T* gx) {
-  if (w && p) xent_grad_impl<T, true, true>(x, n, lse, a, w, p, ps, pt, b, gx);
-  else if (w) xent_grad_impl<T, true, false>(x, n, lse, a, w, p, ps, pt, b, gx);
-  else if (p) xent_grad_impl<T, false, true>(x, n, lse, a, w, p, ps, pt, b, gx);
-  else xent_grad_impl<T, false, false>(x, n, lse, a, w, p, ps, pt, b, gx);
+void softmax_xent_grad(const T* x, int64_t n, T m, T ls, T a, const T* w, const T* p, T ps, T pt, T b, T* gx) {
+  if (w && p) xent_grad_impl<T, true, true>(x, n, m, ls, a, w, p, ps, pt, b, gx);
+  else if (w) xent_grad_impl<T, true, false>(x, n, m, ls, a, w, p, ps, pt, b, gx);
+  else if (p) xent_grad_impl<T, false, true>(x, n, m, ls, a, w, p, ps, pt, b, gx);
+  else xent_grad_impl<T, false, false>(x, n, m, ls, a, w, p, ps, pt, b, gx);
 }
 
 // Two passes (mean, then the mean square deviation): no cancellation, unlike E[x^2] - E[x]^2.
