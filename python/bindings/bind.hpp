@@ -134,5 +134,6 @@ void bind_autograd(py::module_& m);
 void bind_io(py::module_& m);
 void bind_schedule(py::module_& m);
 void bind_optim(py::module_& m);
+void bind_nn(py::module_& m);
 
 }  // namespace steepest::bindings

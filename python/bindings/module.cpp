@@ -44,4 +44,5 @@ PYBIND11_MODULE(_core, m) {
   bind_io(m);
   bind_schedule(m);
   bind_optim(m);
+  bind_nn(m);
 }

@@ -1,6 +1,7 @@
 // Everything an embedding program needs: #include <steepest/steepest.hpp>.
 #pragma once
 #include "autograd.hpp"
+#include "nn/functional.hpp"
 #include "io.hpp"
 #include "ops.hpp"
 #include "optim.hpp"

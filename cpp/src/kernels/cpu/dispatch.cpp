@@ -16,12 +16,14 @@
   void register_elementwise(KernelTable&);                      \
   void register_reduce(KernelTable&);                           \
   void register_optim(KernelTable&);                            \
+  void register_nn(KernelTable&);                               \
   }                                                             \
   static void fill_##NAME(steepest::kernels::KernelTable& t) {  \
     t.isa = #NAME;                                              \
     steepest::kernels::NAME::register_elementwise(t);           \
     steepest::kernels::NAME::register_reduce(t);                \
     steepest::kernels::NAME::register_optim(t);                 \
+    steepest::kernels::NAME::register_nn(t);                    \
   }
 
 STEEPEST_DECLARE_ISA(scalar)

@@ -53,6 +53,29 @@ struct TypedKernels {
   // optimizer updates and grad norms (added by optim; kernels/cpu/optim_table.hpp)
   OptimKernels<T> optim;
 
+  // nn extras (isa/nn.cpp, used by src/nn): one row of n contiguous values each.
+  // log(sum(exp(x))) = *max + *logsum, kept apart so that x - lse = (x - max) - logsum loses
+  // nothing at large |x| (n >= 1; NaN in, NaN out).
+  void (*logsumexp)(const T* x, int64_t n, T* max, T* logsum) = nullptr;
+  // y = softmax(x), or log_softmax(x) when `log` (n >= 1; y may alias x).
+  void (*softmax)(const T* x, int64_t n, T* y, bool log) = nullptr;
+  // From the forward's output y: gx = y (g - sum(g y)), or for log_softmax gx = g - exp(y) sum(g).
+  void (*softmax_backward)(const T* y, const T* g, int64_t n, T* gx, bool log) = nullptr;
+  // The cross-entropy gradient of one row, recomputing the softmax from x and its (max, logsum):
+  // gx[j] = a exp((x[j] - max) - logsum) - b (w ? w[j] : 1) (p ? ps p[j] + pt : 1).
+  void (*softmax_xent_grad)(const T* x, int64_t n, T max, T logsum, T a, const T* w, const T* p, T ps, T pt,
+                            T b, T* gx) = nullptr;
+  // Layer norm of one row: y = (x - mean) rstd (w) (+ b); w, b may be null. Writes mean, rstd.
+  void (*layer_norm)(const T* x, int64_t n, const T* w, const T* b, T eps, T* y, T* mean, T* rstd) = nullptr;
+  // Its backward: writes gx; adds g xhat into gw and g into gb (each may be null).
+  void (*layer_norm_backward)(const T* x, const T* g, int64_t n, T mean, T rstd, const T* w, T* gx, T* gw,
+                              T* gb) = nullptr;
+  // Elementwise activations and their backward (gx from x and g).
+  void (*erf)(int64_t n, const T* x, T* y) = nullptr;
+  void (*gelu)(int64_t n, const T* x, T* y, bool tanh_approx) = nullptr;
+  void (*gelu_backward)(int64_t n, const T* x, const T* g, T* gx, bool tanh_approx) = nullptr;
+  void (*silu)(int64_t n, const T* x, T* y) = nullptr;
+  void (*silu_backward)(int64_t n, const T* x, const T* g, T* gx) = nullptr;
 };
 
 struct KernelTable {

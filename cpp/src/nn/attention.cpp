@@ -1,0 +1,51 @@
+// scaled_dot_product_attention composed of differentiable pieces: q k^T (BLAS, k read
+// transposed), scale, mask (causal / bool / additive), the fused softmax, dropout, @ v.
+#include <cmath>
+#include <limits>
+
+#include "nn/common.hpp"
+
+namespace steepest::nn::functional {
+
+Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& attn_mask,
+                                    double dropout_p, bool is_causal, std::optional<double> scale, Generator* gen) {
+  const char* op = "scaled_dot_product_attention";
+  for (const Tensor* t : {&q, &k, &v}) {
+    const char* name = t == &q ? "query" : t == &k ? "key" : "value";
+    detail::check_float(*t, op, name);
+    STEEPEST_CHECK(t->dim() >= 2, ValueError, op, ": ", name, " must be at least 2-D (..., L, E), but got shape ",
+                   t->shape());
+  }
+  detail::check_same_dtype(q, k, op, "query", "key");
+  detail::check_same_dtype(q, v, op, "query", "value");
+  STEEPEST_CHECK(q.shape().back() == k.shape().back(), ValueError, op, ": query of shape ", q.shape(),
+                 " and key of shape ", k.shape(), " differ in the embedding dim");
+  STEEPEST_CHECK(k.shape()[size_t(k.dim() - 2)] == v.shape()[size_t(v.dim() - 2)], ValueError, op, ": key of shape ",
+                 k.shape(), " and value of shape ", v.shape(), " differ in the sequence length");
+  STEEPEST_CHECK(!(is_causal && attn_mask.defined()), ValueError, op,
+                 ": pass either attn_mask or is_causal=True, not both");
+  STEEPEST_CHECK(dropout_p >= 0.0 && dropout_p <= 1.0, ValueError, op, ": dropout_p must be in [0, 1], but got ",
+                 dropout_p);
+  const int64_t L = q.shape()[size_t(q.dim() - 2)], S = k.shape()[size_t(k.dim() - 2)];
+  const double sc = scale ? *scale : 1.0 / std::sqrt(double(q.shape().back()));
+  Tensor s = mul(matmul(q, mT(k)), Scalar(sc));
+  const double ninf = -std::numeric_limits<double>::infinity();
+  if (is_causal) {  // position i attends to j <= i
+    Tensor future = Tensor::empty({L, S}, kBool);
+    bool* pf = future.data<bool>();
+    for (int64_t i = 0; i < L; ++i)
+      for (int64_t j = 0; j < S; ++j) pf[i * S + j] = j > i;
+    s = masked_fill(s, future, Scalar(ninf));
+  } else if (attn_mask.defined()) {
+    if (attn_mask.dtype() == kBool) s = masked_fill(s, logical_not(attn_mask), Scalar(ninf));
+    else {
+      detail::check_float(attn_mask, op, "attn_mask");
+      s = add(s, attn_mask);
+    }
+  }
+  Tensor p = softmax(s, -1);
+  if (dropout_p > 0.0) p = dropout(p, dropout_p, true, gen);
+  return matmul(p, v);
+}
+
+}  // namespace steepest::nn::functional

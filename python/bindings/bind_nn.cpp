@@ -1,0 +1,88 @@
+// Bindings of the nn functional ops as steepest._core._nn_<name>, with torch.nn.functional's
+// argument names and defaults (reduction as a string). st.nn.functional wraps these.
+#include "bind.hpp"
+
+namespace steepest::bindings {
+
+namespace F = steepest::nn::functional;
+
+namespace {
+Tensor opt(const std::optional<Tensor>& t) { return t ? *t : Tensor(); }
+
+// normalized_shape: an int or a sequence of ints.
+Shape shape_arg(const py::object& o, const char* op, const char* arg) {
+  if (PyLong_Check(o.ptr()) && !PyBool_Check(o.ptr())) return Shape{o.cast<int64_t>()};
+  try {
+    return o.cast<Shape>();
+  } catch (const py::cast_error&) {
+    throw TypeError(str(op, ": ", arg, " must be an int or a sequence of ints, but got ",
+                        std::string(py::str(py::type::of(o).attr("__name__")))));
+  }
+}
+}  // namespace
+
+void bind_nn(py::module_& m) {
+  using O = std::optional<Tensor>;
+  m.def("_nn_linear", [](const Tensor& x, const Tensor& w, const O& b) { return F::linear(x, w, opt(b)); },
+        py::arg("input"), py::arg("weight"), py::arg("bias") = py::none());
+  m.def("_nn_erf", &F::erf, py::arg("input"));
+  m.def("_nn_gelu", &F::gelu, py::arg("input"), py::arg("approximate") = "none");
+  m.def("_nn_silu", &F::silu, py::arg("input"));
+  m.def("_nn_softplus", &F::softplus, py::arg("input"), py::arg("beta") = 1.0, py::arg("threshold") = 20.0);
+  m.def("_nn_softmax", &F::softmax, py::arg("input"), py::arg("dim"), py::arg("dtype") = py::none());
+  m.def("_nn_log_softmax", &F::log_softmax, py::arg("input"), py::arg("dim"), py::arg("dtype") = py::none());
+  m.def("_nn_cross_entropy",
+        [](const Tensor& x, const Tensor& t, const O& w, int64_t ignore_index, const std::string& reduction,
+           double label_smoothing) {
+          return F::cross_entropy(x, t, opt(w), ignore_index, F::parse_reduction(reduction, "cross_entropy"),
+                                  label_smoothing);
+        },
+        py::arg("input"), py::arg("target"), py::arg("weight") = py::none(), py::arg("ignore_index") = -100,
+        py::arg("reduction") = "mean", py::arg("label_smoothing") = 0.0);
+  m.def("_nn_nll_loss",
+        [](const Tensor& x, const Tensor& t, const O& w, int64_t ignore_index, const std::string& reduction) {
+          return F::nll_loss(x, t, opt(w), ignore_index, F::parse_reduction(reduction, "nll_loss"));
+        },
+        py::arg("input"), py::arg("target"), py::arg("weight") = py::none(), py::arg("ignore_index") = -100,
+        py::arg("reduction") = "mean");
+  m.def("_nn_mse_loss",
+        [](const Tensor& x, const Tensor& t, const std::string& r) {
+          return F::mse_loss(x, t, F::parse_reduction(r, "mse_loss"));
+        },
+        py::arg("input"), py::arg("target"), py::arg("reduction") = "mean");
+  m.def("_nn_l1_loss",
+        [](const Tensor& x, const Tensor& t, const std::string& r) {
+          return F::l1_loss(x, t, F::parse_reduction(r, "l1_loss"));
+        },
+        py::arg("input"), py::arg("target"), py::arg("reduction") = "mean");
+  m.def("_nn_binary_cross_entropy_with_logits",
+        [](const Tensor& x, const Tensor& t, const O& w, const std::string& r, const O& pw) {
+          return F::binary_cross_entropy_with_logits(x, t, opt(w), opt(pw),
+                                                     F::parse_reduction(r, "binary_cross_entropy_with_logits"));
+        },
+        py::arg("input"), py::arg("target"), py::arg("weight") = py::none(), py::arg("reduction") = "mean",
+        py::arg("pos_weight") = py::none());
+  m.def("_nn_layer_norm",
+        [](const Tensor& x, const py::object& ns, const O& w, const O& b, double eps) {
+          return F::layer_norm(x, shape_arg(ns, "layer_norm", "normalized_shape"), opt(w), opt(b), eps);
+        },
+        py::arg("input"), py::arg("normalized_shape"), py::arg("weight") = py::none(), py::arg("bias") = py::none(),
+        py::arg("eps") = 1e-5);
+  m.def("_nn_embedding",
+        [](const Tensor& idx, const Tensor& w, std::optional<int64_t> padding_idx) {
+          return F::embedding(w, idx, padding_idx);
+        },
+        py::arg("input"), py::arg("weight"), py::arg("padding_idx") = py::none());
+  m.def("_nn_dropout", &F::dropout, py::arg("input"), py::arg("p") = 0.5, py::arg("training") = true,
+        py::arg("generator") = py::none());
+  m.def("_nn_scaled_dot_product_attention",
+        [](const Tensor& q, const Tensor& k, const Tensor& v, const O& mask, double dropout_p, bool is_causal,
+           std::optional<double> scale, Generator* gen) {
+          return F::scaled_dot_product_attention(q, k, v, opt(mask), dropout_p, is_causal, scale, gen);
+        },
+        py::arg("query"), py::arg("key"), py::arg("value"), py::arg("attn_mask") = py::none(),
+        py::arg("dropout_p") = 0.0, py::arg("is_causal") = false, py::arg("scale") = py::none(),
+        py::arg("generator") = py::none());
+}
+
+}  // namespace steepest::bindings
