@@ -8,6 +8,7 @@ import time
 import warnings
 
 from .. import _core
+from ..nn import functional as F
 from ..optim.clip import clip_grads_with_norm_
 from ..optim.lr_scheduler import ReduceLROnPlateau
 from ._batch import batch_size, check_iterable, forward, loss_value, split_batch
@@ -53,7 +54,8 @@ def _check_args(model, optimizer, train_data, loss_fn, val_data, scheduler, sche
         raise ValueError(f"fit: clip_grad_norm must be a positive number or None, got {clip_grad_norm!r}")
     if early_stopping is not None:
         if not isinstance(early_stopping, EarlyStopping):
-            raise TypeError(f"fit: early_stopping must be an st.train.EarlyStopping, got {type(early_stopping).__name__}")
+            raise TypeError("fit: early_stopping must be an st.train.EarlyStopping, got "
+                            f"{type(early_stopping).__name__}")
         if early_stopping.monitor.startswith("val_") and val_data is None:
             raise ValueError(f"fit: early_stopping monitors {early_stopping.monitor!r}, which needs val_data")
         allowed = {"train_loss", "val_loss", *(f"val_{k}" for k in metrics)}
@@ -75,10 +77,10 @@ def _check_args(model, optimizer, train_data, loss_fn, val_data, scheduler, sche
             raise TypeError(f"fit: callback {cb!r} has none of the methods {', '.join(_HOOKS)}")
 
 
-def fit(model, optimizer, train_data, loss_fn=None, epochs=1, val_data=None, metrics=None, scheduler=None,
-        scheduler_interval="step", accumulate=1, clip_grad_norm=None, early_stopping=None, checkpoint=None,
-        resume=False, on_nonfinite="raise", grad_norms="track", progress=True, metrics_out=None, log_every=10,
-        max_steps=None, seed=None, callbacks=()):
+def fit(model, optimizer, train_data, loss_fn=F.cross_entropy, epochs=1, val_data=None, metrics=None,
+        scheduler=None, scheduler_interval="step", accumulate=1, clip_grad_norm=None, early_stopping=None,
+        checkpoint=None, resume=False, on_nonfinite="raise", grad_norms="track", progress=True, metrics_out=None,
+        log_every=10, max_steps=None, seed=None, callbacks=()):
     """Trains `model` with `optimizer` for `epochs` passes over `train_data`; returns a History.
 
     train_data / val_data: DataLoaders, or any re-iterable of (inputs, targets) batches; inputs
@@ -121,7 +123,6 @@ def fit(model, optimizer, train_data, loss_fn=None, epochs=1, val_data=None, met
       on_epoch_end(state) (see st.train.callbacks).
     """
     if loss_fn is None:
-        from ..nn import functional as F
         loss_fn = F.cross_entropy
     metrics = _check_metrics(metrics, "fit")
     callbacks = tuple(callbacks)

@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 
 from .. import _core
+from ..nn import functional as F
 from ._batch import check_iterable, forward, loss_value, split_batch
 from .checkpoint import loader_generator
 
@@ -67,8 +68,8 @@ def _snapshot_optimizer(optimizer):
     return {"state": state, "param_groups": sd["param_groups"]}  # load_state_dict deep-copies the groups
 
 
-def lr_find(model, optimizer, train_data, loss_fn=None, start_lr=1e-7, end_lr=10, num_iter=100, smooth=0.05,
-            diverge_factor=4.0):
+def lr_find(model, optimizer, train_data, loss_fn=F.cross_entropy, start_lr=1e-7, end_lr=10, num_iter=100,
+            smooth=0.05, diverge_factor=4.0):
     """Runs the learning-rate range test and returns an LRFinderResult.
 
     Step i (0-based) trains on the next batch (cycling through train_data) with every param
@@ -85,7 +86,6 @@ def lr_find(model, optimizer, train_data, loss_fn=None, start_lr=1e-7, end_lr=10
     losses into the descent.)
     """
     if loss_fn is None:
-        from ..nn import functional as F
         loss_fn = F.cross_entropy
     if not callable(model):
         raise TypeError(f"lr_find: model must be callable (an st.nn.Module), got {type(model).__name__}")
