@@ -665,3 +665,23 @@ def test_early_stopping_bad_arguments():
         st.train.EarlyStopping(mode="up")
     with pytest.raises(ValueError, match="min_delta"):
         st.train.EarlyStopping(min_delta=-1)
+
+
+def test_progress_bar_on_a_terminal_shows_loss_lr_and_rate(monkeypatch):
+    import io
+
+    class FakeTTY(io.StringIO):
+        def isatty(self):
+            return True
+
+    err = FakeTTY()
+    monkeypatch.setattr(sys, "stderr", err)
+    monkeypatch.setattr(sys, "stdout", err)  # tqdm.write's epoch summaries
+    X, y = small_data(64)
+    st.manual_seed(0)
+    model = mlp(hidden=8)
+    st.train.fit(model, st.optim.SGD(model.parameters(), lr=0.1), loader(X, y, 8), epochs=2,
+                 val_data=loader(X, y, 32), progress=True)
+    text = err.getvalue()
+    for part in ("epoch 1/2", "epoch 2/2", "8/8", "loss=", "lr=0.1", "samples/s=", "val_loss"):
+        assert part in text, (part, text[-500:])

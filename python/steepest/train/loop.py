@@ -17,7 +17,7 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from .diagnostics import GradNormMonitor, LossSpikeMonitor, NonFiniteError, first_nonfinite_grad, param_names
 from .history import History, json_line
 from .metrics import _check_metrics, evaluate
-from .progress import progress_bar, write
+from .progress import progress_bar, shown, write
 
 __all__ = ["fit"]
 
@@ -212,7 +212,7 @@ def fit(model, optimizer, train_data, loss_fn=F.cross_entropy, epochs=1, val_dat
                 save_checkpoint(checkpoint, epoch=epoch + 1, step=state.step, **ckpt_args)
             if loop.bar_shown:
                 extra = "".join(f"  {k} {v:.4g}" for k, v in rec.items() if k.startswith("val_"))
-                write(loop.last_bar, f"epoch {epoch + 1}/{epochs}  train_loss {train_loss:.4g}{extra}")
+                write(f"epoch {epoch + 1}/{epochs}  train_loss {train_loss:.4g}{extra}")
     finally:
         history._sink = None
         if sink is not None:
@@ -238,7 +238,6 @@ class _Loop:
         self.state, self.hooks = state, hooks
         self.history = state.history
         self.bar_shown = False
-        self.last_bar = None
 
     def steps_done(self):
         return self.max_steps is not None and self.state.step >= self.max_steps
@@ -258,12 +257,11 @@ class _Loop:
         except TypeError:
             total = None
         bar = progress_bar(self.progress, total, f"epoch {epoch + 1}/{self.epochs}")
-        self.last_bar = bar
-        self.bar_shown = not getattr(bar, "disable", True)
+        self.bar_shown = shown(bar)
         self._loss_sum = 0.0  # over the epoch's kept micro-batches, weighted by samples
         self._samples = 0
         self._log_losses = []  # step losses since the last step record
-        self._tick = time.perf_counter()
+        self._tick = self._epoch_start = time.perf_counter()
         self._tick_samples = 0
         micro_losses, micro_sizes = [], []
         try:
@@ -336,8 +334,10 @@ class _Loop:
             self.history._add(rec)
             self._log_losses = []
             self._tick, self._tick_samples = now, 0
-        if not getattr(bar, "disable", True):
-            bar.set_postfix(loss=f"{step_loss:.4g}", lr=f"{st.lr:.3g}", samples_s=f"{rate:.0f}", refresh=False)
+        if self.bar_shown:
+            epoch_rate = self._samples / (now - self._epoch_start) if now > self._epoch_start else 0.0
+            bar.set_postfix({"loss": f"{step_loss:.4g}", "lr": f"{st.lr:.3g}", "samples/s": f"{epoch_rate:.0f}"},
+                            refresh=False)
         self._call("on_step_end")
 
     def _nonfinite(self, step, loss, bad):
