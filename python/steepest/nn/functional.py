@@ -1,10 +1,10 @@
 """st.nn.functional: torch's functional API. Each function checks its arguments here (clear
-ValueError/TypeError naming the argument and shapes) and then calls its math in _composite,
-which fused C++ kernels replace without changing these signatures."""
+ValueError/TypeError naming the argument and shapes) and then calls its math: one fused C++ kernel
+per function (_fused.py), or the core op itself for relu/sigmoid/tanh."""
 import warnings
 
 from .. import _core
-from . import _composite as _impl
+from . import _fused as _impl
 
 Tensor = _core.Tensor
 _REDUCTIONS = ("none", "mean", "sum")
@@ -205,7 +205,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         if lo < 0 or hi >= n:
             bad = lo if lo < 0 else hi
             raise IndexError(f"embedding(): index {bad} is out of range for num_embeddings={n}")
-    return _impl.embedding(input, weight)
+    return _impl.embedding(input, weight, padding_idx)
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
