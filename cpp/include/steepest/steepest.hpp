@@ -3,6 +3,7 @@
 #include "autograd.hpp"
 #include "nn/functional.hpp"
 #include "io.hpp"
+#include "nn.hpp"
 #include "ops.hpp"
 #include "optim.hpp"
 #include "runtime.hpp"
