@@ -1,6 +1,7 @@
 """st.nn.functional: torch's functional API. Each function checks its arguments here (clear
 ValueError/TypeError naming the argument and shapes) and then calls its math: one fused C++ kernel
 per function (_fused.py), or the core op itself for relu/sigmoid/tanh."""
+import functools
 import warnings
 
 from .. import _core
@@ -12,6 +13,36 @@ _INDEX_DTYPES = (_core.int64, _core.int32)
 
 
 # ---- shared checks ------------------------------------------------------------------------------
+
+def _fast_path(fast):
+    """Runs the C++ kernel straight away (it validates its arguments too); only when it raises
+    do the Python checks below run, to report the problem with torch's message. Keeps the
+    per-call cost of hot functions (linear, cross_entropy, layer_norm) at one C++ call."""
+    def deco(checked):
+        @functools.wraps(checked)
+        def f(*args, **kwargs):
+            try:
+                return fast(*args, **kwargs)
+            except (TypeError, ValueError, IndexError, RuntimeError):
+                return checked(*args, **kwargs)
+        return f
+    return deco
+
+
+def _linear_fast(input, weight, bias=None):
+    return _core._nn_linear(input, weight, bias)
+
+
+def _layer_norm_fast(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    return _core._nn_layer_norm(input, normalized_shape, weight, bias, eps)
+
+
+def _cross_entropy_fast(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                        reduction="mean", label_smoothing=0.0):
+    if size_average is not None or reduce is not None:
+        raise TypeError("legacy arguments: take the checked path")
+    return _core._nn_cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing)
+
 def _shape(t):
     return tuple(t.shape)
 
@@ -130,6 +161,7 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 
 # ---- layers --------------------------------------------------------------------------------------
+@_fast_path(_linear_fast)
 def linear(input, weight, bias=None):
     """input @ weight.T + bias; weight is (out_features, in_features) (or (in_features,))."""
     _check_tensor("linear", "input", input)
@@ -154,6 +186,7 @@ def linear(input, weight, bias=None):
     return _impl.linear(input, weight, bias)
 
 
+@_fast_path(_layer_norm_fast)
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalises over the trailing dims `normalized_shape` (biased variance), then scales
     by weight and shifts by bias (both of shape normalized_shape, optional)."""
@@ -327,6 +360,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     return _impl.nll_loss(input, target.to(_core.int64), weight, int(ignore_index), reduction)
 
 
+@_fast_path(_cross_entropy_fast)
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction="mean", label_smoothing=0.0):
     """log_softmax over dim 1 (dim 0 for unbatched input) followed by the negative
