@@ -20,17 +20,9 @@ import numpy as np
 import torch
 
 import steepest as st
+from results import write_section
 
 SIZES = [10**3, 10**5, 10**7]
-
-
-def machine():
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        name = next(l.split(":", 1)[1].strip() for l in out.splitlines() if l.startswith("Model name"))
-    except Exception:  # noqa: BLE001  (no lscpu: fall back to what Python knows)
-        name = platform.processor() or platform.machine()
-    return f"{name}, {os.cpu_count()} logical CPUs, steepest ISA {st.current_isa()}"
 
 
 def expr(a, b, c):
@@ -192,19 +184,7 @@ def main():
     if args.no_write:
         return
     cmd = "PYTHONPATH=python python bench/elementwise.py" + (" --quick" if args.quick else "")
-    section = (f"## elementwise\n\n`{cmd}` on {machine()}, {datetime.date.today()}, torch {torch.__version__}, "
-               f"numpy {np.__version__}.\n\n{table}\n\n" + "\n".join(notes) + "\n")
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md")
-    old = open(path).read() if os.path.exists(path) else "# Benchmark results\n"
-    start = old.find("## elementwise")
-    if start < 0:
-        new = old.rstrip() + "\n\n" + section
-    else:
-        end = old.find("\n## ", start + 1)
-        new = old[:start] + section + (old[end + 1:] if end >= 0 else "")
-    with open(path, "w") as f:
-        f.write(new)
-    print(f"\nwrote {path}", file=sys.stderr)
+    write_section("elementwise", cmd, table, "\n".join(notes))
 
 
 if __name__ == "__main__":
