@@ -17,3 +17,4 @@ from . import data  # noqa: F401  (st.data: Dataset, DataLoader, random_split)
 
 __version__ = _core.build_info()["version"]
 from . import optim  # noqa: F401,E402
+from . import amp  # noqa: F401,E402  (st.amp: GradScaler)

@@ -1,7 +1,8 @@
 """Gradient clipping with torch.nn.utils' semantics (optimizers.md §9): the global norm is one
 fused multi-tensor C++ pass (float32 values summed in float32 leaves, leaves in float64), and
-scaling is one multi-tensor pass. For clip + step in one read of the grads, pass the clip
-coefficient to an optimizer's step(grad_factor=...) instead of scaling the grads."""
+scaling is one multi-tensor pass. clip_and_step(optimizer, max_norm) fuses clipping into the
+step: the step multiplies the grads by the clip coefficient in its kernel, so clip + step cost
+one extra read of the grads (eager clipping: one read for the norm plus a read and a write)."""
 import math
 
 import numpy as np
@@ -66,3 +67,19 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     c = float(clip_value)
     for g in _grads(parameters):
         g.clamp_(-c, c)
+
+
+def clip_and_step(optimizer, max_norm, norm_type=2.0, error_if_nonfinite=False):
+    """clip_grad_norm_ over the optimizer's params, then optimizer.step(), fused: the norm is
+    one read of the grads and the step multiplies every grad by the clip coefficient inside
+    its kernel. The params and state end bit-identical to clip_grad_norm_(...) + step() for
+    float32/float64 grads (the kernel's g * coef is the same rounding the eager scale does);
+    for bfloat16/float16 grads the fused path skips rounding the clipped grad to the grad's
+    dtype. Unlike clip_grad_norm_, p.grad is left unclipped. Returns the total norm."""
+    grads = [p.grad for g in optimizer.param_groups for p in g["params"] if p.grad is not None]
+    if not grads:
+        optimizer.step()
+        return _core.full([], 0.0, dtype=_core.float32)
+    total = get_total_norm(grads, norm_type, error_if_nonfinite)
+    optimizer.step(grad_factor=clip_coefficient(max_norm, total))
+    return total

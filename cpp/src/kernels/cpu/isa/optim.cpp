@@ -215,9 +215,12 @@ void fill(OptimKernels<T>& k) {
 
 }  // namespace
 
+void register_optim_mixed(KernelTable& t);  // isa/optim_mixed.cpp
+
 void register_optim(KernelTable& t) {
   fill(t.f32.optim);
   fill(t.f64.optim);
+  register_optim_mixed(t);
 }
 
 }  // namespace steepest::kernels::STEEPEST_ISA
