@@ -35,12 +35,15 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
 
 
 def clip_coefficient(max_norm, total_norm):
-    """min(1, max_norm / (total + 1e-6)) rounded as torch computes it in float32 tensors."""
-    t = np.float32(float(total_norm.item() if isinstance(total_norm, _core.Tensor) else total_norm))
+    """min(1, max_norm / (total + 1e-6)) rounded as torch computes it in tensors of the total's
+    dtype (float32 unless the total is a float64 tensor)."""
+    is_t = isinstance(total_norm, _core.Tensor)
+    ft = np.float64 if is_t and total_norm.dtype == _core.float64 else np.float32
+    t = ft(float(total_norm.item() if is_t else total_norm))
     with np.errstate(all="ignore"):
-        denom = t + np.float32(1e-6)
-        coef = (np.float32(1.0) / denom) * np.float32(max_norm)  # scalar / tensor: reciprocal, then product
-    return float(min(coef, np.float32(1.0))) if not np.isnan(coef) else float("nan")
+        denom = t + ft(1e-6)
+        coef = (ft(1.0) / denom) * ft(max_norm)  # scalar / tensor: reciprocal, then product
+    return float(min(coef, ft(1.0))) if not np.isnan(coef) else float("nan")
 
 
 def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
