@@ -142,7 +142,7 @@ Gathered gather(TensorLists& lists, const GroupPlan& plan, const StepControl* co
       if (array) fresh_of[k].push_back(i);
     }
     if (master_list >= 0 && lowp && !lists[master_list][i].defined()) {
-      lists[master_list][i] = to_dtype(p, kFloat32, /*copy=*/true);
+      lists[master_list][i] = to_dtype(p.detach(), kFloat32, /*copy=*/true);
       ++out.created;
       fresh_of[master_list].push_back(i);
     }

@@ -227,13 +227,13 @@ std::vector<Tensor> flatten_(const std::vector<Tensor>& params) {
       if (p.dtype() != dt) continue;
       const Strides strides = contiguous_strides(p.shape());
       Tensor pv = Tensor::make(pbuf.storage(), p.shape(), strides, off, dt);
-      copy_(pv, p);
+      copy_(pv, p.detach());
       Tensor g = p.grad();
       Tensor gv = Tensor::make(gbuf.storage(), p.shape(), strides, off, dt);
       if (g.defined()) {
         STEEPEST_CHECK(g.shape() == p.shape() && g.dtype() == dt, ValueError, "flatten_: the grad of a param of shape ",
                        p.shape(), " (", dtype_name(dt), ") has shape ", g.shape(), " (", dtype_name(g.dtype()), ")");
-        copy_(gv, g);
+        copy_(gv, g.detach());
       }
       // The param keeps its TensorImpl (identity, autograd meta) and now views the arena.
       TensorImpl* impl = p.impl();
