@@ -62,8 +62,12 @@ inline uint16_t f16_nearest(float f) {
   return uint16_t(sign | ((a + 0xfffu + ((a >> 13) & 1u) - 0x38000000u) >> 13));
 }
 
+// Prefetch distance in the low-precision source streams (see isa/optim.cpp's run()).
+constexpr int64_t kAhead = 512;  // elements (1 KiB)
+
 void widen(const uint16_t* s, StoreKind kind, float* d, int64_t n) {
   int64_t i = 0;
+  for (int64_t j = 0; j < n; j += 32) __builtin_prefetch(s + j + kAhead, 0);
   if (kind == StoreKind::BF16) {
 #if defined(STEEPEST_ISA_avx512)
     for (; i + 16 <= n; i += 16) {
