@@ -3,6 +3,7 @@
 // same operations, so the SIMD and scalar paths give the same bits.
 #include "kernels/cpu/kernel_table.hpp"
 #include "kernels/cpu/simd/vec.hpp"
+#include "kernels/cpu/isa/optim_mixed.hpp"
 #include "optim/updates/adagrad.hpp"
 #include "optim/updates/adam.hpp"
 #include "optim/updates/adamax.hpp"
@@ -31,6 +32,9 @@ constexpr int64_t kPrefetchBytes = STEEPEST_OPTIM_PREFETCH;
 // Loads the functor's arrays, applies it, stores everything but the grad (arrays[1]).
 template <class T, class F>
 void run(const F& f, void* const* arrays, int64_t n) {
+  if constexpr (sizeof(T) == 4) {
+    if (tls_mixed) return run_mixed(f, *tls_mixed, n);  // bfloat16/float16 arrays (isa/optim_mixed.hpp)
+  }
   using V = Vec<T>;
   constexpr int K = F::kArrays;
   constexpr int W = lanes<V>();
@@ -232,12 +236,10 @@ void fill(OptimKernels<T>& k) {
 
 }  // namespace
 
-void register_optim_mixed(KernelTable& t);  // isa/optim_mixed.cpp
-
 void register_optim(KernelTable& t) {
   fill(t.f32.optim);
   fill(t.f64.optim);
-  register_optim_mixed(t);
+  t.f32.optim.update_mixed = update_mixed;
 }
 
 }  // namespace steepest::kernels::STEEPEST_ISA
