@@ -136,6 +136,7 @@ def main():
              ("Adagrad", large, "16M in 30", "plain"), ("Lion", large, "16M in 30", "plain"),
              ("Lion", many, "3000 x 1000", "plain")]
     repeats = 7 if args.quick else 21
+    load_before = os.getloadavg()[0]
     lines = ["| case | params | threads | steepest | torch fused | torch / steepest | steepest GB/s | limit GB/s "
              "| of limit |", "|---|---|---|---|---|---|---|---|---|"]
     if args.only:
@@ -171,9 +172,12 @@ def main():
     print("\n" + "\n".join(notes))
     if args.no_write or args.only:
         return
+    load = f"load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
     table = "\n".join(lines)
     cmd = "PYTHONPATH=python python bench/optim.py" + (" --quick" if args.quick else "")
-    section = (f"## optim\n\n`{cmd}` on {machine()}, {datetime.date.today()}, torch {torch.__version__}.\n\n"
+    section = (f"## optim\n\n`{cmd}` on {machine()}, {datetime.date.today()}, torch {torch.__version__}, "
+               f"{load} (the machine's 2 cores are shared: with a load above 2, 2-thread rows and absolute "
+               f"times are unreliable; read the 1-thread ratios, all from one interleaved run).\n\n"
                f"{table}\n\n" + "\n".join(notes) + "\n")
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md")
     old = open(path).read() if os.path.exists(path) else "# Benchmark results\n"
