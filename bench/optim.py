@@ -43,7 +43,7 @@ def sizes_large(total=16 * 2**20, count=30):
     return [int(x) for x in s]
 
 
-def make_params(sizes, seed=0):
+def make_params(sizes, seed=0, bf16=False):
     rng = np.random.RandomState(seed)
     arrs = [rng.randn(n).astype(np.float32) for n in sizes]
     grads = [(rng.randn(n) * 1e-3).astype(np.float32) for n in sizes]
@@ -52,6 +52,10 @@ def make_params(sizes, seed=0):
     for p, t, g in zip(sp, tp, grads):
         p.grad = st.from_numpy(g.copy())
         t.grad = torch.tensor(g.copy())
+    if bf16:  # bfloat16 params and grads (steepest keeps float32 masters in the optimizer)
+        sp = [p.to(st.bfloat16) for p in sp]
+        for p, g in zip(sp, grads):
+            p.grad = st.from_numpy(g.copy()).to(st.bfloat16)
     return sp, tp
 
 
@@ -61,7 +65,10 @@ def timed(fn):
     return time.perf_counter_ns() - t0
 
 
-def measure(rule, sizes, threads, repeats, clip=False):
+def measure(rule, sizes, threads, repeats, mode="plain"):
+    """mode: plain; clip (fused: st.optim.clip_and_step); clip-eager (st.nn.utils.clip_grad_norm_
+    then step); arena (params and grads flattened first); bf16 (steepest: bfloat16 params with
+    float32 masters and bfloat16 moments, against steepest's own float32 step as the peer)."""
     st.set_num_threads(threads)
     torch.set_num_threads(threads)
     make_st, make_torch, nstate = RULES[rule]
@@ -69,16 +76,25 @@ def measure(rule, sizes, threads, repeats, clip=False):
     so = make_st(sp)
     to = make_torch(tp) if make_torch else None
     lim_lists = [[st.zeros([n]) for n in sizes] for _ in range(2 + nstate)]
-    if clip:
+    clip = mode.startswith("clip")
+    st_step, torch_step = so.step, (to.step if to else None)
+    if mode == "clip":
         def st_step():
-            total = st.optim.get_total_norm([p.grad for p in sp])
-            so.step(grad_factor=st.optim.clip.clip_coefficient(1e9, total))
-
+            st.optim.clip_and_step(so, 1e9)
+    elif mode == "clip-eager":
+        def st_step():
+            st.nn.utils.clip_grad_norm_(sp, 1e9)
+            so.step()
+    elif mode == "arena":
+        st.optim.flatten_(so)
+    elif mode == "bf16":
+        bp, _ = make_params(sizes, bf16=True)
+        bo = st.optim.AdamW(bp, lr=1e-4, state_dtype=st.bfloat16)
+        st_step, torch_step = bo.step, so.step  # the peer: steepest float32
+    if clip:
         def torch_step():
             torch.nn.utils.clip_grad_norm_(tp, 1e9)
             to.step()
-    else:
-        st_step, torch_step = so.step, (to.step if to else None)
 
     def lim():
         st._core._optim_touch(lim_lists)
@@ -98,6 +114,8 @@ def measure(rule, sizes, threads, repeats, clip=False):
     n = sum(sizes)
     # reads p, g, state; writes p, state; clip: one more read of g
     nbytes = n * 4 * ((2 + nstate) + (1 + nstate) + (1 if clip else 0))
+    if mode == "bf16":  # reads master, g, m, v; writes master, p, m, v: 4+2+2+2 + 4+2+2+2
+        nbytes = n * 20
     return med, nbytes
 
 
@@ -105,25 +123,35 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--no-write", action="store_true", help="don't update bench/RESULTS.md")
+    ap.add_argument("--only", default="", help="comma-separated case-name filters (implies --no-write)")
     args = ap.parse_args()
     large = sizes_large(4 * 2**20 if args.quick else 16 * 2**20)
     many = [1000] * 3000
-    cases = [("AdamW", large, "16M in 30", False), ("AdamW", many, "3000 x 1000", False),
-             ("AdamW + clip_grad_norm_", large, "16M in 30", True),
-             ("SGD momentum", large, "16M in 30", False), ("Adam", large, "16M in 30", False),
-             ("Adagrad", large, "16M in 30", False), ("Lion", large, "16M in 30", False),
-             ("Lion", many, "3000 x 1000", False)]
+    cases = [("AdamW", large, "16M in 30", "plain"), ("AdamW", many, "3000 x 1000", "plain"),
+             ("AdamW arena", many, "3000 x 1000", "arena"),
+             ("AdamW + clip_grad_norm_", large, "16M in 30", "clip"),
+             ("AdamW + clip_grad_norm_ (eager)", large, "16M in 30", "clip-eager"),
+             ("AdamW bf16 + f32 master, bf16 m/v", large, "16M in 30", "bf16"),
+             ("SGD momentum", large, "16M in 30", "plain"), ("Adam", large, "16M in 30", "plain"),
+             ("Adagrad", large, "16M in 30", "plain"), ("Lion", large, "16M in 30", "plain"),
+             ("Lion", many, "3000 x 1000", "plain")]
     repeats = 7 if args.quick else 21
+    load_before = os.getloadavg()[0]
     lines = ["| case | params | threads | steepest | torch fused | torch / steepest | steepest GB/s | limit GB/s "
              "| of limit |", "|---|---|---|---|---|---|---|---|---|"]
-    for rule, sizes, label, clip in cases:
+    if args.only:
+        cases = [c for c in cases if any(o in c[0] for o in args.only.split(","))]
+    for rule, sizes, label, mode in cases:
         for threads in (1, 2):
-            med, nbytes = measure(rule.split(" +")[0], sizes, threads, repeats, clip=clip)
+            med, nbytes = measure(max((k for k in RULES if rule.startswith(k)), key=len), sizes, threads, repeats, mode=mode)
             s, lim, tt = med["st"], med["lim"], med.get("torch")
             row = (f"| {rule} | {label} | {threads} | {fmt_time(s)} | {fmt_time(tt) if tt else '-'} | "
                    f"{(tt / s):.2f}x | " if tt else
                    f"| {rule} | {label} | {threads} | {fmt_time(s)} | - | - | ")
-            row += f"{nbytes / s:.1f} | {nbytes / lim:.1f} | {lim / s:.0%} |"
+            if mode == "bf16":  # the limit kernel moves float32 streams: no like-for-like limit
+                row += f"{nbytes / s:.1f} | - | - |"
+            else:
+                row += f"{nbytes / s:.1f} | {nbytes / lim:.1f} | {lim / s:.0%} |"
             print(row, flush=True)
             lines.append(row)
     notes = [
@@ -131,16 +159,25 @@ def main():
         "arrays as the update (AdamW/Adam: reads p, g, m, v, writes p, m, v = 28 B/param; SGD momentum,",
         "Adagrad, Lion: 20 B/param) with one add per element, through the same chunked multi-tensor",
         "driver. clip rows: steepest computes the global norm in one fused pass and hands the clip",
-        "coefficient to the step (grad_factor), so the grads are read once more and never written;",
-        "torch's clip_grad_norm_ reads them for the norm and reads+writes them to scale; its limit",
-        "counts one extra read. Grads are fixed between steps (the step alone is timed).",
+        "coefficient to the step (st.optim.clip_and_step), so the grads are read once more and never",
+        "written; the (eager) row runs st.nn.utils.clip_grad_norm_ (norm pass + scaling pass) then",
+        "step(), like torch's clip_grad_norm_, which reads them for the norm and reads+writes them to",
+        "scale; the limit counts one extra read. arena: st.optim.flatten_ first (params and grads in",
+        "one buffer, state created contiguous, so the step runs as one stream). bf16 row: bfloat16",
+        "params and grads, float32 master weights and bfloat16 moments in the optimizer (20 B/param:",
+        "reads master 4, g 2, m 2, v 2; writes master 4, param 2, m 2, v 2), compared against",
+        "steepest's float32 AdamW (28 B/param) in the 'torch fused' column. Grads are fixed between",
+        "steps (the step alone is timed).",
     ]
     print("\n" + "\n".join(notes))
-    if args.no_write:
+    if args.no_write or args.only:
         return
+    load = f"load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
     table = "\n".join(lines)
     cmd = "PYTHONPATH=python python bench/optim.py" + (" --quick" if args.quick else "")
-    section = (f"## optim\n\n`{cmd}` on {machine()}, {datetime.date.today()}, torch {torch.__version__}.\n\n"
+    section = (f"## optim\n\n`{cmd}` on {machine()}, {datetime.date.today()}, torch {torch.__version__}, "
+               f"{load} (the machine's 2 cores are shared: with a load above 2, 2-thread rows and absolute "
+               f"times are unreliable; read the 1-thread ratios, all from one interleaved run).\n\n"
                f"{table}\n\n" + "\n".join(notes) + "\n")
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md")
     old = open(path).read() if os.path.exists(path) else "# Benchmark results\n"

@@ -11,6 +11,7 @@ namespace {
 // kept by the Python optimizer; steps fill created entries in place.
 struct GroupLists {
   optim::TensorLists lists;
+  optim::MixedPrecision mixed;  // set by the Python optimizer before each step
 };
 
 std::vector<Tensor> tensors_of(const py::handle& seq) {
@@ -23,6 +24,13 @@ optim::StepControl control(double grad_scale, std::optional<Tensor> found_inf) {
   optim::StepControl c;
   c.grad_scale = grad_scale;
   if (found_inf) c.found_inf = *found_inf;
+  return c;
+}
+
+// For steps that support mixed precision: the group's settings too.
+optim::StepControl control(const GroupLists& g, double grad_scale, std::optional<Tensor> found_inf) {
+  optim::StepControl c = control(grad_scale, found_inf);
+  c.mixed = g.mixed;
   return c;
 }
 
@@ -44,21 +52,26 @@ void bind_optim(py::module_& m) {
       .def("get", [](const GroupLists& g, size_t k, size_t i) -> py::object {
              const Tensor& t = g.lists.at(k).at(i);
              return t.defined() ? py::cast(t) : py::none();
-           }, py::arg("k"), py::arg("i"));
+           }, py::arg("k"), py::arg("i"))
+      .def("set_mixed", [](GroupLists& g, int master_list, DType state_dtype, bool stochastic_rounding,
+                           uint64_t seed, uint32_t sr_step) {
+             g.mixed = optim::MixedPrecision{master_list, state_dtype, stochastic_rounding, seed, sr_step};
+           }, py::arg("master_list"), py::arg("state_dtype"), py::arg("stochastic_rounding"), py::arg("seed"),
+           py::arg("sr_step"), "Mixed-precision settings for the next steps (steepest/optim.hpp MixedPrecision).");
 
   using optim::StepControl;
 #define STEEPEST_CONTROL_ARGS py::arg("grad_scale") = 1.0, py::arg("found_inf") = py::none()
   m.def("_sgd_step", [](GroupLists& g, double lr, double momentum, double dampening, double weight_decay,
                         bool nesterov, bool maximize, double grad_scale, std::optional<Tensor> found_inf) {
           optim::SGDOptions o{lr, momentum, dampening, weight_decay, nesterov, maximize};
-          return optim::sgd_step(g.lists, o, control(grad_scale, found_inf));
+          return optim::sgd_step(g.lists, o, control(g, grad_scale, found_inf));
         }, py::arg("lists"), py::arg("lr"), py::arg("momentum"), py::arg("dampening"), py::arg("weight_decay"),
         py::arg("nesterov"), py::arg("maximize"), STEEPEST_CONTROL_ARGS);
   m.def("_adam_step", [](GroupLists& g, double lr, double beta1, double beta2, double eps, double weight_decay,
                          bool amsgrad, bool maximize, bool decoupled_weight_decay, double grad_scale,
                          std::optional<Tensor> found_inf) {
           optim::AdamOptions o{lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay};
-          return optim::adam_step(g.lists, o, control(grad_scale, found_inf));
+          return optim::adam_step(g.lists, o, control(g, grad_scale, found_inf));
         }, py::arg("lists"), py::arg("lr"), py::arg("beta1"), py::arg("beta2"), py::arg("eps"), py::arg("weight_decay"),
         py::arg("amsgrad"), py::arg("maximize"), py::arg("decoupled_weight_decay"), STEEPEST_CONTROL_ARGS);
   m.def("_adagrad_step", [](GroupLists& g, double lr, double lr_decay, double weight_decay,
@@ -97,7 +110,7 @@ void bind_optim(py::module_& m) {
   m.def("_lion_step", [](GroupLists& g, double lr, double beta1, double beta2, double weight_decay, bool maximize,
                          double grad_scale, std::optional<Tensor> found_inf) {
           optim::LionOptions o{lr, beta1, beta2, weight_decay, maximize};
-          return optim::lion_step(g.lists, o, control(grad_scale, found_inf));
+          return optim::lion_step(g.lists, o, control(g, grad_scale, found_inf));
         }, py::arg("lists"), py::arg("lr"), py::arg("beta1"), py::arg("beta2"), py::arg("weight_decay"),
         py::arg("maximize"), STEEPEST_CONTROL_ARGS);
 #undef STEEPEST_CONTROL_ARGS
@@ -108,6 +121,14 @@ void bind_optim(py::module_& m) {
         "Norm of all tensors together (one fused pass for norm_type 1, 2, inf).");
   m.def("_scale_", [](const py::sequence& tensors, double factor) { optim::scale_(tensors_of(tensors), factor); },
         py::arg("tensors"), py::arg("factor"), "x *= factor for every tensor, one multi-tensor pass.");
+  m.def("_any_nonfinite", [](const py::sequence& tensors) { return optim::any_nonfinite(tensors_of(tensors)); },
+        py::arg("tensors"), "True if any element is inf or NaN (one read-only multi-tensor pass).");
+  m.def("_unscale_", [](const py::sequence& tensors, double inv_scale) {
+          return optim::unscale_(tensors_of(tensors), inv_scale);
+        }, py::arg("tensors"), py::arg("inv_scale"),
+        "Checks for inf/NaN and multiplies by inv_scale in one pass; returns whether one was found.");
+  m.def("_flatten_", [](const py::sequence& params) { return optim::flatten_(tensors_of(params)); },
+        py::arg("params"), "Moves params and grads into flat buffers (params become views); returns the buffers.");
   m.def("_optim_touch", [](const py::sequence& lists) {
           optim::TensorLists l;
           for (py::handle h : lists) l.push_back(tensors_of(h));

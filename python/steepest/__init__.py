@@ -14,7 +14,8 @@ from .serialization import save, load  # noqa: F401
 
 from . import nn  # noqa: F401  (st.nn: modules, functional, init)
 from . import data  # noqa: F401  (st.data: Dataset, DataLoader, random_split)
+from . import optim  # noqa: F401  (st.optim: fused optimizers, lr_scheduler, clipping, arena)
+from . import amp  # noqa: F401  (st.amp: GradScaler)
+from . import train  # noqa: F401  (st.train: fit, evaluate, lr_find, diagnostics, plots)
 
 __version__ = _core.build_info()["version"]
-from . import optim  # noqa: F401,E402
-from . import train  # noqa: F401,E402  (st.train: fit, evaluate, lr_find, diagnostics, plots)

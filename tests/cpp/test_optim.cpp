@@ -65,3 +65,45 @@ TEST_CASE("total_norm: L2, L1 and inf over several tensors; mismatched state is 
   optim::LionOptions o;
   CHECK_THROWS_AS(optim::lion_step(lists, o), ValueError);
 }
+
+TEST_CASE("unscale_ and any_nonfinite: one pass checks and scales; flatten_ keeps identity") {
+  Tensor a = vec({1, 2, 3}), b = vec({4, 5});
+  CHECK_FALSE(optim::any_nonfinite({a, b}));
+  CHECK_FALSE(optim::unscale_({a, b}, 0.5));
+  CHECK(a.data<double>()[2] == 1.5);
+  CHECK(b.data<double>()[0] == 2.0);
+  Tensor c = vec({1, std::nan(""), 3});
+  CHECK(optim::any_nonfinite({a, c}));
+  CHECK(optim::unscale_({c}, 2.0));
+  CHECK(c.data<double>()[2] == 6.0);  // scaled even when a NaN is found, as torch
+
+  a.set_grad(vec({0.5, 0.5, 0.5}));
+  Tensor same = a;  // another handle of the same tensor
+  auto bufs = optim::flatten_({a, b});
+  REQUIRE(bufs.size() == 2);
+  CHECK(bufs[0].numel() == 5);
+  CHECK(same.data_ptr() == bufs[0].data_ptr());  // the same TensorImpl now views the arena
+  CHECK(b.data<double>()[1] == 2.5);
+  CHECK(static_cast<double*>(bufs[0].data_ptr())[3] == 2.0);
+  CHECK(a.grad().data_ptr() == bufs[1].data_ptr());
+  CHECK(b.grad().defined());  // a zero grad in the grad arena
+  CHECK(b.grad().data<double>()[0] == 0.0);
+}
+
+TEST_CASE("mixed precision: bfloat16 params step through a float32 master") {
+  Tensor p = to_dtype(vec({1, -2, 3}), kBFloat16);
+  p.set_grad(to_dtype(vec({0.5, 0.5, -0.5}), kBFloat16));
+  optim::TensorLists lists{{p}, {Tensor()}};
+  optim::SGDOptions o;
+  o.lr = 0.01;
+  optim::AdagradOptions ao;
+  optim::TensorLists alists{{p}, {Tensor()}, {Tensor()}};
+  CHECK_THROWS_AS(optim::adagrad_step(alists, ao), TypeError);  // no mixed-precision support
+  optim::StepControl c;
+  c.mixed.master_list = 1;
+  CHECK(optim::sgd_step(lists, o, c) == 1);
+  Tensor m = lists[1][0];
+  REQUIRE(m.dtype() == kFloat32);
+  CHECK(m.data<float>()[0] == 1.0f - 0.01f * 0.5f);
+  CHECK(float(p.data<bfloat16>()[0]) == float(bfloat16(1.0f - 0.01f * 0.5f)));
+}

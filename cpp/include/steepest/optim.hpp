@@ -20,6 +20,24 @@ namespace steepest::optim {
 // state["step"].
 using TensorLists = std::vector<std::vector<Tensor>>;
 
+// Mixed precision (steps that support it: SGD, Adam/AdamW, Lion). The update always runs in
+// float32; arrays stored in bfloat16/float16 are widened on load and rounded on store.
+struct MixedPrecision {
+  // Index of the list holding float32 master weights (-1: none). For a bfloat16/float16 param
+  // the entry is created from the param at its first step; the update then reads and writes
+  // the master and rounds it into the param in the same pass. Float32 params keep no master.
+  int master_list = -1;
+  // Dtype of newly created moment state (float32 or bfloat16); float64 params keep float64.
+  DType state_dtype = kFloat32;
+  // Round the bfloat16 param stochastically (float16 params round to nearest): element e of
+  // the param at position `param` in lists[0] adds the Philox bits documented in
+  // kernels/cpu/optim_table.hpp (key seed, counter (e/8, sr_step, param)), so the result
+  // depends on (seed, sr_step, param, e) only, not on threads or chunking.
+  bool stochastic_rounding = false;
+  uint64_t seed = 0;
+  uint32_t sr_step = 0;
+};
+
 // Besides its hyperparameters every step takes:
 struct StepControl {
   // Every grad is multiplied by this before anything else (loss-scale unscaling, clipping by
@@ -28,6 +46,9 @@ struct StepControl {
   // Optional one-element tensor; nonzero skips the whole step (nothing changes, nothing is
   // counted), as a GradScaler step after an inf/NaN grad.
   Tensor found_inf;
+  // Low-precision params and state (steps without mixed-precision support ignore this and
+  // take float32/float64 params only).
+  MixedPrecision mixed;
 };
 
 // Each step function returns how many state tensors it created (0 once state exists).
@@ -98,8 +119,26 @@ int lion_step(TensorLists& lists, const LionOptions& o, const StepControl& c = {
 // An empty list gives 0.
 double total_norm(const std::vector<Tensor>& tensors, double norm_type = 2.0);
 
-// x *= factor for every tensor (contiguous float32/float64), in one multi-tensor pass.
+// x *= factor for every tensor (contiguous float32/float64/bfloat16/float16; half types are
+// scaled in float32 and rounded to nearest even), in one multi-tensor pass.
 void scale_(const std::vector<Tensor>& tensors, double factor);
+
+// True if any element of the tensors is inf or NaN: one read-only multi-tensor pass.
+bool any_nonfinite(const std::vector<Tensor>& tensors);
+
+// GradScaler's unscale: checks every element for inf/NaN, then multiplies by inv_scale
+// (skipped when it is 1), chunk by chunk in one pass over memory; returns whether a
+// non-finite value was seen (grads are scaled even then, as torch).
+bool unscale_(const std::vector<Tensor>& tensors, double inv_scale);
+
+// The flat arena: moves the tensors (params) into one contiguous buffer per dtype, in order,
+// without padding, each becoming a contiguous view of it (the same TensorImpl: handles and
+// Python objects keep their identity; other tensors that shared the old storage no longer
+// alias it). Grads move the same way into one flat grad buffer per dtype (a param without a
+// grad gets a zero one), so backward accumulates into the buffer in place and zeroing all
+// grads is one fill. Returns the param buffers then the grad buffers (one per dtype each,
+// dtypes in first-appearance order).
+std::vector<Tensor> flatten_(const std::vector<Tensor>& params);
 
 namespace detail {
 // Benchmark support: the memory-traffic limit of a step. Every list must be fully defined

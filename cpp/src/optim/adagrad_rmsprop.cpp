@@ -27,7 +27,7 @@ int adagrad_step(TensorLists& lists, const AdagradOptions& o, const StepControl&
     return s;
   };
   auto steps = detail::steps_by_key<AdagradStep, double>(g.rows, [&](size_t r) { return t[r]; }, make);
-  detail::run_rows(kernels::OptimRule::Adagrad, g.rows, steps);
+  detail::run_rows(kernels::OptimRule::Adagrad, g.rows, steps, detail::kElementwise);
   return g.created;
 }
 
@@ -62,7 +62,7 @@ int rmsprop_step(TensorLists& lists, const RMSpropOptions& o, const StepControl&
   s.centered = o.centered;
   s.use_momentum = use_momentum;
   std::vector<updates::RMSpropStep> steps{s};  // no bias correction: one Step for all rows
-  detail::run_rows(kernels::OptimRule::RMSprop, g.rows, steps);
+  detail::run_rows(kernels::OptimRule::RMSprop, g.rows, steps, detail::kElementwise);
   return g.created;
 }
 

@@ -16,7 +16,7 @@ int adam_step(TensorLists& lists, const AdamOptions& o, const StepControl& c) {
     plan.array_lists.push_back(4);
     plan.used_lists.push_back(4);
   }
-  auto g = detail::gather(lists, plan);
+  auto g = detail::gather(lists, plan, &c);
   if (g.rows.empty()) return g.created;
   std::vector<double> t(g.rows.size());
   for (size_t r = 0; r < g.rows.size(); ++r) t[r] = detail::increment_step(lists[1][g.index[r]]);
@@ -39,7 +39,7 @@ int adam_step(TensorLists& lists, const AdamOptions& o, const StepControl& c) {
     return s;
   };
   auto steps = detail::steps_by_key<AdamStep, double>(g.rows, [&](size_t r) { return t[r]; }, make);
-  detail::run_rows(kernels::OptimRule::Adam, g.rows, steps);
+  detail::run_rows(kernels::OptimRule::Adam, g.rows, steps, detail::kElementwise);
   return g.created;
 }
 

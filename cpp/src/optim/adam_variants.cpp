@@ -60,7 +60,7 @@ int nadam_step(TensorLists& lists, const NAdamOptions& o, const StepControl& c) 
     return s;
   };
   auto steps = detail::steps_by_key<NAdamStep, Key>(g.rows, [&](size_t r) { return keys[r]; }, make);
-  detail::run_rows(kernels::OptimRule::NAdam, g.rows, steps);
+  detail::run_rows(kernels::OptimRule::NAdam, g.rows, steps, detail::kElementwise);
   return g.created;
 }
 
@@ -96,7 +96,7 @@ int radam_step(TensorLists& lists, const RAdamOptions& o, const StepControl& c) 
     return s;
   };
   auto steps = detail::steps_by_key<RAdamStep, double>(g.rows, [&](size_t r) { return t[r]; }, make);
-  detail::run_rows(kernels::OptimRule::RAdam, g.rows, steps);
+  detail::run_rows(kernels::OptimRule::RAdam, g.rows, steps, detail::kElementwise);
   return g.created;
 }
 
@@ -121,7 +121,7 @@ int adamax_step(TensorLists& lists, const AdamaxOptions& o, const StepControl& c
     return s;
   };
   auto steps = detail::steps_by_key<AdamaxStep, double>(g.rows, [&](size_t r) { return t[r]; }, make);
-  detail::run_rows(kernels::OptimRule::Adamax, g.rows, steps);
+  detail::run_rows(kernels::OptimRule::Adamax, g.rows, steps, detail::kElementwise);
   return g.created;
 }
 

@@ -4,6 +4,9 @@
 
 #include <omp.h>
 
+#include <algorithm>
+#include <cstring>
+
 #include "kernels/cpu/kernel_table.hpp"
 #include "steepest/ops/creation.hpp"
 
@@ -21,14 +24,54 @@ struct Chunk {
   int64_t begin, len;
 };
 
-void check_tensor(const Tensor& t, const Tensor& param, const char* opt, const char* what, size_t i) {
+void check_tensor(const Tensor& t, const Tensor& param, const char* opt, const char* what, size_t i,
+                  bool any_float = false) {
   STEEPEST_CHECK(t.device() == param.device(), ValueError, opt, ": ", what, " of param ", i, " is on ",
                  t.device().str(), ", the param on ", param.device().str());
-  STEEPEST_CHECK(t.dtype() == param.dtype(), TypeError, opt, ": ", what, " of param ", i, " is ",
-                 dtype_name(t.dtype()), ", the param ", dtype_name(param.dtype()));
+  if (any_float) {
+    STEEPEST_CHECK(t.dtype() == kFloat32 || t.dtype() == kBFloat16 || t.dtype() == kFloat16, TypeError, opt, ": ",
+                   what, " of param ", i, " is ", dtype_name(t.dtype()),
+                   "; mixed-precision state must be float32, bfloat16 or float16");
+  } else {
+    STEEPEST_CHECK(t.dtype() == param.dtype(), TypeError, opt, ": ", what, " of param ", i, " is ",
+                   dtype_name(t.dtype()), ", the param ", dtype_name(param.dtype()));
+  }
   STEEPEST_CHECK(t.numel() == param.numel(), ValueError, opt, ": ", what, " of param ", i, " has ", t.numel(),
                  " elements, the param ", param.numel());
   STEEPEST_CHECK(t.is_contiguous(), ValueError, opt, ": ", what, " of param ", i, " must be contiguous");
+}
+
+bool low_precision(DType d) { return d == kBFloat16 || d == kFloat16; }
+
+kernels::StoreKind kind_of(DType d) {
+  return d == kBFloat16 ? kernels::StoreKind::BF16 : d == kFloat16 ? kernels::StoreKind::F16 : kernels::StoreKind::F32;
+}
+
+size_t kind_size(kernels::StoreKind k) { return k == kernels::StoreKind::F32 ? 4 : 2; }
+
+// Moves the given entries of one list into one buffer per dtype, back to back, each entry
+// becoming a contiguous view with the same contents.
+void pack_fresh(std::vector<Tensor>& list, const std::vector<size_t>& fresh) {
+  if (fresh.size() < 2) return;
+  std::vector<bool> done(fresh.size(), false);
+  for (size_t a = 0; a < fresh.size(); ++a) {
+    if (done[a]) continue;
+    const DType dt = list[fresh[a]].dtype();
+    int64_t total = 0;
+    for (size_t b = a; b < fresh.size(); ++b)
+      if (!done[b] && list[fresh[b]].dtype() == dt) total += list[fresh[b]].numel();
+    Tensor buf = Tensor::empty(Shape{total}, dt);
+    int64_t off = 0;
+    for (size_t b = a; b < fresh.size(); ++b) {
+      Tensor& t = list[fresh[b]];
+      if (done[b] || t.dtype() != dt) continue;
+      done[b] = true;
+      Tensor view = Tensor::make(buf.storage(), t.shape(), contiguous_strides(t.shape()), off, dt);
+      std::memcpy(view.data_ptr(), t.data_ptr(), size_t(t.numel()) * t.itemsize());
+      off += t.numel();
+      t = view;
+    }
+  }
 }
 }  // namespace
 
@@ -39,12 +82,23 @@ bool skip_step(const StepControl& c) {
   return c.found_inf.item().to_double() != 0.0;
 }
 
-Gathered gather(TensorLists& lists, const GroupPlan& plan) {
+Gathered gather(TensorLists& lists, const GroupPlan& plan, const StepControl* control) {
   const char* opt = plan.name;
+  const MixedPrecision* mp = control ? &control->mixed : nullptr;
   STEEPEST_CHECK(!lists.empty(), ValueError, opt, ": no parameter list");
   const auto& params = lists[0];
   const size_t n = params.size();
-  for (int k : plan.used_lists) {
+  std::vector<int> checked = plan.used_lists;
+  const int master_list = mp ? mp->master_list : -1;
+  if (mp) {
+    STEEPEST_CHECK(mp->state_dtype == kFloat32 || mp->state_dtype == kBFloat16, ValueError, opt,
+                   ": state_dtype must be float32 or bfloat16, got ", dtype_name(mp->state_dtype));
+    if (master_list >= 0) {
+      STEEPEST_CHECK(master_list > 0, ValueError, opt, ": the master weights can't be list 0 (the params)");
+      checked.push_back(master_list);
+    }
+  }
+  for (int k : checked) {
     STEEPEST_CHECK(size_t(k) < lists.size(), ValueError, opt, ": expected at least ", k + 1, " tensor lists, got ",
                    lists.size());
     STEEPEST_CHECK(lists[k].size() == n, ValueError, opt, ": state list ", k, " has ", lists[k].size(),
@@ -53,13 +107,19 @@ Gathered gather(TensorLists& lists, const GroupPlan& plan) {
   Gathered out;
   out.rows.reserve(n);
   out.index.reserve(n);
+  std::vector<Tensor> grads;
+  std::vector<std::vector<size_t>> fresh_of(lists.size());
+  // Pass 1: check params and grads, create missing state.
   for (size_t i = 0; i < n; ++i) {
     const Tensor& p = params[i];
     STEEPEST_CHECK(p.defined(), ValueError, opt, ": param ", i, " is None");
     Tensor g = p.grad();
     if (!g.defined()) continue;
-    STEEPEST_CHECK(p.dtype() == kFloat32 || p.dtype() == kFloat64, TypeError, opt, ": param ", i, " is ",
-                   dtype_name(p.dtype()), "; fused steps take float32 or float64 params");
+    const bool lowp = low_precision(p.dtype());
+    STEEPEST_CHECK(p.dtype() == kFloat32 || p.dtype() == kFloat64 || (mp && lowp), TypeError, opt, ": param ", i,
+                   " is ", dtype_name(p.dtype()),
+                   mp ? "; fused steps take float32, float64, bfloat16 or float16 params"
+                      : "; this fused step takes float32 or float64 params");
     STEEPEST_CHECK(p.device().is_cpu(), NotImplementedError, opt, ": param ", i, " is on ", p.device().str(),
                    "; only CPU steps are built");
     STEEPEST_CHECK(p.is_contiguous(), ValueError, opt, ": param ", i, " must be contiguous");
@@ -68,29 +128,63 @@ Gathered gather(TensorLists& lists, const GroupPlan& plan) {
       out.keep.push_back(g);
     }
     check_tensor(g, p, opt, "grad", i);
-    Row row;
-    row.numel = p.numel();
-    row.f64 = p.dtype() == kFloat64;
-    row.arrays[0] = p.data_ptr();
-    row.arrays[1] = g.data_ptr();
-    int a = 2;
+    const DType sdt = (mp && p.dtype() != kFloat64) ? mp->state_dtype : p.dtype();
+    Tensor proto;  // shape and dtype of new moment state
     uint8_t fresh = 0;
     for (int k : plan.used_lists) {
       Tensor& s = lists[k][i];
-      if (!s.defined()) {
-        s = plan.make_state(k, p, g);
-        ++out.created;
-        fresh = 1;
-      }
+      if (s.defined()) continue;
+      const bool array = std::find(plan.array_lists.begin(), plan.array_lists.end(), k) != plan.array_lists.end();
+      if (array && sdt != p.dtype() && !proto.defined()) proto = Tensor::empty(p.shape(), sdt);
+      s = plan.make_state(k, array && sdt != p.dtype() ? proto : p, g);
+      ++out.created;
+      fresh = 1;
+      if (array) fresh_of[k].push_back(i);
     }
-    for (int k : plan.array_lists) {
-      const Tensor& s = lists[k][i];
-      check_tensor(s, p, opt, "state", i);
-      row.arrays[a++] = s.data_ptr();
+    if (master_list >= 0 && lowp && !lists[master_list][i].defined()) {
+      lists[master_list][i] = to_dtype(p.detach(), kFloat32, /*copy=*/true);
+      ++out.created;
+      fresh_of[master_list].push_back(i);
     }
-    out.rows.push_back(row);
+    grads.push_back(g);
     out.index.push_back(int64_t(i));
     out.fresh.push_back(fresh);
+  }
+  for (size_t k = 1; k < lists.size(); ++k) pack_fresh(lists[k], fresh_of[k]);
+  // Pass 2: the kernel rows.
+  for (size_t r = 0; r < out.index.size(); ++r) {
+    const size_t i = size_t(out.index[r]);
+    const Tensor& p = params[i];
+    const Tensor& g = grads[r];
+    const bool f64 = p.dtype() == kFloat64;
+    Row row;
+    row.numel = p.numel();
+    row.f64 = f64;
+    row.param = int32_t(i);
+    row.mp = mp;
+    row.arrays[0] = p.data_ptr();
+    row.arrays[1] = g.data_ptr();
+    row.kinds[0] = row.kinds[1] = kind_of(p.dtype());
+    if (master_list >= 0 && low_precision(p.dtype())) {
+      const Tensor& m = lists[master_list][i];
+      STEEPEST_CHECK(m.dtype() == kFloat32, TypeError, opt, ": master weights of param ", i, " are ",
+                     dtype_name(m.dtype()), ", expected float32");
+      check_tensor(m, p, opt, "master weights", i, true);
+      row.arrays[0] = m.data_ptr();
+      row.kinds[0] = kernels::StoreKind::F32;
+      row.out = p.data_ptr();
+      row.out_kind = kind_of(p.dtype());
+    }
+    int a = 2;
+    for (int k : plan.array_lists) {
+      const Tensor& s = lists[k][i];
+      check_tensor(s, p, opt, "state", i, mp && !f64);
+      row.arrays[a] = s.data_ptr();
+      row.kinds[a] = kind_of(s.dtype());
+      ++a;
+    }
+    for (int k = 0; k < a; ++k) row.mixed = row.mixed || row.kinds[k] != kernels::StoreKind::F32;
+    out.rows.push_back(row);
   }
   return out;
 }
@@ -117,10 +211,36 @@ double increment_step(const Tensor& step) {
   return *s;
 }
 
-void run_rows(kernels::OptimRule rule, const std::vector<Row>& rows, const void* steps, size_t step_size) {
-  if (rows.empty()) return;
+namespace {
+// Whether row b continues row a in memory for every array and can run as part of it.
+bool adjacent(const Row& a, const Row& b) {
+  if (a.f64 != b.f64 || a.step != b.step || a.mixed != b.mixed) return false;
+  if (a.mixed && a.mp && a.mp->stochastic_rounding) return false;  // rounding bits are per param
+  for (int k = 0; k < kMaxArrays; ++k) {
+    if (a.kinds[k] != b.kinds[k] || bool(a.arrays[k]) != bool(b.arrays[k])) return false;
+    const size_t es = a.f64 ? 8 : kind_size(a.kinds[k]);
+    if (a.arrays[k] && static_cast<char*>(a.arrays[k]) + a.numel * int64_t(es) != b.arrays[k]) return false;
+  }
+  if (bool(a.out) != bool(b.out) || a.out_kind != b.out_kind) return false;
+  return !a.out || static_cast<char*>(a.out) + a.numel * int64_t(kind_size(a.out_kind)) == b.out;
+}
+}  // namespace
+
+void run_rows(kernels::OptimRule rule, const std::vector<Row>& rows_in, const void* steps, size_t step_size,
+              bool elementwise) {
+  if (rows_in.empty()) return;
+  std::vector<Row> merged;
+  if (elementwise) {
+    merged.reserve(rows_in.size());
+    for (const Row& r : rows_in) {
+      if (!merged.empty() && adjacent(merged.back(), r)) merged.back().numel += r.numel;
+      else merged.push_back(r);
+    }
+  }
+  const std::vector<Row>& rows = elementwise ? merged : rows_in;
   const auto& table = kernels::cpu_kernels();
   const kernels::OptimUpdateFn fn32 = table.f32.optim.update[int(rule)], fn64 = table.f64.optim.update[int(rule)];
+  const kernels::OptimMixedFn mixed_fn = table.f32.optim.update_mixed;
   std::vector<Chunk> chunks;
   int64_t total = 0;
   for (size_t r = 0; r < rows.size(); ++r) {
@@ -131,11 +251,33 @@ void run_rows(kernels::OptimRule rule, const std::vector<Row>& rows, const void*
   const char* step_bytes = static_cast<const char*>(steps);
   auto run_chunk = [&](const Chunk& c) {
     const Row& row = rows[c.row];
+    const void* step = step_bytes + size_t(row.step) * step_size;
+    if (row.mixed) {
+      kernels::MixedChunk m;
+      for (int k = 0; k < kMaxArrays; ++k) {
+        m.kinds[k] = row.kinds[k];
+        m.arrays[k] = row.arrays[k] ? static_cast<char*>(row.arrays[k]) + c.begin * int64_t(kind_size(row.kinds[k]))
+                                    : nullptr;
+      }
+      if (row.out) {
+        m.out = static_cast<char*>(row.out) + c.begin * int64_t(kind_size(row.out_kind));
+        m.out_kind = row.out_kind;
+      }
+      if (row.mp && row.mp->stochastic_rounding) {
+        m.stochastic = true;
+        m.seed = row.mp->seed;
+        m.sr_step = row.mp->sr_step;
+        m.sr_param = uint32_t(row.param);
+      }
+      m.first = c.begin;
+      mixed_fn(fn32, step, m, c.len);
+      return;
+    }
     const int64_t offset = c.begin * (row.f64 ? 8 : 4);
     void* arrays[kMaxArrays];
     for (int k = 0; k < kMaxArrays; ++k)
       arrays[k] = row.arrays[k] ? static_cast<char*>(row.arrays[k]) + offset : nullptr;
-    (row.f64 ? fn64 : fn32)(step_bytes + size_t(row.step) * step_size, arrays, c.len);
+    (row.f64 ? fn64 : fn32)(step, arrays, c.len);
   };
   const int64_t nc = int64_t(chunks.size());
   if (total < kParallelMin || omp_get_max_threads() == 1 || nc == 1) {

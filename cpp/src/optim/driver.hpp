@@ -21,6 +21,14 @@ struct Row {
   int64_t numel = 0;
   int32_t step = 0;
   bool f64 = false;  // float64 arrays (else float32)
+  // Mixed precision (float rows only): how each array is stored; `out` is the low-precision
+  // param a float32 master (arrays[0]) is rounded into after the update.
+  bool mixed = false;
+  kernels::StoreKind kinds[kMaxArrays] = {};
+  void* out = nullptr;
+  kernels::StoreKind out_kind = kernels::StoreKind::F32;
+  const MixedPrecision* mp = nullptr;  // stochastic rounding settings
+  int32_t param = 0;                   // position of the param in lists[0]
 };
 
 // What a step does with the lists before the kernel runs.
@@ -46,7 +54,12 @@ struct Gathered {
 bool skip_step(const StepControl& c);
 
 // Checks the lists, creates missing state for params with grads, fills rows (row.step = 0).
-Gathered gather(TensorLists& lists, const GroupPlan& plan);
+// State created in one call for several params is laid out back to back in one buffer per
+// list (each entry a view), so params in a flat arena step as one streaming row.
+// With `control` (steps that support mixed precision) bfloat16/float16 params and state are
+// accepted and control->mixed says where master weights live and which dtype new state gets;
+// without it params must be float32/float64.
+Gathered gather(TensorLists& lists, const GroupPlan& plan, const StepControl* control = nullptr);
 
 // A float32 one-element step counter incremented in place; returns the new count.
 double increment_step(const Tensor& step);
@@ -61,12 +74,19 @@ Tensor scalar_state(double value);             // a 0-d float32 tensor (step cou
 inline double signed_scale(const StepControl& c, bool maximize) { return maximize ? -c.grad_scale : c.grad_scale; }
 
 // Runs `rule` on every row in chunks; steps[row.step] (each step_size bytes) is passed to the
-// kernel for that row's chunks.
-void run_rows(kernels::OptimRule rule, const std::vector<Row>& rows, const void* steps, size_t step_size);
+// kernel for that row's chunks. `elementwise`: the rule's kernel treats every element alike
+// (no per-row reduction or position dependence), so consecutive rows whose arrays are
+// adjacent in memory and share a Step are merged into one (a flat arena then runs as a few
+// long streams); the result is the same bits either way.
+void run_rows(kernels::OptimRule rule, const std::vector<Row>& rows, const void* steps, size_t step_size,
+              bool elementwise = false);
+
+constexpr bool kElementwise = true;
 
 template <class Step>
-void run_rows(kernels::OptimRule rule, const std::vector<Row>& rows, const std::vector<Step>& steps) {
-  run_rows(rule, rows, steps.data(), sizeof(Step));
+void run_rows(kernels::OptimRule rule, const std::vector<Row>& rows, const std::vector<Step>& steps,
+              bool elementwise = false) {
+  run_rows(rule, rows, steps.data(), sizeof(Step), elementwise);
 }
 
 // Fills row.step for every row from a per-row key (e.g. the step count t): consecutive rows

@@ -7,7 +7,7 @@ namespace steepest::optim {
 int lion_step(TensorLists& lists, const LionOptions& o, const StepControl& c) {
   if (detail::skip_step(c)) return 0;
   detail::GroupPlan plan{"Lion", {1}, {1}, [](int, const Tensor& p, const Tensor&) { return detail::zeros_state(p); }};
-  auto g = detail::gather(lists, plan);
+  auto g = detail::gather(lists, plan, &c);
   if (g.rows.empty()) return g.created;
   updates::LionStep s{};
   s.grad_scale = detail::signed_scale(c, o.maximize);
@@ -18,7 +18,7 @@ int lion_step(TensorLists& lists, const LionOptions& o, const StepControl& c) {
   s.one_minus_beta2 = 1 - o.beta2;
   s.neg_lr = -o.lr;
   std::vector<updates::LionStep> steps{s};
-  detail::run_rows(kernels::OptimRule::Lion, g.rows, steps);
+  detail::run_rows(kernels::OptimRule::Lion, g.rows, steps, detail::kElementwise);
   return g.created;
 }
 

@@ -1,6 +1,7 @@
 // Multi-tensor reductions and scaling over many tensors at once: the global grad norm that
 // clipping needs, in-place scaling, and the benchmark's memory-traffic limit kernel.
 #include <cmath>
+#include <algorithm>
 #include <limits>
 
 #include <omp.h>
@@ -20,7 +21,7 @@ constexpr int64_t kParallelMin = 65536;
 struct Piece {
   const void* data;
   int64_t n;
-  bool f64;
+  DType dtype;
 };
 
 // Contiguous float tensors split into chunks of at most kChunk elements, in order.
@@ -30,17 +31,86 @@ std::vector<Piece> pieces_of(const std::vector<Tensor>& tensors, const char* wha
   for (size_t i = 0; i < tensors.size(); ++i) {
     const Tensor& t = tensors[i];
     if (!t.defined()) continue;
-    STEEPEST_CHECK(t.dtype() == kFloat32 || t.dtype() == kFloat64, TypeError, what, ": tensor ", i, " is ",
-                   dtype_name(t.dtype()), "; expected float32 or float64");
+    const DType d = t.dtype();
+    STEEPEST_CHECK(d == kFloat32 || d == kFloat64 || d == kBFloat16 || d == kFloat16, TypeError, what, ": tensor ", i,
+                   " is ", dtype_name(d), "; expected float32, float64, bfloat16 or float16");
     STEEPEST_CHECK(t.device().is_cpu(), NotImplementedError, what, ": tensor ", i, " is on ", t.device().str());
     STEEPEST_CHECK(t.is_contiguous(), ValueError, what, ": tensor ", i, " must be contiguous");
-    const bool f64 = t.dtype() == kFloat64;
     const char* base = static_cast<const char*>(t.data_ptr());
     for (int64_t b = 0; b < t.numel(); b += kChunk)
-      out.push_back({base + b * (f64 ? 8 : 4), std::min(kChunk, t.numel() - b), f64});
+      out.push_back({base + b * int64_t(t.itemsize()), std::min(kChunk, t.numel() - b), d});
     *total += t.numel();
   }
   return out;
+}
+
+// Half-precision pieces go through float32 blocks of this many values.
+constexpr int64_t kHalfBlock = 2048;
+
+template <class H>
+void widen_block(const void* src, float* dst, int64_t n) {
+  const H* s = static_cast<const H*>(src);
+  for (int64_t i = 0; i < n; ++i) dst[i] = float(s[i]);
+}
+template <class H>
+void narrow_block(const float* src, void* dst, int64_t n) {
+  H* d = static_cast<H*>(dst);
+  for (int64_t i = 0; i < n; ++i) d[i] = H(src[i]);
+}
+
+// Calls fn(float* block, int64_t len) on float32 copies of a half piece, block by block;
+// writes the blocks back if `write`.
+template <class Fn>
+void over_half(const Piece& p, bool write, Fn fn) {
+  float buf[kHalfBlock];
+  const size_t es = 2;
+  for (int64_t b = 0; b < p.n; b += kHalfBlock) {
+    const int64_t len = std::min(kHalfBlock, p.n - b);
+    const void* src = static_cast<const char*>(p.data) + size_t(b) * es;
+    if (p.dtype == kBFloat16) widen_block<bfloat16>(src, buf, len);
+    else widen_block<float16>(src, buf, len);
+    fn(buf, len);
+    if (!write) continue;
+    void* dst = const_cast<char*>(static_cast<const char*>(src));
+    if (p.dtype == kBFloat16) narrow_block<bfloat16>(buf, dst, len);
+    else narrow_block<float16>(buf, dst, len);
+  }
+}
+
+// max |x| of a piece, NaN if any x is NaN (so a non-finite piece gives inf or NaN).
+double piece_max_abs(const Piece& p) {
+  const auto& k = kernels::cpu_kernels();
+  if (p.dtype == kFloat64) return k.f64.optim.max_abs(static_cast<const double*>(p.data), p.n);
+  if (p.dtype == kFloat32) return double(k.f32.optim.max_abs(static_cast<const float*>(p.data), p.n));
+  double m = 0;
+  over_half(p, false, [&](float* x, int64_t n) {
+    const double v = double(k.f32.optim.max_abs(x, n));
+    if (std::isnan(v) || std::isnan(m)) m = std::numeric_limits<double>::quiet_NaN();
+    else m = v > m ? v : m;
+  });
+  return m;
+}
+
+double piece_sum(const Piece& p, bool squares) {
+  const auto& k = kernels::cpu_kernels();
+  if (p.dtype == kFloat64) {
+    const double* x = static_cast<const double*>(p.data);
+    return squares ? k.f64.optim.sum_sq(x, p.n) : k.f64.optim.sum_abs(x, p.n);
+  }
+  if (p.dtype == kFloat32) {
+    const float* x = static_cast<const float*>(p.data);
+    return squares ? k.f32.optim.sum_sq(x, p.n) : k.f32.optim.sum_abs(x, p.n);
+  }
+  double s = 0;
+  over_half(p, false, [&](float* x, int64_t n) { s += squares ? k.f32.optim.sum_sq(x, n) : k.f32.optim.sum_abs(x, n); });
+  return s;
+}
+
+void piece_scale(const Piece& p, double factor) {
+  const auto& k = kernels::cpu_kernels();
+  if (p.dtype == kFloat64) k.f64.optim.scale(static_cast<double*>(const_cast<void*>(p.data)), p.n, factor);
+  else if (p.dtype == kFloat32) k.f32.optim.scale(static_cast<float*>(const_cast<void*>(p.data)), p.n, float(factor));
+  else over_half(p, true, [&](float* x, int64_t n) { k.f32.optim.scale(x, n, float(factor)); });
 }
 
 bool go_parallel(int64_t total, size_t pieces) {
@@ -63,21 +133,11 @@ double total_norm(const std::vector<Tensor>& tensors, double norm_type) {
   }
   int64_t total = 0;
   const auto pieces = pieces_of(tensors, "total_norm", &total);
-  const auto& k = kernels::cpu_kernels();
   std::vector<double> part(pieces.size());
   const int64_t np = int64_t(pieces.size());
   auto one = [&](int64_t i) {
     const Piece& p = pieces[size_t(i)];
-    if (inf) {
-      part[size_t(i)] = p.f64 ? k.f64.optim.max_abs(static_cast<const double*>(p.data), p.n)
-                              : double(k.f32.optim.max_abs(static_cast<const float*>(p.data), p.n));
-    } else if (norm_type == 2) {
-      part[size_t(i)] = p.f64 ? k.f64.optim.sum_sq(static_cast<const double*>(p.data), p.n)
-                              : k.f32.optim.sum_sq(static_cast<const float*>(p.data), p.n);
-    } else {
-      part[size_t(i)] = p.f64 ? k.f64.optim.sum_abs(static_cast<const double*>(p.data), p.n)
-                              : k.f32.optim.sum_abs(static_cast<const float*>(p.data), p.n);
-    }
+    part[size_t(i)] = inf ? piece_max_abs(p) : piece_sum(p, norm_type == 2);
   };
   if (go_parallel(total, pieces.size())) {
 #pragma omp parallel for schedule(static)
@@ -102,21 +162,92 @@ double total_norm(const std::vector<Tensor>& tensors, double norm_type) {
 void scale_(const std::vector<Tensor>& tensors, double factor) {
   int64_t total = 0;
   const auto pieces = pieces_of(tensors, "scale_", &total);
-  const auto& k = kernels::cpu_kernels();
   const int64_t np = int64_t(pieces.size());
-  auto one = [&](int64_t i) {
-    const Piece& p = pieces[size_t(i)];
-    if (p.f64) k.f64.optim.scale(static_cast<double*>(const_cast<void*>(p.data)), p.n, factor);
-    else k.f32.optim.scale(static_cast<float*>(const_cast<void*>(p.data)), p.n, float(factor));
-  };
   if (go_parallel(total, pieces.size())) {
 #pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < np; ++i) one(i);
+    for (int64_t i = 0; i < np; ++i) piece_scale(pieces[size_t(i)], factor);
   } else {
-    for (int64_t i = 0; i < np; ++i) one(i);
+    for (int64_t i = 0; i < np; ++i) piece_scale(pieces[size_t(i)], factor);
   }
   for (const Tensor& t : tensors)
     if (t.defined()) t.bump_version();
+}
+
+namespace {
+// One pass: each chunk is checked (max |x|) and then, if scaling, scaled while it is still in
+// cache. Returns whether any value was inf or NaN.
+bool check_and_scale(const std::vector<Tensor>& tensors, const char* what, bool scale, double factor) {
+  int64_t total = 0;
+  const auto pieces = pieces_of(tensors, what, &total);
+  const int64_t np = int64_t(pieces.size());
+  int bad = 0;
+  auto one = [&](int64_t i) {
+    const Piece& p = pieces[size_t(i)];
+    const double m = piece_max_abs(p);
+    if (scale) piece_scale(p, factor);
+    return !std::isfinite(m);
+  };
+  if (go_parallel(total, pieces.size())) {
+#pragma omp parallel for schedule(static) reduction(| : bad)
+    for (int64_t i = 0; i < np; ++i) bad |= int(one(i));
+  } else {
+    for (int64_t i = 0; i < np; ++i) bad |= int(one(i));
+  }
+  if (scale)
+    for (const Tensor& t : tensors)
+      if (t.defined()) t.bump_version();
+  return bad != 0;
+}
+}  // namespace
+
+bool any_nonfinite(const std::vector<Tensor>& tensors) { return check_and_scale(tensors, "any_nonfinite", false, 1); }
+
+bool unscale_(const std::vector<Tensor>& tensors, double inv_scale) {
+  return check_and_scale(tensors, "unscale_", inv_scale != 1.0, inv_scale);
+}
+
+std::vector<Tensor> flatten_(const std::vector<Tensor>& params) {
+  std::vector<DType> dtypes;
+  for (size_t i = 0; i < params.size(); ++i) {
+    const Tensor& p = params[i];
+    STEEPEST_CHECK(p.defined(), ValueError, "flatten_: param ", i, " is None");
+    STEEPEST_CHECK(p.device().is_cpu(), NotImplementedError, "flatten_: param ", i, " is on ", p.device().str());
+    for (size_t j = 0; j < i; ++j)
+      STEEPEST_CHECK(!params[j].is_same(p), ValueError, "flatten_: param ", i, " is the same tensor as param ", j);
+    if (std::find(dtypes.begin(), dtypes.end(), p.dtype()) == dtypes.end()) dtypes.push_back(p.dtype());
+  }
+  std::vector<Tensor> flat_params, flat_grads;
+  for (DType dt : dtypes) {
+    int64_t total = 0;
+    for (const Tensor& p : params)
+      if (p.dtype() == dt) total += p.numel();
+    Tensor pbuf = Tensor::empty(Shape{total}, dt), gbuf = zeros(Shape{total}, TensorOptions(dt));
+    int64_t off = 0;
+    for (const Tensor& p : params) {
+      if (p.dtype() != dt) continue;
+      const Strides strides = contiguous_strides(p.shape());
+      Tensor pv = Tensor::make(pbuf.storage(), p.shape(), strides, off, dt);
+      copy_(pv, p.detach());
+      Tensor g = p.grad();
+      Tensor gv = Tensor::make(gbuf.storage(), p.shape(), strides, off, dt);
+      if (g.defined()) {
+        STEEPEST_CHECK(g.shape() == p.shape() && g.dtype() == dt, ValueError, "flatten_: the grad of a param of shape ",
+                       p.shape(), " (", dtype_name(dt), ") has shape ", g.shape(), " (", dtype_name(g.dtype()), ")");
+        copy_(gv, g.detach());
+      }
+      // The param keeps its TensorImpl (identity, autograd meta) and now views the arena.
+      TensorImpl* impl = p.impl();
+      impl->storage = pbuf.storage();
+      impl->strides = strides;
+      impl->offset = off;
+      Tensor(p).set_grad(gv);
+      off += p.numel();
+    }
+    flat_params.push_back(pbuf);
+    flat_grads.push_back(gbuf);
+  }
+  flat_params.insert(flat_params.end(), flat_grads.begin(), flat_grads.end());
+  return flat_params;
 }
 
 namespace detail {

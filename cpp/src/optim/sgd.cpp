@@ -10,7 +10,7 @@ int sgd_step(TensorLists& lists, const SGDOptions& o, const StepControl& c) {
   const bool momentum = o.momentum != 0;
   detail::GroupPlan plan{"SGD", {}, {}, [](int, const Tensor& p, const Tensor&) { return detail::empty_state(p); }};
   if (momentum) plan.array_lists = plan.used_lists = {1};
-  auto g = detail::gather(lists, plan);
+  auto g = detail::gather(lists, plan, &c);
   if (g.rows.empty()) return g.created;
   using updates::SGDStep;
   auto make = [&](int mode) {
@@ -27,7 +27,7 @@ int sgd_step(TensorLists& lists, const SGDOptions& o, const StepControl& c) {
   };
   auto steps = detail::steps_by_key<SGDStep, int>(
       g.rows, [&](size_t r) { return momentum ? (g.fresh[r] ? 2 : 1) : 0; }, make);
-  detail::run_rows(kernels::OptimRule::SGD, g.rows, steps);
+  detail::run_rows(kernels::OptimRule::SGD, g.rows, steps, detail::kElementwise);
   return g.created;
 }
 

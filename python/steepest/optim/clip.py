@@ -1,7 +1,8 @@
 """Gradient clipping with torch.nn.utils' semantics (optimizers.md §9): the global norm is one
 fused multi-tensor C++ pass (float32 values summed in float32 leaves, leaves in float64), and
-scaling is one multi-tensor pass. For clip + step in one read of the grads, pass the clip
-coefficient to an optimizer's step(grad_factor=...) instead of scaling the grads."""
+scaling is one multi-tensor pass. clip_and_step(optimizer, max_norm) fuses clipping into the
+step: the step multiplies the grads by the clip coefficient in its kernel, so clip + step cost
+one extra read of the grads (eager clipping: one read for the norm plus a read and a write)."""
 import math
 
 import numpy as np
@@ -34,12 +35,15 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
 
 
 def clip_coefficient(max_norm, total_norm):
-    """min(1, max_norm / (total + 1e-6)) rounded as torch computes it in float32 tensors."""
-    t = np.float32(float(total_norm.item() if isinstance(total_norm, _core.Tensor) else total_norm))
+    """min(1, max_norm / (total + 1e-6)) rounded as torch computes it in tensors of the total's
+    dtype (float32 unless the total is a float64 tensor)."""
+    is_t = isinstance(total_norm, _core.Tensor)
+    ft = np.float64 if is_t and total_norm.dtype == _core.float64 else np.float32
+    t = ft(float(total_norm.item() if is_t else total_norm))
     with np.errstate(all="ignore"):
-        denom = t + np.float32(1e-6)
-        coef = (np.float32(1.0) / denom) * np.float32(max_norm)  # scalar / tensor: reciprocal, then product
-    return float(min(coef, np.float32(1.0))) if not np.isnan(coef) else float("nan")
+        denom = t + ft(1e-6)
+        coef = (ft(1.0) / denom) * ft(max_norm)  # scalar / tensor: reciprocal, then product
+    return float(min(coef, ft(1.0))) if not np.isnan(coef) else float("nan")
 
 
 def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
@@ -66,3 +70,19 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     c = float(clip_value)
     for g in _grads(parameters):
         g.clamp_(-c, c)
+
+
+def clip_and_step(optimizer, max_norm, norm_type=2.0, error_if_nonfinite=False):
+    """clip_grad_norm_ over the optimizer's params, then optimizer.step(), fused: the norm is
+    one read of the grads and the step multiplies every grad by the clip coefficient inside
+    its kernel. The params and state end bit-identical to clip_grad_norm_(...) + step() for
+    float32/float64 grads (the kernel's g * coef is the same rounding the eager scale does);
+    for bfloat16/float16 grads the fused path skips rounding the clipped grad to the grad's
+    dtype. Unlike clip_grad_norm_, p.grad is left unclipped. Returns the total norm."""
+    grads = [p.grad for g in optimizer.param_groups for p in g["params"] if p.grad is not None]
+    if not grads:
+        optimizer.step()
+        return _core.full([], 0.0, dtype=_core.float32)
+    total = get_total_norm(grads, norm_type, error_if_nonfinite)
+    optimizer.step(grad_factor=clip_coefficient(max_norm, total))
+    return total

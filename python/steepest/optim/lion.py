@@ -2,14 +2,15 @@
 (arguments and defaults as theirs: lr=1e-4, betas=(0.9, 0.99), weight_decay=0), one fused C++
 step per group. optimizers.md §2."""
 from .. import _core
-from .optimizer import Optimizer, check_betas, check_lr, check_nonneg
+from .optimizer import Optimizer, check_betas, check_lr, check_nonneg, mixed_defaults
 
 
 class Lion(Optimizer):
     _state_names = ("exp_avg",)
 
-    def __init__(self, params, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0, *, maximize=False):
+    def __init__(self, params, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0, *, maximize=False, master_weights=None, state_dtype=None, stochastic_rounding=False, sr_seed=0):
         defaults = dict(lr=lr, betas=betas, weight_decay=weight_decay, maximize=maximize)
+        defaults.update(mixed_defaults(master_weights, state_dtype, stochastic_rounding, sr_seed))
         super().__init__(params, defaults)
 
     def _check_group(self, g):

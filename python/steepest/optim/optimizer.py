@@ -34,6 +34,24 @@ def check_betas(betas, name="betas"):
         _check(isinstance(b, (int, float)) and 0.0 <= b < 1.0, f"{name}[{i}]", b, "in [0, 1)")
 
 
+_STATE_DTYPES = {"float32": "float32", "bfloat16": "bfloat16"}
+
+
+def mixed_defaults(master_weights, state_dtype, stochastic_rounding, sr_seed):
+    """The mixed-precision group keys (SGD, Adam/AdamW, Lion): master_weights (None: float32
+    master copies for bfloat16/float16 params; False: none), state_dtype (None/float32 or
+    bfloat16, the dtype of new moment state, stored as a name), stochastic_rounding of
+    bfloat16 params and its seed."""
+    if state_dtype is not None:
+        name = str(state_dtype).replace("steepest.", "")
+        _check(name in _STATE_DTYPES, "state_dtype", state_dtype, "None, st.float32 or st.bfloat16")
+        state_dtype = _STATE_DTYPES[name]
+    _check(master_weights in (None, True, False), "master_weights", master_weights, "None, True or False")
+    _check(isinstance(sr_seed, int) and 0 <= sr_seed < 2**64, "sr_seed", sr_seed, "an int in [0, 2**64)")
+    return dict(master_weights=master_weights, state_dtype=state_dtype,
+                stochastic_rounding=bool(stochastic_rounding), sr_seed=sr_seed)
+
+
 def _grad_context():
     enable = getattr(__import__("steepest"), "enable_grad", None)
     return enable() if enable is not None else contextlib.nullcontext()
@@ -118,28 +136,53 @@ class Optimizer:
 
     # -- stepping -----------------------------------------------------------------------------
     def zero_grad(self, set_to_none=True):
-        """Sets every param's grad to None (default) or to zeros, in one C++ call per group."""
+        """Sets every param's grad to None (default) or to zeros, in one C++ call per group.
+        Params in a flat arena (st.optim.flatten_(optimizer)) keep their grads: the arena's
+        grad buffer is zeroed in one fill whatever set_to_none says, so backward keeps
+        accumulating into it."""
+        arena = getattr(self, "_arena", None)
+        if arena is not None:
+            arena.zero_grad()
         for group in self.param_groups:
-            _core._zero_grads(group["params"], set_to_none)
+            params = group["params"] if arena is None else [p for p in group["params"] if id(p) not in arena._ids]
+            _core._zero_grads(params, set_to_none)
+
+    def _state_names_of(self, group):
+        """State names of a group: the rule's, then "master_param" when master weights may be kept."""
+        if "master_weights" in group and group["master_weights"] is not False:
+            return self._state_names + ("master_param",)
+        return self._state_names
 
     def _lists(self, group):
         """The group's C++ tensor lists (params, then each state name), kept between steps and
         rebuilt when the group's params or the optimizer's state were replaced."""
         params = group["params"]
+        names = self._state_names_of(group)
         plan = self._plans.get(id(group))
-        if plan is not None and plan[0] is params and plan[1] == len(params) and plan[2] == self._version:
+        if (plan is not None and plan[0] is params and plan[1] == len(params) and plan[2] == self._version
+                and plan[5] == names):
             return plan[3]
         rows = [params]
-        for name in self._state_names:
+        for name in names:
             rows.append([self.state[p].get(name) if p in self.state else None for p in params])
         lists = _core._TensorLists(rows)
-        self._plans[id(group)] = (params, len(params), self._version, lists, group)
+        self._plans[id(group)] = (params, len(params), self._version, lists, group, names)
         return lists
+
+    def _set_mixed(self, group, lists):
+        """Hands the group's mixed-precision settings to its lists before a step."""
+        if "master_weights" not in group:
+            return
+        names = self._state_names_of(group)
+        master = names.index("master_param") + 1 if "master_param" in names else -1
+        sdt = getattr(_core, group["state_dtype"] or "float32")
+        lists.set_mixed(master, sdt, bool(group["stochastic_rounding"]), int(group["sr_seed"]),
+                        int(group.get("sr_step", 0)) & 0xFFFFFFFF)
 
     def _sync_state(self, group, lists):
         """Records state tensors the C++ step created in self.state (first steps only)."""
         for i, p in enumerate(group["params"]):
-            for k, name in enumerate(self._state_names, start=1):
+            for k, name in enumerate(self._state_names_of(group), start=1):
                 t = lists.get(k, i)
                 if t is not None:
                     st = self.state[p]
@@ -164,11 +207,15 @@ class Optimizer:
             found_inf = getattr(self, "found_inf", None)
         if found_inf is not None and not isinstance(found_inf, _core.Tensor):
             found_inf = _core.full([], float(found_inf), dtype=_core.float32)
+        skipped = found_inf is not None and float(found_inf.item()) != 0.0
         for group in self.param_groups:
             lists = self._lists(group)
+            self._set_mixed(group, lists)
             created = self._fused_step(group, lists, float(grad_factor), found_inf)
             if created:
                 self._sync_state(group, lists)
+            if not skipped and group.get("stochastic_rounding"):
+                group["sr_step"] = int(group.get("sr_step", 0)) + 1  # fresh rounding bits each step
         return loss
 
     def _fused_step(self, group, lists, grad_scale, found_inf):
@@ -232,8 +279,10 @@ def _copy_state(value, param, key):
     """A fresh copy of a saved state value: tensors keep their dtype for step counters and
     products (float32 scalars), others take the param's dtype, as torch casts on load."""
     if isinstance(value, _core.Tensor):
-        if value.dim() == 0 or key in ("step", "mu_product"):
+        if value.dim() == 0 or key in ("step", "mu_product", "master_param"):
             return value.clone()
+        if param.dtype in (_core.bfloat16, _core.float16) or value.dtype == _core.bfloat16:
+            return value.clone()  # mixed precision: state keeps the dtype it was saved in
         out = value.to(param.dtype) if value.dtype != param.dtype else value.clone()
         return out.contiguous()
     if isinstance(value, (int, float)) and key == "step":

@@ -13,6 +13,30 @@ constexpr int kNumOptimRules = int(OptimRule::Count);
 // each pointing at the chunk's first element. `step` points at the rule's Step struct.
 using OptimUpdateFn = void (*)(const void* step, void* const* arrays, int64_t n);
 
+// Mixed precision: how each array of an update is stored. The update itself always runs on
+// float32 values (the rule's float kernel); loads widen, stores round (to nearest even, or
+// stochastically for a bfloat16 param).
+enum class StoreKind : uint8_t { F32 = 0, BF16 = 1, F16 = 2 };
+
+// One chunk of a mixed-precision row: arrays as in OptimUpdateFn (null = unused), each stored
+// as kinds[k]. With master weights arrays[0] is the float32 master and `out` the low-precision
+// param it is rounded into after the update.
+struct MixedChunk {
+  void* arrays[6] = {};
+  StoreKind kinds[6] = {};
+  void* out = nullptr;
+  StoreKind out_kind = StoreKind::F32;
+  // Stochastic rounding of the bfloat16 param: the 16 random bits of element e (counted from
+  // the param's first element) come from the Philox-4x32-10 block with key `seed` and counter
+  // (lo32(e / 8), hi32(e / 8), sr_step, sr_param), word (e % 8) / 2, half e % 2 (low first).
+  bool stochastic = false;
+  uint64_t seed = 0;
+  uint32_t sr_step = 0, sr_param = 0;
+  int64_t first = 0;  // element index (in the param) of the chunk's first element
+};
+// Runs the float32 update `f32` over n elements of a mixed chunk, converting in blocks.
+using OptimMixedFn = void (*)(OptimUpdateFn f32, const void* step, const MixedChunk& c, int64_t n);
+
 template <class T>
 struct OptimKernels {
   OptimUpdateFn update[kNumOptimRules] = {};
@@ -23,6 +47,8 @@ struct OptimKernels {
   T (*max_abs)(const T* x, int64_t n) = nullptr;
   // x[i] *= s (clipping grads by a norm)
   void (*scale)(T* x, int64_t n, T s) = nullptr;
+  // Mixed-precision runner (set in the float table only).
+  OptimMixedFn update_mixed = nullptr;
 };
 
 }  // namespace steepest::kernels

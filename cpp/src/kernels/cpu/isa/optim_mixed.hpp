@@ -1,0 +1,227 @@
+// Mixed-precision optimizer updates for one ISA, included by isa/optim.cpp (each ISA's copy
+// has internal linkage): the rule's float32 functor runs on vectors widened from the arrays'
+// storage (bfloat16/float16) as they are loaded, and results are rounded as they are stored
+// (to nearest even, or stochastically for a bfloat16 param with Philox bits keyed by element
+// index, so results don't depend on chunking or thread count). The update math is the float
+// kernel's, unchanged. update_mixed (the table entry) marks the chunk in a thread-local and
+// calls the rule's float32 kernel, whose run() then takes the mixed path.
+#pragma once
+#include "kernels/cpu/kernel_table.hpp"
+#include "kernels/cpu/simd/vec.hpp"
+
+#if defined(STEEPEST_ISA_avx512) || defined(STEEPEST_ISA_avx2)
+#include <immintrin.h>
+#endif
+
+namespace steepest::kernels::STEEPEST_ISA {
+namespace {
+
+
+inline uint32_t bits_of(float f) {
+  uint32_t u;
+  __builtin_memcpy(&u, &f, 4);
+  return u;
+}
+inline float float_of(uint32_t u) {
+  float f;
+  __builtin_memcpy(&f, &u, 4);
+  return f;
+}
+
+// bfloat16 <-> float32 (NaN stays a quiet NaN), the same rules as steepest/half.hpp.
+inline uint16_t bf16_nearest(uint32_t u) {
+  if ((u & 0x7fffffffu) > 0x7f800000u) return uint16_t((u >> 16) | 0x40);
+  return uint16_t((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+// Adds 16 random bits below the kept ones, then truncates: rounds up with probability equal to
+// the discarded fraction, so E[result] = x (until the sum overflows to inf past the largest
+// bfloat16).
+inline uint16_t bf16_stochastic(uint32_t u, uint32_t r16) {
+  if ((u & 0x7fffffffu) > 0x7f800000u) return uint16_t((u >> 16) | 0x40);
+  return uint16_t((u + r16) >> 16);
+}
+
+inline float f16_widen(uint16_t h) {
+  uint32_t sign = uint32_t(h & 0x8000u) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ffu;
+  if (exp == 0x1f) return float_of(sign | 0x7f800000u | (man << 13));
+  if (exp == 0) {
+    float f = float(man) * (1.0f / 16777216.0f);
+    return sign ? -f : f;
+  }
+  return float_of(sign | ((exp + 112) << 23) | (man << 13));
+}
+inline uint16_t f16_nearest(float f) {
+  uint32_t u = bits_of(f);
+  uint16_t sign = uint16_t((u >> 16) & 0x8000u);
+  uint32_t a = u & 0x7fffffffu;
+  if (a > 0x7f800000u) return uint16_t(sign | 0x7e00u);
+  if (a >= 0x477ff000u) return uint16_t(sign | 0x7c00u);
+  if (a < 0x38800000u) {
+    float r = float_of(a) * 16777216.0f + 8388608.0f;
+    return uint16_t(sign | (bits_of(r) - 0x4b000000u));
+  }
+  return uint16_t(sign | ((a + 0xfffu + ((a >> 13) & 1u) - 0x38000000u) >> 13));
+}
+
+// Philox-4x32-10, as steepest/ops/random.hpp defines it (a private copy: this TU is compiled
+// per ISA and must not share inline symbols with other TUs).
+inline void philox(const uint32_t c_in[4], uint32_t k0, uint32_t k1, uint32_t out[4]) {
+  uint32_t c0 = c_in[0], c1 = c_in[1], c2 = c_in[2], c3 = c_in[3];
+  for (int r = 0; r < 10; ++r) {
+    if (r) {
+      k0 += 0x9E3779B9u;
+      k1 += 0xBB67AE85u;
+    }
+    uint64_t p0 = uint64_t(0xD2511F53u) * c0, p1 = uint64_t(0xCD9E8D57u) * c2;
+    uint32_t n0 = uint32_t(p1 >> 32) ^ c1 ^ k0, n2 = uint32_t(p0 >> 32) ^ c3 ^ k1;
+    c0 = n0;
+    c1 = uint32_t(p1);
+    c2 = n2;
+    c3 = uint32_t(p0);
+  }
+  out[0] = c0;
+  out[1] = c1;
+  out[2] = c2;
+  out[3] = c3;
+}
+
+// Stochastic rounding to bfloat16 of n values whose first is element e0 of the param.
+void narrow_stochastic(const float* s, uint16_t* d, int64_t n, const MixedChunk& c, int64_t e0) {
+  const uint32_t k0 = uint32_t(c.seed), k1 = uint32_t(c.seed >> 32);
+  int64_t i = 0;
+  while (i < n) {
+    const uint64_t j = uint64_t(e0 + i) >> 3;
+    const uint32_t ctr[4] = {uint32_t(j), uint32_t(j >> 32), c.sr_step, c.sr_param};
+    uint32_t w[4];
+    philox(ctr, k0, k1, w);
+    const int64_t stop = (int64_t(j + 1) << 3) - e0 < n ? (int64_t(j + 1) << 3) - e0 : n;
+    for (; i < stop; ++i) {
+      const int64_t e = (e0 + i) & 7;
+      const uint32_t r = (w[e >> 1] >> (16 * (e & 1))) & 0xffffu;
+      d[i] = bf16_stochastic(bits_of(s[i]), r);
+    }
+  }
+}
+
+// The mixed chunk the current thread's float32 kernel call is running (null: a plain call).
+thread_local const MixedChunk* tls_mixed = nullptr;
+
+// Loads W values stored as `kind` from element i of `base`, widened to a float vector.
+template <class V>
+inline V load_as(StoreKind kind, const void* base, int64_t i) {
+  if (kind == StoreKind::F32) return vload<V>(static_cast<const float*>(base) + i);
+  const uint16_t* s = static_cast<const uint16_t*>(base) + i;
+  if constexpr (lanes<V>() == 1) {
+    return kind == StoreKind::BF16 ? float_of(uint32_t(*s) << 16) : f16_widen(*s);
+  } else {
+#if defined(STEEPEST_ISA_avx512)
+    if (kind == StoreKind::BF16)
+      return V{_mm512_castsi512_ps(
+          _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s))), 16))};
+    return V{_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s)))};
+#elif defined(STEEPEST_ISA_avx2)
+    if (kind == StoreKind::BF16)
+      return V{_mm256_castsi256_ps(
+          _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s))), 16))};
+    return V{_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s)))};
+#else
+    alignas(64) float tmp[lanes<V>()];
+    for (int j = 0; j < lanes<V>(); ++j) tmp[j] = kind == StoreKind::BF16 ? float_of(uint32_t(s[j]) << 16) : f16_widen(s[j]);
+    return vload<V>(tmp);
+#endif
+  }
+}
+
+// Stores W values at element i of `base` as `kind` (float16/bfloat16: nearest even, or
+// stochastic for bfloat16 when `c` asks; element i is element c.first + i of the param).
+template <class V>
+inline void store_as(StoreKind kind, void* base, int64_t i, V x, const MixedChunk* sr) {
+  if (kind == StoreKind::F32) return vstore(static_cast<float*>(base) + i, x);
+  uint16_t* d = static_cast<uint16_t*>(base) + i;
+  constexpr int W = lanes<V>();
+  if (sr && kind == StoreKind::BF16) {
+    alignas(64) float tmp[W];
+    vstore(tmp, x);
+    narrow_stochastic(tmp, d, W, *sr, sr->first + i);
+    return;
+  }
+  if constexpr (W == 1) {
+    *d = kind == StoreKind::BF16 ? bf16_nearest(bits_of(x)) : f16_nearest(x);
+  } else {
+#if defined(STEEPEST_ISA_avx512)
+    if (kind == StoreKind::F16) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(d), _mm512_cvtps_ph(x.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+      return;
+    }
+    const __m512i u = _mm512_castps_si512(x.v);
+    const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+    __m512i r = _mm512_srli_epi32(_mm512_add_epi32(u, _mm512_add_epi32(_mm512_set1_epi32(0x7fff), lsb)), 16);
+    const __mmask16 nan =
+        _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff)), _mm512_set1_epi32(0x7f800000));
+    r = _mm512_mask_blend_epi32(nan, r, _mm512_or_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x40)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(d), _mm512_cvtepi32_epi16(r));
+#elif defined(STEEPEST_ISA_avx2)
+    if (kind == StoreKind::F16) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(d), _mm256_cvtps_ph(x.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+      return;
+    }
+    const __m256i u = _mm256_castps_si256(x.v);
+    const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));
+    __m256i r = _mm256_srli_epi32(_mm256_add_epi32(u, _mm256_add_epi32(_mm256_set1_epi32(0x7fff), lsb)), 16);
+    const __m256i nan =
+        _mm256_cmpgt_epi32(_mm256_and_si256(u, _mm256_set1_epi32(0x7fffffff)), _mm256_set1_epi32(0x7f800000));
+    r = _mm256_blendv_epi8(r, _mm256_or_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(0x40)), nan);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(d),
+                     _mm256_castsi256_si128(_mm256_permute4x64_epi64(_mm256_packus_epi32(r, r), 0x08)));
+#else
+    alignas(64) float tmp[W];
+    vstore(tmp, x);
+    for (int j = 0; j < W; ++j) d[j] = kind == StoreKind::BF16 ? bf16_nearest(bits_of(tmp[j])) : f16_nearest(tmp[j]);
+#endif
+  }
+}
+
+// The functor over a mixed chunk: loads widen, stores round, all in registers.
+template <class F>
+void run_mixed(const F& f, const MixedChunk& c, int64_t n) {
+  using V = Vec<float>;
+  constexpr int K = F::kArrays;
+  constexpr int W = lanes<V>();
+  const MixedChunk* sr = c.stochastic ? &c : nullptr;
+  const MixedChunk* sr0 = c.out ? nullptr : sr;  // the param is arrays[0] unless a master is kept
+  auto one = [&](auto lanes_tag, int64_t i) {
+    using U = decltype(lanes_tag);
+    U x[K];
+    for (int k = 0; k < K; ++k) x[k] = load_as<U>(c.kinds[k], c.arrays[k], i);
+    f(x);
+    store_as<U>(c.kinds[0], c.arrays[0], i, x[0], sr0);
+    for (int k = 2; k < K; ++k) store_as<U>(c.kinds[k], c.arrays[k], i, x[k], nullptr);
+    if (c.out) store_as<U>(c.out_kind, c.out, i, x[0], sr);
+  };
+  int64_t i = 0;
+  if constexpr (W > 1) {
+    for (; i + W <= n; i += W) {
+      if (i % 32 == 0 && i + 512 < n) {  // 1-2 KiB ahead in every stream (see run())
+        for (int k = 0; k < K; ++k) {
+          const int64_t es = c.kinds[k] == StoreKind::F32 ? 4 : 2;
+          __builtin_prefetch(static_cast<const char*>(c.arrays[k]) + (i + 512) * es, k == 1 ? 0 : 1);
+          if (es == 4) __builtin_prefetch(static_cast<const char*>(c.arrays[k]) + (i + 512 + 16) * 4, k == 1 ? 0 : 1);
+        }
+        if (c.out) __builtin_prefetch(static_cast<const char*>(c.out) + (i + 512) * 2, 1);
+      }
+      one(V{}, i);
+    }
+  }
+  for (; i < n; ++i) one(float{}, i);
+}
+
+// Table entry: runs the rule's float32 kernel with this chunk marked as mixed.
+void update_mixed(OptimUpdateFn f32, const void* step, const MixedChunk& c, int64_t n) {
+  const MixedChunk* saved = tls_mixed;
+  tls_mixed = &c;
+  f32(step, c.arrays, n);
+  tls_mixed = saved;
+}
+
+}  // namespace
+}  // namespace steepest::kernels::STEEPEST_ISA
