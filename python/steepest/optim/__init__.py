@@ -8,3 +8,9 @@ from .adagrad_rmsprop import Adagrad, RMSprop  # noqa: F401
 from .adam_variants import NAdam, RAdam, Adamax  # noqa: F401
 from .lion import Lion  # noqa: F401
 from .clip import clip_grad_norm_, clip_grad_value_, get_total_norm, clip_grads_with_norm_  # noqa: F401
+from .adafactor import Adafactor  # noqa: F401
+from .muon import Muon, MuonWithAuxAdamW, newton_schulz  # noqa: F401
+from .sophia import SophiaG, sophia_gnb_step  # noqa: F401
+from .schedule_free import ScheduleFreeAdamW, AdamWScheduleFree  # noqa: F401
+from .lamb_lars import Lamb, Lars, LAMB, LARS  # noqa: F401
+from .recipes import param_groups_weight_decay, muon_param_groups  # noqa: F401

@@ -130,7 +130,7 @@ class Optimizer:
         if plan is not None and plan[0] is params and plan[1] == len(params) and plan[2] == self._version:
             return plan[3]
         rows = [params]
-        for name in self._state_names:
+        for name in self._group_state_names(group):
             rows.append([self.state[p].get(name) if p in self.state else None for p in params])
         lists = _core._TensorLists(rows)
         self._plans[id(group)] = (params, len(params), self._version, lists, group)
@@ -139,7 +139,7 @@ class Optimizer:
     def _sync_state(self, group, lists):
         """Records state tensors the C++ step created in self.state (first steps only)."""
         for i, p in enumerate(group["params"]):
-            for k, name in enumerate(self._state_names, start=1):
+            for k, name in enumerate(self._group_state_names(group), start=1):
                 t = lists.get(k, i)
                 if t is not None:
                     st = self.state[p]
@@ -173,6 +173,10 @@ class Optimizer:
 
     def _fused_step(self, group, lists, grad_scale, found_inf):
         raise NotImplementedError
+
+    def _group_state_names(self, group):
+        """The state names of a group's C++ lists (an optimizer mixing rules per group overrides)."""
+        return self._state_names
 
     # -- checkpoints ----------------------------------------------------------------------------
     def state_dict(self):
