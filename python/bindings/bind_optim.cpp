@@ -195,6 +195,8 @@ void bind_optim(py::module_& m) {
         }, py::arg("lists"), py::arg("lr"), py::arg("beta1"), py::arg("beta2"), py::arg("eps"), py::arg("weight_decay"),
         py::arg("bias_correction"), py::arg("grad_averaging"), py::arg("trust_clip"), py::arg("always_adapt"),
         py::arg("decoupled_decay"), py::arg("step"), STEEPEST_CONTROL_ARGS2, "One step; returns (created, step).");
+  m.def("_lamb_grad_norm", [](const py::sequence& grads) { return optim::lamb_grad_norm(tensors_of(grads)); },
+        py::arg("grads"), "LAMB's global grad norm, summed in double in a fixed order.");
   m.def("_lars_step", [](GroupLists& g, double lr, double momentum, double dampening, double weight_decay,
                          bool nesterov, double trust_coeff, double eps, bool trust_clip, bool always_adapt,
                          double grad_scale, std::optional<Tensor> found_inf) {

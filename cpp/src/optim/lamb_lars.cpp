@@ -7,6 +7,7 @@
 #include "optim/row_norms.hpp"
 #include "optim/updates/lamb.hpp"
 #include "optim/updates/lars.hpp"
+#include "steepest/ops.hpp"
 
 namespace steepest::optim {
 
@@ -75,6 +76,23 @@ int lamb_step(TensorLists& lists, const LambOptions& o, int64_t& step, const Ste
   }
   detail::run_rows(kernels::OptimRule::ScaledAdd, rows2, apply);
   return g.created;
+}
+
+double lamb_grad_norm(const std::vector<Tensor>& grads) {
+  std::vector<detail::NormInput> in;
+  std::vector<Tensor> keep;
+  for (size_t i = 0; i < grads.size(); ++i) {
+    Tensor g = grads[i];
+    if (!g.defined()) continue;
+    STEEPEST_CHECK(g.dtype() == kFloat32 || g.dtype() == kFloat64, TypeError, "Lamb: grad ", i, " is ",
+                   dtype_name(g.dtype()), "; expected float32 or float64");
+    if (!g.is_contiguous()) g = contiguous(g);
+    keep.push_back(g);
+    in.push_back({g.data_ptr(), g.numel(), g.dtype() == kFloat64});
+  }
+  double s = 0;
+  for (double x : detail::row_sum_sq(in)) s += x;
+  return std::sqrt(s);
 }
 
 int lars_step(TensorLists& lists, const LarsOptions& o, const StepControl& c) {

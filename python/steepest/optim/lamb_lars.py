@@ -43,7 +43,7 @@ class Lamb(Optimizer):
                 factor = factor / float(scale.item() if isinstance(scale, _core.Tensor) else scale)
             grads = [p.grad for g in self.param_groups for p in g["params"] if p.grad is not None]
             if grads:
-                norm = _core._total_norm(grads, 2.0) * abs(factor)
+                norm = _core._lamb_grad_norm(grads) * abs(factor)
                 clip = max(norm / max_norm, 1.0)
                 grad_factor = grad_factor / clip
         super().step(None, grad_factor=grad_factor, found_inf=found_inf)
