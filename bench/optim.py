@@ -32,7 +32,22 @@ RULES = {
                      lambda ps: torch.optim.SGD(ps, lr=1e-4, momentum=0.9, fused=True), 1),
     "Adagrad": (lambda ps: st.optim.Adagrad(ps, lr=1e-4), lambda ps: torch.optim.Adagrad(ps, lr=1e-4, fused=True), 1),
     "Lion": (lambda ps: st.optim.Lion(ps, lr=1e-5), None, 1),
+    # SophiaG reads its Hessian EMA without writing it: its limit is reads p, g, m, h and writes
+    # p, m (24 B/param), measured by _optim_touch_last_read_only.
+    "SophiaG": (lambda ps: st.optim.SophiaG(ps, lr=1e-5), None, 2),
+    "ScheduleFreeAdamW": (lambda ps: _train(st.optim.ScheduleFreeAdamW(ps, lr=1e-4)), None, 2),
+    # multi-pass rules: the limit is the single pass over their arrays (a lower bound on time)
+    "Lamb": (lambda ps: st.optim.Lamb(ps, lr=1e-4), None, 2),
+    "Lars": (lambda ps: st.optim.Lars(ps, lr=1e-4, momentum=0.9, weight_decay=1e-4), None, 1),
+    "Adafactor": (lambda ps: st.optim.Adafactor(ps, lr=1e-4), lambda ps: torch.optim.Adafactor(ps, lr=1e-4), 1),
+    "Muon": (lambda ps: st.optim.Muon(ps, lr=1e-4), lambda ps: torch.optim.Muon(ps, lr=1e-4), 1),
 }
+READ_ONLY_LAST = {"SophiaG"}
+
+
+def _train(opt):
+    opt.train()
+    return opt
 
 
 def sizes_large(total=16 * 2**20, count=30):
@@ -44,9 +59,11 @@ def sizes_large(total=16 * 2**20, count=30):
 
 
 def make_params(sizes, seed=0):
+    """sizes: ints (1-D params) or shape tuples."""
     rng = np.random.RandomState(seed)
-    arrs = [rng.randn(n).astype(np.float32) for n in sizes]
-    grads = [(rng.randn(n) * 1e-3).astype(np.float32) for n in sizes]
+    shapes = [s if isinstance(s, tuple) else (s,) for s in sizes]
+    arrs = [rng.randn(*s).astype(np.float32) for s in shapes]
+    grads = [(rng.randn(*s) * 1e-3).astype(np.float32) for s in shapes]
     sp = [st.from_numpy(a.copy()) for a in arrs]
     tp = [torch.tensor(a.copy(), requires_grad=True) for a in arrs]
     for p, t, g in zip(sp, tp, grads):
@@ -68,7 +85,9 @@ def measure(rule, sizes, threads, repeats, clip=False):
     sp, tp = make_params(sizes)
     so = make_st(sp)
     to = make_torch(tp) if make_torch else None
-    lim_lists = [[st.zeros([n]) for n in sizes] for _ in range(2 + nstate)]
+    numels = [int(np.prod(s)) for s in sizes]
+    lim_lists = [[st.zeros([n]) for n in numels] for _ in range(2 + nstate)]
+    touch = st._core._optim_touch_last_read_only if rule in READ_ONLY_LAST else st._core._optim_touch
     if clip:
         def st_step():
             total = st.optim.get_total_norm([p.grad for p in sp])
@@ -81,7 +100,7 @@ def measure(rule, sizes, threads, repeats, clip=False):
         st_step, torch_step = so.step, (to.step if to else None)
 
     def lim():
-        st._core._optim_touch(lim_lists)
+        touch(lim_lists)
         if clip:  # clip + step reads the grads once more: a read-only streaming pass
             for g in lim_lists[1]:
                 st._core._stream_kernel([g], None)
@@ -95,9 +114,10 @@ def measure(rule, sizes, threads, repeats, clip=False):
         for k, f in order:
             times[k].append(timed(f))
     med = {k: statistics.median(v) for k, v in times.items()}
-    n = sum(sizes)
-    # reads p, g, state; writes p, state; clip: one more read of g
-    nbytes = n * 4 * ((2 + nstate) + (1 + nstate) + (1 if clip else 0))
+    n = sum(numels)
+    # reads p, g, state; writes p, state (all but a read-only last array); clip: one more read of g
+    writes = nstate if rule in READ_ONLY_LAST else 1 + nstate
+    nbytes = n * 4 * ((2 + nstate) + writes + (1 if clip else 0))
     return med, nbytes
 
 
@@ -105,6 +125,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--no-write", action="store_true", help="don't update bench/RESULTS.md")
+    ap.add_argument("--only", default="", help="comma-separated rules to run (implies --no-write)")
     args = ap.parse_args()
     large = sizes_large(4 * 2**20 if args.quick else 16 * 2**20)
     many = [1000] * 3000
@@ -112,7 +133,16 @@ def main():
              ("AdamW + clip_grad_norm_", large, "16M in 30", True),
              ("SGD momentum", large, "16M in 30", False), ("Adam", large, "16M in 30", False),
              ("Adagrad", large, "16M in 30", False), ("Lion", large, "16M in 30", False),
-             ("Lion", many, "3000 x 1000", False)]
+             ("Lion", many, "3000 x 1000", False),
+             ("SophiaG", large, "16M in 30", False), ("SophiaG", many, "3000 x 1000", False),
+             ("ScheduleFreeAdamW", large, "16M in 30", False), ("Lamb", large, "16M in 30", False),
+             ("Lars", large, "16M in 30", False), ("Adafactor", large, "16M in 30", False),
+             ("Adafactor", [(1024, 1024)] * (4 if args.quick else 16), "1024x1024 matrices", False),
+             ("Muon", [(256, 256)] * 8, "8 x 256x256", False)]
+    if args.only:
+        keep = set(args.only.split(","))
+        cases = [c for c in cases if c[0].split(" +")[0] in keep]
+        args.no_write = True
     repeats = 7 if args.quick else 21
     lines = ["| case | params | threads | steepest | torch fused | torch / steepest | steepest GB/s | limit GB/s "
              "| of limit |", "|---|---|---|---|---|---|---|---|---|"]
@@ -134,6 +164,11 @@ def main():
         "coefficient to the step (grad_factor), so the grads are read once more and never written;",
         "torch's clip_grad_norm_ reads them for the norm and reads+writes them to scale; its limit",
         "counts one extra read. Grads are fixed between steps (the step alone is timed).",
+        "SophiaG's limit reads p, g, m, h and writes p, m (24 B/param). ScheduleFreeAdamW moves y, g, z, v",
+        "like AdamW (28 B). Lamb, Lars, Adafactor make more than one pass (per-tensor norms, u buffer,",
+        "row/column means), so their fraction of the one-pass limit is below 1 by construction; Muon is",
+        "matmul-bound (Newton-Schulz) and its limit column is not meaningful. torch columns for Adafactor",
+        "and Muon are torch's default (single-tensor) implementations: torch has no fused ones.",
     ]
     print("\n" + "\n".join(notes))
     if args.no_write:

@@ -8,9 +8,15 @@ namespace steepest::optim::updates {
 inline namespace STEEPEST_UPDATES_ABI {
 
 template <class T, int K>
-struct TouchLastReadOnly : Touch<T, K> {
+struct TouchLastReadOnly {
+  static constexpr int kArrays = K;
   static constexpr unsigned kReadOnly = 1u << (K - 1);
-  STEEPEST_HOST_DEVICE explicit TouchLastReadOnly(const TouchStep& s) : Touch<T, K>(s) {}
+  STEEPEST_HOST_DEVICE explicit TouchLastReadOnly(const TouchStep&) {}
+  template <class V> STEEPEST_HOST_DEVICE void operator()(V* x) const {
+    for (int k = 0; k < K - 1; ++k)
+      if (k != 1) x[k] = x[k] + x[1];
+    x[0] = x[0] + x[K - 1];  // the read-only array feeds a stored value, so its load stays
+  }
 };
 
 }  // namespace STEEPEST_UPDATES_ABI
