@@ -1,14 +1,18 @@
 // torch.optim.Adafactor's step (optimizers.md §7): factored second moments over the last two
-// dims of >= 2-D params, a full one for 0-D/1-D params, update clipping by RMS(U)/d. The
-// reductions are plain loops in double (the same bits on every ISA); the per-element math is
-// updates/adafactor.hpp. Params run in parallel (one param per thread).
+// dims of >= 2-D params, a full one for 0-D/1-D params, update clipping by RMS(U)/d. Every
+// param's update U goes to a scratch buffer: 0-D/1-D params get it from the AdafactorVariance
+// kernel (all of them in one driver call), >= 2-D ones from plain loops over their row and
+// column means (double sums, ISA-independent). Then the norms (row_norms, fixed order) and one
+// ScaledAdd pass p = p*(1 - lr*wd) - alpha/max(1, RMS(U)/d) * U.
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
 
 #include "optim/driver.hpp"
+#include "optim/row_norms.hpp"
 #include "optim/updates/adafactor.hpp"
+#include "optim/updates/lamb.hpp"
 #include "steepest/ops/creation.hpp"
 
 namespace steepest::optim {
@@ -16,91 +20,60 @@ namespace steepest::optim {
 namespace {
 namespace up = updates;
 
-struct Job {
-  const detail::Row* row;
-  Tensor param, row_var, col_var, variance;
-  double t;
-};
+double eps1_of(const AdafactorOptions& o, bool f64) {
+  if (o.eps1 >= 0) return o.eps1;
+  return f64 ? double(std::numeric_limits<double>::epsilon()) : double(std::numeric_limits<float>::epsilon());
+}
 
+// sum of x*x over n values with eight double accumulators (fixed order).
 template <class T>
-void adafactor_one(const Job& j, const AdafactorOptions& o, double gscale) {
-  T* p = static_cast<T*>(j.row->arrays[0]);
-  const T* graw = static_cast<const T*>(j.row->arrays[1]);
-  const int64_t N = j.row->numel;
-  if (N == 0) return;
-  const T gs = T(gscale);
-  const double w = std::pow(j.t, o.beta2_decay);  // 1 - beta2_t, the lerp weight
-  const double rho = std::min(o.lr, 1.0 / std::pow(j.t, 0.5));
-  double psq = 0;
-  for (int64_t i = 0; i < N; ++i) psq += double(p[i]) * double(p[i]);
-  const double alpha = std::max(o.eps2, std::sqrt(psq) / std::sqrt(double(N))) * rho;
-  const double eps1 = o.eps1 < 0 ? double(std::numeric_limits<T>::epsilon()) : o.eps1;
-  const T eps1_t = T(eps1), eps1_sq = T(eps1 * eps1);
-  const up::Lerp<T> lerp(w);
-  const T decay = T(1 - o.lr * o.weight_decay);
-  const bool wd = o.weight_decay != 0;
+double sum_sq(const T* x, int64_t n, T gs) {
+  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; ++j) {
+      const double v = double(x[i + j] * gs);
+      acc[j] += v * v;
+    }
+  for (int j = 0; i < n; ++i, ++j) {
+    const double v = double(x[i] * gs);
+    acc[j] += v * v;
+  }
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
 
-  double usq = 0;
-  if (j.row_var.defined()) {
-    const auto& shape = j.param.shape();
-    const int64_t n = shape[shape.size() - 2], m = shape[shape.size() - 1];
-    const int64_t batches = (n * m) == 0 ? 0 : N / (n * m);
-    T* rv = j.row_var.data<T>();
-    T* cv = j.col_var.data<T>();
-    std::vector<T> rmc(static_cast<size_t>(batches));
-    std::vector<double> col(static_cast<size_t>(m));
-    for (int64_t b = 0; b < batches; ++b) {
-      const T* g = graw + b * n * m;
-      T* r = rv + b * n;
-      T* cc = cv + b * m;
-      std::fill(col.begin(), col.end(), 0.0);
-      for (int64_t i = 0; i < n; ++i) {
-        double s = 0;
-        for (int64_t k = 0; k < m; ++k) {
-          const double x = double(g[i * m + k] * gs);
-          s += x * x;
-          col[size_t(k)] += x * x;
-        }
-        r[i] = lerp(r[i], T(s / double(m)));
+// Row/column means of g^2 into row_var/col_var (lerp weight w), then U into u.
+template <class T>
+void factored_update(const Tensor& param, const T* g, T gs, T* rv, T* cv, T* u, double w, double eps1) {
+  const auto& shape = param.shape();
+  const int64_t n = shape[shape.size() - 2], m = shape[shape.size() - 1];
+  if (n * m == 0) return;
+  const int64_t batches = param.numel() / (n * m);
+  const up::Lerp<T> lerp(w);
+  const T eps1_t = T(eps1), eps1_sq = T(eps1 * eps1);
+  std::vector<double> col(static_cast<size_t>(m));
+  for (int64_t b = 0; b < batches; ++b) {
+    const T* gb = g + b * n * m;
+    T* r = rv + b * n;
+    T* c = cv + b * m;
+    T* ub = u + b * n * m;
+    std::fill(col.begin(), col.end(), 0.0);
+    for (int64_t i = 0; i < n; ++i) {
+      const T* gi = gb + i * m;
+      for (int64_t k = 0; k < m; ++k) {
+        const double x = double(gi[k] * gs);
+        col[size_t(k)] += x * x;
       }
-      for (int64_t k = 0; k < m; ++k) cc[k] = lerp(cc[k], T(col[size_t(k)] / double(n)));
-      double rs = 0;
-      for (int64_t i = 0; i < n; ++i) rs += double(r[i]);
-      const T rm = T(rs / double(n));
-      rmc[size_t(b)] = rm < eps1_t ? eps1_t : rm;  // clamp_(min=eps1) (NaN kept)
-      for (int64_t i = 0; i < n; ++i)
-        for (int64_t k = 0; k < m; ++k) {
-          const T u = up::adafactor_update(T(g[i * m + k] * gs), up::adafactor_factored_var(r[i], cc[k], rmc[size_t(b)]),
-                                           eps1_sq);
-          usq += double(u) * double(u);
-        }
+      r[i] = lerp(r[i], T(sum_sq(gi, m, gs) / double(m)));
     }
-    const T step = T(-alpha / std::max(1.0, std::sqrt(usq) / (std::sqrt(double(N)) * o.d)));
-    for (int64_t b = 0; b < batches; ++b) {
-      const T* g = graw + b * n * m;
-      const T* r = rv + b * n;
-      const T* cc = cv + b * m;
-      T* pb = p + b * n * m;
-      for (int64_t i = 0; i < n; ++i)
-        for (int64_t k = 0; k < m; ++k) {
-          const T u = up::adafactor_update(T(g[i * m + k] * gs), up::adafactor_factored_var(r[i], cc[k], rmc[size_t(b)]),
-                                           eps1_sq);
-          pb[i * m + k] = up::adafactor_apply(pb[i * m + k], wd ? decay : T(1), step, u);
-        }
-    }
-  } else {
-    T* v = j.variance.data<T>();
-    for (int64_t i = 0; i < N; ++i) {
-      const T g = graw[i] * gs;
-      v[i] = lerp(v[i], g * g);
-      const T u = up::adafactor_update(g, v[i], eps1_sq);
-      usq += double(u) * double(u);
-    }
-    const T step = T(-alpha / std::max(1.0, std::sqrt(usq) / (std::sqrt(double(N)) * o.d)));
-    for (int64_t i = 0; i < N; ++i) {
-      const T u = up::adafactor_update(T(graw[i] * gs), v[i], eps1_sq);
-      p[i] = up::adafactor_apply(p[i], wd ? decay : T(1), step, u);
-    }
+    for (int64_t k = 0; k < m; ++k) c[k] = lerp(c[k], T(col[size_t(k)] / double(n)));
+    double rs = 0;
+    for (int64_t i = 0; i < n; ++i) rs += double(r[i]);
+    T rm = T(rs / double(n));
+    rm = rm < eps1_t ? eps1_t : rm;  // clamp_(min=eps1), NaN kept
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t k = 0; k < m; ++k)
+        ub[i * m + k] = up::adafactor_update(T(gb[i * m + k] * gs), up::adafactor_factored_var(r[i], c[k], rm), eps1_sq);
   }
 }
 
@@ -113,56 +86,91 @@ void check_state(const Tensor& s, const Tensor& p, const Shape& want, size_t i, 
 
 int adafactor_step(TensorLists& lists, const AdafactorOptions& o, const StepControl& c) {
   if (detail::skip_step(c)) return 0;
-  detail::GroupPlan plan{"Adafactor", {}, {1, 2, 3, 4}, nullptr};
-  // gather() creates list 1 (step); the moment lists depend on the param's rank, made below.
-  plan.used_lists = {1};
-  plan.make_state = [](int, const Tensor&, const Tensor&) { return detail::scalar_state(0); };
   for (int k = 2; k <= 4; ++k)
-    STEEPEST_CHECK(lists.size() > size_t(k) && lists[k].size() == lists[0].size(), ValueError,
+    STEEPEST_CHECK(lists.size() > size_t(k) && lists[k].size() == lists.at(0).size(), ValueError,
                    "Adafactor: expected lists params, step, row_var, col_var, variance of equal lengths");
+  // gather() creates the step counters; the moments depend on the param's rank, made below.
+  detail::GroupPlan plan{"Adafactor", {}, {1}, [](int, const Tensor&, const Tensor&) {
+                           return detail::scalar_state(0);
+                         }};
   auto g = detail::gather(lists, plan);
   int created = g.created;
-  std::vector<Job> jobs;
-  for (size_t r = 0; r < g.rows.size(); ++r) {
+  if (g.rows.empty()) return created;
+  const size_t nr = g.rows.size();
+  const double gs = detail::signed_scale(c, o.maximize);
+  std::vector<double> t(nr);
+  std::vector<Tensor> upd(nr);
+  std::vector<detail::Row> var_rows;
+  std::vector<up::AdafactorVarianceStep> var_steps;
+  std::vector<size_t> factored;
+  for (size_t r = 0; r < nr; ++r) {
     const size_t i = size_t(g.index[r]);
     const Tensor& p = lists[0][i];
-    Job j{&g.rows[r], p, {}, {}, {}, detail::increment_step(lists[1][i])};
+    t[r] = detail::increment_step(lists[1][i]);
+    upd[r] = detail::empty_state(p);
     if (p.dim() > 1) {
       Shape rs = p.shape(), cs = p.shape();
       rs[rs.size() - 1] = 1;
       cs[cs.size() - 2] = 1;
-      if (!lists[2][i].defined()) {
-        lists[2][i] = zeros(rs, TensorOptions(p.dtype()));
-        ++created;
+      for (auto [k, shape] : {std::pair<int, Shape>{2, rs}, std::pair<int, Shape>{3, cs}}) {
+        if (!lists[k][i].defined()) {
+          lists[k][i] = zeros(shape, TensorOptions(p.dtype()));
+          ++created;
+        }
+        check_state(lists[k][i], p, shape, i, k == 2 ? "row_var" : "col_var");
       }
-      if (!lists[3][i].defined()) {
-        lists[3][i] = zeros(cs, TensorOptions(p.dtype()));
-        ++created;
-      }
-      check_state(lists[2][i], p, rs, i, "row_var");
-      check_state(lists[3][i], p, cs, i, "col_var");
-      j.row_var = lists[2][i];
-      j.col_var = lists[3][i];
+      factored.push_back(r);
     } else {
       if (!lists[4][i].defined()) {
         lists[4][i] = detail::zeros_state(p);
         ++created;
       }
       check_state(lists[4][i], p, p.shape(), i, "variance");
-      j.variance = lists[4][i];
+      detail::Row row = g.rows[r];
+      row.arrays[0] = lists[4][i].data_ptr();
+      row.arrays[2] = upd[r].data_ptr();
+      row.step = int32_t(var_steps.size());
+      const double e = eps1_of(o, row.f64);
+      var_steps.push_back({gs, std::pow(t[r], o.beta2_decay), e * e});
+      var_rows.push_back(row);
     }
-    jobs.push_back(j);
   }
-  const double gs = detail::signed_scale(c, o.maximize);
-  const int64_t nj = int64_t(jobs.size());
-  int64_t total = 0;
-  for (const auto& r : g.rows) total += r.numel;
-#pragma omp parallel for schedule(dynamic) if (total >= 65536 && nj > 1)
-  for (int64_t k = 0; k < nj; ++k) {
-    const Job& j = jobs[size_t(k)];
-    if (j.row->f64) adafactor_one<double>(j, o, gs);
-    else adafactor_one<float>(j, o, gs);
+  // alpha = max(eps2, RMS(p)) * min(lr, 1/sqrt(t)), from p before the decay
+  std::vector<detail::NormInput> pin, uin;
+  for (size_t r = 0; r < nr; ++r) {
+    pin.push_back({g.rows[r].arrays[0], g.rows[r].numel, g.rows[r].f64});
+    uin.push_back({upd[r].data_ptr(), g.rows[r].numel, g.rows[r].f64});
   }
+  const auto psq = detail::row_sum_sq(pin);
+  detail::run_rows(kernels::OptimRule::AdafactorVariance, var_rows, var_steps.data(), sizeof(var_steps[0]));
+  const int64_t nf = int64_t(factored.size());
+#pragma omp parallel for schedule(dynamic) if (nf > 1)
+  for (int64_t q = 0; q < nf; ++q) {
+    const size_t r = factored[size_t(q)];
+    const size_t i = size_t(g.index[r]);
+    const detail::Row& row = g.rows[r];
+    const double w = std::pow(t[r], o.beta2_decay), e = eps1_of(o, row.f64);
+    if (row.f64)
+      factored_update<double>(lists[0][i], static_cast<const double*>(row.arrays[1]), gs, lists[2][i].data<double>(),
+                              lists[3][i].data<double>(), upd[r].data<double>(), w, e);
+    else
+      factored_update<float>(lists[0][i], static_cast<const float*>(row.arrays[1]), float(gs),
+                             lists[2][i].data<float>(), lists[3][i].data<float>(), upd[r].data<float>(), w, e);
+  }
+  const auto usq = detail::row_sum_sq(uin);
+  std::vector<up::ScaledAddStep> apply(nr);
+  std::vector<detail::Row> rows(nr);
+  for (size_t r = 0; r < nr; ++r) {
+    const double N = double(g.rows[r].numel);
+    const double rho = std::min(o.lr, 1.0 / std::pow(t[r], 0.5));
+    const double alpha = N == 0 ? 0.0 : std::max(o.eps2, std::sqrt(psq[r]) / std::sqrt(N)) * rho;
+    const double denom = N == 0 ? 1.0 : std::max(1.0, std::sqrt(usq[r]) / (std::sqrt(N) * o.d));
+    apply[r] = {o.weight_decay != 0 ? 1 - o.lr * o.weight_decay : 1.0, 1.0, -alpha / denom};
+    rows[r] = g.rows[r];
+    rows[r].arrays[1] = upd[r].data_ptr();
+    rows[r].step = int32_t(r);
+  }
+  detail::run_rows(kernels::OptimRule::ScaledAdd, rows, apply);
   return created;
 }
 

@@ -10,6 +10,7 @@ enum class OptimRule : uint8_t {
   SGD, Adam, Adagrad, RMSprop, NAdam, RAdam, Adamax, Lion, Touch,
   // SophiaG, Schedule-Free AdamW, LAMB, LARS, Muon's elementwise parts (optim2)
   Sophia, SophiaHessian, ScheduleFreeAdamW, LerpTo, LambMoments, ScaledAdd, Lars, MuonMomentum, TouchLastReadOnly,
+  AdafactorVariance,
   Count
 };
 constexpr int kNumOptimRules = int(OptimRule::Count);

@@ -12,6 +12,7 @@
 #include "optim/updates/rmsprop.hpp"
 #include "optim/updates/sgd.hpp"
 #include "optim/updates/touch.hpp"
+#include "optim/updates/adafactor.hpp"
 #include "optim/updates/lamb.hpp"
 #include "optim/updates/lars.hpp"
 #include "optim/updates/muon.hpp"
@@ -187,6 +188,9 @@ template <class T> void touch_last_read_only(const void* sp, void* const* a, int
     default: return run<T>(up::TouchLastReadOnly<T, 6>(s), a, n);
   }
 }
+template <class T> void adafactor_variance(const void* sp, void* const* a, int64_t n) {
+  run<T>(up::AdafactorVariance<T>(*static_cast<const up::AdafactorVarianceStep*>(sp)), a, n);
+}
 #undef STEEPEST_V
 
 // Sums of f(x) over n values: four vector accumulators per leaf of kLeaf values (so each
@@ -278,6 +282,7 @@ void fill(OptimKernels<T>& k) {
   k.update[int(OptimRule::Lars)] = lars<T>;
   k.update[int(OptimRule::MuonMomentum)] = muon_momentum<T>;
   k.update[int(OptimRule::TouchLastReadOnly)] = touch_last_read_only<T>;
+  k.update[int(OptimRule::AdafactorVariance)] = adafactor_variance<T>;
   k.sum_sq = sum_sq<T>;
   k.sum_abs = sum_abs<T>;
   k.max_abs = max_abs<T>;
