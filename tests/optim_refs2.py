@@ -148,7 +148,7 @@ def _lars(kw, ps, grads_seq):
     bufs = [None for _ in ps]
     for grads in grads_seq:
         for i, (p, g) in enumerate(zip(ps, grads)):
-            if wd or kw.get("always_adapt"):
+            if (wd or kw.get("always_adapt")) and not (kw.get("exclude_1d") and p.ndim <= 1):
                 wn, gn = np.linalg.norm(p), np.linalg.norm(g)
                 ratio = coef * wn / (gn + wn * wd + eps) if wn > 0 and gn > 0 else 1.0
                 if kw.get("trust_clip"):
@@ -203,4 +203,5 @@ CONFIGS2 = [
     ("Lars", dict(lr=0.1, momentum=0.9, weight_decay=1e-3, nesterov=True)),
     ("Lars", dict(lr=0.1, momentum=0.9, dampening=0.1, weight_decay=1e-3, trust_clip=True)),
     ("Lars", dict(lr=0.1, momentum=0.5, always_adapt=True, trust_coeff=0.02)),
+    ("Lars", dict(lr=0.1, momentum=0.9, weight_decay=1e-2, exclude_1d=True)),
 ]

@@ -199,7 +199,7 @@ void bind_optim(py::module_& m) {
         py::arg("grads"), "LAMB's global grad norm, summed in double in a fixed order.");
   m.def("_lars_step", [](GroupLists& g, double lr, double momentum, double dampening, double weight_decay,
                          bool nesterov, double trust_coeff, double eps, bool trust_clip, bool always_adapt,
-                         double grad_scale, std::optional<Tensor> found_inf) {
+                         bool exclude_1d, double grad_scale, std::optional<Tensor> found_inf) {
           optim::LarsOptions o;
           o.lr = lr;
           o.momentum = momentum;
@@ -210,10 +210,11 @@ void bind_optim(py::module_& m) {
           o.nesterov = nesterov;
           o.trust_clip = trust_clip;
           o.always_adapt = always_adapt;
+          o.exclude_1d = exclude_1d;
           return optim::lars_step(g.lists, o, control(grad_scale, found_inf));
         }, py::arg("lists"), py::arg("lr"), py::arg("momentum"), py::arg("dampening"), py::arg("weight_decay"),
         py::arg("nesterov"), py::arg("trust_coeff"), py::arg("eps"), py::arg("trust_clip"), py::arg("always_adapt"),
-        STEEPEST_CONTROL_ARGS2);
+        py::arg("exclude_1d") = false, STEEPEST_CONTROL_ARGS2);
   m.def("_optim_touch_last_read_only", [](const py::sequence& lists) {
           optim::TensorLists l;
           for (py::handle h : lists) l.push_back(tensors_of(h));

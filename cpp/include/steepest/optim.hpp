@@ -165,6 +165,8 @@ double lamb_grad_norm(const std::vector<Tensor>& grads);
 struct LarsOptions {
   double lr = 1.0, momentum = 0, dampening = 0, weight_decay = 0, trust_coeff = 0.001, eps = 1e-8;
   bool nesterov = false, trust_clip = false, always_adapt = false;
+  // Params of at most one dim (biases, norm gains) get plain SGD: no trust ratio, no decay.
+  bool exclude_1d = false;
 };
 int lars_step(TensorLists& lists, const LarsOptions& o, const StepControl& c = {});
 

@@ -124,7 +124,7 @@ int lars_step(TensorLists& lists, const LarsOptions& o, const StepControl& c) {
     s.momentum = o.momentum;
     s.one_minus_dampening = 1 - o.dampening;
     s.neg_lr = -o.lr;
-    s.adapt = adapt;
+    s.adapt = adapt && !(o.exclude_1d && lists[0][g.index[r]].dim() <= 1);
     s.mode = momentum ? (g.fresh[r] ? 2 : 1) : 0;
     s.nesterov = o.nesterov;
     g.rows[r].step = int32_t(r);

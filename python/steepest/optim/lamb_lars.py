@@ -64,9 +64,13 @@ class Lars(Optimizer):
     _state_names = ("momentum_buffer",)
 
     def __init__(self, params, lr=1.0, momentum=0, dampening=0, weight_decay=0, nesterov=False, trust_coeff=0.001,
-                 eps=1e-8, trust_clip=False, always_adapt=False):
+                 eps=1e-8, trust_clip=False, always_adapt=False, *, exclude_1d=False):
+        """exclude_1d: params of at most one dim (biases, norm gains) take plain SGD steps (no
+        trust ratio, no weight decay), as LARS's paper recipe; timm gets the same effect from a
+        weight_decay=0 group (st.optim.param_groups_weight_decay)."""
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
-                        trust_coeff=trust_coeff, eps=eps, trust_clip=trust_clip, always_adapt=always_adapt)
+                        trust_coeff=trust_coeff, eps=eps, trust_clip=trust_clip, always_adapt=always_adapt,
+                        exclude_1d=exclude_1d)
         super().__init__(params, defaults)
 
     def _check_group(self, g):
@@ -84,8 +88,8 @@ class Lars(Optimizer):
     def _fused_step(self, g, lists, grad_scale, found_inf):
         return _core._lars_step(lists, float(g["lr"]), float(g["momentum"]), float(g["dampening"]),
                                 float(g["weight_decay"]), bool(g["nesterov"]), float(g["trust_coeff"]),
-                                float(g["eps"]), bool(g["trust_clip"]), bool(g["always_adapt"]), grad_scale,
-                                found_inf)
+                                float(g["eps"]), bool(g["trust_clip"]), bool(g["always_adapt"]),
+                                bool(g["exclude_1d"]), grad_scale, found_inf)
 
 
 LAMB = Lamb
