@@ -157,8 +157,8 @@ struct LambOptions {
        decoupled_decay = false;
 };
 int lamb_step(TensorLists& lists, const LambOptions& o, int64_t& step, const StepControl& c = {});
-// The 2-norm of all tensors together for LAMB's pre-clip, summed in double in a fixed order
-// (the same bits on every ISA, unlike total_norm's SIMD leaves). Undefined entries skipped.
+// The 2-norm of all tensors together for LAMB's pre-clip, summed in a fixed order by code
+// compiled once (the same bits on every ISA, unlike total_norm's SIMD leaves). Undefined entries skipped.
 double lamb_grad_norm(const std::vector<Tensor>& grads);
 
 // LARS (timm lars.py, §6.2). Lists: params, momentum_buffer (used when momentum != 0).

@@ -1,6 +1,7 @@
-// Per-tensor sums of squares for the layer-wise rules (LAMB, LARS trust ratios): accumulated
-// in double in a fixed order by plain C++ (compiled once, not per ISA), so every ISA gives the
-// same bits, chunks of all tensors in parallel.
+// Per-tensor sums of squares for the layer-wise rules (LAMB, LARS trust ratios, Adafactor's
+// RMS): accumulated in a fixed order by plain C++ compiled once (not per ISA), so every ISA
+// gives the same bits; float32 in float leaves of 1024 values added in double, float64 in
+// double; chunks of all tensors in parallel.
 #pragma once
 #include <cstddef>
 #include <cstdint>
