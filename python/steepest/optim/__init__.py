@@ -1,6 +1,8 @@
 from . import lr_scheduler  # noqa: F401
 """st.optim: torch.optim-shaped optimizers whose steps are fused multi-tensor C++ kernels
-(one call per parameter group per step), plus Lion; global-norm clipping in clip.py."""
+(one call per parameter group per step): torch's rules (SGD ... Adafactor, Muon) and, from
+their reference implementations, Lion, SophiaG, ScheduleFreeAdamW, Lamb, Lars; param-group
+recipes in recipes.py; global-norm clipping in clip.py."""
 from .optimizer import Optimizer  # noqa: F401
 from .sgd import SGD  # noqa: F401
 from .adam import Adam, AdamW  # noqa: F401
