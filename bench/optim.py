@@ -9,7 +9,6 @@ through the same chunked driver (steepest._core._optim_touch), measured in the s
 Prints a markdown table and writes it to bench/RESULTS.md under "## optim".
 """
 import argparse
-import datetime
 import os
 import statistics
 import sys
@@ -21,7 +20,8 @@ import torch
 import steepest as st
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from elementwise import fmt_time, machine  # noqa: E402
+from elementwise import fmt_time  # noqa: E402
+from results import write_section  # noqa: E402
 
 # name -> (steepest factory, torch factory or None, state arrays besides p and g)
 RULES = {
@@ -32,7 +32,22 @@ RULES = {
                      lambda ps: torch.optim.SGD(ps, lr=1e-4, momentum=0.9, fused=True), 1),
     "Adagrad": (lambda ps: st.optim.Adagrad(ps, lr=1e-4), lambda ps: torch.optim.Adagrad(ps, lr=1e-4, fused=True), 1),
     "Lion": (lambda ps: st.optim.Lion(ps, lr=1e-5), None, 1),
+    # SophiaG reads its Hessian EMA without writing it: its limit is reads p, g, m, h and writes
+    # p, m (24 B/param), measured by _optim_touch_last_read_only.
+    "SophiaG": (lambda ps: st.optim.SophiaG(ps, lr=1e-5), None, 2),
+    "ScheduleFreeAdamW": (lambda ps: _train(st.optim.ScheduleFreeAdamW(ps, lr=1e-4)), None, 2),
+    # multi-pass rules: the limit is the single pass over their arrays (a lower bound on time)
+    "Lamb": (lambda ps: st.optim.Lamb(ps, lr=1e-4), None, 2),
+    "Lars": (lambda ps: st.optim.Lars(ps, lr=1e-4, momentum=0.9, weight_decay=1e-4), None, 1),
+    "Adafactor": (lambda ps: st.optim.Adafactor(ps, lr=1e-4), lambda ps: torch.optim.Adafactor(ps, lr=1e-4), 1),
+    "Muon": (lambda ps: st.optim.Muon(ps, lr=1e-4), lambda ps: torch.optim.Muon(ps, lr=1e-4), 1),
 }
+READ_ONLY_LAST = {"SophiaG"}
+
+
+def _train(opt):
+    opt.train()
+    return opt
 
 
 def sizes_large(total=16 * 2**20, count=30):
@@ -44,9 +59,11 @@ def sizes_large(total=16 * 2**20, count=30):
 
 
 def make_params(sizes, seed=0, bf16=False):
+    """sizes: ints (1-D params) or shape tuples."""
     rng = np.random.RandomState(seed)
-    arrs = [rng.randn(n).astype(np.float32) for n in sizes]
-    grads = [(rng.randn(n) * 1e-3).astype(np.float32) for n in sizes]
+    shapes = [s if isinstance(s, tuple) else (s,) for s in sizes]
+    arrs = [rng.randn(*s).astype(np.float32) for s in shapes]
+    grads = [(rng.randn(*s) * 1e-3).astype(np.float32) for s in shapes]
     sp = [st.from_numpy(a.copy()) for a in arrs]
     tp = [torch.tensor(a.copy(), requires_grad=True) for a in arrs]
     for p, t, g in zip(sp, tp, grads):
@@ -75,7 +92,9 @@ def measure(rule, sizes, threads, repeats, mode="plain"):
     sp, tp = make_params(sizes)
     so = make_st(sp)
     to = make_torch(tp) if make_torch else None
-    lim_lists = [[st.zeros([n]) for n in sizes] for _ in range(2 + nstate)]
+    numels = [int(np.prod(s)) for s in sizes]
+    lim_lists = [[st.zeros([n]) for n in numels] for _ in range(2 + nstate)]
+    touch = st._core._optim_touch_last_read_only if rule in READ_ONLY_LAST else st._core._optim_touch
     clip = mode.startswith("clip")
     st_step, torch_step = so.step, (to.step if to else None)
     if mode == "clip":
@@ -97,7 +116,7 @@ def measure(rule, sizes, threads, repeats, mode="plain"):
             to.step()
 
     def lim():
-        st._core._optim_touch(lim_lists)
+        touch(lim_lists)
         if clip:  # clip + step reads the grads once more: a read-only streaming pass
             for g in lim_lists[1]:
                 st._core._stream_kernel([g], None)
@@ -111,9 +130,10 @@ def measure(rule, sizes, threads, repeats, mode="plain"):
         for k, f in order:
             times[k].append(timed(f))
     med = {k: statistics.median(v) for k, v in times.items()}
-    n = sum(sizes)
-    # reads p, g, state; writes p, state; clip: one more read of g
-    nbytes = n * 4 * ((2 + nstate) + (1 + nstate) + (1 if clip else 0))
+    n = sum(numels)
+    # reads p, g, state; writes p, state (all but a read-only last array); clip: one more read of g
+    writes = nstate if rule in READ_ONLY_LAST else 1 + nstate
+    nbytes = n * 4 * ((2 + nstate) + writes + (1 if clip else 0))
     if mode == "bf16":  # reads master, g, m, v; writes master, p, m, v: 4+2+2+2 + 4+2+2+2
         nbytes = n * 20
     return med, nbytes
@@ -134,7 +154,12 @@ def main():
              ("AdamW bf16 + f32 master, bf16 m/v", large, "16M in 30", "bf16"),
              ("SGD momentum", large, "16M in 30", "plain"), ("Adam", large, "16M in 30", "plain"),
              ("Adagrad", large, "16M in 30", "plain"), ("Lion", large, "16M in 30", "plain"),
-             ("Lion", many, "3000 x 1000", "plain")]
+             ("Lion", many, "3000 x 1000", "plain"),
+             ("SophiaG", large, "16M in 30", "plain"), ("SophiaG", many, "3000 x 1000", "plain"),
+             ("ScheduleFreeAdamW", large, "16M in 30", "plain"), ("Lamb", large, "16M in 30", "plain"),
+             ("Lars", large, "16M in 30", "plain"), ("Adafactor", large, "16M in 30", "plain"),
+             ("Adafactor", [(1024, 1024)] * (4 if args.quick else 16), "1024x1024 matrices", "plain"),
+             ("Muon", [(256, 256)] * 8, "8 x 256x256", "plain")]
     repeats = 7 if args.quick else 21
     load_before = os.getloadavg()[0]
     lines = ["| case | params | threads | steepest | torch fused | torch / steepest | steepest GB/s | limit GB/s "
@@ -168,28 +193,20 @@ def main():
         "reads master 4, g 2, m 2, v 2; writes master 4, param 2, m 2, v 2), compared against",
         "steepest's float32 AdamW (28 B/param) in the 'torch fused' column. Grads are fixed between",
         "steps (the step alone is timed).",
+        "SophiaG's limit reads p, g, m, h and writes p, m (24 B/param). ScheduleFreeAdamW moves y, g, z, v",
+        "like AdamW (28 B). Lamb, Lars, Adafactor make more than one pass (per-tensor norms, u buffer,",
+        "row/column means), so their fraction of the one-pass limit is below 1 by construction; Muon is",
+        "matmul-bound (Newton-Schulz) and its limit column is not meaningful. torch columns for Adafactor",
+        "and Muon are torch's default (single-tensor) implementations: torch has no fused ones.",
     ]
     print("\n" + "\n".join(notes))
     if args.no_write or args.only:
         return
     load = f"load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
-    table = "\n".join(lines)
     cmd = "PYTHONPATH=python python bench/optim.py" + (" --quick" if args.quick else "")
-    section = (f"## optim\n\n`{cmd}` on {machine()}, {datetime.date.today()}, torch {torch.__version__}, "
-               f"{load} (the machine's 2 cores are shared: with a load above 2, 2-thread rows and absolute "
-               f"times are unreliable; read the 1-thread ratios, all from one interleaved run).\n\n"
-               f"{table}\n\n" + "\n".join(notes) + "\n")
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md")
-    old = open(path).read() if os.path.exists(path) else "# Benchmark results\n"
-    start = old.find("## optim")
-    if start < 0:
-        new = old.rstrip() + "\n\n" + section
-    else:
-        end = old.find("\n## ", start + 1)
-        new = old[:start] + section + (old[end + 1:] if end >= 0 else "")
-    with open(path, "w") as f:
-        f.write(new)
-    print(f"\nwrote {path}", file=sys.stderr)
+    write_section("optim", cmd, "\n".join(lines),
+                  f"{load} (the machine's 2 cores are shared: with a load above 2, 2-thread rows and absolute "
+                  f"times are unreliable; read the 1-thread ratios, all from one interleaved run).\n\n" + "\n".join(notes))
 
 
 if __name__ == "__main__":

@@ -143,6 +143,105 @@ void bind_optim(py::module_& m) {
             else zero_(g);
           }
         }, py::arg("params"), py::arg("set_to_none") = true, "Optimizer.zero_grad over a list in one call.");
+#define STEEPEST_CONTROL_ARGS2 py::arg("grad_scale") = 1.0, py::arg("found_inf") = py::none()
+  // Adafactor, Muon, SophiaG, Schedule-Free AdamW, LAMB, LARS (optimizers.md §3-§7).
+  m.def("_adafactor_step", [](GroupLists& g, double lr, double beta2_decay, std::optional<double> eps1, double eps2,
+                              double d, double weight_decay, bool maximize, double grad_scale,
+                              std::optional<Tensor> found_inf) {
+          optim::AdafactorOptions o{lr, beta2_decay, eps1 ? *eps1 : -1.0, eps2, d, weight_decay, maximize};
+          return optim::adafactor_step(g.lists, o, control(grad_scale, found_inf));
+        }, py::arg("lists"), py::arg("lr"), py::arg("beta2_decay"), py::arg("eps1"), py::arg("eps2"), py::arg("d"),
+        py::arg("weight_decay"), py::arg("maximize"), STEEPEST_CONTROL_ARGS2);
+  auto muon_options = [](double lr, double weight_decay, double momentum, bool nesterov, std::tuple<double, double, double> abc,
+                         double eps, int ns_steps, const std::string& adjust_lr_fn, bool ns_bf16) {
+    optim::MuonOptions o;
+    o.lr = lr;
+    o.weight_decay = weight_decay;
+    o.momentum = momentum;
+    o.nesterov = nesterov;
+    std::tie(o.ns_a, o.ns_b, o.ns_c) = abc;
+    o.eps = eps;
+    o.ns_steps = ns_steps;
+    o.adjust_lr = adjust_lr_fn == "match_rms_adamw" ? optim::MuonAdjustLr::MatchRmsAdamW : optim::MuonAdjustLr::Original;
+    o.ns_bf16 = ns_bf16;
+    return o;
+  };
+  m.def("_muon_step", [muon_options](GroupLists& g, double lr, double weight_decay, double momentum, bool nesterov,
+                                     std::tuple<double, double, double> ns_coefficients, double eps, int ns_steps,
+                                     const std::string& adjust_lr_fn, bool ns_bf16, double grad_scale,
+                                     std::optional<Tensor> found_inf) {
+          auto o = muon_options(lr, weight_decay, momentum, nesterov, ns_coefficients, eps, ns_steps, adjust_lr_fn, ns_bf16);
+          return optim::muon_step(g.lists, o, control(grad_scale, found_inf));
+        }, py::arg("lists"), py::arg("lr"), py::arg("weight_decay"), py::arg("momentum"), py::arg("nesterov"),
+        py::arg("ns_coefficients"), py::arg("eps"), py::arg("ns_steps"), py::arg("adjust_lr_fn"), py::arg("ns_bf16"),
+        STEEPEST_CONTROL_ARGS2);
+  m.def("_newton_schulz", [muon_options](const Tensor& g, std::tuple<double, double, double> ns_coefficients, double eps,
+                                         int ns_steps, bool ns_bf16) {
+          return optim::newton_schulz(g, muon_options(0, 0, 0, false, ns_coefficients, eps, ns_steps, "", ns_bf16));
+        }, py::arg("grad"), py::arg("ns_coefficients"), py::arg("eps"), py::arg("ns_steps"), py::arg("ns_bf16"),
+        "Muon's Newton–Schulz orthogonalization of a 2-D tensor.");
+  m.def("_sophia_step", [](GroupLists& g, double lr, double beta1, double beta2, double rho, double weight_decay,
+                           double bs, bool maximize, double grad_scale, std::optional<Tensor> found_inf) {
+          optim::SophiaOptions o{lr, beta1, beta2, rho, weight_decay, bs, maximize};
+          return optim::sophia_step(g.lists, o, control(grad_scale, found_inf));
+        }, py::arg("lists"), py::arg("lr"), py::arg("beta1"), py::arg("beta2"), py::arg("rho"), py::arg("weight_decay"),
+        py::arg("bs"), py::arg("maximize"), STEEPEST_CONTROL_ARGS2);
+  m.def("_sophia_update_hessian", [](GroupLists& g, double beta2, double grad_scale, std::optional<Tensor> found_inf) {
+          optim::SophiaOptions o;
+          o.beta2 = beta2;
+          return optim::sophia_update_hessian(g.lists, o, control(grad_scale, found_inf));
+        }, py::arg("lists"), py::arg("beta2"), STEEPEST_CONTROL_ARGS2);
+  m.def("_schedule_free_adamw_step", [](GroupLists& g, double lr, double beta1, double beta2, double eps,
+                                        double weight_decay, double warmup_steps, double r, double weight_lr_power,
+                                        double k, double weight_sum, double lr_max, double grad_scale,
+                                        std::optional<Tensor> found_inf) {
+          optim::ScheduleFreeAdamWOptions o{lr, beta1, beta2, eps, weight_decay, warmup_steps, r, weight_lr_power};
+          optim::ScheduleFreeGroupState s{k, weight_sum, lr_max, 0.0};
+          int created = optim::schedule_free_adamw_step(g.lists, o, s, control(grad_scale, found_inf));
+          return py::make_tuple(created, s.k, s.weight_sum, s.lr_max, s.scheduled_lr);
+        }, py::arg("lists"), py::arg("lr"), py::arg("beta1"), py::arg("beta2"), py::arg("eps"), py::arg("weight_decay"),
+        py::arg("warmup_steps"), py::arg("r"), py::arg("weight_lr_power"), py::arg("k"), py::arg("weight_sum"),
+        py::arg("lr_max"), STEEPEST_CONTROL_ARGS2,
+        "One step; returns (created, k, weight_sum, lr_max, scheduled_lr), the group's new scalars.");
+  m.def("_schedule_free_set_mode", [](GroupLists& g, double beta1, bool train) {
+          optim::schedule_free_set_mode(g.lists, beta1, train);
+        }, py::arg("lists"), py::arg("beta1"), py::arg("train"));
+  m.def("_lamb_step", [](GroupLists& g, double lr, double beta1, double beta2, double eps, double weight_decay,
+                         bool bias_correction, bool grad_averaging, bool trust_clip, bool always_adapt,
+                         bool decoupled_decay, int64_t step, double grad_scale, std::optional<Tensor> found_inf) {
+          optim::LambOptions o{lr, beta1, beta2, eps, weight_decay, bias_correction, grad_averaging, trust_clip,
+                               always_adapt, decoupled_decay};
+          int created = optim::lamb_step(g.lists, o, step, control(grad_scale, found_inf));
+          return py::make_tuple(created, step);
+        }, py::arg("lists"), py::arg("lr"), py::arg("beta1"), py::arg("beta2"), py::arg("eps"), py::arg("weight_decay"),
+        py::arg("bias_correction"), py::arg("grad_averaging"), py::arg("trust_clip"), py::arg("always_adapt"),
+        py::arg("decoupled_decay"), py::arg("step"), STEEPEST_CONTROL_ARGS2, "One step; returns (created, step).");
+  m.def("_lamb_grad_norm", [](const py::sequence& grads) { return optim::lamb_grad_norm(tensors_of(grads)); },
+        py::arg("grads"), "LAMB's global grad norm, summed in double in a fixed order.");
+  m.def("_lars_step", [](GroupLists& g, double lr, double momentum, double dampening, double weight_decay,
+                         bool nesterov, double trust_coeff, double eps, bool trust_clip, bool always_adapt,
+                         bool exclude_1d, double grad_scale, std::optional<Tensor> found_inf) {
+          optim::LarsOptions o;
+          o.lr = lr;
+          o.momentum = momentum;
+          o.dampening = dampening;
+          o.weight_decay = weight_decay;
+          o.trust_coeff = trust_coeff;
+          o.eps = eps;
+          o.nesterov = nesterov;
+          o.trust_clip = trust_clip;
+          o.always_adapt = always_adapt;
+          o.exclude_1d = exclude_1d;
+          return optim::lars_step(g.lists, o, control(grad_scale, found_inf));
+        }, py::arg("lists"), py::arg("lr"), py::arg("momentum"), py::arg("dampening"), py::arg("weight_decay"),
+        py::arg("nesterov"), py::arg("trust_coeff"), py::arg("eps"), py::arg("trust_clip"), py::arg("always_adapt"),
+        py::arg("exclude_1d") = false, STEEPEST_CONTROL_ARGS2);
+  m.def("_optim_touch_last_read_only", [](const py::sequence& lists) {
+          optim::TensorLists l;
+          for (py::handle h : lists) l.push_back(tensors_of(h));
+          optim::detail::touch_step_last_read_only(l);
+        }, py::arg("lists"), "Benchmark limit: _optim_touch, but the last list is only read.");
+#undef STEEPEST_CONTROL_ARGS2
 }
 
 }  // namespace steepest::bindings

@@ -111,6 +111,86 @@ struct LionOptions {
 };
 int lion_step(TensorLists& lists, const LionOptions& o, const StepControl& c = {});
 
+// ---- Adafactor, Muon, SophiaG, Schedule-Free AdamW, LAMB, LARS (optimizers.md §3-§7) ----
+
+// torch.optim.Adafactor (§7): no first moment; params of >= 2 dims keep factored second
+// moments over their last two dims. Lists: params, step, row_var (shape [..., n, 1]),
+// col_var ([..., 1, m]) for >= 2-D params, variance (the param's shape) for 0-D/1-D ones.
+// eps1 < 0 means torch's None: the dtype's machine epsilon. Reductions (row/column means,
+// norms) are plain C++ loops accumulating in double, the same bits on every ISA.
+struct AdafactorOptions {
+  double lr = 1e-2, beta2_decay = -0.8, eps1 = -1, eps2 = 1e-3, d = 1.0, weight_decay = 0;
+  bool maximize = false;
+};
+int adafactor_step(TensorLists& lists, const AdafactorOptions& o, const StepControl& c = {});
+
+// torch.optim.Muon (§4.3): momentum EMA (+ Nesterov blend), Newton–Schulz orthogonalization,
+// decoupled weight decay with the un-adjusted lr, the update scaled by the adjusted lr.
+// Lists: params (2-D only; ValueError naming the shape otherwise), momentum_buffer.
+// Newton–Schulz runs through steepest::matmul (BLAS sgemm/dgemm) in the param's dtype
+// (float32, or float64 for float64 params); with ns_bf16 every iterate (the normalized input,
+// each Gram matrix, each polynomial and each new X) is rounded to bfloat16 after an f32
+// product, as torch's bfloat16 iteration stores them.
+enum class MuonAdjustLr : int { Original = 0, MatchRmsAdamW = 1 };
+struct MuonOptions {
+  double lr = 1e-3, weight_decay = 0.1, momentum = 0.95;
+  bool nesterov = true;
+  double ns_a = 3.4445, ns_b = -4.7750, ns_c = 2.0315, eps = 1e-7;
+  int ns_steps = 5;
+  MuonAdjustLr adjust_lr = MuonAdjustLr::Original;
+  bool ns_bf16 = false;
+};
+int muon_step(TensorLists& lists, const MuonOptions& o, const StepControl& c = {});
+// The orthogonalized update NS(G) of a 2-D tensor (float32/float64), as muon_step computes it.
+Tensor newton_schulz(const Tensor& g, const MuonOptions& o);
+
+// SophiaG (Liuhong99/Sophia, §3). Lists: params, step, exp_avg, hessian. `bs` is step()'s
+// tokens-per-batch argument. update_hessian: hessian = b2*hessian + (1-b2)*g*g for every param
+// with a grad (grad_scale applies, e.g. clipping of the estimator's grads), creating state.
+struct SophiaOptions {
+  double lr = 1e-4, beta1 = 0.965, beta2 = 0.99, rho = 0.04, weight_decay = 1e-1, bs = 5120;
+  bool maximize = false;
+};
+int sophia_step(TensorLists& lists, const SophiaOptions& o, const StepControl& c = {});
+int sophia_update_hessian(TensorLists& lists, const SophiaOptions& o, const StepControl& c = {});
+
+// Schedule-Free AdamW (facebookresearch/schedule_free, §5). Lists: params (y in train mode),
+// z (starts as a copy of the param), exp_avg_sq. The group's scalars are updated in place on
+// every step (also when no param has a grad), not when found_inf skips it.
+struct ScheduleFreeAdamWOptions {
+  double lr = 0.0025, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0, warmup_steps = 0, r = 0,
+         weight_lr_power = 2.0;
+};
+struct ScheduleFreeGroupState {
+  double k = 0, weight_sum = 0, lr_max = -1, scheduled_lr = 0;
+};
+int schedule_free_adamw_step(TensorLists& lists, const ScheduleFreeAdamWOptions& o, ScheduleFreeGroupState& g,
+                             const StepControl& c = {});
+// train(): p.lerp_(z, 1-beta1) (x -> y); eval(): p.lerp_(z, 1-1/beta1) (y -> x); params
+// without z are left alone. Lists as schedule_free_adamw_step.
+void schedule_free_set_mode(TensorLists& lists, double beta1, bool train);
+
+// LAMB (timm lamb.py, §6.1). Lists: params, exp_avg, exp_avg_sq. `step` is the group's
+// step count, incremented here. Callers fold timm's global grad pre-clip into grad_scale.
+struct LambOptions {
+  double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-6, weight_decay = 0.01;
+  bool bias_correction = true, grad_averaging = true, trust_clip = false, always_adapt = false,
+       decoupled_decay = false;
+};
+int lamb_step(TensorLists& lists, const LambOptions& o, int64_t& step, const StepControl& c = {});
+// The 2-norm of all tensors together for LAMB's pre-clip, summed in a fixed order by code
+// compiled once (the same bits on every ISA, unlike total_norm's SIMD leaves). Undefined entries skipped.
+double lamb_grad_norm(const std::vector<Tensor>& grads);
+
+// LARS (timm lars.py, §6.2). Lists: params, momentum_buffer (used when momentum != 0).
+struct LarsOptions {
+  double lr = 1.0, momentum = 0, dampening = 0, weight_decay = 0, trust_coeff = 0.001, eps = 1e-8;
+  bool nesterov = false, trust_clip = false, always_adapt = false;
+  // Params of at most one dim (biases, norm gains) get plain SGD: no trust ratio, no decay.
+  bool exclude_1d = false;
+};
+int lars_step(TensorLists& lists, const LarsOptions& o, const StepControl& c = {});
+
 // The norm of all tensors taken together as one vector (undefined entries skipped):
 // norm_type 1, 2 or +inf in one fused multi-tensor pass; any other p > 0 through the
 // elementwise ops. Float32 values are summed in float32 leaves of at most 128 terms per
@@ -145,6 +225,8 @@ namespace detail {
 // (2 to 6 lists); reads all of them and writes all but lists[1] (the grads' place), with one
 // add per element, through the same chunked multi-tensor driver the steps use.
 void touch_step(const TensorLists& lists);
+// touch_step, but the last list is only read (SophiaG's limit: its Hessian EMA isn't written).
+void touch_step_last_read_only(const TensorLists& lists);
 }  // namespace detail
 
 }  // namespace steepest::optim

@@ -1,6 +1,7 @@
-from . import lr_scheduler  # noqa: F401
 """st.optim: torch.optim-shaped optimizers whose steps are fused multi-tensor C++ kernels
-(one call per parameter group per step), plus Lion; global-norm clipping in clip.py."""
+(one call per parameter group per step): torch's rules (SGD ... Adafactor, Muon) and, from
+their reference implementations, Lion, SophiaG, ScheduleFreeAdamW, Lamb, Lars; param-group
+recipes in recipes.py; global-norm clipping in clip.py."""
 from .optimizer import Optimizer  # noqa: F401
 from .sgd import SGD  # noqa: F401
 from .adam import Adam, AdamW  # noqa: F401
@@ -9,3 +10,10 @@ from .adam_variants import NAdam, RAdam, Adamax  # noqa: F401
 from .lion import Lion  # noqa: F401
 from .clip import clip_grad_norm_, clip_grad_value_, get_total_norm, clip_grads_with_norm_, clip_and_step  # noqa: F401
 from .arena import flatten_, Arena  # noqa: F401
+from .adafactor import Adafactor  # noqa: F401
+from .muon import Muon, MuonWithAuxAdamW, newton_schulz  # noqa: F401
+from .sophia import SophiaG, sophia_gnb_step  # noqa: F401
+from .schedule_free import ScheduleFreeAdamW, AdamWScheduleFree  # noqa: F401
+from .lamb_lars import Lamb, Lars, LAMB, LARS  # noqa: F401
+from .recipes import param_groups_weight_decay, muon_param_groups  # noqa: F401
+from . import lr_scheduler  # noqa: F401

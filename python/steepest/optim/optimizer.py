@@ -149,9 +149,10 @@ class Optimizer:
 
     def _state_names_of(self, group):
         """State names of a group: the rule's, then "master_param" when master weights may be kept."""
+        names = self._group_state_names(group)
         if "master_weights" in group and group["master_weights"] is not False:
-            return self._state_names + ("master_param",)
-        return self._state_names
+            return tuple(names) + ("master_param",)
+        return names
 
     def _lists(self, group):
         """The group's C++ tensor lists (params, then each state name), kept between steps and
@@ -220,6 +221,10 @@ class Optimizer:
 
     def _fused_step(self, group, lists, grad_scale, found_inf):
         raise NotImplementedError
+
+    def _group_state_names(self, group):
+        """The state names of a group's C++ lists (an optimizer mixing rules per group overrides)."""
+        return self._state_names
 
     # -- checkpoints ----------------------------------------------------------------------------
     def state_dict(self):

@@ -6,7 +6,13 @@
 
 namespace steepest::kernels {
 
-enum class OptimRule : uint8_t { SGD, Adam, Adagrad, RMSprop, NAdam, RAdam, Adamax, Lion, Touch, Count };
+enum class OptimRule : uint8_t {
+  SGD, Adam, Adagrad, RMSprop, NAdam, RAdam, Adamax, Lion, Touch,
+  // SophiaG, Schedule-Free AdamW, LAMB, LARS, Muon's elementwise parts (optim2)
+  Sophia, SophiaHessian, ScheduleFreeAdamW, LerpTo, LambMoments, ScaledAdd, Lars, MuonMomentum, TouchLastReadOnly,
+  AdafactorVariance,
+  Count
+};
 constexpr int kNumOptimRules = int(OptimRule::Count);
 
 // Updates n elements: arrays[0] is the param, arrays[1] its grad, the rest the rule's state,

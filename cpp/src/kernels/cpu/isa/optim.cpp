@@ -13,6 +13,14 @@
 #include "optim/updates/rmsprop.hpp"
 #include "optim/updates/sgd.hpp"
 #include "optim/updates/touch.hpp"
+#include "optim/updates/adafactor.hpp"
+#include "optim/updates/lamb.hpp"
+#include "optim/updates/lars.hpp"
+#include "optim/updates/muon.hpp"
+#include "optim/updates/schedule_free.hpp"
+#include "optim/updates/sophia.hpp"
+#include "optim/updates/touch_masked.hpp"
+#include <type_traits>
 
 namespace steepest::kernels::STEEPEST_ISA {
 namespace {
@@ -29,7 +37,14 @@ using up::Decay;
 #endif
 constexpr int64_t kPrefetchBytes = STEEPEST_OPTIM_PREFETCH;
 
-// Loads the functor's arrays, applies it, stores everything but the grad (arrays[1]).
+// Arrays a functor only reads: bit k set = arrays[k] is not stored; the grad never is.
+// A functor lists more in `static constexpr unsigned kReadOnly`.
+template <class F, class = void> struct ReadOnly { static constexpr unsigned value = 2u; };
+template <class F> struct ReadOnly<F, std::void_t<decltype(F::kReadOnly)>> {
+  static constexpr unsigned value = F::kReadOnly | 2u;
+};
+// Loads the functor's arrays, applies it, stores everything but the grad (arrays[1]) and the
+// functor's read-only arrays.
 template <class T, class F>
 void run(const F& f, void* const* arrays, int64_t n) {
   if constexpr (sizeof(T) == 4) {
@@ -37,6 +52,7 @@ void run(const F& f, void* const* arrays, int64_t n) {
   }
   using V = Vec<T>;
   constexpr int K = F::kArrays;
+  constexpr unsigned RO = ReadOnly<F>::value;
   constexpr int W = lanes<V>();
   constexpr int64_t kLine = 64 / int64_t(sizeof(T)), kAhead = kPrefetchBytes / int64_t(sizeof(T));
   T* a[K];
@@ -54,16 +70,18 @@ void run(const F& f, void* const* arrays, int64_t n) {
       V x[K];
       for (int k = 0; k < K; ++k) x[k] = vload<V>(a[k] + i);
       f(x);
-      vstore(a[0] + i, x[0]);
-      for (int k = 2; k < K; ++k) vstore(a[k] + i, x[k]);
+      if constexpr (!(RO & 1u)) vstore(a[0] + i, x[0]);
+      for (int k = 2; k < K; ++k)
+        if (!(RO >> k & 1u)) vstore(a[k] + i, x[k]);
     }
   }
   for (; i < n; ++i) {
     T x[K];
     for (int k = 0; k < K; ++k) x[k] = a[k][i];
     f(x);
-    a[0][i] = x[0];
-    for (int k = 2; k < K; ++k) a[k][i] = x[k];
+    if constexpr (!(RO & 1u)) a[0][i] = x[0];
+    for (int k = 2; k < K; ++k)
+      if (!(RO >> k & 1u)) a[k][i] = x[k];
   }
 }
 
@@ -145,6 +163,53 @@ template <class T> void touch(const void* sp, void* const* a, int64_t n) {
     case 5: return run<T>(up::Touch<T, 5>(s), a, n);
     default: return run<T>(up::Touch<T, 6>(s), a, n);
   }
+}
+// SophiaG, Schedule-Free AdamW, LAMB, LARS and Muon's elementwise parts.
+template <class T> void sophia(const void* sp, void* const* a, int64_t n) {
+  run<T>(up::Sophia<T>(*static_cast<const up::SophiaStep*>(sp)), a, n);
+}
+template <class T> void sophia_hessian(const void* sp, void* const* a, int64_t n) {
+  run<T>(up::SophiaHessian<T>(*static_cast<const up::SophiaHessianStep*>(sp)), a, n);
+}
+template <class T> void schedule_free_adamw(const void* sp, void* const* a, int64_t n) {
+  const auto& s = *static_cast<const up::ScheduleFreeAdamWStep*>(sp);
+  with_bool(s.decay == int(Decay::L2), [&](auto wd) { run<T>(up::ScheduleFreeAdamW<T, STEEPEST_V(wd)>(s), a, n); });
+}
+template <class T> void lerp_to(const void* sp, void* const* a, int64_t n) {
+  run<T>(up::LerpTo<T>(*static_cast<const up::LerpToStep*>(sp)), a, n);
+}
+template <class T> void lamb_moments(const void* sp, void* const* a, int64_t n) {
+  const auto& s = *static_cast<const up::LambStep*>(sp);
+  with_decay(s.decay, [&](auto d) { run<T>(up::LambMoments<T, STEEPEST_V(d)>(s), a, n); });
+}
+template <class T> void scaled_add(const void* sp, void* const* a, int64_t n) {
+  run<T>(up::ScaledAdd<T>(*static_cast<const up::ScaledAddStep*>(sp)), a, n);
+}
+template <class T> void lars(const void* sp, void* const* a, int64_t n) {
+  const auto& s = *static_cast<const up::LarsStep*>(sp);
+  with_bool(s.adapt != 0, [&](auto ad) {
+    with_bool(s.nesterov != 0, [&](auto nest) {
+      if (s.mode == 0) run<T>(up::Lars<T, STEEPEST_V(ad), 0, false>(s), a, n);
+      else if (s.mode == 1) run<T>(up::Lars<T, STEEPEST_V(ad), 1, STEEPEST_V(nest)>(s), a, n);
+      else run<T>(up::Lars<T, STEEPEST_V(ad), 2, STEEPEST_V(nest)>(s), a, n);
+    });
+  });
+}
+template <class T> void muon_momentum(const void* sp, void* const* a, int64_t n) {
+  const auto& s = *static_cast<const up::MuonMomentumStep*>(sp);
+  with_bool(s.nesterov != 0, [&](auto nest) { run<T>(up::MuonMomentum<T, STEEPEST_V(nest)>(s), a, n); });
+}
+template <class T> void touch_last_read_only(const void* sp, void* const* a, int64_t n) {
+  const auto& s = *static_cast<const up::TouchStep*>(sp);
+  switch (s.arrays) {
+    case 3: return run<T>(up::TouchLastReadOnly<T, 3>(s), a, n);
+    case 4: return run<T>(up::TouchLastReadOnly<T, 4>(s), a, n);
+    case 5: return run<T>(up::TouchLastReadOnly<T, 5>(s), a, n);
+    default: return run<T>(up::TouchLastReadOnly<T, 6>(s), a, n);
+  }
+}
+template <class T> void adafactor_variance(const void* sp, void* const* a, int64_t n) {
+  run<T>(up::AdafactorVariance<T>(*static_cast<const up::AdafactorVarianceStep*>(sp)), a, n);
 }
 #undef STEEPEST_V
 
@@ -228,6 +293,16 @@ void fill(OptimKernels<T>& k) {
   k.update[int(OptimRule::Adamax)] = adamax<T>;
   k.update[int(OptimRule::Lion)] = lion<T>;
   k.update[int(OptimRule::Touch)] = touch<T>;
+  k.update[int(OptimRule::Sophia)] = sophia<T>;
+  k.update[int(OptimRule::SophiaHessian)] = sophia_hessian<T>;
+  k.update[int(OptimRule::ScheduleFreeAdamW)] = schedule_free_adamw<T>;
+  k.update[int(OptimRule::LerpTo)] = lerp_to<T>;
+  k.update[int(OptimRule::LambMoments)] = lamb_moments<T>;
+  k.update[int(OptimRule::ScaledAdd)] = scaled_add<T>;
+  k.update[int(OptimRule::Lars)] = lars<T>;
+  k.update[int(OptimRule::MuonMomentum)] = muon_momentum<T>;
+  k.update[int(OptimRule::TouchLastReadOnly)] = touch_last_read_only<T>;
+  k.update[int(OptimRule::AdafactorVariance)] = adafactor_variance<T>;
   k.sum_sq = sum_sq<T>;
   k.sum_abs = sum_abs<T>;
   k.max_abs = max_abs<T>;

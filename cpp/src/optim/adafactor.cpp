@@ -1,0 +1,177 @@
+// torch.optim.Adafactor's step (optimizers.md §7): factored second moments over the last two
+// dims of >= 2-D params, a full one for 0-D/1-D params, update clipping by RMS(U)/d. Every
+// param's update U goes to a scratch buffer: 0-D/1-D params get it from the AdafactorVariance
+// kernel (all of them in one driver call), >= 2-D ones from plain loops over their row and
+// column means (double sums, ISA-independent). Then the norms (row_norms, fixed order) and one
+// ScaledAdd pass p = p*(1 - lr*wd) - alpha/max(1, RMS(U)/d) * U.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "optim/driver.hpp"
+#include "optim/row_norms.hpp"
+#include "optim/updates/adafactor.hpp"
+#include "optim/updates/lamb.hpp"
+#include "steepest/ops/creation.hpp"
+
+namespace steepest::optim {
+
+namespace {
+namespace up = updates;
+
+double eps1_of(const AdafactorOptions& o, bool f64) {
+  if (o.eps1 >= 0) return o.eps1;
+  return f64 ? double(std::numeric_limits<double>::epsilon()) : double(std::numeric_limits<float>::epsilon());
+}
+
+// sum of x*x over n values with eight double accumulators (fixed order).
+template <class T>
+double sum_sq(const T* x, int64_t n, T gs) {
+  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; ++j) {
+      const double v = double(x[i + j] * gs);
+      acc[j] += v * v;
+    }
+  for (int j = 0; i < n; ++i, ++j) {
+    const double v = double(x[i] * gs);
+    acc[j] += v * v;
+  }
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+// Row/column means of g^2 into row_var/col_var (lerp weight w), then U into u.
+template <class T>
+void factored_update(const Tensor& param, const T* g, T gs, T* rv, T* cv, T* u, double w, double eps1) {
+  const auto& shape = param.shape();
+  const int64_t n = shape[shape.size() - 2], m = shape[shape.size() - 1];
+  if (n * m == 0) return;
+  const int64_t batches = param.numel() / (n * m);
+  const up::Lerp<T> lerp(w);
+  const T eps1_t = T(eps1), eps1_sq = T(eps1 * eps1);
+  std::vector<double> col(static_cast<size_t>(m));
+  for (int64_t b = 0; b < batches; ++b) {
+    const T* gb = g + b * n * m;
+    T* r = rv + b * n;
+    T* c = cv + b * m;
+    T* ub = u + b * n * m;
+    std::fill(col.begin(), col.end(), 0.0);
+    for (int64_t i = 0; i < n; ++i) {
+      const T* gi = gb + i * m;
+      for (int64_t k = 0; k < m; ++k) {
+        const double x = double(gi[k] * gs);
+        col[size_t(k)] += x * x;
+      }
+      r[i] = lerp(r[i], T(sum_sq(gi, m, gs) / double(m)));
+    }
+    for (int64_t k = 0; k < m; ++k) c[k] = lerp(c[k], T(col[size_t(k)] / double(n)));
+    double rs = 0;
+    for (int64_t i = 0; i < n; ++i) rs += double(r[i]);
+    T rm = T(rs / double(n));
+    rm = rm < eps1_t ? eps1_t : rm;  // clamp_(min=eps1), NaN kept
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t k = 0; k < m; ++k)
+        ub[i * m + k] = up::adafactor_update(T(gb[i * m + k] * gs), up::adafactor_factored_var(r[i], c[k], rm), eps1_sq);
+  }
+}
+
+void check_state(const Tensor& s, const Tensor& p, const Shape& want, size_t i, const char* name) {
+  STEEPEST_CHECK(s.dtype() == p.dtype() && s.shape() == want && s.is_contiguous(), ValueError, "Adafactor: ", name,
+                 " of param ", i, " must be a contiguous ", dtype_name(p.dtype()), " tensor of shape ", want,
+                 ", got ", dtype_name(s.dtype()), " ", s.shape());
+}
+}  // namespace
+
+int adafactor_step(TensorLists& lists, const AdafactorOptions& o, const StepControl& c) {
+  if (detail::skip_step(c)) return 0;
+  for (int k = 2; k <= 4; ++k)
+    STEEPEST_CHECK(lists.size() > size_t(k) && lists[k].size() == lists.at(0).size(), ValueError,
+                   "Adafactor: expected lists params, step, row_var, col_var, variance of equal lengths");
+  // gather() creates the step counters; the moments depend on the param's rank, made below.
+  detail::GroupPlan plan{"Adafactor", {}, {1}, [](int, const Tensor&, const Tensor&) {
+                           return detail::scalar_state(0);
+                         }};
+  auto g = detail::gather(lists, plan);
+  int created = g.created;
+  if (g.rows.empty()) return created;
+  const size_t nr = g.rows.size();
+  const double gs = detail::signed_scale(c, o.maximize);
+  std::vector<double> t(nr);
+  std::vector<Tensor> upd(nr);
+  std::vector<detail::Row> var_rows;
+  std::vector<up::AdafactorVarianceStep> var_steps;
+  std::vector<size_t> factored;
+  for (size_t r = 0; r < nr; ++r) {
+    const size_t i = size_t(g.index[r]);
+    const Tensor& p = lists[0][i];
+    t[r] = detail::increment_step(lists[1][i]);
+    upd[r] = detail::empty_state(p);
+    if (p.dim() > 1) {
+      Shape rs = p.shape(), cs = p.shape();
+      rs[rs.size() - 1] = 1;
+      cs[cs.size() - 2] = 1;
+      for (auto [k, shape] : {std::pair<int, Shape>{2, rs}, std::pair<int, Shape>{3, cs}}) {
+        if (!lists[k][i].defined()) {
+          lists[k][i] = zeros(shape, TensorOptions(p.dtype()));
+          ++created;
+        }
+        check_state(lists[k][i], p, shape, i, k == 2 ? "row_var" : "col_var");
+      }
+      factored.push_back(r);
+    } else {
+      if (!lists[4][i].defined()) {
+        lists[4][i] = detail::zeros_state(p);
+        ++created;
+      }
+      check_state(lists[4][i], p, p.shape(), i, "variance");
+      detail::Row row = g.rows[r];
+      row.arrays[0] = lists[4][i].data_ptr();
+      row.arrays[2] = upd[r].data_ptr();
+      row.step = int32_t(var_steps.size());
+      const double e = eps1_of(o, row.f64);
+      var_steps.push_back({gs, std::pow(t[r], o.beta2_decay), e * e});
+      var_rows.push_back(row);
+    }
+  }
+  // alpha = max(eps2, RMS(p)) * min(lr, 1/sqrt(t)), from p before the decay
+  std::vector<detail::NormInput> pin, uin;
+  for (size_t r = 0; r < nr; ++r) {
+    pin.push_back({g.rows[r].arrays[0], g.rows[r].numel, g.rows[r].f64});
+    uin.push_back({upd[r].data_ptr(), g.rows[r].numel, g.rows[r].f64});
+  }
+  const auto psq = detail::row_sum_sq(pin);
+  detail::run_rows(kernels::OptimRule::AdafactorVariance, var_rows, var_steps.data(), sizeof(var_steps[0]));
+  const int64_t nf = int64_t(factored.size());
+#pragma omp parallel for schedule(dynamic) if (nf > 1)
+  for (int64_t q = 0; q < nf; ++q) {
+    const size_t r = factored[size_t(q)];
+    const size_t i = size_t(g.index[r]);
+    const detail::Row& row = g.rows[r];
+    const double w = std::pow(t[r], o.beta2_decay), e = eps1_of(o, row.f64);
+    if (row.f64)
+      factored_update<double>(lists[0][i], static_cast<const double*>(row.arrays[1]), gs, lists[2][i].data<double>(),
+                              lists[3][i].data<double>(), upd[r].data<double>(), w, e);
+    else
+      factored_update<float>(lists[0][i], static_cast<const float*>(row.arrays[1]), float(gs),
+                             lists[2][i].data<float>(), lists[3][i].data<float>(), upd[r].data<float>(), w, e);
+  }
+  const auto usq = detail::row_sum_sq(uin);
+  std::vector<up::ScaledAddStep> apply(nr);
+  std::vector<detail::Row> rows(nr);
+  for (size_t r = 0; r < nr; ++r) {
+    const double N = double(g.rows[r].numel);
+    const double rho = std::min(o.lr, 1.0 / std::pow(t[r], 0.5));
+    const double alpha = N == 0 ? 0.0 : std::max(o.eps2, std::sqrt(psq[r]) / std::sqrt(N)) * rho;
+    const double denom = N == 0 ? 1.0 : std::max(1.0, std::sqrt(usq[r]) / (std::sqrt(N) * o.d));
+    apply[r] = {o.weight_decay != 0 ? 1 - o.lr * o.weight_decay : 1.0, 1.0, -alpha / denom};
+    rows[r] = g.rows[r];
+    rows[r].arrays[1] = upd[r].data_ptr();
+    rows[r].step = int32_t(r);
+  }
+  detail::run_rows(kernels::OptimRule::ScaledAdd, rows, apply);
+  return created;
+}
+
+}  // namespace steepest::optim

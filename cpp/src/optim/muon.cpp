@@ -1,0 +1,93 @@
+// torch.optim.Muon's step (optimizers.md §4.3): the momentum kernel, Newton–Schulz through
+// steepest::matmul (BLAS) per param, then the decayed, lr-adjusted update kernel.
+#include <algorithm>
+#include <cmath>
+
+#include "optim/driver.hpp"
+#include "optim/updates/lamb.hpp"
+#include "optim/updates/muon.hpp"
+#include "steepest/ops.hpp"
+
+namespace steepest::optim {
+
+namespace {
+Tensor round_bf16(const Tensor& x) { return to_dtype(to_dtype(x, kBFloat16), x.dtype()); }
+
+double sum_sq(const Tensor& x) {
+  Tensor c = contiguous(x);
+  double s = 0;
+  if (c.dtype() == kFloat64) {
+    const double* d = c.data<double>();
+    for (int64_t i = 0; i < c.numel(); ++i) s += d[i] * d[i];
+  } else {
+    const float* d = c.data<float>();
+    for (int64_t i = 0; i < c.numel(); ++i) s += double(d[i]) * double(d[i]);
+  }
+  return s;
+}
+}  // namespace
+
+Tensor newton_schulz(const Tensor& g, const MuonOptions& o) {
+  STEEPEST_CHECK(g.dim() == 2, ValueError, "Muon: Newton–Schulz takes a 2-D matrix, got shape ", g.shape());
+  STEEPEST_CHECK(o.ns_steps >= 0 && o.ns_steps < 100, ValueError, "Muon: ns_steps must be in [0, 100), got ",
+                 o.ns_steps);
+  const bool bf = o.ns_bf16;
+  auto rnd = [&](const Tensor& x) { return bf ? round_bf16(x) : x; };
+  Tensor x = g.dtype() == kFloat64 && !bf ? g : to_dtype(g, kFloat32);
+  x = rnd(x);
+  const bool transposed = g.shape()[0] > g.shape()[1];
+  if (transposed) x = contiguous(transpose(x, 0, 1));
+  double norm = std::sqrt(sum_sq(x));
+  if (bf) norm = double(float(round_bf16(full(Shape{}, Scalar(norm), TensorOptions(kFloat32))).item<float>()));
+  x = rnd(div(x, Scalar(std::max(norm, o.eps))));  // X / clamp(||X||_F, min=eps)
+  for (int k = 0; k < o.ns_steps; ++k) {
+    Tensor a = rnd(matmul(x, transpose(x, 0, 1)));                                    // Gram X X^T
+    Tensor b = rnd(add(mul(a, Scalar(o.ns_b)), mul(matmul(a, a), Scalar(o.ns_c))));   // b A + c A A
+    x = rnd(add(mul(x, Scalar(o.ns_a)), matmul(b, x)));                               // a X + B X
+  }
+  if (transposed) x = transpose(x, 0, 1);
+  return contiguous(to_dtype(x, g.dtype()));
+}
+
+int muon_step(TensorLists& lists, const MuonOptions& o, const StepControl& c) {
+  if (detail::skip_step(c)) return 0;
+  for (size_t i = 0; i < lists.at(0).size(); ++i) {
+    const Tensor& p = lists[0][i];
+    STEEPEST_CHECK(!p.defined() || p.dim() == 2, ValueError,
+                   "Muon only supports 2-D parameters; param ", i, " has shape ", p.shape(),
+                   " (optimize it with AdamW, e.g. st.optim.MuonWithAuxAdamW)");
+  }
+  detail::GroupPlan plan{"Muon", {1}, {1}, [](int, const Tensor& p, const Tensor&) { return detail::zeros_state(p); }};
+  auto g = detail::gather(lists, plan);
+  if (g.rows.empty()) return g.created;
+  // Momentum: arrays buf (written), grad, u (the blended update, written).
+  std::vector<Tensor> upd;
+  std::vector<detail::Row> rows = g.rows;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    upd.push_back(detail::empty_state(lists[0][g.index[r]]));
+    rows[r].arrays[0] = g.rows[r].arrays[2];
+    rows[r].arrays[2] = upd.back().data_ptr();
+  }
+  updates::MuonMomentumStep ms{c.grad_scale, 1 - o.momentum, o.momentum, int(o.nesterov)};
+  std::vector<updates::MuonMomentumStep> msteps{ms};
+  detail::run_rows(kernels::OptimRule::MuonMomentum, rows, msteps);
+  // Orthogonalize each update, then p = p*(1 - lr*wd) - adjusted_lr * O.
+  std::vector<Tensor> ortho;
+  std::vector<updates::ScaledAddStep> apply(rows.size());
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const Tensor& p = lists[0][g.index[r]];
+    ortho.push_back(newton_schulz(upd[r], o));
+    const double A = double(p.shape()[0]), B = double(p.shape()[1]);
+    const double ratio = o.adjust_lr == MuonAdjustLr::MatchRmsAdamW ? 0.2 * std::sqrt(std::max(A, B))
+                                                                    : std::sqrt(std::max(1.0, A / B));
+    apply[r] = {1 - o.lr * o.weight_decay, 1.0, -(o.lr * ratio)};
+    rows[r] = g.rows[r];
+    rows[r].arrays[1] = ortho.back().data_ptr();
+    rows[r].arrays[2] = nullptr;
+    rows[r].step = int32_t(r);
+  }
+  detail::run_rows(kernels::OptimRule::ScaledAdd, rows, apply);
+  return g.created;
+}
+
+}  // namespace steepest::optim

@@ -1,0 +1,73 @@
+// SophiaG's fused steps (optimizers.md §3): the clipped sign-momentum step, the Hessian EMA
+// update of update_hessian(), and the benchmark limit with the Hessian read but not written.
+#include "optim/driver.hpp"
+#include "optim/updates/sophia.hpp"
+#include "optim/updates/touch.hpp"
+
+namespace steepest::optim {
+
+namespace {
+detail::GroupPlan sophia_plan() {
+  return {"SophiaG", {2, 3}, {1, 2, 3}, [](int k, const Tensor& p, const Tensor&) {
+            return k == 1 ? detail::scalar_state(0) : detail::zeros_state(p);
+          }};
+}
+}  // namespace
+
+int sophia_step(TensorLists& lists, const SophiaOptions& o, const StepControl& c) {
+  if (detail::skip_step(c)) return 0;
+  auto g = detail::gather(lists, sophia_plan());
+  if (g.rows.empty()) return g.created;
+  for (size_t r = 0; r < g.rows.size(); ++r) detail::increment_step(lists[1][g.index[r]]);
+  updates::SophiaStep s{};
+  s.grad_scale = detail::signed_scale(c, o.maximize);
+  s.decay_factor = 1 - o.lr * o.weight_decay;
+  s.beta1 = o.beta1;
+  s.one_minus_beta1 = 1 - o.beta1;
+  s.rho_bs = o.rho * o.bs;
+  s.neg_lr = -o.lr;
+  std::vector<updates::SophiaStep> steps{s};
+  detail::run_rows(kernels::OptimRule::Sophia, g.rows, steps);
+  return g.created;
+}
+
+int sophia_update_hessian(TensorLists& lists, const SophiaOptions& o, const StepControl& c) {
+  if (detail::skip_step(c)) return 0;
+  auto g = detail::gather(lists, sophia_plan());
+  if (g.rows.empty()) return g.created;
+  for (auto& row : g.rows) {  // the kernel's arrays: hessian (written), grad
+    row.arrays[0] = row.arrays[3];
+    row.arrays[2] = row.arrays[3] = nullptr;
+  }
+  updates::SophiaHessianStep s{c.grad_scale, o.beta2, 1 - o.beta2};
+  std::vector<updates::SophiaHessianStep> steps{s};
+  detail::run_rows(kernels::OptimRule::SophiaHessian, g.rows, steps);
+  return g.created;
+}
+
+namespace detail {
+void touch_step_last_read_only(const TensorLists& lists) {
+  const int k = int(lists.size());
+  STEEPEST_CHECK(k >= 3 && k <= kMaxArrays, ValueError, "touch_step_last_read_only: expected 3 to ", kMaxArrays,
+                 " lists, got ", k);
+  std::vector<Row> rows;
+  for (size_t i = 0; i < lists[0].size(); ++i) {
+    Row r;
+    const Tensor& p = lists[0][i];
+    STEEPEST_CHECK(p.dtype() == kFloat32 || p.dtype() == kFloat64, TypeError, "touch_step: float tensors only");
+    r.numel = p.numel();
+    r.f64 = p.dtype() == kFloat64;
+    for (int j = 0; j < k; ++j) {
+      const Tensor& t = lists[size_t(j)].at(i);
+      STEEPEST_CHECK(t.defined() && t.is_contiguous() && t.dtype() == p.dtype() && t.numel() == p.numel(), ValueError,
+                     "touch_step: list ", j, " entry ", i, " must be a contiguous tensor like the first list's");
+      r.arrays[j] = t.data_ptr();
+    }
+    rows.push_back(r);
+  }
+  std::vector<updates::TouchStep> steps{{k}};
+  run_rows(kernels::OptimRule::TouchLastReadOnly, rows, steps);
+}
+}  // namespace detail
+
+}  // namespace steepest::optim

@@ -1,0 +1,124 @@
+"""st.optim.Muon (torch.optim.Muon's arguments, defaults and update: momentum EMA with Nesterov
+blend, Newton–Schulz with torch's coefficients and steps, adjust_lr_fn "original" /
+"match_rms_adamw", decoupled weight decay with the un-adjusted lr) and MuonWithAuxAdamW, one
+optimizer holding Muon groups for hidden matrices and AdamW groups for the rest.
+optimizers.md §4.
+
+Newton–Schulz runs in C++ through steepest's matmul (BLAS sgemm) in float32 (float64 for
+float64 params) by default. ns_dtype="bfloat16" follows torch, which iterates in bfloat16: the
+products are still computed in float32 by BLAS, and every iterate (normalized input, Gram
+matrix, polynomial, new X) is rounded to bfloat16, as torch stores them."""
+from .. import _core
+from .optimizer import Optimizer, _check, check_betas, check_lr, check_nonneg
+
+_NS_DEFAULT = (3.4445, -4.7750, 2.0315)
+
+
+def _ns_bf16(ns_dtype):
+    name = str(ns_dtype).replace("st.", "").replace("torch.", "")
+    _check(name in ("float32", "bfloat16"), "ns_dtype", ns_dtype, '"float32" or "bfloat16"')
+    return name == "bfloat16"
+
+
+def _check_muon_group(g):
+    check_lr(g["lr"])
+    check_nonneg("momentum", g["momentum"])
+    check_nonneg("weight_decay", g["weight_decay"])
+    check_nonneg("eps", g["eps"])
+    fn = g["adjust_lr_fn"]
+    _check(fn in (None, "original", "match_rms_adamw"), "adjust_lr_fn", fn, 'None, "original" or "match_rms_adamw"')
+    n = g["ns_steps"]
+    _check(isinstance(n, int) and not isinstance(n, bool) and 0 <= n < 100, "ns_steps", n, "an int in [0, 100)")
+    c = g["ns_coefficients"]
+    _check(isinstance(c, (tuple, list)) and len(c) == 3, "ns_coefficients", c, "three numbers (a, b, c)")
+    _ns_bf16(g["ns_dtype"])
+    for i, p in enumerate(g["params"]):
+        if p.dim() != 2:
+            raise ValueError(f"Muon only supports 2-D parameters, but param {i} of the group has shape "
+                             f"{list(p.shape)}; optimize it with AdamW (e.g. st.optim.MuonWithAuxAdamW)")
+
+
+def _muon_step(g, lists, grad_scale, found_inf):
+    return _core._muon_step(lists, float(g["lr"]), float(g["weight_decay"]), float(g["momentum"]),
+                            bool(g["nesterov"]), tuple(float(x) for x in g["ns_coefficients"]), float(g["eps"]),
+                            int(g["ns_steps"]), g["adjust_lr_fn"] or "original", _ns_bf16(g["ns_dtype"]),
+                            grad_scale, found_inf)
+
+
+class Muon(Optimizer):
+    _state_names = ("momentum_buffer",)
+
+    def __init__(self, params, lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True,
+                 ns_coefficients=_NS_DEFAULT, eps=1e-7, ns_steps=5, adjust_lr_fn=None, *, ns_dtype="float32"):
+        defaults = dict(lr=lr, weight_decay=weight_decay, momentum=momentum, nesterov=nesterov,
+                        ns_coefficients=ns_coefficients, eps=eps, ns_steps=ns_steps, adjust_lr_fn=adjust_lr_fn,
+                        ns_dtype=ns_dtype)
+        super().__init__(params, defaults)
+
+    def _check_group(self, g):
+        _check_muon_group(g)
+
+    def _fused_step(self, g, lists, grad_scale, found_inf):
+        return _muon_step(g, lists, grad_scale, found_inf)
+
+
+def newton_schulz(grad, ns_coefficients=_NS_DEFAULT, eps=1e-7, ns_steps=5, ns_dtype="float32"):
+    """Muon's orthogonalization NS(G) of a 2-D tensor, as Muon.step computes it."""
+    return _core._newton_schulz(grad, tuple(float(x) for x in ns_coefficients), float(eps), int(ns_steps),
+                                _ns_bf16(ns_dtype))
+
+
+class MuonWithAuxAdamW(Optimizer):
+    """Muon for hidden 2-D weight matrices, AdamW (torch's rule) for everything else
+    (embeddings, the output head, biases, norm gains, >2-D tensors), in one optimizer: one
+    step(), zero_grad(), state_dict(). Takes a st.nn.Module (split by st.optim.muon_param_groups)
+    or param groups each marked "use_muon": True/False. Defaults follow KellerJordan/Muon's
+    MuonWithAuxAdam: Muon lr 0.02, momentum 0.95, Nesterov, wd 0; AdamW lr 3e-4, betas
+    (0.9, 0.95), eps 1e-10, wd 0. Each group keeps its own hyperparameters (a scheduler scales
+    both kinds)."""
+
+    _MUON_STATE = ("momentum_buffer",)
+    _ADAM_STATE = ("step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+
+    def __init__(self, params, lr=0.02, momentum=0.95, nesterov=True, weight_decay=0.0, ns_steps=5,
+                 adjust_lr_fn=None, *, ns_dtype="float32", ns_coefficients=_NS_DEFAULT, eps=1e-7, adamw_lr=3e-4,
+                 adamw_betas=(0.9, 0.95), adamw_eps=1e-10, adamw_weight_decay=0.0, head="auto"):
+        from .. import nn
+        if isinstance(params, nn.Module):
+            from .recipes import muon_param_groups
+            params = muon_param_groups(params, head=head)
+        self._muon_defaults = dict(lr=lr, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay,
+                                   ns_steps=ns_steps, adjust_lr_fn=adjust_lr_fn, ns_dtype=ns_dtype,
+                                   ns_coefficients=ns_coefficients, eps=eps)
+        self._adam_defaults = dict(lr=adamw_lr, betas=adamw_betas, eps=adamw_eps, weight_decay=adamw_weight_decay,
+                                   amsgrad=False, maximize=False)
+        super().__init__(params, dict(use_muon=None))
+
+    def add_param_group(self, param_group):
+        if not isinstance(param_group, dict) or "use_muon" not in param_group:
+            raise ValueError('MuonWithAuxAdamW: every param group needs "use_muon": True or False '
+                             "(or pass a st.nn.Module to split automatically)")
+        defaults = self._muon_defaults if param_group["use_muon"] else self._adam_defaults
+        for k, v in defaults.items():
+            param_group.setdefault(k, v)
+        super().add_param_group(param_group)
+
+    def _check_group(self, g):
+        if g["use_muon"]:
+            _check_muon_group(g)
+        else:
+            check_lr(g["lr"])
+            check_nonneg("eps", g["eps"])
+            check_betas(g["betas"])
+            check_nonneg("weight_decay", g["weight_decay"])
+
+    def _group_state_names(self, group):
+        return self._MUON_STATE if group["use_muon"] else self._ADAM_STATE
+
+    def _fused_step(self, g, lists, grad_scale, found_inf):
+        if g["use_muon"]:
+            return _muon_step(g, lists, grad_scale, found_inf)
+        b1, b2 = g["betas"]
+        return _core._adam_step(lists, float(g["lr"]), float(b1), float(b2), float(g["eps"]),
+                                float(g["weight_decay"]), bool(g["amsgrad"]), bool(g["maximize"]), True,
+                                grad_scale, found_inf)

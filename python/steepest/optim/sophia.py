@@ -1,0 +1,90 @@
+"""st.optim.SophiaG (Liuhong99/Sophia sophia.py: arguments, defaults, step(bs=...) and
+update_hessian()) and sophia_gnb_step, the Gauss–Newton–Bartlett Hessian estimate for a
+classifier (train_sophiag.py): labels sampled from the model's own softmax, cross-entropy,
+backward, update_hessian. optimizers.md §3."""
+from collections import namedtuple
+
+from .. import _core
+from .clip import clip_coefficient, get_total_norm
+from .optimizer import Optimizer, _grad_context, check_betas, check_lr, check_nonneg
+
+
+class SophiaG(Optimizer):
+    _state_names = ("step", "exp_avg", "hessian")
+
+    def __init__(self, params, lr=1e-4, betas=(0.965, 0.99), rho=0.04, weight_decay=1e-1, *, maximize=False,
+                 capturable=False):
+        defaults = dict(lr=lr, betas=betas, rho=rho, weight_decay=weight_decay, maximize=maximize,
+                        capturable=capturable)
+        self._bs = 5120
+        super().__init__(params, defaults)
+
+    def _check_group(self, g):
+        check_lr(g["lr"])
+        check_betas(g["betas"])
+        check_nonneg("rho", g["rho"])
+        check_nonneg("weight_decay", g["weight_decay"])
+
+    def step(self, closure=None, bs=5120, *, grad_factor=1.0, found_inf=None):
+        """One step; bs is the batch's size in tokens or examples (the reference's argument)."""
+        check_nonneg("bs", bs)
+        self._bs = bs
+        return super().step(closure, grad_factor=grad_factor, found_inf=found_inf)
+
+    def _fused_step(self, g, lists, grad_scale, found_inf):
+        b1, b2 = g["betas"]
+        return _core._sophia_step(lists, float(g["lr"]), float(b1), float(b2), float(g["rho"]),
+                                  float(g["weight_decay"]), float(self._bs), bool(g["maximize"]), grad_scale,
+                                  found_inf)
+
+    def update_hessian(self, *, grad_factor=1.0, found_inf=None):
+        """hessian = beta2*hessian + (1-beta2)*g*g for every param with a grad, g being p.grad
+        times grad_factor (e.g. a clipping coefficient). Creates missing state."""
+        if found_inf is not None and not isinstance(found_inf, _core.Tensor):
+            found_inf = _core.full([], float(found_inf), dtype=_core.float32)
+        for group in self.param_groups:
+            lists = self._lists(group)
+            if _core._sophia_update_hessian(lists, float(group["betas"][1]), float(grad_factor), found_inf):
+                self._sync_state(group, lists)
+
+
+GNBResult = namedtuple("GNBResult", ["loss", "labels"])
+
+
+def sophia_gnb_step(model, optimizer, inputs, loss_fn=None, *, generator=None, grad_clip=None,
+                    ignore_index=-1):
+    """The Gauss–Newton–Bartlett estimate of train_sophiag.py for a classifier, then
+    optimizer.update_hessian(). Clears the grads, runs logits = model(inputs) (class scores in
+    the last dim), samples labels y ~ Categorical(softmax(logits)) with `generator` (a
+    st.Generator: reproducible), computes loss_fn(logits.reshape(-1, C), y.reshape(-1))
+    (default: mean cross-entropy, ignore_index=-1 as the reference), backward, optionally
+    clips the grads' global norm to grad_clip (folded into the update, grads untouched),
+    updates the Hessian EMA and clears the grads. Returns (loss, labels)."""
+    from ..nn import functional as F
+
+    optimizer.zero_grad(set_to_none=True)
+    with _grad_context():
+        logits = model(inputs)
+        C = logits.shape[-1]
+        flat = logits.reshape(-1, C)
+        with _core_no_grad():
+            # Gumbel-max: argmax(logits + G), G = -log(-log(U)), is an exact draw from softmax
+            u = _core.rand(list(flat.shape), dtype=flat.dtype, generator=generator)
+            labels = _core.argmax(flat.detach() - _core.log(-_core.log(u)), 1)
+        if loss_fn is None:
+            loss = F.cross_entropy(flat, labels, ignore_index=ignore_index)
+        else:
+            loss = loss_fn(flat, labels)
+        loss.backward()
+    factor = 1.0
+    if grad_clip is not None:
+        grads = [p.grad for g in optimizer.param_groups for p in g["params"] if p.grad is not None]
+        factor = clip_coefficient(grad_clip, get_total_norm(grads))
+    optimizer.update_hessian(grad_factor=factor)
+    optimizer.zero_grad(set_to_none=True)
+    return GNBResult(loss.detach(), labels.reshape(list(logits.shape[:-1])))
+
+
+def _core_no_grad():
+    from .. import no_grad
+    return no_grad()
