@@ -18,3 +18,4 @@ from . import data  # noqa: F401  (st.data: Dataset, DataLoader, random_split)
 __version__ = _core.build_info()["version"]
 from . import optim  # noqa: F401,E402
 from . import train  # noqa: F401,E402  (st.train: fit, evaluate, lr_find, diagnostics, plots)
+from . import datasets  # noqa: F401,E402  (st.datasets: the bundled data sets, loaders, text hashing)
