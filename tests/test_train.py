@@ -342,8 +342,11 @@ def test_grad_norm_monitor_thresholds_are_arguments():
     st.manual_seed(0)
     model = nn.Sequential(nn.Linear(64, 16), Tiny(), nn.Linear(16, 10))
     opt = st.optim.SGD(model.parameters(), lr=1e-3)
-    with pytest.warns(RuntimeWarning, match="'0.weight' is vanishing"):
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
         hist = st.train.fit(model, opt, loader(X, y, 16), log_every=2, progress=False)
+    assert "step 2: gradient of '0.weight' is vanishing (norm" in str(w[0].message)
+    assert len(w) == 6 and all(x.category is RuntimeWarning for x in w)
     flags = [r for r in hist.records if r["type"] == "grad_flag"]
     # 0.* sit behind the 1e-9 scale, 2.weight multiplies its 1e-9 outputs; 2.bias learns normally
     assert {r["param"] for r in flags} == {"0.weight", "0.bias", "2.weight"} and {r["step"] for r in flags} == {2, 4}
@@ -545,7 +548,9 @@ def test_lr_find_restores_optimizer_state():
     opt = st.optim.Adam(model.parameters(), lr=1e-3)
     st.train.fit(model, opt, loader(X, y, 16), progress=False)
     sd = {i: {k: v.numpy().copy() for k, v in s.items()} for i, s in opt.state_dict()["state"].items()}
-    st.train.lr_find(model, opt, loader(X, y, 16), num_iter=20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # 20 points may be too few for a suggestion
+        st.train.lr_find(model, opt, loader(X, y, 16), num_iter=20)
     for i, s in opt.state_dict()["state"].items():
         for k, v in s.items():
             assert np.array_equal(v.numpy(), sd[i][k])
@@ -563,7 +568,10 @@ def test_plots_are_png(tmp_path):
     opt = st.optim.Adam(model.parameters())
     hist = st.train.fit(model, opt, loader(X, y, 8), epochs=2, val_data=loader(X, y, 32),
                         metrics={"accuracy": st.train.accuracy}, log_every=2, progress=False)
-    res = st.train.lr_find(model, opt, loader(X, y, 8), num_iter=30)
+    fresh = mlp(hidden=8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # random labels: maybe no clear descent, still a curve to draw
+        res = st.train.lr_find(fresh, st.optim.Adam(fresh.parameters()), loader(X, y, 8), num_iter=60)
     paths = [hist.plot(tmp_path / "h.png"), st.train.plot_history(hist, tmp_path / "h2.png"),
              st.train.plot_grad_norms(hist, tmp_path / "g.png"), res.plot(tmp_path / "lr.png")]
     for p in paths:
@@ -657,3 +665,23 @@ def test_early_stopping_bad_arguments():
         st.train.EarlyStopping(mode="up")
     with pytest.raises(ValueError, match="min_delta"):
         st.train.EarlyStopping(min_delta=-1)
+
+
+def test_progress_bar_on_a_terminal_shows_loss_lr_and_rate(monkeypatch):
+    import io
+
+    class FakeTTY(io.StringIO):
+        def isatty(self):
+            return True
+
+    err = FakeTTY()
+    monkeypatch.setattr(sys, "stderr", err)
+    monkeypatch.setattr(sys, "stdout", err)  # tqdm.write's epoch summaries
+    X, y = small_data(64)
+    st.manual_seed(0)
+    model = mlp(hidden=8)
+    st.train.fit(model, st.optim.SGD(model.parameters(), lr=0.1), loader(X, y, 8), epochs=2,
+                 val_data=loader(X, y, 32), progress=True)
+    text = err.getvalue()
+    for part in ("epoch 1/2", "epoch 2/2", "8/8", "loss=", "lr=0.1", "samples/s=", "val_loss"):
+        assert part in text, (part, text[-500:])

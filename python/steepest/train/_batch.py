@@ -43,10 +43,10 @@ def loss_value(loss, who):
 
 def check_iterable(data, name, who):
     try:
-        iter(data)
+        it = iter(data)  # (a generator's body, such as DataLoader.__iter__'s shuffle, doesn't run yet)
     except TypeError:
         raise TypeError(f"{who}: {name} must be a DataLoader or an iterable of (inputs, targets) batches, "
                         f"got {type(data).__name__}") from None
-    if iter(data) is data:
+    if it is data:
         raise TypeError(f"{who}: {name} is an iterator, which one pass exhausts; pass a re-iterable "
                         "(a DataLoader or a list of batches)")

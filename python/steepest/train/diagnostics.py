@@ -81,8 +81,10 @@ class GradNormMonitor:
 
     - vanishing: norm < `vanishing` (default 1e-7): the layer has stopped learning;
     - exploding: norm > `exploding` (default 1e3), or norm > `ratio` (default 10) times the
-      median of that parameter's last `window` (default 50) recorded norms, once at least
-      `min_history` (default 5) norms are recorded.
+      median of that parameter's last `window` (default 50) recorded norms and above all of
+      them, once at least `min_history` (default 5) norms are recorded. (The "above all" part
+      keeps the recurring outliers of small batches late in training, whose median is tiny,
+      from being flagged again and again; a growing gradient sets a new high each time.)
 
     Each flag becomes a warning (at most `max_warnings`, then muted) and a record
     {"type": "grad_flag", "step", "epoch", "param", "norm", "flag": "vanishing"|"exploding",
@@ -95,10 +97,9 @@ class GradNormMonitor:
         for name, v in (("vanishing", vanishing), ("exploding", exploding), ("ratio", ratio)):
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
                 raise ValueError(f"GradNormMonitor: {name} must be a positive number, got {v!r}")
-        for name, v in (("window", window), ("min_history", min_history), ("max_warnings", max_warnings)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < (1 if name == "window" else 0):
-                raise ValueError(f"GradNormMonitor: {name} must be a {'positive' if name == 'window' else 'non-negative'} "
-                                 f"integer, got {v!r}")
+        for name, v, low in (("window", window, 1), ("min_history", min_history, 0), ("max_warnings", max_warnings, 0)):
+            if isinstance(v, bool) or not isinstance(v, int) or v < low:
+                raise ValueError(f"GradNormMonitor: {name} must be an integer >= {low}, got {v!r}")
         self.vanishing = float(vanishing)
         self.exploding = float(exploding)
         self.ratio = float(ratio)
@@ -122,22 +123,20 @@ class GradNormMonitor:
         """The flag records for these norms; updates the running medians afterwards."""
         flagged = []
         for name, n in norms.items():
-            past = self._history.get(name)
-            reason = None
             if not math.isfinite(n):
-                reason = "non-finite"  # the step's own check reports these
-            elif n < self.vanishing:
+                continue  # the step's own non-finite check reports these
+            past = self._history.get(name)
+            if n < self.vanishing:
                 flagged.append((name, n, "vanishing", f"norm {n:.3g} < {self.vanishing:g}"))
             elif n > self.exploding:
                 flagged.append((name, n, "exploding", f"norm {n:.3g} > {self.exploding:g}"))
             elif past is not None and len(past) >= self.min_history:
                 med = statistics.median(past)
-                if med > 0 and n > self.ratio * med:
+                if med > 0 and n > self.ratio * med and n > max(past):
                     flagged.append((name, n, "exploding", f"norm {n:.3g} > {self.ratio:g} x running median {med:.3g}"))
-            if reason is None:
-                if past is None:
-                    past = self._history[name] = deque(maxlen=self.window)
-                past.append(n)
+            if past is None:
+                past = self._history[name] = deque(maxlen=self.window)
+            past.append(n)
         records = []
         for name, n, flag, why in flagged:
             self.flags += 1
@@ -165,45 +164,67 @@ class GradNormMonitor:
 
 class LossSpikeMonitor:
     """Reports a loss spike when a step's loss exceeds `factor` (default 3) times the running
-    average of the previous losses (an exponential moving average with weight `smoothing`,
-    default 0.02, bias-corrected), once `warmup` (default 20) steps have been seen. Each spike is
-    a warning (at most `max_warnings`, then muted) and a record {"type": "loss_spike", "step",
-    "epoch", "loss", "running_avg"}. Spiking losses still enter the average, so a lasting jump
-    in level is reported only while the average catches up."""
+    average of the previous losses and also lies more than `sigmas` (default 6) running standard
+    deviations above it, once `warmup` (default 20) steps have been seen. The average and the
+    variance are exponential moving averages with weight `smoothing` (default 0.02, about the
+    last 50 steps). The second test keeps the ordinary batch-to-batch noise of a small,
+    nearly-fitted loss from being reported; a jump of the loss by orders of magnitude passes both.
+    The loss must also exceed every one of the last `window` (default 50) step losses.
+    Each spike is a warning (at most `max_warnings`, then muted) and a record {"type":
+    "loss_spike", "step", "epoch", "loss", "running_avg", "running_std"}. Spiking losses still
+    enter the averages, so a lasting jump in level is reported only while they catch up."""
 
-    def __init__(self, factor=3.0, warmup=20, smoothing=0.02, max_warnings=10):
+    def __init__(self, factor=3.0, sigmas=6.0, warmup=20, smoothing=0.02, window=50, max_warnings=10):
         if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not factor > 1:
             raise ValueError(f"LossSpikeMonitor: factor must be a number > 1, got {factor!r}")
+        if isinstance(sigmas, bool) or not isinstance(sigmas, (int, float)) or not sigmas >= 0:
+            raise ValueError(f"LossSpikeMonitor: sigmas must be a non-negative number, got {sigmas!r}")
         if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
             raise ValueError(f"LossSpikeMonitor: warmup must be a non-negative integer, got {warmup!r}")
-        if not isinstance(smoothing, (int, float)) or not 0 < smoothing <= 1:
+        if isinstance(smoothing, bool) or not isinstance(smoothing, (int, float)) or not 0 < smoothing <= 1:
             raise ValueError(f"LossSpikeMonitor: smoothing must be in (0, 1], got {smoothing!r}")
+        if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+            raise ValueError(f"LossSpikeMonitor: window must be a positive integer, got {window!r}")
         self.factor = float(factor)
+        self.sigmas = float(sigmas)
         self.warmup = warmup
         self.smoothing = float(smoothing)
         self.max_warnings = max_warnings
-        self._avg = 0.0  # biased EMA
+        self._mean = 0.0
+        self._var = 0.0
+        self._recent = deque(maxlen=window)
         self._count = 0
         self._warned = 0
         self.spikes = 0
 
     @property
     def running_avg(self):
-        if self._count == 0:
-            return None
-        return self._avg / (1.0 - (1.0 - self.smoothing) ** self._count)
+        return self._mean if self._count else None
+
+    @property
+    def running_std(self):
+        return math.sqrt(self._var) if self._count else None
 
     def update(self, loss, step, epoch):
         """Feeds one step's loss; returns a spike record or None."""
         if not math.isfinite(loss):
             return None
         rec = None
-        avg = self.running_avg
-        if self._count >= self.warmup and avg is not None and avg > 0 and loss > self.factor * avg:
-            self.spikes += 1
-            _warn(self, f"step {step}: loss spike: {loss:.4g} > {self.factor:g} x running average {avg:.4g}")
-            rec = {"type": "loss_spike", "step": step, "epoch": epoch, "loss": loss, "running_avg": avg}
-        self._avg = (1.0 - self.smoothing) * self._avg + self.smoothing * loss
+        if self._count >= max(self.warmup, 1):
+            avg, std = self._mean, math.sqrt(self._var)
+            if avg > 0 and loss > self.factor * avg and loss > avg + self.sigmas * std and loss > max(self._recent):
+                self.spikes += 1
+                _warn(self, f"step {step}: loss spike: {loss:.4g} > {self.factor:g} x running average {avg:.4g} "
+                            f"(running std {std:.3g})")
+                rec = {"type": "loss_spike", "step": step, "epoch": epoch, "loss": loss, "running_avg": avg,
+                       "running_std": std}
+        if self._count == 0:
+            self._mean = loss
+        else:  # exponentially weighted mean and variance, updated together
+            a, diff = self.smoothing, loss - self._mean
+            self._mean += a * diff
+            self._var = (1.0 - a) * (self._var + a * diff * diff)
+        self._recent.append(loss)
         self._count += 1
         return rec
 
@@ -215,10 +236,12 @@ class LossSpikeMonitor:
             state.history._add(rec)
 
     def state_dict(self):
-        return {"avg": self._avg, "count": self._count, "warned": self._warned, "spikes": self.spikes}
+        return {"mean": self._mean, "var": self._var, "recent": list(self._recent), "count": self._count,
+                "warned": self._warned, "spikes": self.spikes}
 
     def load_state_dict(self, sd):
-        self._avg = float(sd["avg"])
+        self._mean, self._var = float(sd["mean"]), float(sd["var"])
+        self._recent = deque(sd["recent"], maxlen=self._recent.maxlen)
         self._count = int(sd["count"])
         self._warned = int(sd["warned"])
         self.spikes = int(sd["spikes"])

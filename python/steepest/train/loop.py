@@ -8,6 +8,7 @@ import time
 import warnings
 
 from .. import _core
+from ..nn import functional as F
 from ..optim.clip import clip_grads_with_norm_
 from ..optim.lr_scheduler import ReduceLROnPlateau
 from ._batch import batch_size, check_iterable, forward, loss_value, split_batch
@@ -16,7 +17,7 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from .diagnostics import GradNormMonitor, LossSpikeMonitor, NonFiniteError, first_nonfinite_grad, param_names
 from .history import History, json_line
 from .metrics import _check_metrics, evaluate
-from .progress import progress_bar, write
+from .progress import progress_bar, shown, write
 
 __all__ = ["fit"]
 
@@ -53,7 +54,8 @@ def _check_args(model, optimizer, train_data, loss_fn, val_data, scheduler, sche
         raise ValueError(f"fit: clip_grad_norm must be a positive number or None, got {clip_grad_norm!r}")
     if early_stopping is not None:
         if not isinstance(early_stopping, EarlyStopping):
-            raise TypeError(f"fit: early_stopping must be an st.train.EarlyStopping, got {type(early_stopping).__name__}")
+            raise TypeError("fit: early_stopping must be an st.train.EarlyStopping, got "
+                            f"{type(early_stopping).__name__}")
         if early_stopping.monitor.startswith("val_") and val_data is None:
             raise ValueError(f"fit: early_stopping monitors {early_stopping.monitor!r}, which needs val_data")
         allowed = {"train_loss", "val_loss", *(f"val_{k}" for k in metrics)}
@@ -75,10 +77,10 @@ def _check_args(model, optimizer, train_data, loss_fn, val_data, scheduler, sche
             raise TypeError(f"fit: callback {cb!r} has none of the methods {', '.join(_HOOKS)}")
 
 
-def fit(model, optimizer, train_data, loss_fn=None, epochs=1, val_data=None, metrics=None, scheduler=None,
-        scheduler_interval="step", accumulate=1, clip_grad_norm=None, early_stopping=None, checkpoint=None,
-        resume=False, on_nonfinite="raise", grad_norms="track", progress=True, metrics_out=None, log_every=10,
-        max_steps=None, seed=None, callbacks=()):
+def fit(model, optimizer, train_data, loss_fn=F.cross_entropy, epochs=1, val_data=None, metrics=None,
+        scheduler=None, scheduler_interval="step", accumulate=1, clip_grad_norm=None, early_stopping=None,
+        checkpoint=None, resume=False, on_nonfinite="raise", grad_norms="track", progress=True, metrics_out=None,
+        log_every=10, max_steps=None, seed=None, callbacks=()):
     """Trains `model` with `optimizer` for `epochs` passes over `train_data`; returns a History.
 
     train_data / val_data: DataLoaders, or any re-iterable of (inputs, targets) batches; inputs
@@ -121,7 +123,6 @@ def fit(model, optimizer, train_data, loss_fn=None, epochs=1, val_data=None, met
       on_epoch_end(state) (see st.train.callbacks).
     """
     if loss_fn is None:
-        from ..nn import functional as F
         loss_fn = F.cross_entropy
     metrics = _check_metrics(metrics, "fit")
     callbacks = tuple(callbacks)
@@ -211,7 +212,7 @@ def fit(model, optimizer, train_data, loss_fn=None, epochs=1, val_data=None, met
                 save_checkpoint(checkpoint, epoch=epoch + 1, step=state.step, **ckpt_args)
             if loop.bar_shown:
                 extra = "".join(f"  {k} {v:.4g}" for k, v in rec.items() if k.startswith("val_"))
-                write(loop.last_bar, f"epoch {epoch + 1}/{epochs}  train_loss {train_loss:.4g}{extra}")
+                write(f"epoch {epoch + 1}/{epochs}  train_loss {train_loss:.4g}{extra}")
     finally:
         history._sink = None
         if sink is not None:
@@ -237,7 +238,6 @@ class _Loop:
         self.state, self.hooks = state, hooks
         self.history = state.history
         self.bar_shown = False
-        self.last_bar = None
 
     def steps_done(self):
         return self.max_steps is not None and self.state.step >= self.max_steps
@@ -257,12 +257,11 @@ class _Loop:
         except TypeError:
             total = None
         bar = progress_bar(self.progress, total, f"epoch {epoch + 1}/{self.epochs}")
-        self.last_bar = bar
-        self.bar_shown = not getattr(bar, "disable", True)
+        self.bar_shown = shown(bar)
         self._loss_sum = 0.0  # over the epoch's kept micro-batches, weighted by samples
         self._samples = 0
         self._log_losses = []  # step losses since the last step record
-        self._tick = time.perf_counter()
+        self._tick = self._epoch_start = time.perf_counter()
         self._tick_samples = 0
         micro_losses, micro_sizes = [], []
         try:
@@ -335,8 +334,10 @@ class _Loop:
             self.history._add(rec)
             self._log_losses = []
             self._tick, self._tick_samples = now, 0
-        if not getattr(bar, "disable", True):
-            bar.set_postfix(loss=f"{step_loss:.4g}", lr=f"{st.lr:.3g}", samples_s=f"{rate:.0f}", refresh=False)
+        if self.bar_shown:
+            epoch_rate = self._samples / (now - self._epoch_start) if now > self._epoch_start else 0.0
+            bar.set_postfix({"loss": f"{step_loss:.4g}", "lr": f"{st.lr:.3g}", "samples/s": f"{epoch_rate:.0f}"},
+                            refresh=False)
         self._call("on_step_end")
 
     def _nonfinite(self, step, loss, bad):

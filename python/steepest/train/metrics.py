@@ -4,6 +4,7 @@ without gradients) and the accuracy metric."""
 import numpy as np
 
 from .. import _core
+from ..nn import functional as F
 from ..autograd import no_grad
 from ._batch import batch_size, check_iterable, forward, loss_value, split_batch
 
@@ -40,7 +41,7 @@ def accuracy(outputs, targets):
     return float((pred == t.astype(np.int64)).mean())
 
 
-def evaluate(model, data, loss_fn=None, metrics=None):
+def evaluate(model, data, loss_fn=F.cross_entropy, metrics=None):
     """Mean loss and metrics of `model` over every batch of `data`, without gradients and in
     eval mode (the model's mode is restored afterwards).
 
@@ -49,7 +50,6 @@ def evaluate(model, data, loss_fn=None, metrics=None):
     F1, is approximated by the mean of its per-batch values). loss_fn defaults to
     cross_entropy; metrics is a dict name -> fn(outputs, targets) -> float."""
     if loss_fn is None:
-        from ..nn import functional as F
         loss_fn = F.cross_entropy
     if not callable(loss_fn):
         raise TypeError(f"evaluate: loss_fn must be callable, got {type(loss_fn).__name__}")

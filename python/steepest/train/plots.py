@@ -3,6 +3,8 @@ gradient norms, and the lr_find curve. matplotlib is an optional extra (steepest
 imported only here and only when a plot is asked for; figures never touch pyplot's state."""
 import os
 
+import numpy as np
+
 __all__ = ["plot_history", "plot_grad_norms", "plot_lr_find"]
 
 
@@ -63,6 +65,7 @@ def plot_history(history, path):
         for k in metric_keys:
             ax.plot([r["epoch"] + 1 for r in epochs], [r.get(k) for r in epochs], "o-", label=k)
         ax.set_xlabel("epoch")
+        ax.xaxis.get_major_locator().set_params(integer=True)
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
     return _save(fig, path)
@@ -107,6 +110,10 @@ def plot_lr_find(result, path):
     ax.plot(result.lrs, result.smoothed, lw=1.5, label="smoothed")
     if result.suggestion is not None:
         ax.axvline(result.suggestion, color="tab:red", ls="--", label=f"suggestion {result.suggestion:.2g}")
+    # The divergent tail can be orders of magnitude above the rest: keep the view on the descent.
+    low = min(min(result.losses), min(result.smoothed))
+    top = max(result.smoothed[0], max(result.smoothed[:int(np.argmin(result.smoothed)) + 1]))
+    ax.set_ylim(low - 0.05 * (top - low), low + 1.5 * (top - low) if top > low else low + 1.0)
     ax.set_xscale("log")
     ax.set_xlabel("learning rate")
     ax.set_ylabel("loss")

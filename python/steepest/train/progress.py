@@ -26,9 +26,12 @@ def progress_bar(enabled, total, desc):
     return tqdm(total=total, desc=desc, unit="batch", disable=None, leave=True, dynamic_ncols=True)
 
 
-def write(bar, text):
-    """A line above the bar (only where the bar is shown)."""
-    if getattr(bar, "disable", True):
-        return
+def shown(bar):
+    """Whether the bar is on screen (tqdm keeps disable=None for a live bar on a TTY)."""
+    return not getattr(bar, "disable", True)
+
+
+def write(text):
+    """A line printed above any live bar (call only where a bar was shown: closing one hides it)."""
     from tqdm.auto import tqdm
     tqdm.write(text)
