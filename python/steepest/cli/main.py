@@ -10,7 +10,7 @@ from . import charlm, digits, lrfind, optimizers, spam
 from .errors import UsageError
 
 EPILOG = """examples:
-  steepest demo                          train the spam classifier on the bundled data (~10 s)
+  steepest demo                          train the spam classifier on the bundled data (seconds)
   steepest train spam --data my.tsv --metrics-out m.json
   steepest predict --checkpoint steepest-demo/spam_classifier.safetensors "Free entry! Text WIN now"
   steepest train digits --optimizer lion

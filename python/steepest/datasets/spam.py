@@ -31,8 +31,10 @@ def load_spam(path=None, label_names=SPAM_LABELS):
     data/README.md). Blank lines are skipped; labels match case-insensitively.
     FileNotFoundError for a missing file; DataError for an empty file, a line without a tab,
     an empty text or a label not in label_names."""
+    source = None
     if path is None:
         path = bundled("sms_spam.tsv.gz")
+        source = "the bundled SMS Spam Collection subset (CC BY 4.0)"
     what = "spam data"
     index = {name.lower(): i for i, name in enumerate(label_names)}
     texts, labels = [], []
@@ -52,4 +54,4 @@ def load_spam(path=None, label_names=SPAM_LABELS):
         labels.append(index[key])
     if not texts:
         raise DataError(f"{what}: {path} is empty (no 'label<TAB>text' lines)")
-    return TextLabels(texts, labels, label_names, str(path))
+    return TextLabels(texts, labels, label_names, source or str(path))
