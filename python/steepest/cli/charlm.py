@@ -11,7 +11,7 @@ from ..autograd import no_grad
 from . import common, optimizers, report
 from .models import CharTransformer, lm_loss
 
-RATES = {"adam": 3e-3, "sgd": 0.3, "sign": 3e-4, "adagrad": 0.03}
+RATES = {"adam": 3e-3, "sgd": 0.3, "sign": 1e-3, "adagrad": 0.03}
 
 
 class RandomWindows:

@@ -164,7 +164,7 @@ def build_parser():
     p.add_argument("--sample-every", type=positive_int, default=250, metavar="N", help="default: 250 steps")
     p.add_argument("--sample-chars", type=positive_int, default=160, metavar="N", help="default: 160")
     p.add_argument("--prompt", default="And God said", help="start of each sample (default: 'And God said')")
-    _optimizer(p, "adamw", "3e-3 for Adam-like, 0.3 for SGD, 3e-4 for Lion")
+    _optimizer(p, "adamw", "3e-3 for Adam-like, 0.3 for SGD, 1e-3 for Lion")
     p.set_defaults(func=charlm.run)
     _common(p, "steepest-charlm")
 
