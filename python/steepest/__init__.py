@@ -17,5 +17,6 @@ from . import data  # noqa: F401  (st.data: Dataset, DataLoader, random_split)
 from . import optim  # noqa: F401  (st.optim: fused optimizers, lr_scheduler, clipping, arena)
 from . import amp  # noqa: F401  (st.amp: GradScaler)
 from . import train  # noqa: F401  (st.train: fit, evaluate, lr_find, diagnostics, plots)
+from . import datasets  # noqa: F401  (st.datasets: the bundled data sets, loaders, text hashing)
 
 __version__ = _core.build_info()["version"]

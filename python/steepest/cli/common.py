@@ -1,0 +1,79 @@
+"""What every CLI task shares: thread count, the output folder, the warmup-cosine schedule,
+the per-epoch summary line (printed by us when tqdm's bar, which prints its own, is off) and
+the fit() call with the CLI's defaults."""
+import math
+import os
+import sys
+import time
+
+from .. import _core, optim, train
+from .errors import UsageError
+
+
+def setup(args):
+    """Applies --threads and --seed; returns a started timer (time.perf_counter value)."""
+    threads = getattr(args, "threads", None)
+    if threads:
+        _core.set_num_threads(threads)
+    _core.manual_seed(args.seed)
+    return time.perf_counter()
+
+
+def out_dir(path):
+    """Creates the output folder (and parents); a clear error when a file is in the way."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise UsageError(f"--out {path}: exists and is not a directory")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def schedule(optimizer, total_steps, warmup_fraction=0.1):
+    """Linear warmup over the first warmup_fraction of the steps, then cosine decay to 1/100
+    of the peak: big early steps would throw Adam's young moment estimates around."""
+    warmup = min(total_steps - 1, max(1, int(round(warmup_fraction * total_steps)))) if total_steps > 1 else 0
+    peak = optimizer.param_groups[0]["lr"]
+    return optim.lr_scheduler.warmup_cosine(optimizer, warmup, max(total_steps, 1), min_lr=peak / 100)
+
+
+def bar_visible(args):
+    return not args.no_progress and sys.stderr.isatty()
+
+
+class EpochPrinter:
+    """Prints one line per epoch (when fit's own progress bar and its lines are off)."""
+
+    def __init__(self, epochs, stream=None, labels=None):
+        self.epochs = epochs
+        self.stream = stream or sys.stdout
+        self.labels = labels or {}
+
+    def on_epoch_end(self, state):
+        rec = state.epoch_record
+        parts = [f"epoch {rec['epoch'] + 1}/{self.epochs}", f"step {rec['steps']}",
+                 f"train_loss {rec['train_loss']:.4f}"]
+        for k, v in rec.items():
+            if k.startswith("val_") and isinstance(v, float):
+                parts.append(f"{self.labels.get(k, k)} {v:.4f}")
+        parts.append(f"lr {rec['lr']:.3g}")
+        print("  ".join(parts), file=self.stream, flush=True)
+
+
+def run_fit(args, model, optimizer, train_data, val_data, epochs, loss_fn, metrics=None, callbacks=(),
+            max_steps=None, val_name="val"):
+    """st.train.fit with the CLI's choices: a warmup-cosine schedule stepped per optimizer
+    step over the whole run, clipping when --clip is given, a progress bar on a terminal."""
+    steps_per_epoch = math.ceil(len(train_data))
+    total = epochs * steps_per_epoch if max_steps is None else min(max_steps, epochs * steps_per_epoch)
+    sched = schedule(optimizer, total)
+    shown = bar_visible(args)
+    cbs = list(callbacks)
+    if not shown:
+        cbs.insert(0, EpochPrinter(epochs, labels={"val_loss": f"{val_name}_loss",
+                                                   "val_accuracy": f"{val_name}_accuracy"}))
+    return train.fit(model, optimizer, train_data, loss_fn=loss_fn, epochs=epochs, val_data=val_data,
+                     metrics=metrics, scheduler=sched, clip_grad_norm=getattr(args, "clip", None),
+                     progress=shown, max_steps=max_steps, callbacks=cbs)
+
+
+def elapsed(t0):
+    return time.perf_counter() - t0

@@ -1,0 +1,95 @@
+"""The models the CLI trains: a logistic regression or small MLP over hashed text features
+(spam), an MLP over 8x8 pixels (digits), and a small causal transformer over characters
+(charlm: token + position embeddings, pre-LayerNorm blocks of causal self-attention and a
+GELU MLP, a final LayerNorm and a linear head)."""
+import math
+
+from .. import _core, nn
+from ..autograd import no_grad
+from ..nn import functional as F
+
+
+def text_classifier(n_features, n_classes=2, hidden=0, dropout=0.0):
+    """hidden=0: logistic regression (one Linear); else Linear-ReLU-Dropout-Linear."""
+    if hidden <= 0:
+        return nn.Linear(n_features, n_classes)
+    return nn.Sequential(nn.Linear(n_features, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, n_classes))
+
+
+def digits_mlp(n_in=64, hidden=128, n_classes=10, depth=2):
+    layers, width = [], n_in
+    for _ in range(depth):
+        layers += [nn.Linear(width, hidden), nn.ReLU()]
+        width = hidden
+    layers.append(nn.Linear(width, n_classes))
+    return nn.Sequential(*layers)
+
+
+class CausalSelfAttention(nn.Module):
+    def __init__(self, d_model, n_heads):
+        super().__init__()
+        if d_model % n_heads:
+            raise ValueError(f"d_model ({d_model}) must be divisible by n_heads ({n_heads})")
+        self.n_heads = n_heads
+        self.qkv = nn.Linear(d_model, 3 * d_model)
+        self.proj = nn.Linear(d_model, d_model)
+
+    def forward(self, x):
+        B, T, C = x.shape
+        H = self.n_heads
+        q, k, v = self.qkv(x).split(C, dim=2)
+        # (B, T, C) -> (B, H, T, C/H): each head attends over the sequence on its own slice.
+        q, k, v = (t.reshape(B, T, H, C // H).transpose(1, 2) for t in (q, k, v))
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        return self.proj(y.transpose(1, 2).reshape(B, T, C))
+
+
+class Block(nn.Module):
+    """Pre-LN: x + attn(ln(x)), then x + mlp(ln(x)); the residual path stays an identity,
+    which keeps gradients flowing through depth."""
+
+    def __init__(self, d_model, n_heads):
+        super().__init__()
+        self.ln1 = nn.LayerNorm(d_model)
+        self.attn = CausalSelfAttention(d_model, n_heads)
+        self.ln2 = nn.LayerNorm(d_model)
+        self.fc = nn.Linear(d_model, 4 * d_model)
+        self.out = nn.Linear(4 * d_model, d_model)
+
+    def forward(self, x):
+        x = x + self.attn(self.ln1(x))
+        return x + self.out(F.gelu(self.fc(self.ln2(x)), approximate="tanh"))
+
+
+class CharTransformer(nn.Module):
+    """Next-character prediction: ids (B, T) -> logits (B, T, vocab_size), T <= block_size."""
+
+    def __init__(self, vocab_size, block_size=64, d_model=64, n_heads=4, n_layers=2):
+        super().__init__()
+        self.block_size = block_size
+        self.tok = nn.Embedding(vocab_size, d_model)
+        self.pos = nn.Embedding(block_size, d_model)
+        self.blocks = nn.ModuleList([Block(d_model, n_heads) for _ in range(n_layers)])
+        self.ln = nn.LayerNorm(d_model)
+        self.head = nn.Linear(d_model, vocab_size)
+        # GPT-2's scaling: each residual branch's output layer starts smaller by sqrt(2 * layers),
+        # so the residual stream's variance does not grow with depth at initialisation.
+        with no_grad():
+            for b in self.blocks:
+                for lin in (b.attn.proj, b.out):
+                    lin.weight.mul_(1.0 / math.sqrt(2 * n_layers))
+
+    def forward(self, idx):
+        T = idx.shape[1]
+        if T > self.block_size:
+            raise ValueError(f"CharTransformer: sequence length {T} exceeds block_size {self.block_size}")
+        x = self.tok(idx) + self.pos(_core.arange(T, dtype=_core.int64))
+        for b in self.blocks:
+            x = b(x)
+        return self.head(self.ln(x))
+
+
+def lm_loss(logits, targets):
+    """Cross-entropy of (B, T, V) logits against (B, T) next-character ids."""
+    V = logits.shape[-1]
+    return F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1))

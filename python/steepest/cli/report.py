@@ -1,0 +1,45 @@
+"""Classification results as the CLI prints them: accuracy, precision/recall/F1 for one
+positive class, a confusion matrix (rows: true class, columns: predicted), and plot saving
+that degrades to one line when matplotlib is missing."""
+import numpy as np
+
+
+def confusion_matrix(true, pred, n_classes):
+    m = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(m, (np.asarray(true, np.int64), np.asarray(pred, np.int64)), 1)
+    return m
+
+
+def binary_metrics(true, pred, positive=1):
+    """accuracy, precision, recall, f1 with `positive` as the positive class. Precision with no
+    positive predictions and recall with no positive samples are 0 (F1 then 0): a model that
+    never says spam scores F1 = 0, not nan."""
+    true, pred = np.asarray(true), np.asarray(pred)
+    tp = int(((pred == positive) & (true == positive)).sum())
+    fp = int(((pred == positive) & (true != positive)).sum())
+    fn = int(((pred != positive) & (true == positive)).sum())
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    acc = float((true == pred).mean()) if len(true) else float("nan")
+    return {"accuracy": acc, "precision": precision, "recall": recall, "f1": f1, "tp": tp, "fp": fp, "fn": fn,
+            "tn": int(len(true) - tp - fp - fn)}
+
+
+def format_confusion(m, names):
+    w = max(6, max(len(n) for n in names) + 2, len(str(int(m.max()))) + 2)
+    lines = ["confusion matrix (rows: true label, columns: predicted)",
+             " " * w + "".join(f"{n:>{w}}" for n in names)]
+    for i, n in enumerate(names):
+        lines.append(f"{n:>{w}}" + "".join(f"{int(v):>{w}}" for v in m[i]))
+    return "\n".join(lines)
+
+
+def save_plot(plot_fn, path, what):
+    """Calls plot_fn(path); returns the line to print (where it went, or why not)."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return f"{what}: not drawn (matplotlib is not installed; pip install 'steepest[plot]')"
+    plot_fn(path)
+    return f"{what}: {path}"

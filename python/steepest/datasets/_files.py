@@ -1,0 +1,50 @@
+"""Finding and reading data files for st.datasets: the bundled copies under data/, gzip or
+plain text, and DataError, the one-line complaint about a file's contents (which line, what
+was wrong) that the CLI prints without a traceback."""
+import gzip
+import os
+
+_DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+
+
+class DataError(ValueError):
+    """A data file that can't be used: empty, a malformed line, an unknown label. The message
+    names the file and, where there is one, the line number (counting from 1)."""
+
+
+def bundled(name):
+    """Path of a data file shipped inside the package (see data/README.md for credits)."""
+    path = os.path.join(_DATA_DIR, name)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"bundled data file {name!r} is missing from {_DATA_DIR} (a broken install?)")
+    return path
+
+
+def read_bytes(path, what):
+    """The whole file, gunzipped when it is gzip (by its magic bytes, not its name)."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{what}: no such file: {path}")
+    if os.path.isdir(path):
+        raise DataError(f"{what}: {path} is a directory, not a file")
+    with open(path, "rb") as f:
+        raw = f.read()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as e:
+            raise DataError(f"{what}: {path} looks like gzip but can't be decompressed ({e})") from None
+    return raw
+
+
+def read_lines(path, what):
+    """The file's lines as (line_number, text) pairs, UTF-8 decoded, line ends removed.
+    A line that is not UTF-8 raises DataError naming it."""
+    raw = read_bytes(path, what)
+    out = []
+    for i, line in enumerate(raw.splitlines(), start=1):
+        try:
+            out.append((i, line.decode("utf-8")))
+        except UnicodeDecodeError:
+            raise DataError(f"{what}: {path}, line {i}: not UTF-8 text") from None
+    return out
