@@ -12,17 +12,11 @@ namespace {
 using V = std::vector<Tensor>;
 using namespace detail;
 
-inline void gemm(blas::Trans ta, blas::Trans tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
-                 const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  blas::scipy_cblas_sgemm(blas::RowMajor, ta, tb, int(m), int(n), int(k), 1.0f, a, int(lda), b, int(ldb), beta, c,
-                          int(ldc));
+template <class T>
+inline void gemm(blas::Trans ta, blas::Trans tb, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda,
+                 const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+  blas::gemm_ex<T>(ta, tb, int(m), int(n), int(k), T(1), a, int(lda), b, int(ldb), beta, c, int(ldc));
 }
-inline void gemm(blas::Trans ta, blas::Trans tb, int64_t m, int64_t n, int64_t k, const double* a, int64_t lda,
-                 const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
-  blas::scipy_cblas_dgemm(blas::RowMajor, ta, tb, int(m), int(n), int(k), 1.0, a, int(lda), b, int(ldb), beta, c,
-                          int(ldc));
-}
-
 // How W (out, in) is addressed: row-major (W^T is Trans of it) or a transposed view of a
 // row-major (in, out) matrix; anything else is copied first.
 struct WLayout {

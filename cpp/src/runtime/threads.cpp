@@ -18,10 +18,19 @@ char* scipy_openblas_get_config(void);
 
 namespace steepest {
 
+namespace {
+// OpenBLAS stays on one thread: steepest splits large GEMMs over its OpenMP threads itself
+// (ops/blas.hpp), so a single thread pool serves every kernel.
+const bool blas_single_threaded = [] {
+  scipy_openblas_set_num_threads(1);
+  return true;
+}();
+}  // namespace
+
 void set_num_threads(int n) {
   STEEPEST_CHECK(n >= 1, ValueError, "set_num_threads: n must be >= 1, got ", n);
   omp_set_num_threads(n);
-  scipy_openblas_set_num_threads(n);
+  scipy_openblas_set_num_threads(1);
 }
 
 int get_num_threads() { return omp_get_max_threads(); }
