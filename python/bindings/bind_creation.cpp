@@ -51,9 +51,31 @@ void bind_creation(py::module_& m) {
         py::kw_only(), dtype_a);
 
   TensorClass cls = tensor_class(m);
-  cls.def("copy_", [](Tensor& t, const Tensor& src) { return copy_(t, src); }, py::arg("src"))
-      .def("fill_", [](Tensor& t, Scalar v) { return fill_(t, v); }, py::arg("value"))
-      .def("zero_", [](Tensor& t) { return zero_(t); })
+  // With grad recording, t.copy_(src) is t[...] = src: the indexed write records the graph
+  // (src's gradient, t's history), where the raw copy would drop it silently.
+  cls.def("copy_", [](Tensor& t, const Tensor& src) -> Tensor {
+        if (autograd::needs_grad({&t, &src})) {
+          index_put_(t, {TensorIndex::ellipsis()}, src);
+          return t;
+        }
+        return copy_(t, src);
+      }, py::arg("src"))
+      // Likewise fill_/zero_ on a tensor with history: recorded as t[...] = v (no gradient flows
+      // back through overwritten values; a leaf that requires grad is refused).
+      .def("fill_", [](Tensor& t, Scalar v) -> Tensor {
+        if (autograd::needs_grad({&t})) {
+          index_put_(t, {TensorIndex::ellipsis()}, v);
+          return t;
+        }
+        return fill_(t, v);
+      }, py::arg("value"))
+      .def("zero_", [](Tensor& t) -> Tensor {
+        if (autograd::needs_grad({&t})) {
+          index_put_(t, {TensorIndex::ellipsis()}, Scalar(0));
+          return t;
+        }
+        return zero_(t);
+      })
       .def("_to_dtype", [](const Tensor& t, DType d, bool copy) { return to_dtype(t, d, copy); }, py::arg("dtype"),
            py::arg("copy") = false)
       .def("contiguous", [](const Tensor& t) { return contiguous(t); })
