@@ -34,8 +34,9 @@ inline void gemm_call(Trans ta, Trans tb, int m, int n, int k, double alpha, con
   scipy_cblas_dgemm(RowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
-// Products smaller than this (m*n*k) run on one thread: waking another costs more than it saves.
-constexpr double kParallelGemmWork = double(1 << 20);
+// Products smaller than this (m*n*k) run on one thread: below it, each thread packing its own
+// copy of op(B) and waking the other cost more than the split saves (measured on 256^3).
+constexpr double kParallelGemmWork = double(1 << 25);
 
 // C = alpha op(A) op(B) + beta C, row-major. OpenBLAS itself runs single-threaded
 // (runtime/threads.cpp): a large product is split here into blocks of C's rows (or columns,
