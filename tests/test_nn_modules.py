@@ -49,12 +49,16 @@ def test_parameter_repr_and_sharing():
     p = nn.Parameter(base)
     assert repr(p) == "Parameter containing:\n" + repr(torch.zeros(2, requires_grad=True))
     assert p.requires_grad and not base.requires_grad
-    p.fill_(3.0)
+    with pytest.raises(RuntimeError, match="leaf Variable"):  # as torch: not while recording
+        p.fill_(3.0)
+    with st.no_grad():
+        p.fill_(3.0)
     assert base.tolist() == [3.0, 3.0]  # shares data
     assert not nn.Parameter(base, requires_grad=False).requires_grad
     assert tuple(nn.Parameter().shape) == (0,)
     q = copy.deepcopy(p)
-    q.fill_(1.0)
+    with st.no_grad():
+        q.fill_(1.0)
     assert isinstance(q, nn.Parameter) and p.tolist() == [3.0, 3.0]
 
 

@@ -12,8 +12,9 @@ def _linear_pair(i, o, seed):
     rng = np.random.RandomState(seed)
     w, b = rng.randn(o, i).astype(np.float32) * 0.5, rng.randn(o).astype(np.float32) * 0.5
     m = st.nn.Linear(i, o)
-    m.weight.copy_(st.from_numpy(w))
-    m.bias.copy_(st.from_numpy(b))
+    with st.no_grad():
+        m.weight.copy_(st.from_numpy(w))
+        m.bias.copy_(st.from_numpy(b))
     t = torch.nn.Linear(i, o)
     with torch.no_grad():
         t.weight.copy_(torch.from_numpy(w))
@@ -50,8 +51,9 @@ def test_gnb_step_matches_torch_on_the_sampled_labels(grad_clip):
 def test_gnb_labels_follow_the_models_softmax_and_the_seed():
     logits = np.array([1.0, -0.5, 0.3, 2.0], dtype=np.float32)
     m = st.nn.Linear(1, 4)
-    m.weight.copy_(st.zeros([4, 1]))
-    m.bias.copy_(st.from_numpy(logits))
+    with st.no_grad():
+        m.weight.copy_(st.zeros([4, 1]))
+        m.bias.copy_(st.from_numpy(logits))
     opt = st.optim.SophiaG(m.parameters())
     n = 20000
     x = st.zeros([n, 1])
