@@ -252,26 +252,37 @@ std::vector<Tensor> flatten_(const std::vector<Tensor>& params) {
 
 namespace detail {
 
-void touch_step(const TensorLists& lists) {
+namespace {
+// The limit kernels: the same memory streams as an update (one add per element), over rows
+// built like the driver's. `rule` says whether the last list is stored back.
+void touch_rows(const TensorLists& lists, const char* name, int min_lists, kernels::OptimRule rule) {
   const int k = int(lists.size());
-  STEEPEST_CHECK(k >= 2 && k <= kMaxArrays, ValueError, "touch_step: expected 2 to ", kMaxArrays, " lists, got ", k);
+  STEEPEST_CHECK(k >= min_lists && k <= kMaxArrays, ValueError, name, ": expected ", min_lists, " to ", kMaxArrays,
+                 " lists, got ", k);
   std::vector<Row> rows;
   for (size_t i = 0; i < lists[0].size(); ++i) {
     Row r;
     const Tensor& p = lists[0][i];
-    STEEPEST_CHECK(p.dtype() == kFloat32 || p.dtype() == kFloat64, TypeError, "touch_step: float tensors only");
+    STEEPEST_CHECK(p.dtype() == kFloat32 || p.dtype() == kFloat64, TypeError, name, ": float tensors only");
     r.numel = p.numel();
     r.f64 = p.dtype() == kFloat64;
     for (int j = 0; j < k; ++j) {
       const Tensor& t = lists[size_t(j)].at(i);
       STEEPEST_CHECK(t.defined() && t.is_contiguous() && t.dtype() == p.dtype() && t.numel() == p.numel(), ValueError,
-                     "touch_step: list ", j, " entry ", i, " must be a contiguous tensor like the first list's");
+                     name, ": list ", j, " entry ", i, " must be a contiguous tensor like the first list's");
       r.arrays[j] = t.data_ptr();
     }
     rows.push_back(r);
   }
   std::vector<updates::TouchStep> steps{{k}};
-  run_rows(kernels::OptimRule::Touch, rows, steps);
+  run_rows(rule, rows, steps);
+}
+}  // namespace
+
+void touch_step(const TensorLists& lists) { touch_rows(lists, "touch_step", 2, kernels::OptimRule::Touch); }
+
+void touch_step_last_read_only(const TensorLists& lists) {
+  touch_rows(lists, "touch_step_last_read_only", 3, kernels::OptimRule::TouchLastReadOnly);
 }
 
 }  // namespace detail

@@ -45,29 +45,4 @@ int sophia_update_hessian(TensorLists& lists, const SophiaOptions& o, const Step
   return g.created;
 }
 
-namespace detail {
-void touch_step_last_read_only(const TensorLists& lists) {
-  const int k = int(lists.size());
-  STEEPEST_CHECK(k >= 3 && k <= kMaxArrays, ValueError, "touch_step_last_read_only: expected 3 to ", kMaxArrays,
-                 " lists, got ", k);
-  std::vector<Row> rows;
-  for (size_t i = 0; i < lists[0].size(); ++i) {
-    Row r;
-    const Tensor& p = lists[0][i];
-    STEEPEST_CHECK(p.dtype() == kFloat32 || p.dtype() == kFloat64, TypeError, "touch_step: float tensors only");
-    r.numel = p.numel();
-    r.f64 = p.dtype() == kFloat64;
-    for (int j = 0; j < k; ++j) {
-      const Tensor& t = lists[size_t(j)].at(i);
-      STEEPEST_CHECK(t.defined() && t.is_contiguous() && t.dtype() == p.dtype() && t.numel() == p.numel(), ValueError,
-                     "touch_step: list ", j, " entry ", i, " must be a contiguous tensor like the first list's");
-      r.arrays[j] = t.data_ptr();
-    }
-    rows.push_back(r);
-  }
-  std::vector<updates::TouchStep> steps{{k}};
-  run_rows(kernels::OptimRule::TouchLastReadOnly, rows, steps);
-}
-}  // namespace detail
-
 }  // namespace steepest::optim

@@ -2,7 +2,7 @@
 decoupled weight decay, maximize), one fused C++ step per group; bfloat16/float16 params with
 float32 master weights, bfloat16 moments, stochastic rounding (see optimizer.mixed_defaults)."""
 from .. import _core
-from .optimizer import Optimizer, check_betas, check_lr, check_nonneg, mixed_defaults
+from .optimizer import Optimizer, check_adam_group, mixed_defaults
 
 
 class Adam(Optimizer):
@@ -18,10 +18,7 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, g):
-        check_lr(g["lr"])
-        check_nonneg("eps", g["eps"])
-        check_betas(g["betas"])
-        check_nonneg("weight_decay", g["weight_decay"])
+        check_adam_group(g)
 
     def _fused_step(self, g, lists, grad_scale, found_inf):
         b1, b2 = g["betas"]

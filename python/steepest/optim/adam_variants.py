@@ -1,7 +1,7 @@
 """st.optim.NAdam, RAdam and Adamax: torch.optim's arguments, defaults and updates, one fused
 C++ step per group."""
 from .. import _core
-from .optimizer import Optimizer, check_betas, check_lr, check_nonneg
+from .optimizer import Optimizer, check_adam_group, check_nonneg
 
 
 class NAdam(Optimizer):
@@ -16,10 +16,7 @@ class NAdam(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, g):
-        check_lr(g["lr"])
-        check_nonneg("eps", g["eps"])
-        check_betas(g["betas"])
-        check_nonneg("weight_decay", g["weight_decay"])
+        check_adam_group(g)
         check_nonneg("momentum_decay", g["momentum_decay"])
 
     def _fused_step(self, g, lists, grad_scale, found_inf):
@@ -41,10 +38,7 @@ class RAdam(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, g):
-        check_lr(g["lr"])
-        check_nonneg("eps", g["eps"])
-        check_betas(g["betas"])
-        check_nonneg("weight_decay", g["weight_decay"])
+        check_adam_group(g)
 
     def _fused_step(self, g, lists, grad_scale, found_inf):
         b1, b2 = g["betas"]
@@ -63,10 +57,7 @@ class Adamax(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, g):
-        check_lr(g["lr"])
-        check_nonneg("eps", g["eps"])
-        check_betas(g["betas"])
-        check_nonneg("weight_decay", g["weight_decay"])
+        check_adam_group(g)
 
     def _fused_step(self, g, lists, grad_scale, found_inf):
         b1, b2 = g["betas"]

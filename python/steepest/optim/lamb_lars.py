@@ -5,7 +5,7 @@ per-tensor norms in C++). optimizers.md §6. Aliases LAMB and LARS. Params exclu
 weight decay (wd 0, e.g. via st.optim.param_groups_weight_decay) get no trust ratio unless
 always_adapt, as timm."""
 from .. import _core
-from .optimizer import Optimizer, _check, _grad_context, check_betas, check_lr, check_nonneg
+from .optimizer import Optimizer, _check, _grad_context, check_adam_group, check_lr, check_nonneg
 
 
 class Lamb(Optimizer):
@@ -23,10 +23,7 @@ class Lamb(Optimizer):
         super().__init__(params, defaults)
 
     def _check_group(self, g):
-        check_lr(g["lr"])
-        check_nonneg("eps", g["eps"])
-        check_betas(g["betas"])
-        check_nonneg("weight_decay", g["weight_decay"])
+        check_adam_group(g)
 
     def step(self, closure=None, *, grad_factor=1.0, found_inf=None):
         """One step. timm's pre-clip: all grads (over every group) are divided by

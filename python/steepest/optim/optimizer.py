@@ -4,7 +4,6 @@ groups and state dicts; each step is one C++ call per group (steepest/optim.hpp)
 all of the group's tensors in chunks, creates missing state, and counts steps."""
 import contextlib
 import copy
-import math
 from collections import defaultdict
 
 from .. import _core
@@ -32,6 +31,14 @@ def check_betas(betas, name="betas"):
     _check(isinstance(betas, (tuple, list)) and len(betas) == 2, name, betas, "a pair (beta1, beta2)")
     for i, b in enumerate(betas):
         _check(isinstance(b, (int, float)) and 0.0 <= b < 1.0, f"{name}[{i}]", b, "in [0, 1)")
+
+
+def check_adam_group(g):
+    """The hyperparameters every Adam-like rule shares: lr, eps, betas, weight_decay."""
+    check_lr(g["lr"])
+    check_nonneg("eps", g["eps"])
+    check_betas(g["betas"])
+    check_nonneg("weight_decay", g["weight_decay"])
 
 
 _STATE_DTYPES = {"float32": "float32", "bfloat16": "bfloat16"}
