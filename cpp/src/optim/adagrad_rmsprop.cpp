@@ -14,8 +14,7 @@ int adagrad_step(TensorLists& lists, const AdagradOptions& o, const StepControl&
                          }};
   auto g = detail::gather(lists, plan);
   if (g.rows.empty()) return g.created;
-  std::vector<double> t(g.rows.size());
-  for (size_t r = 0; r < g.rows.size(); ++r) t[r] = detail::increment_step(lists[1][g.index[r]]);
+  const std::vector<double> t = detail::increment_steps(lists, g);
   using updates::AdagradStep;
   auto make = [&](double step) {
     AdagradStep s{};
@@ -49,7 +48,7 @@ int rmsprop_step(TensorLists& lists, const RMSpropOptions& o, const StepControl&
   }
   auto g = detail::gather(lists, plan);
   if (g.rows.empty()) return g.created;
-  for (size_t r = 0; r < g.rows.size(); ++r) detail::increment_step(lists[1][g.index[r]]);
+  detail::increment_steps(lists, g);
   updates::RMSpropStep s{};
   s.grad_scale = detail::signed_scale(c, o.maximize);
   s.weight_decay = o.weight_decay;

@@ -18,8 +18,7 @@ int adam_step(TensorLists& lists, const AdamOptions& o, const StepControl& c) {
   }
   auto g = detail::gather(lists, plan, &c);
   if (g.rows.empty()) return g.created;
-  std::vector<double> t(g.rows.size());
-  for (size_t r = 0; r < g.rows.size(); ++r) t[r] = detail::increment_step(lists[1][g.index[r]]);
+  const std::vector<double> t = detail::increment_steps(lists, g);
   using updates::AdamStep;
   auto make = [&](double step) {
     AdamStep s{};

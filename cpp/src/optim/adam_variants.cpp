@@ -70,8 +70,7 @@ int radam_step(TensorLists& lists, const RAdamOptions& o, const StepControl& c) 
                          [](int k, const Tensor& p, const Tensor&) { return zeros_or_step(k, p); }};
   auto g = detail::gather(lists, plan);
   if (g.rows.empty()) return g.created;
-  std::vector<double> t(g.rows.size());
-  for (size_t r = 0; r < g.rows.size(); ++r) t[r] = detail::increment_step(lists[1][g.index[r]]);
+  const std::vector<double> t = detail::increment_steps(lists, g);
   using updates::RAdamStep;
   auto make = [&](double step) {
     RAdamStep s{};
@@ -106,8 +105,7 @@ int adamax_step(TensorLists& lists, const AdamaxOptions& o, const StepControl& c
                          [](int k, const Tensor& p, const Tensor&) { return zeros_or_step(k, p); }};
   auto g = detail::gather(lists, plan);
   if (g.rows.empty()) return g.created;
-  std::vector<double> t(g.rows.size());
-  for (size_t r = 0; r < g.rows.size(); ++r) t[r] = detail::increment_step(lists[1][g.index[r]]);
+  const std::vector<double> t = detail::increment_steps(lists, g);
   using updates::AdamaxStep;
   auto make = [&](double step) {
     AdamaxStep s{};

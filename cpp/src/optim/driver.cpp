@@ -211,6 +211,12 @@ double increment_step(const Tensor& step) {
   return *s;
 }
 
+std::vector<double> increment_steps(const TensorLists& lists, const Gathered& g) {
+  std::vector<double> t(g.rows.size());
+  for (size_t r = 0; r < g.rows.size(); ++r) t[r] = increment_step(lists[1][size_t(g.index[r])]);
+  return t;
+}
+
 namespace {
 // Whether row b continues row a in memory for every array and can run as part of it.
 bool adjacent(const Row& a, const Row& b) {

@@ -63,6 +63,8 @@ Gathered gather(TensorLists& lists, const GroupPlan& plan, const StepControl* co
 
 // A float32 one-element step counter incremented in place; returns the new count.
 double increment_step(const Tensor& step);
+// Increments the step counter (in lists[1]) of every gathered row; returns the new counts.
+std::vector<double> increment_steps(const TensorLists& lists, const Gathered& g);
 
 // State makers for GroupPlan::make_state.
 Tensor zeros_state(const Tensor& param);

@@ -18,7 +18,7 @@ int sophia_step(TensorLists& lists, const SophiaOptions& o, const StepControl& c
   if (detail::skip_step(c)) return 0;
   auto g = detail::gather(lists, sophia_plan());
   if (g.rows.empty()) return g.created;
-  for (size_t r = 0; r < g.rows.size(); ++r) detail::increment_step(lists[1][g.index[r]]);
+  detail::increment_steps(lists, g);
   updates::SophiaStep s{};
   s.grad_scale = detail::signed_scale(c, o.maximize);
   s.decay_factor = 1 - o.lr * o.weight_decay;

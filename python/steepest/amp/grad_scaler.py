@@ -18,7 +18,9 @@ class OptState(enum.Enum):
 
 
 def _f32(x):
-    return float(np.float32(x))
+    """x rounded to float32, as torch keeps the scale (overflow gives inf, on purpose)."""
+    with np.errstate(over="ignore"):
+        return float(np.float32(x))
 
 
 def _grads_of(optimizer):

@@ -16,6 +16,13 @@ def _index(idx, n, what):
     return i + n if i < 0 else i
 
 
+
+def _renumber(modules, items):
+    """Refills an indexed container's dict with `items` named "0".."n-1", as torch keeps them."""
+    modules.clear()
+    for i, m in enumerate(items):
+        modules[str(i)] = m
+
 class Sequential(Module):
     """Sequential(m1, m2, ...) or Sequential(OrderedDict(name=module)); forward feeds each
     child's output to the next."""
@@ -47,11 +54,7 @@ class Sequential(Module):
                 delattr(self, key)
         else:
             delattr(self, self._key(idx))
-        # renumber so the names stay 0..n-1, as torch does
-        items = list(self._modules.values())
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        _renumber(self._modules, list(self._modules.values()))
 
     def __len__(self):
         return len(self._modules)
@@ -87,9 +90,7 @@ class Sequential(Module):
             index += n
         items = list(self._modules.values())
         items.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        _renumber(self._modules, items)
         return self
 
     def forward(self, input):
@@ -120,10 +121,7 @@ class ModuleList(Module):
                 delattr(self, k)
         else:
             delattr(self, str(_index(idx, len(self), "ModuleList")))
-        items = list(self._modules.values())
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        _renumber(self._modules, list(self._modules.values()))
 
     def __len__(self):
         return len(self._modules)
