@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 import steepest as st
+from philox_ref import M32, philox
 
 SIZES = [1, 7, 1003, 4097, 70001]
-M32 = 0xFFFFFFFF
 
 RULES = {
     "SGD": lambda ps, **kw: st.optim.SGD(ps, lr=0.05, momentum=0.9, weight_decay=1e-2, **kw),
@@ -128,17 +128,6 @@ def test_bf16_state_for_float32_params():
 
 
 # -- stochastic rounding -------------------------------------------------------------------------
-
-def philox(ctr, key):
-    c0, c1, c2, c3 = ctr
-    k0, k1 = key
-    for r in range(10):
-        if r:
-            k0, k1 = (k0 + 0x9E3779B9) & M32, (k1 + 0xBB67AE85) & M32
-        p0, p1 = 0xD2511F53 * c0, 0xCD9E8D57 * c2
-        c0, c1, c2, c3 = (p1 >> 32) ^ c1 ^ k0, p1 & M32, (p0 >> 32) ^ c3 ^ k1, p0 & M32
-    return c0, c1, c2, c3
-
 
 def sr_reference(x32, seed, sr_step, param):
     """Documented rule: element e adds 16 bits from Philox(key=seed, counter=(e/8, step, param)),
