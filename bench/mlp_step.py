@@ -115,10 +115,9 @@ def _status_kib(field):
 
 def peak_memory(case):
     out = {}
-    env = dict(os.environ)
     for name in ("steepest", "torch"):
         r = subprocess.run([sys.executable, __file__, "--memory-child", name, case], capture_output=True, text=True,
-                           env=env, check=True)
+                           check=True)
         out[name] = json.loads(r.stdout.strip().splitlines()[-1])["rise"]
     return out
 

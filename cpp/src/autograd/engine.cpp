@@ -32,12 +32,9 @@ void accumulate(Tensor& slot, Tensor g) {
 }
 
 // Makes an op's gradient fit its input: sum broadcast dims away, cast the dtype.
-Tensor conform(Tensor g, const InputMeta& meta, const Node& node, size_t i) {
-  if (g.shape() != meta.shape) {
-    g = sum_to(g, meta.shape);
-  }
+Tensor conform(Tensor g, const InputMeta& meta) {
+  if (g.shape() != meta.shape) g = sum_to(g, meta.shape);
   if (g.dtype() != meta.dtype) g = to_dtype(g, meta.dtype);
-  (void)node; (void)i;
   return g;
 }
 
@@ -241,7 +238,7 @@ std::vector<Tensor> run(const std::vector<Tensor>& outputs, const std::vector<Te
       if (!e.valid()) continue;
       Node* next = e.fn.get();
       if (i < in_grads.size() && in_grads[i].defined()) {
-        Tensor g = conform(std::move(in_grads[i]), node->input_meta[i], *node, i);
+        Tensor g = conform(std::move(in_grads[i]), node->input_meta[i]);
         accumulate(buffer_of(next)[e.input_nr], std::move(g));
       }
     }

@@ -188,6 +188,14 @@ void rebase_history(Tensor& self, const Tensor& result) {
   m.output_nr = r->output_nr;
 }
 
+void assign_recorded(Tensor& self, const Tensor& result) {
+  {
+    NoGradGuard no_grad;
+    copy_(self, result);
+  }
+  rebase_history(self, result);
+}
+
 int register_hook(const Tensor& t, GradHook hook) {
   STEEPEST_CHECK(t.requires_grad(), Error, "cannot register a hook on a tensor that doesn't require gradient");
   int id = next_hook_id++;

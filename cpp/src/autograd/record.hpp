@@ -58,5 +58,8 @@ Tensor inplace_source(const Tensor& self);
 // After an in-place op computed `result` (out of place, recorded) and wrote its values into
 // `self`: `self` takes over result's history.
 void rebase_history(Tensor& self, const Tensor& result);
+// The in-place form of a recorded op: writes `result` (computed out of place, recorded) into
+// `self` without recording the copy, then rebases self's history onto result's.
+void assign_recorded(Tensor& self, const Tensor& result);
 
 }  // namespace steepest::autograd

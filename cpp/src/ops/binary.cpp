@@ -250,19 +250,13 @@ void record_binary(BinaryOp op, const Operand& a, const Operand& b, Scalar alpha
   if (save_b && tb) sb.slot = int(save.size()), save.push_back(*tb);
   int out_slot = -1;
   if (save_out) out_slot = int(save.size()), save.push_back(out);
-  static const char* names[] = {"AddBackward0", "SubBackward0", "MulBackward0", "DivBackward0", "PowBackward0",
-                                "MaximumBackward0", "MinimumBackward0"};
-  const char* name = "BinaryBackward0";
-  switch (op) {
-    case BinaryOp::Add: name = names[0]; break;
-    case BinaryOp::Sub: name = names[1]; break;
-    case BinaryOp::Mul: name = names[2]; break;
-    case BinaryOp::Div: name = names[3]; break;
-    case BinaryOp::Pow: name = names[4]; break;
-    case BinaryOp::Maximum: name = names[5]; break;
-    case BinaryOp::Minimum: name = names[6]; break;
-    default: break;
-  }
+  const char* name = op == BinaryOp::Add       ? "AddBackward0"
+                     : op == BinaryOp::Sub     ? "SubBackward0"
+                     : op == BinaryOp::Mul     ? "MulBackward0"
+                     : op == BinaryOp::Div     ? "DivBackward0"
+                     : op == BinaryOp::Pow     ? "PowBackward0"
+                     : op == BinaryOp::Maximum ? "MaximumBackward0"
+                                               : "MinimumBackward0";
   autograd::record_n(name, {ta, tb}, {&out}, save,
                      [op, alpha, sa, sb, out_slot](Node& n, std::vector<Tensor>& gs) -> std::vector<Tensor> {
     const Tensor& g = gs[0];
@@ -309,10 +303,11 @@ void record_binary(BinaryOp op, const Operand& a, const Operand& b, Scalar alpha
         if (need_b) {  // g * a^b * log(a), zero where a == 0 and b >= 0
           if (sa.slot < 0) {
             double base = sa.s.to_double();
-            gb = base == 0.0 ? zeros_like(g) : mul(mul(g, res), Scalar(std::log(base)));
-            if (base == 0.0) {
+            if (base == 0.0) {  // log(0) = -inf
               Tensor y = n.saved(size_t(sb.slot));
               gb = where(ge(y, Scalar(0)), Scalar(0.0), mul(mul(g, res), Scalar(-std::numeric_limits<double>::infinity())));
+            } else {
+              gb = mul(mul(g, res), Scalar(std::log(base)));
             }
           } else {
             Tensor x = n.saved(size_t(sa.slot)), y = n.saved(size_t(sb.slot));
@@ -361,11 +356,7 @@ Tensor& binary_(BinaryOp op, Tensor& self, const Operand& b, Scalar alpha = 1) {
     bool reads_self = op == BinaryOp::Pow || op == BinaryOp::Maximum || op == BinaryOp::Minimum ||
                       ((op == BinaryOp::Mul || op == BinaryOp::Div) && b.t && b.t->requires_grad());
     Tensor r = reads_self ? binary(op, autograd::inplace_source(self), b, alpha) : binary(op, self, b, alpha);
-    {
-      autograd::NoGradGuard no_grad;
-      copy_(self, r);
-    }
-    autograd::rebase_history(self, r);
+    autograd::assign_recorded(self, r);
     return self;
   }
   if (op == BinaryOp::Sub && !(alpha.to_double() == 1.0)) op = BinaryOp::Add, alpha = negated(alpha);

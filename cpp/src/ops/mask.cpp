@@ -38,11 +38,7 @@ Tensor& masked_fill_(Tensor& t, const Tensor& mask, Scalar value) {
     Tensor r = masked_fill(t, mask, value);
     STEEPEST_CHECK(r.shape() == t.shape(), ValueError, "masked_fill_: mask of shape ", bracket(mask.shape()),
                    " cannot be broadcast to the tensor's shape ", bracket(t.shape()));
-    {
-      autograd::NoGradGuard no_grad;
-      copy_(t, r);
-    }
-    autograd::rebase_history(t, r);
+    autograd::assign_recorded(t, r);
     return t;
   }
   STEEPEST_CHECK(t.device().is_cpu() && mask.device().is_cpu(), NotImplementedError, "masked_fill_ on ",

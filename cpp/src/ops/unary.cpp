@@ -184,11 +184,7 @@ Tensor& unary_(UnaryOp op, Tensor& x) {
     // Formulas that read the input back get a copy of it (x is overwritten below).
     bool reads_x = op == UnaryOp::Abs || op == UnaryOp::Log || op == UnaryOp::Sin || op == UnaryOp::Cos;
     Tensor r = reads_x ? unary(op, autograd::inplace_source(x)) : unary(op, x);
-    {
-      autograd::NoGradGuard no_grad;
-      copy_(x, r);
-    }
-    autograd::rebase_history(x, r);
+    autograd::assign_recorded(x, r);
     return x;
   }
   compute(op, x, x, ct);
@@ -285,11 +281,7 @@ Tensor& clamp_(Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max) 
   if (autograd::needs_grad({&a})) {
     autograd::check_inplace_allowed(a);
     Tensor r = clamp(autograd::inplace_source(a), min, max);  // the backward reads the input back
-    {
-      autograd::NoGradGuard no_grad;
-      copy_(a, r);
-    }
-    autograd::rebase_history(a, r);
+    autograd::assign_recorded(a, r);
     return a;
   }
   clamp_compute(a, a, min, max, ct);

@@ -10,7 +10,7 @@ class FunctionCtx:
 
     def __init__(self):
         self._saved = ()
-        self._released = False
+        self._versions = ()
         self.needs_input_grad = ()
 
     def save_for_backward(self, *tensors):
@@ -19,9 +19,6 @@ class FunctionCtx:
 
     @property
     def saved_tensors(self):
-        if self._released:
-            raise RuntimeError("Trying to backward through the graph a second time (or directly access saved "
-                               "tensors after they have already been freed); specify retain_graph=True")
         for i, (t, v) in enumerate(zip(self._saved, self._versions)):
             if v is not None and t._version != v:
                 raise RuntimeError(f"one of the variables needed for gradient computation has been modified by an "

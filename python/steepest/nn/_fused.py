@@ -4,6 +4,7 @@ arguments first; _composite.py keeps the compositions the kernels are tested aga
 import numpy as _np
 
 from .. import _core
+from ..autograd.grad_mode import no_grad
 from ._composite import _repeat_heads, relu, sigmoid, tanh  # noqa: F401  (core ops already)
 
 
@@ -38,7 +39,7 @@ def embedding(indices, weight, padding_idx=None):
 def dropout(x, p, inplace, generator=None):
     out = _core._nn_dropout(x, p, True, generator)
     if inplace:
-        with _core_no_grad():
+        with no_grad():
             x.copy_(out)
         return x
     return out
@@ -84,7 +85,3 @@ def cross_entropy(x, target, weight, ignore_index, reduction, label_smoothing):
 def binary_cross_entropy_with_logits(x, y, weight, pos_weight, reduction):
     return _core._nn_binary_cross_entropy_with_logits(x, y, weight, reduction, pos_weight)
 
-
-def _core_no_grad():
-    from ..autograd.grad_mode import no_grad
-    return no_grad()
