@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 import steepest as st
-from results import machine, write_section
+from results import write_section
 
 N_OPS = 100
 

@@ -8,12 +8,7 @@ arrays with no math, measured in the same run. Also the per-call time of `t + t`
 Prints a markdown table and writes it to bench/RESULTS.md under "## elementwise".
 """
 import argparse
-import datetime
-import os
-import platform
 import statistics
-import subprocess
-import sys
 import time
 
 import numpy as np
