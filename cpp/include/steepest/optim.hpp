@@ -1,10 +1,12 @@
 // Fused optimizer steps over a parameter group's tensor lists, the multi-tensor grad norm and
 // in-place grad scaling. Each step is one call that walks every (param, grad, state...) of the
 // group in chunks, in parallel, with the update rule's SIMD kernel; the semantics are torch's
-// (docs: /work/shared/optimizers.md) and the Python st.optim classes are thin shells over these.
+// (docs/optimizers.md has every rule's math) and the Python st.optim classes are thin shells
+// over these. optim/registry.hpp reaches the same steps by rule name.
 #pragma once
 #include <vector>
 
+#include "optim/registry.hpp"
 #include "tensor.hpp"
 
 namespace steepest::optim {

@@ -1,4 +1,4 @@
-// torch.optim.Adafactor's step (optimizers.md §7): factored second moments over the last two
+// torch.optim.Adafactor's description and step (docs/optimizers.md): factored second moments over the last two
 // dims of >= 2-D params, a full one for 0-D/1-D params, update clipping by RMS(U)/d. Every
 // param's update U goes to a scratch buffer: 0-D/1-D params get it from the AdafactorVariance
 // kernel (all of them in one driver call), >= 2-D ones from plain loops over their row and
@@ -9,7 +9,7 @@
 #include <limits>
 #include <vector>
 
-#include "optim/driver.hpp"
+#include "optim/rule.hpp"
 #include "optim/row_norms.hpp"
 #include "optim/updates/adafactor.hpp"
 #include "optim/updates/lamb.hpp"
@@ -77,6 +77,22 @@ void factored_update(const Tensor& param, const T* g, T gs, T* rv, T* cv, T* u, 
   }
 }
 
+detail::RuleBuilder<AdafactorOptions> adafactor_rule() {
+  using O = AdafactorOptions;
+  detail::RuleBuilder<O> b("Adafactor");
+  // row_var/col_var (>= 2-D params) or variance (0-D/1-D) get their shapes from the param's
+  // rank: the step creates them itself (Init::Custom keeps them out of the driver's plan).
+  b.hyper("lr", &O::lr, "lr").hyper("beta2_decay", &O::beta2_decay)
+      .floats("eps", {&O::eps1, &O::eps2}, "", /*optional_first=*/true, /*none_value=*/-1)
+      .hyper("d", &O::d).hyper("weight_decay", &O::weight_decay, "nonneg").keyword_only()
+      .ignored("foreach").hyper("maximize", &O::maximize)
+      .scalar_state("step")
+      .state("row_var", -1, detail::Init::Custom)
+      .state("col_var", -1, detail::Init::Custom)
+      .state("variance", -1, detail::Init::Custom);
+  return b;
+}
+
 void check_state(const Tensor& s, const Tensor& p, const Shape& want, size_t i, const char* name) {
   STEEPEST_CHECK(s.dtype() == p.dtype() && s.shape() == want && s.is_contiguous(), ValueError, "Adafactor: ", name,
                  " of param ", i, " must be a contiguous ", dtype_name(p.dtype()), " tensor of shape ", want,
@@ -90,10 +106,8 @@ int adafactor_step(TensorLists& lists, const AdafactorOptions& o, const StepCont
     STEEPEST_CHECK(lists.size() > size_t(k) && lists[k].size() == lists.at(0).size(), ValueError,
                    "Adafactor: expected lists params, step, row_var, col_var, variance of equal lengths");
   // gather() creates the step counters; the moments depend on the param's rank, made below.
-  detail::GroupPlan plan{"Adafactor", {}, {1}, [](int, const Tensor&, const Tensor&) {
-                           return detail::scalar_state(0);
-                         }};
-  auto g = detail::gather(lists, plan);
+  static const auto states = adafactor_rule().states();
+  auto g = detail::gather(lists, detail::plan_of("Adafactor", states, o));
   int created = g.created;
   if (g.rows.empty()) return created;
   const size_t nr = g.rows.size();
@@ -127,8 +141,8 @@ int adafactor_step(TensorLists& lists, const AdafactorOptions& o, const StepCont
       }
       check_state(lists[4][i], p, p.shape(), i, "variance");
       detail::Row row = g.rows[r];
-      row.arrays[0] = lists[4][i].data_ptr();
-      row.arrays[2] = upd[r].data_ptr();
+      row.arrays[updates::AdafactorVarianceSlots::kVariance] = lists[4][i].data_ptr();
+      row.arrays[updates::AdafactorVarianceSlots::kUpdateOut] = upd[r].data_ptr();
       row.step = int32_t(var_steps.size());
       const double e = eps1_of(o, row.f64);
       var_steps.push_back({gs, std::pow(t[r], o.beta2_decay), e * e});
@@ -142,7 +156,7 @@ int adafactor_step(TensorLists& lists, const AdafactorOptions& o, const StepCont
     uin.push_back({upd[r].data_ptr(), g.rows[r].numel, g.rows[r].f64});
   }
   const auto psq = detail::row_sum_sq(pin);
-  detail::run_rows(kernels::OptimRule::AdafactorVariance, var_rows, var_steps.data(), sizeof(var_steps[0]));
+  detail::run_rows<updates::AdafactorVarianceKernel>(var_rows, var_steps);
   const int64_t nf = int64_t(factored.size());
 #pragma omp parallel for schedule(dynamic) if (nf > 1)
   for (int64_t q = 0; q < nf; ++q) {
@@ -167,11 +181,13 @@ int adafactor_step(TensorLists& lists, const AdafactorOptions& o, const StepCont
     const double denom = N == 0 ? 1.0 : std::max(1.0, std::sqrt(usq[r]) / (std::sqrt(N) * o.d));
     apply[r] = {o.weight_decay != 0 ? 1 - o.lr * o.weight_decay : 1.0, 1.0, -alpha / denom};
     rows[r] = g.rows[r];
-    rows[r].arrays[1] = upd[r].data_ptr();
+    rows[r].arrays[updates::ScaledAddSlots::kUpdateIn] = upd[r].data_ptr();
     rows[r].step = int32_t(r);
   }
-  detail::run_rows(kernels::OptimRule::ScaledAdd, rows, apply);
+  detail::run_rows<updates::ScaledAddKernel>(rows, apply);
   return created;
 }
+
+STEEPEST_REGISTER_RULE(Adafactor) { return adafactor_rule().step(adafactor_step); }
 
 }  // namespace steepest::optim

@@ -1,18 +1,54 @@
-// The fused steps of the squared-grad accumulators: Adagrad (§1.3) and RMSprop (§1.4) of
-// optimizers.md, with step counting and per-step scalars in double.
-#include "optim/driver.hpp"
+// The squared-grad accumulators, Adagrad and RMSprop (docs/optimizers.md): their descriptions
+// and fused steps, with step counting and per-step scalars in double.
+#include "optim/rule.hpp"
 #include "optim/updates/adagrad.hpp"
 #include "optim/updates/rmsprop.hpp"
 
 namespace steepest::optim {
 
+namespace {
+const HyperValue kNone{true, {}, {}}, kFalse{false, {0}, {}};
+
+detail::RuleBuilder<AdagradOptions> adagrad_rule() {
+  using O = AdagradOptions;
+  detail::RuleBuilder<O> b("Adagrad");
+  b.hyper("lr", &O::lr, "lr").hyper("lr_decay", &O::lr_decay, "nonneg").hyper("weight_decay", &O::weight_decay, "nonneg")
+      .hyper("initial_accumulator_value", &O::initial_accumulator_value, "nonneg").hyper("eps", &O::eps, "nonneg")
+      .ignored("foreach", kNone).keyword_only().hyper("maximize", &O::maximize).ignored("differentiable", kFalse)
+      .ignored("fused", kNone)
+      .scalar_state("step")
+      .state("sum", updates::AdagradSlots::kSum, detail::Init::Fill, {},
+             [](const O& o) { return o.initial_accumulator_value; });
+  return b;
+}
+const std::vector<detail::StateSpec<AdagradOptions>>& adagrad_states() {
+  static const auto states = adagrad_rule().states();
+  return states;
+}
+
+detail::RuleBuilder<RMSpropOptions> rmsprop_rule() {
+  using O = RMSpropOptions;
+  using S = updates::RMSpropSlots;
+  detail::RuleBuilder<O> b("RMSprop");
+  b.hyper("lr", &O::lr, "lr").hyper("alpha", &O::alpha, "nonneg").hyper("eps", &O::eps, "nonneg")
+      .hyper("weight_decay", &O::weight_decay, "nonneg").hyper("momentum", &O::momentum, "nonneg")
+      .hyper("centered", &O::centered).ignored("capturable", kFalse).ignored("foreach", kNone)
+      .hyper("maximize", &O::maximize).ignored("differentiable", kFalse)
+      .scalar_state("step")
+      .state("square_avg", S::kSquareAvg)
+      .state("momentum_buffer", S::kMomentumBuffer, detail::Init::Zeros, [](const O& o) { return o.momentum > 0; })
+      .state("grad_avg", S::kGradAvg, detail::Init::Zeros, [](const O& o) { return o.centered; });
+  return b;
+}
+const std::vector<detail::StateSpec<RMSpropOptions>>& rmsprop_states() {
+  static const auto states = rmsprop_rule().states();
+  return states;
+}
+}  // namespace
+
 int adagrad_step(TensorLists& lists, const AdagradOptions& o, const StepControl& c) {
   if (detail::skip_step(c)) return 0;
-  const double init = o.initial_accumulator_value;
-  detail::GroupPlan plan{"Adagrad", {2}, {1, 2}, [init](int k, const Tensor& p, const Tensor&) {
-                           return k == 1 ? detail::scalar_state(0) : detail::filled_state(p, init);
-                         }};
-  auto g = detail::gather(lists, plan);
+  auto g = detail::gather(lists, detail::plan_of("Adagrad", adagrad_states(), o));
   if (g.rows.empty()) return g.created;
   const std::vector<double> t = detail::increment_steps(lists, g);
   using updates::AdagradStep;
@@ -26,27 +62,13 @@ int adagrad_step(TensorLists& lists, const AdagradOptions& o, const StepControl&
     return s;
   };
   auto steps = detail::steps_by_key<AdagradStep, double>(g.rows, [&](size_t r) { return t[r]; }, make);
-  detail::run_rows(kernels::OptimRule::Adagrad, g.rows, steps, detail::kElementwise);
+  detail::run_rows<updates::AdagradKernel>(g.rows, steps, detail::kElementwise);
   return g.created;
 }
 
 int rmsprop_step(TensorLists& lists, const RMSpropOptions& o, const StepControl& c) {
   if (detail::skip_step(c)) return 0;
-  // Lists: 1 step, 2 square_avg, 3 momentum_buffer, 4 grad_avg; the kernel wants
-  // square_avg[, grad_avg][, momentum_buffer].
-  const bool use_momentum = o.momentum > 0;
-  detail::GroupPlan plan{"RMSprop", {2}, {1, 2}, [](int k, const Tensor& p, const Tensor&) {
-                           return k == 1 ? detail::scalar_state(0) : detail::zeros_state(p);
-                         }};
-  if (o.centered) {
-    plan.array_lists.push_back(4);
-    plan.used_lists.push_back(4);
-  }
-  if (use_momentum) {
-    plan.array_lists.push_back(3);
-    plan.used_lists.push_back(3);
-  }
-  auto g = detail::gather(lists, plan);
+  auto g = detail::gather(lists, detail::plan_of("RMSprop", rmsprop_states(), o));
   if (g.rows.empty()) return g.created;
   detail::increment_steps(lists, g);
   updates::RMSpropStep s{};
@@ -59,10 +81,12 @@ int rmsprop_step(TensorLists& lists, const RMSpropOptions& o, const StepControl&
   s.momentum = o.momentum;
   s.neg_lr = -o.lr;
   s.centered = o.centered;
-  s.use_momentum = use_momentum;
-  std::vector<updates::RMSpropStep> steps{s};  // no bias correction: one Step for all rows
-  detail::run_rows(kernels::OptimRule::RMSprop, g.rows, steps, detail::kElementwise);
+  s.use_momentum = o.momentum > 0;
+  detail::run_rows<updates::RMSpropKernel>(g.rows, {s}, detail::kElementwise);  // no bias correction: one Step
   return g.created;
 }
+
+STEEPEST_REGISTER_RULE(Adagrad) { return adagrad_rule().step(adagrad_step); }
+STEEPEST_REGISTER_RULE(RMSprop) { return rmsprop_rule().step(rmsprop_step); }
 
 }  // namespace steepest::optim

@@ -1,22 +1,38 @@
-// Adam / AdamW / AMSGrad fused step (optimizers.md §1.2): step counting and the per-step
-// scalars (bias corrections in double, as torch computes them in Python).
+// Adam / AdamW / AMSGrad (docs/optimizers.md): the rule's description, step counting and the
+// per-step scalars (bias corrections in double, as torch computes them in Python).
 #include <cmath>
 
-#include "optim/driver.hpp"
+#include "optim/rule.hpp"
 #include "optim/updates/adam.hpp"
 
 namespace steepest::optim {
 
+namespace {
+using updates::AdamSlots;
+
+detail::RuleBuilder<AdamOptions> adam_rule(const char* name) {
+  using O = AdamOptions;
+  detail::RuleBuilder<O> b(name);
+  b.hyper("lr", &O::lr, "lr").floats("betas", {&O::beta1, &O::beta2}, "betas").hyper("eps", &O::eps, "nonneg")
+      .hyper("weight_decay", &O::weight_decay, "nonneg").hyper("amsgrad", &O::amsgrad).keyword_only()
+      .ignored("foreach").hyper("maximize", &O::maximize).ignored("capturable", {false, {0}, {}})
+      .ignored("differentiable", {false, {0}, {}}).ignored("fused").hyper("decoupled_weight_decay", &O::decoupled_weight_decay)
+      .scalar_state("step")
+      .state("exp_avg", AdamSlots::kExpAvg)
+      .state("exp_avg_sq", AdamSlots::kExpAvgSq)
+      .state("max_exp_avg_sq", AdamSlots::kMaxExpAvgSq, detail::Init::Zeros, [](const O& o) { return o.amsgrad; })
+      .low_precision();
+  return b;
+}
+const std::vector<detail::StateSpec<AdamOptions>>& adam_states() {
+  static const auto states = adam_rule("Adam").states();
+  return states;
+}
+}  // namespace
+
 int adam_step(TensorLists& lists, const AdamOptions& o, const StepControl& c) {
   if (detail::skip_step(c)) return 0;
-  detail::GroupPlan plan{"Adam", {2, 3}, {1, 2, 3}, [](int k, const Tensor& p, const Tensor&) {
-                           return k == 1 ? detail::scalar_state(0) : detail::zeros_state(p);
-                         }};
-  if (o.amsgrad) {
-    plan.array_lists.push_back(4);
-    plan.used_lists.push_back(4);
-  }
-  auto g = detail::gather(lists, plan, &c);
+  auto g = detail::gather(lists, detail::plan_of("Adam", adam_states(), o), &c);
   if (g.rows.empty()) return g.created;
   const std::vector<double> t = detail::increment_steps(lists, g);
   using updates::AdamStep;
@@ -38,8 +54,10 @@ int adam_step(TensorLists& lists, const AdamOptions& o, const StepControl& c) {
     return s;
   };
   auto steps = detail::steps_by_key<AdamStep, double>(g.rows, [&](size_t r) { return t[r]; }, make);
-  detail::run_rows(kernels::OptimRule::Adam, g.rows, steps, detail::kElementwise);
+  detail::run_rows<updates::AdamKernel>(g.rows, steps, detail::kElementwise);
   return g.created;
 }
+
+STEEPEST_REGISTER_RULE(Adam) { return adam_rule("Adam").step(adam_step); }
 
 }  // namespace steepest::optim

@@ -1,8 +1,8 @@
-// The fused steps of Adam's relatives: NAdam (§1.5), RAdam (§1.6) and Adamax (§1.7) of
-// optimizers.md: step counting and per-step scalars computed in double, as torch does.
+// Adam's relatives NAdam, RAdam and Adamax (docs/optimizers.md): their descriptions and fused
+// steps, with step counting and per-step scalars computed in double, as torch does.
 #include <cmath>
 
-#include "optim/driver.hpp"
+#include "optim/rule.hpp"
 #include "optim/updates/adamax.hpp"
 #include "optim/updates/nadam.hpp"
 #include "optim/updates/radam.hpp"
@@ -13,15 +13,55 @@ namespace {
 updates::Decay decay_of(double wd, bool decoupled) {
   return wd == 0 ? updates::Decay::None : decoupled ? updates::Decay::Decoupled : updates::Decay::L2;
 }
-Tensor zeros_or_step(int k, const Tensor& p) { return k == 1 ? detail::scalar_state(0) : detail::zeros_state(p); }
+const HyperValue kNone{true, {}, {}}, kFalse{false, {0}, {}};
+
+// lr, betas, eps, weight_decay: the hyperparameters every Adam-like rule starts with.
+template <class O>
+detail::RuleBuilder<O> adam_like(const char* name) {
+  detail::RuleBuilder<O> b(name);
+  b.hyper("lr", &O::lr, "lr").floats("betas", {&O::beta1, &O::beta2}, "betas").hyper("eps", &O::eps, "nonneg")
+      .hyper("weight_decay", &O::weight_decay, "nonneg");
+  return b;
+}
+
+detail::RuleBuilder<NAdamOptions> nadam_rule() {
+  using O = NAdamOptions;
+  auto b = adam_like<O>("NAdam");
+  b.hyper("momentum_decay", &O::momentum_decay, "nonneg").hyper("decoupled_weight_decay", &O::decoupled_weight_decay)
+      .keyword_only().ignored("foreach", kNone).hyper("maximize", &O::maximize).ignored("capturable", kFalse)
+      .ignored("differentiable", kFalse)
+      .scalar_state("step").scalar_state("mu_product", 1.0)
+      .state("exp_avg", updates::NAdamSlots::kExpAvg).state("exp_avg_sq", updates::NAdamSlots::kExpAvgSq);
+  return b;
+}
+detail::RuleBuilder<RAdamOptions> radam_rule() {
+  using O = RAdamOptions;
+  auto b = adam_like<O>("RAdam");
+  b.hyper("decoupled_weight_decay", &O::decoupled_weight_decay).keyword_only().ignored("foreach", kNone)
+      .hyper("maximize", &O::maximize).ignored("capturable", kFalse).ignored("differentiable", kFalse)
+      .scalar_state("step")
+      .state("exp_avg", updates::RAdamSlots::kExpAvg).state("exp_avg_sq", updates::RAdamSlots::kExpAvgSq);
+  return b;
+}
+detail::RuleBuilder<AdamaxOptions> adamax_rule() {
+  using O = AdamaxOptions;
+  auto b = adam_like<O>("Adamax");
+  b.ignored("foreach", kNone).keyword_only().hyper("maximize", &O::maximize).ignored("differentiable", kFalse)
+      .ignored("capturable", kFalse)
+      .scalar_state("step")
+      .state("exp_avg", updates::AdamaxSlots::kExpAvg).state("exp_inf", updates::AdamaxSlots::kExpInf);
+  return b;
+}
+template <class O>
+const std::vector<detail::StateSpec<O>>& states_of(detail::RuleBuilder<O> (*rule)()) {
+  static const auto states = rule().states();
+  return states;
+}
 }  // namespace
 
 int nadam_step(TensorLists& lists, const NAdamOptions& o, const StepControl& c) {
   if (detail::skip_step(c)) return 0;
-  detail::GroupPlan plan{"NAdam", {3, 4}, {1, 2, 3, 4}, [](int k, const Tensor& p, const Tensor&) {
-                           return k == 2 ? detail::scalar_state(1) : zeros_or_step(k, p);
-                         }};
-  auto g = detail::gather(lists, plan);
+  auto g = detail::gather(lists, detail::plan_of("NAdam", states_of(nadam_rule), o));
   if (g.rows.empty()) return g.created;
   // Key: (t, mu_product after this step's update), both per param in torch.
   struct Key {
@@ -60,15 +100,13 @@ int nadam_step(TensorLists& lists, const NAdamOptions& o, const StepControl& c) 
     return s;
   };
   auto steps = detail::steps_by_key<NAdamStep, Key>(g.rows, [&](size_t r) { return keys[r]; }, make);
-  detail::run_rows(kernels::OptimRule::NAdam, g.rows, steps, detail::kElementwise);
+  detail::run_rows<updates::NAdamKernel>(g.rows, steps, detail::kElementwise);
   return g.created;
 }
 
 int radam_step(TensorLists& lists, const RAdamOptions& o, const StepControl& c) {
   if (detail::skip_step(c)) return 0;
-  detail::GroupPlan plan{"RAdam", {2, 3}, {1, 2, 3},
-                         [](int k, const Tensor& p, const Tensor&) { return zeros_or_step(k, p); }};
-  auto g = detail::gather(lists, plan);
+  auto g = detail::gather(lists, detail::plan_of("RAdam", states_of(radam_rule), o));
   if (g.rows.empty()) return g.created;
   const std::vector<double> t = detail::increment_steps(lists, g);
   using updates::RAdamStep;
@@ -95,15 +133,13 @@ int radam_step(TensorLists& lists, const RAdamOptions& o, const StepControl& c) 
     return s;
   };
   auto steps = detail::steps_by_key<RAdamStep, double>(g.rows, [&](size_t r) { return t[r]; }, make);
-  detail::run_rows(kernels::OptimRule::RAdam, g.rows, steps, detail::kElementwise);
+  detail::run_rows<updates::RAdamKernel>(g.rows, steps, detail::kElementwise);
   return g.created;
 }
 
 int adamax_step(TensorLists& lists, const AdamaxOptions& o, const StepControl& c) {
   if (detail::skip_step(c)) return 0;
-  detail::GroupPlan plan{"Adamax", {2, 3}, {1, 2, 3},
-                         [](int k, const Tensor& p, const Tensor&) { return zeros_or_step(k, p); }};
-  auto g = detail::gather(lists, plan);
+  auto g = detail::gather(lists, detail::plan_of("Adamax", states_of(adamax_rule), o));
   if (g.rows.empty()) return g.created;
   const std::vector<double> t = detail::increment_steps(lists, g);
   using updates::AdamaxStep;
@@ -119,8 +155,12 @@ int adamax_step(TensorLists& lists, const AdamaxOptions& o, const StepControl& c
     return s;
   };
   auto steps = detail::steps_by_key<AdamaxStep, double>(g.rows, [&](size_t r) { return t[r]; }, make);
-  detail::run_rows(kernels::OptimRule::Adamax, g.rows, steps, detail::kElementwise);
+  detail::run_rows<updates::AdamaxKernel>(g.rows, steps, detail::kElementwise);
   return g.created;
 }
+
+STEEPEST_REGISTER_RULE(NAdam) { return nadam_rule().step(nadam_step); }
+STEEPEST_REGISTER_RULE(RAdam) { return radam_rule().step(radam_step); }
+STEEPEST_REGISTER_RULE(Adamax) { return adamax_rule().step(adamax_step); }
 
 }  // namespace steepest::optim

@@ -43,11 +43,22 @@ void check_tensor(const Tensor& t, const Tensor& param, const char* opt, const c
 
 bool low_precision(DType d) { return d == kBFloat16 || d == kFloat16; }
 
-kernels::StoreKind kind_of(DType d) {
-  return d == kBFloat16 ? kernels::StoreKind::BF16 : d == kFloat16 ? kernels::StoreKind::F16 : kernels::StoreKind::F32;
+using kernels::StoreKind;
+
+StoreKind kind_of(DType d) {
+  return d == kBFloat16 ? StoreKind::BF16 : d == kFloat16 ? StoreKind::F16 : StoreKind::F32;
 }
 
-size_t kind_size(kernels::StoreKind k) { return k == kernels::StoreKind::F32 ? 4 : 2; }
+size_t kind_size(StoreKind k) { return k == StoreKind::F32 ? 4 : 2; }
+
+// Bytes per element of slot k in a row.
+size_t slot_bytes(const Row& r, int k) {
+  if (r.f64) return 8;
+  if (r.mixed < 0) return 4;
+  const kernels::MixedMode& m = kernels::kMixedModes[r.mixed];
+  if (k == updates::kParam) return m.master ? 4 : kind_size(m.param);
+  return kind_size(k == updates::kGrad ? m.param : m.state);
+}
 
 // Moves the given entries of one list into one buffer per dtype, back to back, each entry
 // becoming a contiguous view with the same contents.
@@ -134,7 +145,7 @@ Gathered gather(TensorLists& lists, const GroupPlan& plan, const StepControl* co
     for (int k : plan.used_lists) {
       Tensor& s = lists[k][i];
       if (s.defined()) continue;
-      const bool array = std::find(plan.array_lists.begin(), plan.array_lists.end(), k) != plan.array_lists.end();
+      const bool array = std::any_of(plan.arrays.begin(), plan.arrays.end(), [k](ListSlot a) { return a.list == k; });
       if (array && sdt != p.dtype() && !proto.defined()) proto = Tensor::empty(p.shape(), sdt);
       s = plan.make_state(k, array && sdt != p.dtype() ? proto : p, g);
       ++out.created;
@@ -162,28 +173,37 @@ Gathered gather(TensorLists& lists, const GroupPlan& plan, const StepControl* co
     row.f64 = f64;
     row.param = int32_t(i);
     row.mp = mp;
-    row.arrays[0] = p.data_ptr();
-    row.arrays[1] = g.data_ptr();
-    row.kinds[0] = row.kinds[1] = kind_of(p.dtype());
-    if (master_list >= 0 && low_precision(p.dtype())) {
+    row.arrays[updates::kParam] = p.data_ptr();
+    row.arrays[updates::kGrad] = g.data_ptr();
+    const bool master = master_list >= 0 && low_precision(p.dtype());
+    if (master) {
       const Tensor& m = lists[master_list][i];
       STEEPEST_CHECK(m.dtype() == kFloat32, TypeError, opt, ": master weights of param ", i, " are ",
                      dtype_name(m.dtype()), ", expected float32");
       check_tensor(m, p, opt, "master weights", i, true);
-      row.arrays[0] = m.data_ptr();
-      row.kinds[0] = kernels::StoreKind::F32;
+      row.arrays[updates::kParam] = m.data_ptr();
       row.out = p.data_ptr();
-      row.out_kind = kind_of(p.dtype());
     }
-    int a = 2;
-    for (int k : plan.array_lists) {
-      const Tensor& s = lists[k][i];
+    // Every state array of a row shares one storage kind (the mode is a template argument of
+    // the kernel); the first one sets it.
+    StoreKind state_kind = kind_of(p.dtype());
+    bool first_state = true;
+    for (const ListSlot& a : plan.arrays) {
+      const Tensor& s = lists[a.list][i];
       check_tensor(s, p, opt, "state", i, mp && !f64);
-      row.arrays[a] = s.data_ptr();
-      row.kinds[a] = kind_of(s.dtype());
-      ++a;
+      if (first_state) state_kind = kind_of(s.dtype());
+      STEEPEST_CHECK(kind_of(s.dtype()) == state_kind, TypeError, opt, ": state ", a.list, " of param ", i, " is ",
+                     dtype_name(s.dtype()), " while its other state is ", state_kind == StoreKind::BF16 ? "bfloat16"
+                     : state_kind == StoreKind::F16 ? "float16" : "float32",
+                     "; a param's optimizer state must share one dtype");
+      first_state = false;
+      row.arrays[a.slot] = s.data_ptr();
     }
-    for (int k = 0; k < a; ++k) row.mixed = row.mixed || row.kinds[k] != kernels::StoreKind::F32;
+    if (!f64 && (kind_of(p.dtype()) != StoreKind::F32 || state_kind != StoreKind::F32)) {
+      row.mixed = kernels::mixed_mode_index(kind_of(p.dtype()), state_kind, master);
+      STEEPEST_CHECK(row.mixed >= 0, TypeError, opt, ": param ", i, " (", dtype_name(p.dtype()),
+                     ") with this state dtype has no mixed-precision kernel");
+    }
     out.rows.push_back(row);
   }
   return out;
@@ -221,18 +241,17 @@ namespace {
 // Whether row b continues row a in memory for every array and can run as part of it.
 bool adjacent(const Row& a, const Row& b) {
   if (a.f64 != b.f64 || a.step != b.step || a.mixed != b.mixed) return false;
-  if (a.mixed && a.mp && a.mp->stochastic_rounding) return false;  // rounding bits are per param
-  for (int k = 0; k < kMaxArrays; ++k) {
-    if (a.kinds[k] != b.kinds[k] || bool(a.arrays[k]) != bool(b.arrays[k])) return false;
-    const size_t es = a.f64 ? 8 : kind_size(a.kinds[k]);
-    if (a.arrays[k] && static_cast<char*>(a.arrays[k]) + a.numel * int64_t(es) != b.arrays[k]) return false;
+  if (a.mixed >= 0 && a.mp && a.mp->stochastic_rounding) return false;  // rounding bits are per param
+  for (int k = 0; k < kMaxSlots; ++k) {
+    if (bool(a.arrays[k]) != bool(b.arrays[k])) return false;
+    if (a.arrays[k] && static_cast<char*>(a.arrays[k]) + a.numel * int64_t(slot_bytes(a, k)) != b.arrays[k]) return false;
   }
-  if (bool(a.out) != bool(b.out) || a.out_kind != b.out_kind) return false;
-  return !a.out || static_cast<char*>(a.out) + a.numel * int64_t(kind_size(a.out_kind)) == b.out;
+  if (bool(a.out) != bool(b.out)) return false;
+  return !a.out || static_cast<char*>(a.out) + a.numel * int64_t(2) == b.out;  // out is bfloat16/float16
 }
 }  // namespace
 
-void run_rows(kernels::OptimRule rule, const std::vector<Row>& rows_in, const void* steps, size_t step_size,
+void run_rows(kernels::KernelId id, const std::vector<Row>& rows_in, const void* steps, size_t step_size,
               bool elementwise) {
   if (rows_in.empty()) return;
   std::vector<Row> merged;
@@ -245,8 +264,11 @@ void run_rows(kernels::OptimRule rule, const std::vector<Row>& rows_in, const vo
   }
   const std::vector<Row>& rows = elementwise ? merged : rows_in;
   const auto& table = kernels::cpu_kernels();
-  const kernels::OptimUpdateFn fn32 = table.f32.optim.update[int(rule)], fn64 = table.f64.optim.update[int(rule)];
-  const kernels::OptimMixedFn mixed_fn = table.f32.optim.update_mixed;
+  const kernels::OptimUpdateFn fn32 = table.f32.optim.update[int(id)], fn64 = table.f64.optim.update[int(id)];
+  const auto& mixed_fns = table.f32.optim.mixed[int(id)];
+  for (const Row& r : rows)
+    STEEPEST_CHECK(r.mixed < 0 || mixed_fns[r.mixed], TypeError, "optimizer kernel ", updates::kernel_name(id),
+                   " has no mixed-precision (bfloat16/float16) form");
   std::vector<Chunk> chunks;
   int64_t total = 0;
   for (size_t r = 0; r < rows.size(); ++r) {
@@ -258,17 +280,11 @@ void run_rows(kernels::OptimRule rule, const std::vector<Row>& rows_in, const vo
   auto run_chunk = [&](const Chunk& c) {
     const Row& row = rows[c.row];
     const void* step = step_bytes + size_t(row.step) * step_size;
-    if (row.mixed) {
+    if (row.mixed >= 0) {
       kernels::MixedChunk m;
-      for (int k = 0; k < kMaxArrays; ++k) {
-        m.kinds[k] = row.kinds[k];
-        m.arrays[k] = row.arrays[k] ? static_cast<char*>(row.arrays[k]) + c.begin * int64_t(kind_size(row.kinds[k]))
-                                    : nullptr;
-      }
-      if (row.out) {
-        m.out = static_cast<char*>(row.out) + c.begin * int64_t(kind_size(row.out_kind));
-        m.out_kind = row.out_kind;
-      }
+      for (int k = 0; k < kMaxSlots; ++k)
+        m.arrays[k] = row.arrays[k] ? static_cast<char*>(row.arrays[k]) + c.begin * int64_t(slot_bytes(row, k)) : nullptr;
+      if (row.out) m.out = static_cast<char*>(row.out) + c.begin * int64_t(2);
       if (row.mp && row.mp->stochastic_rounding) {
         m.stochastic = true;
         m.seed = row.mp->seed;
@@ -276,12 +292,12 @@ void run_rows(kernels::OptimRule rule, const std::vector<Row>& rows_in, const vo
         m.sr_param = uint32_t(row.param);
       }
       m.first = c.begin;
-      mixed_fn(fn32, step, m, c.len);
+      mixed_fns[row.mixed](step, m, c.len);
       return;
     }
     const int64_t offset = c.begin * (row.f64 ? 8 : 4);
-    void* arrays[kMaxArrays];
-    for (int k = 0; k < kMaxArrays; ++k)
+    void* arrays[kMaxSlots];
+    for (int k = 0; k < kMaxSlots; ++k)
       arrays[k] = row.arrays[k] ? static_cast<char*>(row.arrays[k]) + offset : nullptr;
     (row.f64 ? fn64 : fn32)(step, arrays, c.len);
   };

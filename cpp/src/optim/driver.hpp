@@ -8,34 +8,39 @@
 #include <vector>
 
 #include "kernels/cpu/optim_table.hpp"
+#include "optim/updates/all.hpp"
 #include "steepest/optim.hpp"
 
 namespace steepest::optim::detail {
 
-constexpr int kMaxArrays = 6;
+using updates::kMaxSlots;
 
-// One param's arrays as the kernel sees them (param, grad, state...) and which step scalars
-// it uses (an index into the caller's vector of Step structs).
+// One param's arrays as the kernel sees them, by slot (param, grad, state...; null = unused),
+// and which step scalars it uses (an index into the caller's vector of Step structs).
 struct Row {
-  void* arrays[kMaxArrays] = {};
+  void* arrays[kMaxSlots] = {};
   int64_t numel = 0;
   int32_t step = 0;
-  bool f64 = false;  // float64 arrays (else float32)
-  // Mixed precision (float rows only): how each array is stored; `out` is the low-precision
-  // param a float32 master (arrays[0]) is rounded into after the update.
-  bool mixed = false;
-  kernels::StoreKind kinds[kMaxArrays] = {};
+  bool f64 = false;  // float64 arrays (else float32, or the mixed mode's kinds)
+  // Mixed precision (float rows only): the index of the row's kernels::kMixedModes entry, or -1
+  // when every array is float32. With a master, slot kParam holds the float32 master and
+  // `out` the low-precision param it is rounded into.
+  int mixed = -1;
   void* out = nullptr;
-  kernels::StoreKind out_kind = kernels::StoreKind::F32;
   const MixedPrecision* mp = nullptr;  // stochastic rounding settings
   int32_t param = 0;                   // position of the param in lists[0]
 };
 
+// A state list whose tensors are kernel arrays, and the slot they fill.
+struct ListSlot {
+  int list, slot;
+};
+
 // What a step does with the lists before the kernel runs.
 struct GroupPlan {
-  const char* name;               // the optimizer, for messages
-  std::vector<int> array_lists;   // lists whose tensors are kernel arrays, after param and grad
-  std::vector<int> used_lists;    // every list the configuration needs (sizes are checked)
+  const char* name;                // the optimizer, for messages
+  std::vector<ListSlot> arrays;    // lists whose tensors are kernel arrays, and their slots
+  std::vector<int> used_lists;     // every list the configuration needs (sizes are checked)
   // Creates list k's missing entry for a param (given its grad).
   std::function<Tensor(int k, const Tensor& param, const Tensor& grad)> make_state;
 };
@@ -56,9 +61,9 @@ bool skip_step(const StepControl& c);
 // Checks the lists, creates missing state for params with grads, fills rows (row.step = 0).
 // State created in one call for several params is laid out back to back in one buffer per
 // list (each entry a view), so params in a flat arena step as one streaming row.
-// With `control` (steps that support mixed precision) bfloat16/float16 params and state are
-// accepted and control->mixed says where master weights live and which dtype new state gets;
-// without it params must be float32/float64.
+// With `control` (kernels with kLowPrecision) bfloat16/float16 params and state are accepted
+// and control->mixed says where master weights live and which dtype new state gets; without
+// it params must be float32/float64.
 Gathered gather(TensorLists& lists, const GroupPlan& plan, const StepControl* control = nullptr);
 
 // A float32 one-element step counter incremented in place; returns the new count.
@@ -75,20 +80,21 @@ Tensor scalar_state(double value);             // a 0-d float32 tensor (step cou
 // grad_scale with the sign of maximize folded in (negation is exact, so this is torch's -g).
 inline double signed_scale(const StepControl& c, bool maximize) { return maximize ? -c.grad_scale : c.grad_scale; }
 
-// Runs `rule` on every row in chunks; steps[row.step] (each step_size bytes) is passed to the
-// kernel for that row's chunks. `elementwise`: the rule's kernel treats every element alike
-// (no per-row reduction or position dependence), so consecutive rows whose arrays are
-// adjacent in memory and share a Step are merged into one (a flat arena then runs as a few
-// long streams); the result is the same bits either way.
-void run_rows(kernels::OptimRule rule, const std::vector<Row>& rows, const void* steps, size_t step_size,
+// Runs kernel `id` on every row in chunks; steps[row.step] (each step_size bytes) is passed to
+// the kernel for that row's chunks. `elementwise`: the kernel treats every element alike (no
+// per-row reduction or position dependence), so consecutive rows whose arrays are adjacent in
+// memory and share a Step are merged into one (a flat arena then runs as a few long streams);
+// the result is the same bits either way.
+void run_rows(kernels::KernelId id, const std::vector<Row>& rows, const void* steps, size_t step_size,
               bool elementwise = false);
 
 constexpr bool kElementwise = true;
 
-template <class Step>
-void run_rows(kernels::OptimRule rule, const std::vector<Row>& rows, const std::vector<Step>& steps,
+// The typed form: run_rows<updates::AdamKernel>(rows, steps).
+template <class Kernel>
+void run_rows(const std::vector<Row>& rows, const std::vector<typename Kernel::Step>& steps,
               bool elementwise = false) {
-  run_rows(rule, rows, steps.data(), sizeof(Step), elementwise);
+  run_rows(updates::kernel_id<Kernel>::value, rows, steps.data(), sizeof(typename Kernel::Step), elementwise);
 }
 
 // Fills row.step for every row from a per-row key (e.g. the step count t): consecutive rows

@@ -1,9 +1,10 @@
-// LAMB and LARS (timm, optimizers.md §6): layer-wise trust ratios from per-tensor norms
-// (row_norms.hpp, the same bits on every ISA) around the elementwise kernels.
+// LAMB and LARS (timm; docs/optimizers.md): their descriptions and steps, layer-wise trust
+// ratios from per-tensor norms (row_norms.hpp, the same bits on every ISA) around the
+// elementwise kernels.
 #include <algorithm>
 #include <cmath>
 
-#include "optim/driver.hpp"
+#include "optim/rule.hpp"
 #include "optim/row_norms.hpp"
 #include "optim/updates/lamb.hpp"
 #include "optim/updates/lars.hpp"
@@ -12,6 +13,39 @@
 namespace steepest::optim {
 
 namespace {
+// LAMB's hyperparameters and the group's step count, as one Options for the registry.
+struct LambRuleOptions : LambOptions {
+  double step = 0;
+};
+
+detail::RuleBuilder<LambRuleOptions> lamb_rule() {
+  using O = LambRuleOptions;
+  detail::RuleBuilder<O> b("Lamb");
+  b.hyper("lr", &O::lr, "lr").hyper("bias_correction", &O::bias_correction)
+      .floats("betas", {&O::beta1, &O::beta2}, "betas").hyper("eps", &O::eps, "nonneg")
+      .hyper("weight_decay", &O::weight_decay, "nonneg").hyper("grad_averaging", &O::grad_averaging)
+      .front_end("max_grad_norm", HyperKind::Float, {false, {1.0}, {}})
+      .hyper("trust_clip", &O::trust_clip).hyper("always_adapt", &O::always_adapt)
+      .hyper("decoupled_decay", &O::decoupled_decay)
+      .group_state("step", &O::step, HyperKind::Int)
+      .state("exp_avg", updates::LambSlots::kExpAvg)
+      .state("exp_avg_sq", updates::LambSlots::kExpAvgSq);
+  return b;
+}
+
+detail::RuleBuilder<LarsOptions> lars_rule() {
+  using O = LarsOptions;
+  detail::RuleBuilder<O> b("Lars");
+  b.hyper("lr", &O::lr, "lr").hyper("momentum", &O::momentum, "nonneg").hyper("dampening", &O::dampening)
+      .hyper("weight_decay", &O::weight_decay, "nonneg").hyper("nesterov", &O::nesterov)
+      .hyper("trust_coeff", &O::trust_coeff, "nonneg").hyper("eps", &O::eps, "nonneg")
+      .hyper("trust_clip", &O::trust_clip).hyper("always_adapt", &O::always_adapt).keyword_only()
+      .hyper("exclude_1d", &O::exclude_1d)
+      .state("momentum_buffer", updates::LarsSlots::kMomentumBuffer, detail::Init::Empty,
+             [](const O& o) { return o.momentum != 0; });
+  return b;
+}
+
 std::vector<double> norms_of(const std::vector<detail::Row>& rows, int array) {
   std::vector<detail::NormInput> in;
   in.reserve(rows.size());
@@ -25,17 +59,15 @@ std::vector<double> norms_of(const std::vector<detail::Row>& rows, int array) {
 int lamb_step(TensorLists& lists, const LambOptions& o, int64_t& step, const StepControl& c) {
   if (detail::skip_step(c)) return 0;
   step += 1;
-  detail::GroupPlan plan{"Lamb", {1, 2}, {1, 2}, [](int, const Tensor& p, const Tensor&) {
-                           return detail::zeros_state(p);
-                         }};
-  auto g = detail::gather(lists, plan);
+  static const auto states = lamb_rule().states();
+  auto g = detail::gather(lists, detail::plan_of("Lamb", states, LambRuleOptions{}));
   if (g.rows.empty()) return g.created;
   // The raw update u of each param (timm materializes it too: its norm is needed first).
   std::vector<Tensor> upd;
   upd.reserve(g.rows.size());
   for (size_t r = 0; r < g.rows.size(); ++r) {
     upd.push_back(detail::empty_state(lists[0][g.index[r]]));
-    g.rows[r].arrays[4] = upd.back().data_ptr();
+    g.rows[r].arrays[updates::LambSlots::kUpdate] = upd.back().data_ptr();
   }
   const double t = double(step);
   updates::LambStep s{};
@@ -51,13 +83,12 @@ int lamb_step(TensorLists& lists, const LambOptions& o, int64_t& step, const Ste
   s.neg_lr_wd = -o.lr * o.weight_decay;
   s.decay = int(o.weight_decay == 0 ? updates::Decay::None
                                     : o.decoupled_decay ? updates::Decay::Decoupled : updates::Decay::L2);
-  std::vector<updates::LambStep> steps{s};
-  detail::run_rows(kernels::OptimRule::LambMoments, g.rows, steps);
+  detail::run_rows<updates::LambMomentsKernel>(g.rows, {s});
 
   const bool adapt = o.weight_decay != 0 || o.always_adapt;
   std::vector<double> ratio(g.rows.size(), 1.0);
   if (adapt) {
-    auto wn = norms_of(g.rows, 0), un = norms_of(g.rows, 4);
+    auto wn = norms_of(g.rows, updates::kParam), un = norms_of(g.rows, updates::LambSlots::kUpdate);
     for (size_t r = 0; r < ratio.size(); ++r) {
       // 1 unless both norms are > 0 (so NaN norms give 1, as timm's nested where)
       double tr = wn[r] > 0 ? (un[r] > 0 ? wn[r] / un[r] : 1.0) : 1.0;
@@ -70,11 +101,12 @@ int lamb_step(TensorLists& lists, const LambOptions& o, int64_t& step, const Ste
   for (size_t r = 0; r < g.rows.size(); ++r) {
     apply[r] = {1.0, ratio[r], -o.lr};
     rows2[r] = g.rows[r];
-    rows2[r].arrays[1] = rows2[r].arrays[4];
-    rows2[r].arrays[2] = rows2[r].arrays[3] = rows2[r].arrays[4] = nullptr;
+    rows2[r].arrays[updates::ScaledAddSlots::kUpdateIn] = rows2[r].arrays[updates::LambSlots::kUpdate];
+    for (int k : {updates::LambSlots::kExpAvg, updates::LambSlots::kExpAvgSq, updates::LambSlots::kUpdate})
+      rows2[r].arrays[k] = nullptr;
     rows2[r].step = int32_t(r);
   }
-  detail::run_rows(kernels::OptimRule::ScaledAdd, rows2, apply);
+  detail::run_rows<updates::ScaledAddKernel>(rows2, apply);
   return g.created;
 }
 
@@ -98,15 +130,14 @@ double lamb_grad_norm(const std::vector<Tensor>& grads) {
 int lars_step(TensorLists& lists, const LarsOptions& o, const StepControl& c) {
   if (detail::skip_step(c)) return 0;
   const bool momentum = o.momentum != 0;
-  detail::GroupPlan plan{"LARS", {}, {}, [](int, const Tensor& p, const Tensor&) { return detail::empty_state(p); }};
-  if (momentum) plan.array_lists = plan.used_lists = {1};
-  auto g = detail::gather(lists, plan);
+  static const auto states = lars_rule().states();
+  auto g = detail::gather(lists, detail::plan_of("LARS", states, o));
   if (g.rows.empty()) return g.created;
   const bool adapt = o.weight_decay != 0 || o.always_adapt;
   const double gs = detail::signed_scale(c, false);
   std::vector<double> ratio(g.rows.size(), 1.0);
   if (adapt) {
-    auto wn = norms_of(g.rows, 0), gn = norms_of(g.rows, 1);
+    auto wn = norms_of(g.rows, updates::kParam), gn = norms_of(g.rows, updates::kGrad);
     for (size_t r = 0; r < ratio.size(); ++r) {
       const double gnorm = gn[r] * std::fabs(gs);
       double tr = o.trust_coeff * wn[r] / (gnorm + wn[r] * o.weight_decay + o.eps);
@@ -129,8 +160,18 @@ int lars_step(TensorLists& lists, const LarsOptions& o, const StepControl& c) {
     s.nesterov = o.nesterov;
     g.rows[r].step = int32_t(r);
   }
-  detail::run_rows(kernels::OptimRule::Lars, g.rows, steps);
+  detail::run_rows<updates::LarsKernel>(g.rows, steps);
   return g.created;
 }
+
+STEEPEST_REGISTER_RULE(Lamb) {
+  return lamb_rule().step([](TensorLists& lists, LambRuleOptions& o, const StepControl& c) {
+    int64_t step = int64_t(o.step);
+    const int created = lamb_step(lists, o, step, c);
+    o.step = double(step);
+    return created;
+  });
+}
+STEEPEST_REGISTER_RULE(Lars) { return lars_rule().step(lars_step); }
 
 }  // namespace steepest::optim

@@ -1,13 +1,29 @@
-// Lion's fused step (optimizers.md §2): no step counter, no bias correction, one Step.
-#include "optim/driver.hpp"
+// Lion (docs/optimizers.md): the rule's description and its fused step (no step counter, no
+// bias correction, one Step for every row).
+#include "optim/rule.hpp"
 #include "optim/updates/lion.hpp"
 
 namespace steepest::optim {
 
+namespace {
+detail::RuleBuilder<LionOptions> lion_rule() {
+  using O = LionOptions;
+  detail::RuleBuilder<O> b("Lion");
+  b.hyper("lr", &O::lr, "lr").floats("betas", {&O::beta1, &O::beta2}, "betas")
+      .hyper("weight_decay", &O::weight_decay, "nonneg").keyword_only().hyper("maximize", &O::maximize)
+      .state("exp_avg", updates::LionSlots::kExpAvg)
+      .low_precision();
+  return b;
+}
+const std::vector<detail::StateSpec<LionOptions>>& lion_states() {
+  static const auto states = lion_rule().states();
+  return states;
+}
+}  // namespace
+
 int lion_step(TensorLists& lists, const LionOptions& o, const StepControl& c) {
   if (detail::skip_step(c)) return 0;
-  detail::GroupPlan plan{"Lion", {1}, {1}, [](int, const Tensor& p, const Tensor&) { return detail::zeros_state(p); }};
-  auto g = detail::gather(lists, plan, &c);
+  auto g = detail::gather(lists, detail::plan_of("Lion", lion_states(), o), &c);
   if (g.rows.empty()) return g.created;
   updates::LionStep s{};
   s.grad_scale = detail::signed_scale(c, o.maximize);
@@ -17,9 +33,10 @@ int lion_step(TensorLists& lists, const LionOptions& o, const StepControl& c) {
   s.beta2 = o.beta2;
   s.one_minus_beta2 = 1 - o.beta2;
   s.neg_lr = -o.lr;
-  std::vector<updates::LionStep> steps{s};
-  detail::run_rows(kernels::OptimRule::Lion, g.rows, steps, detail::kElementwise);
+  detail::run_rows<updates::LionKernel>(g.rows, {s}, detail::kElementwise);
   return g.created;
 }
+
+STEEPEST_REGISTER_RULE(Lion) { return lion_rule().step(lion_step); }
 
 }  // namespace steepest::optim

@@ -1,9 +1,9 @@
-// torch.optim.Muon's step (optimizers.md §4.3): the momentum kernel, Newton–Schulz through
+// torch.optim.Muon's description and step (docs/optimizers.md): the momentum kernel, Newton–Schulz through
 // steepest::matmul (BLAS) per param, then the decayed, lr-adjusted update kernel.
 #include <algorithm>
 #include <cmath>
 
-#include "optim/driver.hpp"
+#include "optim/rule.hpp"
 #include "optim/updates/lamb.hpp"
 #include "optim/updates/muon.hpp"
 #include "steepest/ops.hpp"
@@ -12,6 +12,20 @@ namespace steepest::optim {
 
 namespace {
 Tensor round_bf16(const Tensor& x) { return to_dtype(to_dtype(x, kBFloat16), x.dtype()); }
+
+detail::RuleBuilder<MuonOptions> muon_rule() {
+  using O = MuonOptions;
+  detail::RuleBuilder<O> b("Muon");
+  b.hyper("lr", &O::lr, "lr").hyper("weight_decay", &O::weight_decay, "nonneg").hyper("momentum", &O::momentum, "nonneg")
+      .hyper("nesterov", &O::nesterov).floats("ns_coefficients", {&O::ns_a, &O::ns_b, &O::ns_c})
+      .hyper("eps", &O::eps, "nonneg").hyper("ns_steps", &O::ns_steps)
+      .choice("adjust_lr_fn", {"original", "match_rms_adamw"}, "original",
+              [](O& o, int k) { o.adjust_lr = MuonAdjustLr(k); }, /*none_default=*/true)
+      .keyword_only()
+      .choice("ns_dtype", {"float32", "bfloat16"}, "float32", [](O& o, int k) { o.ns_bf16 = k == 1; })
+      .state("momentum_buffer", updates::MuonMomentumSlots::kUpdateOut);
+  return b;
+}
 
 double sum_sq(const Tensor& x) {
   Tensor c = contiguous(x);
@@ -57,20 +71,20 @@ int muon_step(TensorLists& lists, const MuonOptions& o, const StepControl& c) {
                    "Muon only supports 2-D parameters; param ", i, " has shape ", p.shape(),
                    " (optimize it with AdamW, e.g. st.optim.MuonWithAuxAdamW)");
   }
-  detail::GroupPlan plan{"Muon", {1}, {1}, [](int, const Tensor& p, const Tensor&) { return detail::zeros_state(p); }};
-  auto g = detail::gather(lists, plan);
+  static const auto states = muon_rule().states();
+  auto g = detail::gather(lists, detail::plan_of("Muon", states, o));
   if (g.rows.empty()) return g.created;
-  // Momentum: arrays buf (written), grad, u (the blended update, written).
+  // Momentum: the buffer (gathered into kUpdateOut's slot) moves to kBuffer, and the blended
+  // update u is written to kUpdateOut.
+  using S = updates::MuonMomentumSlots;
   std::vector<Tensor> upd;
   std::vector<detail::Row> rows = g.rows;
   for (size_t r = 0; r < rows.size(); ++r) {
     upd.push_back(detail::empty_state(lists[0][g.index[r]]));
-    rows[r].arrays[0] = g.rows[r].arrays[2];
-    rows[r].arrays[2] = upd.back().data_ptr();
+    rows[r].arrays[S::kBuffer] = g.rows[r].arrays[S::kUpdateOut];
+    rows[r].arrays[S::kUpdateOut] = upd.back().data_ptr();
   }
-  updates::MuonMomentumStep ms{c.grad_scale, 1 - o.momentum, o.momentum, int(o.nesterov)};
-  std::vector<updates::MuonMomentumStep> msteps{ms};
-  detail::run_rows(kernels::OptimRule::MuonMomentum, rows, msteps);
+  detail::run_rows<updates::MuonMomentumKernel>(rows, {{c.grad_scale, 1 - o.momentum, o.momentum, int(o.nesterov)}});
   // Orthogonalize each update, then p = p*(1 - lr*wd) - adjusted_lr * O.
   std::vector<Tensor> ortho;
   std::vector<updates::ScaledAddStep> apply(rows.size());
@@ -82,12 +96,14 @@ int muon_step(TensorLists& lists, const MuonOptions& o, const StepControl& c) {
                                                                     : std::sqrt(std::max(1.0, A / B));
     apply[r] = {1 - o.lr * o.weight_decay, 1.0, -(o.lr * ratio)};
     rows[r] = g.rows[r];
-    rows[r].arrays[1] = ortho.back().data_ptr();
-    rows[r].arrays[2] = nullptr;
+    rows[r].arrays[updates::ScaledAddSlots::kUpdateIn] = ortho.back().data_ptr();
+    rows[r].arrays[S::kUpdateOut] = nullptr;
     rows[r].step = int32_t(r);
   }
-  detail::run_rows(kernels::OptimRule::ScaledAdd, rows, apply);
+  detail::run_rows<updates::ScaledAddKernel>(rows, apply);
   return g.created;
 }
+
+STEEPEST_REGISTER_RULE(Muon) { return muon_rule().step(muon_step); }
 
 }  // namespace steepest::optim

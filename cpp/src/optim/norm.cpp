@@ -1,5 +1,6 @@
 // Multi-tensor reductions and scaling over many tensors at once: the global grad norm that
-// clipping needs, in-place scaling, and the benchmark's memory-traffic limit kernel.
+// clipping needs, in-place scaling, GradScaler's check-and-unscale, and the benchmark's
+// memory-traffic limit kernel.
 #include <cmath>
 #include <algorithm>
 #include <limits>
@@ -206,58 +207,15 @@ bool unscale_(const std::vector<Tensor>& tensors, double inv_scale) {
   return check_and_scale(tensors, "unscale_", inv_scale != 1.0, inv_scale);
 }
 
-std::vector<Tensor> flatten_(const std::vector<Tensor>& params) {
-  std::vector<DType> dtypes;
-  for (size_t i = 0; i < params.size(); ++i) {
-    const Tensor& p = params[i];
-    STEEPEST_CHECK(p.defined(), ValueError, "flatten_: param ", i, " is None");
-    STEEPEST_CHECK(p.device().is_cpu(), NotImplementedError, "flatten_: param ", i, " is on ", p.device().str());
-    for (size_t j = 0; j < i; ++j)
-      STEEPEST_CHECK(!params[j].is_same(p), ValueError, "flatten_: param ", i, " is the same tensor as param ", j);
-    if (std::find(dtypes.begin(), dtypes.end(), p.dtype()) == dtypes.end()) dtypes.push_back(p.dtype());
-  }
-  std::vector<Tensor> flat_params, flat_grads;
-  for (DType dt : dtypes) {
-    int64_t total = 0;
-    for (const Tensor& p : params)
-      if (p.dtype() == dt) total += p.numel();
-    Tensor pbuf = Tensor::empty(Shape{total}, dt), gbuf = zeros(Shape{total}, TensorOptions(dt));
-    int64_t off = 0;
-    for (const Tensor& p : params) {
-      if (p.dtype() != dt) continue;
-      const Strides strides = contiguous_strides(p.shape());
-      Tensor pv = Tensor::make(pbuf.storage(), p.shape(), strides, off, dt);
-      copy_(pv, p.detach());
-      Tensor g = p.grad();
-      Tensor gv = Tensor::make(gbuf.storage(), p.shape(), strides, off, dt);
-      if (g.defined()) {
-        STEEPEST_CHECK(g.shape() == p.shape() && g.dtype() == dt, ValueError, "flatten_: the grad of a param of shape ",
-                       p.shape(), " (", dtype_name(dt), ") has shape ", g.shape(), " (", dtype_name(g.dtype()), ")");
-        copy_(gv, g.detach());
-      }
-      // The param keeps its TensorImpl (identity, autograd meta) and now views the arena.
-      TensorImpl* impl = p.impl();
-      impl->storage = pbuf.storage();
-      impl->strides = strides;
-      impl->offset = off;
-      Tensor(p).set_grad(gv);
-      off += p.numel();
-    }
-    flat_params.push_back(pbuf);
-    flat_grads.push_back(gbuf);
-  }
-  flat_params.insert(flat_params.end(), flat_grads.begin(), flat_grads.end());
-  return flat_params;
-}
-
 namespace detail {
 
 namespace {
 // The limit kernels: the same memory streams as an update (one add per element), over rows
 // built like the driver's. `rule` says whether the last list is stored back.
-void touch_rows(const TensorLists& lists, const char* name, int min_lists, kernels::OptimRule rule) {
+template <class Kernel>
+void touch_rows(const TensorLists& lists, const char* name, int min_lists) {
   const int k = int(lists.size());
-  STEEPEST_CHECK(k >= min_lists && k <= kMaxArrays, ValueError, name, ": expected ", min_lists, " to ", kMaxArrays,
+  STEEPEST_CHECK(k >= min_lists && k <= kMaxSlots, ValueError, name, ": expected ", min_lists, " to ", kMaxSlots,
                  " lists, got ", k);
   std::vector<Row> rows;
   for (size_t i = 0; i < lists[0].size(); ++i) {
@@ -274,15 +232,14 @@ void touch_rows(const TensorLists& lists, const char* name, int min_lists, kerne
     }
     rows.push_back(r);
   }
-  std::vector<updates::TouchStep> steps{{k}};
-  run_rows(rule, rows, steps);
+  run_rows<Kernel>(rows, {{k}});
 }
 }  // namespace
 
-void touch_step(const TensorLists& lists) { touch_rows(lists, "touch_step", 2, kernels::OptimRule::Touch); }
+void touch_step(const TensorLists& lists) { touch_rows<updates::TouchKernel>(lists, "touch_step", 2); }
 
 void touch_step_last_read_only(const TensorLists& lists) {
-  touch_rows(lists, "touch_step_last_read_only", 3, kernels::OptimRule::TouchLastReadOnly);
+  touch_rows<updates::TouchLastReadOnlyKernel>(lists, "touch_step_last_read_only", 3);
 }
 
 }  // namespace detail

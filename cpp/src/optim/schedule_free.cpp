@@ -1,13 +1,33 @@
-// Schedule-Free AdamW's fused step and mode switch (optimizers.md §5): the group scalars
+// Schedule-Free AdamW's description, fused step and mode switch (docs/optimizers.md): the group scalars
 // (warmup, lr_max, weight_sum, c) in double as the reference computes them in Python, then one
 // kernel over y, z and the second moment; train()/eval() lerp the params toward z.
 #include <cmath>
 
-#include "optim/driver.hpp"
+#include "optim/rule.hpp"
 #include "optim/updates/schedule_free.hpp"
 #include "steepest/ops/creation.hpp"
 
 namespace steepest::optim {
+
+namespace {
+// The hyperparameters and the group's running scalars, as one Options for the registry.
+struct ScheduleFreeRuleOptions : ScheduleFreeAdamWOptions, ScheduleFreeGroupState {};
+
+detail::RuleBuilder<ScheduleFreeRuleOptions> schedule_free_rule() {
+  using O = ScheduleFreeRuleOptions;
+  detail::RuleBuilder<O> b("ScheduleFreeAdamW");
+  b.hyper("lr", &O::lr, "lr").floats("betas", {&O::beta1, &O::beta2}, "betas").hyper("eps", &O::eps, "nonneg")
+      .hyper("weight_decay", &O::weight_decay, "nonneg").hyper("warmup_steps", &O::warmup_steps, "nonneg")
+      .hyper("r", &O::r, "nonneg").hyper("weight_lr_power", &O::weight_lr_power, "nonneg")
+      .ignored("foreach", {false, {1}, {}})
+      .group_state("k", &O::k, HyperKind::Int).group_state("weight_sum", &O::weight_sum)
+      .group_state("lr_max", &O::lr_max).group_state("scheduled_lr", &O::scheduled_lr)
+      .front_end("train_mode", HyperKind::Bool, {false, {0}, {}}, /*group_state=*/true)
+      .state("z", updates::ScheduleFreeSlots::kZ, detail::Init::CloneParam)
+      .state("exp_avg_sq", updates::ScheduleFreeSlots::kExpAvgSq);
+  return b;
+}
+}  // namespace
 
 int schedule_free_adamw_step(TensorLists& lists, const ScheduleFreeAdamWOptions& o, ScheduleFreeGroupState& gs,
                              const StepControl& c) {
@@ -22,10 +42,8 @@ int schedule_free_adamw_step(TensorLists& lists, const ScheduleFreeAdamWOptions&
   gs.weight_sum = gs.weight_sum + weight;
   const double ckp1 = gs.weight_sum == 0 ? 0.0 : weight / gs.weight_sum;
   gs.k = k + 1;
-  detail::GroupPlan plan{"ScheduleFreeAdamW", {1, 2}, {1, 2}, [](int j, const Tensor& p, const Tensor&) {
-                           return j == 1 ? clone(p) : detail::zeros_state(p);
-                         }};
-  auto g = detail::gather(lists, plan);
+  static const auto states = schedule_free_rule().states();
+  auto g = detail::gather(lists, detail::plan_of("ScheduleFreeAdamW", states, ScheduleFreeRuleOptions{}));
   if (g.rows.empty()) return g.created;
   updates::ScheduleFreeAdamWStep s{};
   s.grad_scale = c.grad_scale;
@@ -38,8 +56,7 @@ int schedule_free_adamw_step(TensorLists& lists, const ScheduleFreeAdamWOptions&
   s.ckp1 = ckp1;
   s.y_coef = lr * (o.beta1 * (1 - ckp1) - 1);
   s.neg_lr = -lr;
-  std::vector<updates::ScheduleFreeAdamWStep> steps{s};
-  detail::run_rows(kernels::OptimRule::ScheduleFreeAdamW, g.rows, steps);
+  detail::run_rows<updates::ScheduleFreeAdamWKernel>(g.rows, {s});
   return g.created;
 }
 
@@ -58,13 +75,18 @@ void schedule_free_set_mode(TensorLists& lists, double beta1, bool train) {
     detail::Row r;
     r.numel = p.numel();
     r.f64 = p.dtype() == kFloat64;
-    r.arrays[0] = p.data_ptr();
-    r.arrays[1] = z.data_ptr();
+    r.arrays[updates::kParam] = p.data_ptr();
+    r.arrays[updates::LerpToSlots::kTarget] = z.data_ptr();
     rows.push_back(r);
     p.bump_version();
   }
-  std::vector<updates::LerpToStep> steps{{train ? 1 - beta1 : 1 - 1 / beta1}};
-  detail::run_rows(kernels::OptimRule::LerpTo, rows, steps);
+  detail::run_rows<updates::LerpToKernel>(rows, {{train ? 1 - beta1 : 1 - 1 / beta1}});
+}
+
+STEEPEST_REGISTER_RULE(ScheduleFreeAdamW) {
+  return schedule_free_rule().step([](TensorLists& lists, ScheduleFreeRuleOptions& o, const StepControl& c) {
+    return schedule_free_adamw_step(lists, o, o, c);
+  });
 }
 
 }  // namespace steepest::optim

@@ -1,16 +1,34 @@
-// SGD's fused step (optimizers.md §1.1): per-step scalars, lazy momentum buffers (a new one
-// is the grad itself, so fresh rows run the kernel's first-step form).
-#include "optim/driver.hpp"
+// SGD (docs/optimizers.md): the rule's description and its fused step's per-step scalars. A
+// new momentum buffer is the grad itself, so fresh rows run the kernel's first-step form.
+#include "optim/rule.hpp"
 #include "optim/updates/sgd.hpp"
 
 namespace steepest::optim {
 
+namespace {
+const HyperValue kNone{true, {}, {}}, kFalse{false, {0}, {}};
+
+detail::RuleBuilder<SGDOptions> sgd_rule() {
+  using O = SGDOptions;
+  detail::RuleBuilder<O> b("SGD");
+  b.hyper("lr", &O::lr, "lr").hyper("momentum", &O::momentum, "nonneg").hyper("dampening", &O::dampening)
+      .hyper("weight_decay", &O::weight_decay, "nonneg").hyper("nesterov", &O::nesterov).keyword_only()
+      .hyper("maximize", &O::maximize).ignored("foreach", kNone).ignored("differentiable", kFalse).ignored("fused", kNone)
+      .state("momentum_buffer", updates::SGDSlots::kMomentumBuffer, detail::Init::Empty,
+             [](const O& o) { return o.momentum != 0; })
+      .low_precision();
+  return b;
+}
+const std::vector<detail::StateSpec<SGDOptions>>& sgd_states() {
+  static const auto states = sgd_rule().states();
+  return states;
+}
+}  // namespace
+
 int sgd_step(TensorLists& lists, const SGDOptions& o, const StepControl& c) {
   if (detail::skip_step(c)) return 0;
   const bool momentum = o.momentum != 0;
-  detail::GroupPlan plan{"SGD", {}, {}, [](int, const Tensor& p, const Tensor&) { return detail::empty_state(p); }};
-  if (momentum) plan.array_lists = plan.used_lists = {1};
-  auto g = detail::gather(lists, plan, &c);
+  auto g = detail::gather(lists, detail::plan_of("SGD", sgd_states(), o), &c);
   if (g.rows.empty()) return g.created;
   using updates::SGDStep;
   auto make = [&](int mode) {
@@ -27,8 +45,10 @@ int sgd_step(TensorLists& lists, const SGDOptions& o, const StepControl& c) {
   };
   auto steps = detail::steps_by_key<SGDStep, int>(
       g.rows, [&](size_t r) { return momentum ? (g.fresh[r] ? 2 : 1) : 0; }, make);
-  detail::run_rows(kernels::OptimRule::SGD, g.rows, steps, detail::kElementwise);
+  detail::run_rows<updates::SGDKernel>(g.rows, steps, detail::kElementwise);
   return g.created;
 }
+
+STEEPEST_REGISTER_RULE(SGD) { return sgd_rule().step(sgd_step); }
 
 }  // namespace steepest::optim

@@ -1,22 +1,31 @@
-// SophiaG's fused steps (optimizers.md §3): the clipped sign-momentum step, the Hessian EMA
-// update of update_hessian(), and the benchmark limit with the Hessian read but not written.
-#include "optim/driver.hpp"
+// SophiaG (docs/optimizers.md): the rule's description, the clipped sign-momentum step and the
+// Hessian EMA update of update_hessian().
+#include "optim/rule.hpp"
 #include "optim/updates/sophia.hpp"
-#include "optim/updates/touch.hpp"
 
 namespace steepest::optim {
 
 namespace {
-detail::GroupPlan sophia_plan() {
-  return {"SophiaG", {2, 3}, {1, 2, 3}, [](int k, const Tensor& p, const Tensor&) {
-            return k == 1 ? detail::scalar_state(0) : detail::zeros_state(p);
-          }};
+detail::RuleBuilder<SophiaOptions> sophia_rule() {
+  using O = SophiaOptions;
+  detail::RuleBuilder<O> b("SophiaG");
+  b.hyper("lr", &O::lr, "lr").floats("betas", {&O::beta1, &O::beta2}, "betas").hyper("rho", &O::rho, "nonneg")
+      .hyper("weight_decay", &O::weight_decay, "nonneg").keyword_only().hyper("maximize", &O::maximize)
+      .ignored("capturable", {false, {0}, {}}).step_argument("bs", &O::bs, "nonneg")
+      .scalar_state("step")
+      .state("exp_avg", updates::SophiaSlots::kExpAvg)
+      .state("hessian", updates::SophiaSlots::kHessian);
+  return b;
+}
+detail::GroupPlan sophia_plan(const SophiaOptions& o) {
+  static const auto states = sophia_rule().states();
+  return detail::plan_of("SophiaG", states, o);
 }
 }  // namespace
 
 int sophia_step(TensorLists& lists, const SophiaOptions& o, const StepControl& c) {
   if (detail::skip_step(c)) return 0;
-  auto g = detail::gather(lists, sophia_plan());
+  auto g = detail::gather(lists, sophia_plan(o));
   if (g.rows.empty()) return g.created;
   detail::increment_steps(lists, g);
   updates::SophiaStep s{};
@@ -26,23 +35,23 @@ int sophia_step(TensorLists& lists, const SophiaOptions& o, const StepControl& c
   s.one_minus_beta1 = 1 - o.beta1;
   s.rho_bs = o.rho * o.bs;
   s.neg_lr = -o.lr;
-  std::vector<updates::SophiaStep> steps{s};
-  detail::run_rows(kernels::OptimRule::Sophia, g.rows, steps);
+  detail::run_rows<updates::SophiaKernel>(g.rows, {s});
   return g.created;
 }
 
 int sophia_update_hessian(TensorLists& lists, const SophiaOptions& o, const StepControl& c) {
   if (detail::skip_step(c)) return 0;
-  auto g = detail::gather(lists, sophia_plan());
+  auto g = detail::gather(lists, sophia_plan(o));
   if (g.rows.empty()) return g.created;
-  for (auto& row : g.rows) {  // the kernel's arrays: hessian (written), grad
-    row.arrays[0] = row.arrays[3];
-    row.arrays[2] = row.arrays[3] = nullptr;
+  for (auto& row : g.rows) {  // the kernel updates the Hessian EMA from the grad
+    row.arrays[updates::SophiaHessianSlots::kHessianEma] = row.arrays[updates::SophiaSlots::kHessian];
+    row.arrays[updates::SophiaSlots::kExpAvg] = row.arrays[updates::SophiaSlots::kHessian] = nullptr;
   }
   updates::SophiaHessianStep s{c.grad_scale, o.beta2, 1 - o.beta2};
-  std::vector<updates::SophiaHessianStep> steps{s};
-  detail::run_rows(kernels::OptimRule::SophiaHessian, g.rows, steps);
+  detail::run_rows<updates::SophiaHessianKernel>(g.rows, {s});
   return g.created;
 }
+
+STEEPEST_REGISTER_RULE(SophiaG) { return sophia_rule().step(sophia_step); }
 
 }  // namespace steepest::optim

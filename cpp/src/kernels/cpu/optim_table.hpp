@@ -1,38 +1,53 @@
-// The optimizer part of the CPU kernel table: one chunk kernel per update rule (each reads
-// its per-step scalars from an updates::<Rule>Step) and the multi-tensor norm pieces.
-// The multi-tensor driver in src/optim splits tensors into chunks and calls these.
+// The optimizer part of the CPU kernel table: for every update kernel of optim/updates/all.hpp
+// a chunk function per storage precision, and the multi-tensor norm pieces. The driver
+// (optim/driver.cpp) splits tensors into chunks and calls these.
 #pragma once
 #include <cstdint>
 
+#include "optim/updates/all.hpp"
+
 namespace steepest::kernels {
 
-enum class OptimRule : uint8_t {
-  SGD, Adam, Adagrad, RMSprop, NAdam, RAdam, Adamax, Lion, Touch,
-  // SophiaG, Schedule-Free AdamW, LAMB, LARS, Muon's elementwise parts (optim2)
-  Sophia, SophiaHessian, ScheduleFreeAdamW, LerpTo, LambMoments, ScaledAdd, Lars, MuonMomentum, TouchLastReadOnly,
-  AdafactorVariance,
-  Count
-};
-constexpr int kNumOptimRules = int(OptimRule::Count);
+using optim::updates::KernelId;
+using optim::updates::kNumKernels;
 
-// Updates n elements: arrays[0] is the param, arrays[1] its grad, the rest the rule's state,
-// each pointing at the chunk's first element. `step` points at the rule's Step struct.
+// Updates n elements: arrays[slot] points at the chunk's first element of that slot (param,
+// grad, state...; null for slots the update doesn't use). `step` points at the kernel's Step.
 using OptimUpdateFn = void (*)(const void* step, void* const* arrays, int64_t n);
 
-// Mixed precision: how each array of an update is stored. The update itself always runs on
-// float32 values (the rule's float kernel); loads widen, stores round (to nearest even, or
-// stochastically for a bfloat16 param).
+// How an array is stored. The update itself always runs on float32 values for low-precision
+// storage: loads widen, stores round (to nearest even, or stochastically for a bfloat16 param).
 enum class StoreKind : uint8_t { F32 = 0, BF16 = 1, F16 = 2 };
 
-// One chunk of a mixed-precision row: arrays as in OptimUpdateFn (null = unused), each stored
-// as kinds[k]. With master weights arrays[0] is the float32 master and `out` the low-precision
-// param it is rounded into after the update.
+// A mixed-precision configuration: the param (and its grad) stored as `param`, the state
+// slots as `state`, and with `master` a float32 master copy in the param's slot that is
+// rounded into the low-precision param (MixedChunk::out) after the update. Each mode is a
+// separate instantiation of the run loop (the kinds are template arguments).
+struct MixedMode {
+  StoreKind param, state;
+  bool master;
+};
+constexpr MixedMode kMixedModes[] = {
+    {StoreKind::F32, StoreKind::BF16, false},  {StoreKind::BF16, StoreKind::F32, false},
+    {StoreKind::BF16, StoreKind::F32, true},   {StoreKind::BF16, StoreKind::BF16, false},
+    {StoreKind::BF16, StoreKind::BF16, true},  {StoreKind::F16, StoreKind::F32, false},
+    {StoreKind::F16, StoreKind::F32, true},    {StoreKind::F16, StoreKind::BF16, false},
+    {StoreKind::F16, StoreKind::BF16, true},
+};
+constexpr int kNumMixedModes = int(sizeof(kMixedModes) / sizeof(kMixedModes[0]));
+// The mode's index in kMixedModes, or -1 (all float32: not a mixed configuration).
+constexpr int mixed_mode_index(StoreKind param, StoreKind state, bool master) {
+  for (int i = 0; i < kNumMixedModes; ++i)
+    if (kMixedModes[i].param == param && kMixedModes[i].state == state && kMixedModes[i].master == master) return i;
+  return -1;
+}
+
+// One chunk of a mixed-precision row: arrays by slot (null = unused) stored as the mode says;
+// with master weights `out` is the low-precision param the master is rounded into.
 struct MixedChunk {
-  void* arrays[6] = {};
-  StoreKind kinds[6] = {};
+  void* arrays[optim::updates::kMaxSlots] = {};
   void* out = nullptr;
-  StoreKind out_kind = StoreKind::F32;
-  // Stochastic rounding of the bfloat16 param: the 16 random bits of element e (counted from
+  // Stochastic rounding of a bfloat16 param: the 16 random bits of element e (counted from
   // the param's first element) come from the Philox-4x32-10 block with key `seed` and counter
   // (lo32(e / 8), hi32(e / 8), sr_step, sr_param), word (e % 8) / 2, half e % 2 (low first).
   bool stochastic = false;
@@ -40,12 +55,11 @@ struct MixedChunk {
   uint32_t sr_step = 0, sr_param = 0;
   int64_t first = 0;  // element index (in the param) of the chunk's first element
 };
-// Runs the float32 update `f32` over n elements of a mixed chunk, converting in blocks.
-using OptimMixedFn = void (*)(OptimUpdateFn f32, const void* step, const MixedChunk& c, int64_t n);
+using OptimMixedFn = void (*)(const void* step, const MixedChunk& c, int64_t n);
 
 template <class T>
 struct OptimKernels {
-  OptimUpdateFn update[kNumOptimRules] = {};
+  OptimUpdateFn update[kNumKernels] = {};
   // Norm pieces of n contiguous values. Sums accumulate in float32 leaves of at most 1024
   // values (per lane) and add the leaves in double; max_abs propagates NaN.
   double (*sum_sq)(const T* x, int64_t n) = nullptr;
@@ -53,8 +67,8 @@ struct OptimKernels {
   T (*max_abs)(const T* x, int64_t n) = nullptr;
   // x[i] *= s (clipping grads by a norm)
   void (*scale)(T* x, int64_t n, T s) = nullptr;
-  // Mixed-precision runner (set in the float table only).
-  OptimMixedFn update_mixed = nullptr;
+  // Mixed precision (float table only; null for kernels without kLowPrecision).
+  OptimMixedFn mixed[kNumKernels][kNumMixedModes] = {};
 };
 
 }  // namespace steepest::kernels

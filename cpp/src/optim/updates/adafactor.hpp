@@ -9,6 +9,11 @@ struct AdafactorVarianceStep {
   double grad_scale, weight, eps1_sq;  // weight = t^beta2_decay, the lerp weight
 };
 
+// AdafactorVariance: the variance EMA in the param's slot, the update U written to kUpdateOut.
+struct AdafactorVarianceSlots {
+  enum : int { kVariance = kParam, kUpdateOut = kFirstState };
+};
+
 inline namespace STEEPEST_UPDATES_ABI {
 
 // The factored variance estimate row_i * col_j / clamp(mean(row), min=eps1) (a [n,1]@[1,m]
@@ -31,18 +36,24 @@ template <class V> STEEPEST_HOST_DEVICE inline V adafactor_apply(V p, V decay, V
 // The unfactored (0-D/1-D) path, arrays: variance, g, u (written): variance.lerp_(g*g, w),
 // u = rsqrt(clamp(variance, eps1^2)) * g.
 template <class T>
-struct AdafactorVariance {
+struct AdafactorVariance : AdafactorVarianceSlots {
   static constexpr int kArrays = 3;
   T gs, eps1_sq;
   Lerp<T> lerp;
   STEEPEST_HOST_DEVICE explicit AdafactorVariance(const AdafactorVarianceStep& s)
       : gs(T(s.grad_scale)), eps1_sq(T(s.eps1_sq)), lerp(s.weight) {}
   template <class V> STEEPEST_HOST_DEVICE void operator()(V* x) const {
-    V g = x[1] * splat<V>(gs);
-    V v = lerp(x[0], g * g);
-    x[0] = v;
-    x[2] = adafactor_update(g, v, splat<V>(eps1_sq));
+    V g = x[kGrad] * splat<V>(gs);
+    V v = lerp(x[kVariance], g * g);
+    x[kVariance] = v;
+    x[kUpdateOut] = adafactor_update(g, v, splat<V>(eps1_sq));
   }
+};
+
+struct AdafactorVarianceKernel {
+  using Step = AdafactorVarianceStep;
+  static constexpr bool kLowPrecision = false;
+  template <class T, class Fn> STEEPEST_HOST_DEVICE static void visit(const Step& s, Fn&& fn) { fn(AdafactorVariance<T>(s)); }
 };
 
 }  // namespace STEEPEST_UPDATES_ABI

@@ -10,22 +10,34 @@ struct AdagradStep {
   int decay;
 };
 
+struct AdagradSlots {
+  enum : int { kSum = kFirstState };
+};
+
 inline namespace STEEPEST_UPDATES_ABI {
 
 // Arrays: p, g, sum.
 template <class T, bool L2>
-struct Adagrad {
+struct Adagrad : AdagradSlots {
   static constexpr int kArrays = 3;
   T gs, wd, neg_clr, eps;
   STEEPEST_HOST_DEVICE explicit Adagrad(const AdagradStep& s)
       : gs(T(s.grad_scale)), wd(T(s.weight_decay)), neg_clr(T(s.neg_clr)), eps(T(s.eps)) {}
   template <class V> STEEPEST_HOST_DEVICE void operator()(V* x) const {
-    V p = x[0], g = x[1] * splat<V>(gs);
+    V p = x[kParam], g = x[kGrad] * splat<V>(gs);
     if constexpr (L2) g = fma(splat<V>(wd), p, g);
-    V s = fma(g, g, x[2]);                         // addcmul_(g, g, value=1)
+    V s = fma(g, g, x[kSum]);                         // addcmul_(g, g, value=1)
     V std_ = sqrt(s) + splat<V>(eps);
-    x[0] = addcdiv(p, splat<V>(neg_clr), g, std_);
-    x[2] = s;
+    x[kParam] = addcdiv(p, splat<V>(neg_clr), g, std_);
+    x[kSum] = s;
+  }
+};
+
+struct AdagradKernel {
+  using Step = AdagradStep;
+  static constexpr bool kLowPrecision = false;
+  template <class T, class Fn> STEEPEST_HOST_DEVICE static void visit(const Step& s, Fn&& fn) {
+    with_bool(s.decay == int(Decay::L2), [&](auto l2) { fn(Adagrad<T, STEEPEST_C(l2)>(s)); });
   }
 };
 

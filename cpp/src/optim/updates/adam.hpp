@@ -12,11 +12,15 @@ struct AdamStep {
   int decay, amsgrad;
 };
 
+struct AdamSlots {
+  enum : int { kExpAvg = kFirstState, kExpAvgSq, kMaxExpAvgSq };
+};
+
 inline namespace STEEPEST_UPDATES_ABI {
 
-// Arrays: p, g, exp_avg, exp_avg_sq[, max_exp_avg_sq].
+// Slots: param, grad, exp_avg, exp_avg_sq[, max_exp_avg_sq].
 template <class T, Decay D, bool AMSGRAD>
-struct Adam {
+struct Adam : AdamSlots {
   static constexpr int kArrays = AMSGRAD ? 5 : 4;
   T gs, wd, decay, b2, omb2, neg_step, bc2_sqrt, eps;
   Lerp<T> lerp1;
@@ -25,20 +29,30 @@ struct Adam {
         omb2(T(s.one_minus_beta2)), neg_step(T(s.neg_step_size)),
         bc2_sqrt(T(s.bias_correction2_sqrt)), eps(T(s.eps)), lerp1(s.beta1_weight) {}
   template <class V> STEEPEST_HOST_DEVICE void operator()(V* x) const {
-    V p = x[0], g = x[1] * splat<V>(gs);
+    V p = x[kParam], g = x[kGrad] * splat<V>(gs);
     if constexpr (D == Decay::L2) g = fma(splat<V>(wd), p, g);
     if constexpr (D == Decay::Decoupled) p = p * splat<V>(decay);
-    V m = lerp1(x[2], g);
-    V v = addcmul(x[3] * splat<V>(b2), splat<V>(omb2), g, g);
+    V m = lerp1(x[kExpAvg], g);
+    V v = addcmul(x[kExpAvgSq] * splat<V>(b2), splat<V>(omb2), g, g);
     V vv = v;
     if constexpr (AMSGRAD) {  // max of the raw second moments; a NaN in v propagates
-      vv = max_raw(x[4], v);
-      x[4] = vv;
+      vv = max_raw(x[kMaxExpAvgSq], v);
+      x[kMaxExpAvgSq] = vv;
     }
     V denom = sqrt(vv) / splat<V>(bc2_sqrt) + splat<V>(eps);  // eps outside the sqrt
-    x[0] = addcdiv(p, splat<V>(neg_step), m, denom);
-    x[2] = m;
-    x[3] = v;
+    x[kParam] = addcdiv(p, splat<V>(neg_step), m, denom);
+    x[kExpAvg] = m;
+    x[kExpAvgSq] = v;
+  }
+};
+
+struct AdamKernel {
+  using Step = AdamStep;
+  static constexpr bool kLowPrecision = true;
+  template <class T, class Fn> STEEPEST_HOST_DEVICE static void visit(const Step& s, Fn&& fn) {
+    with_decay(s.decay, [&](auto d) {
+      with_bool(s.amsgrad != 0, [&](auto ams) { fn(Adam<T, STEEPEST_C(d), STEEPEST_C(ams)>(s)); });
+    });
   }
 };
 

@@ -10,11 +10,15 @@ struct AdamaxStep {
   int decay;
 };
 
+struct AdamaxSlots {
+  enum : int { kExpAvg = kFirstState, kExpInf };
+};
+
 inline namespace STEEPEST_UPDATES_ABI {
 
 // Arrays: p, g, exp_avg, exp_inf.
 template <class T, bool L2>
-struct Adamax {
+struct Adamax : AdamaxSlots {
   static constexpr int kArrays = 4;
   T gs, wd, b2, eps, neg_clr;
   Lerp<T> lerp1;
@@ -22,15 +26,23 @@ struct Adamax {
       : gs(T(s.grad_scale)), wd(T(s.weight_decay)), b2(T(s.beta2)), eps(T(s.eps)),
         neg_clr(T(s.neg_clr)), lerp1(s.beta1_weight) {}
   template <class V> STEEPEST_HOST_DEVICE void operator()(V* x) const {
-    V p = x[0], g = x[1] * splat<V>(gs);
+    V p = x[kParam], g = x[kGrad] * splat<V>(gs);
     if constexpr (L2) g = fma(splat<V>(wd), p, g);
-    V m = lerp1(x[2], g);
+    V m = lerp1(x[kExpAvg], g);
     // torch.maximum(u*b2, |g|+eps): a NaN from the grad side propagates (the state side
     // can only be NaN if it already came from a grad)
-    V u = max_raw(x[3] * splat<V>(b2), abs(g) + splat<V>(eps));
-    x[0] = addcdiv(p, splat<V>(neg_clr), m, u);
-    x[2] = m;
-    x[3] = u;
+    V u = max_raw(x[kExpInf] * splat<V>(b2), abs(g) + splat<V>(eps));
+    x[kParam] = addcdiv(p, splat<V>(neg_clr), m, u);
+    x[kExpAvg] = m;
+    x[kExpInf] = u;
+  }
+};
+
+struct AdamaxKernel {
+  using Step = AdamaxStep;
+  static constexpr bool kLowPrecision = false;
+  template <class T, class Fn> STEEPEST_HOST_DEVICE static void visit(const Step& s, Fn&& fn) {
+    with_bool(s.decay == int(Decay::L2), [&](auto l2) { fn(Adamax<T, STEEPEST_C(l2)>(s)); });
   }
 };
 

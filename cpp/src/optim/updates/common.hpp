@@ -89,4 +89,46 @@ template <class V> STEEPEST_HOST_DEVICE inline V sign(V x) {
 // How an optimizer applies weight decay (Step structs carry it as an int).
 enum class Decay : int { None = 0, L2 = 1, Decoupled = 2 };
 
+// Array slots of an update: every functor sees x[kParam] and x[kGrad], then its own state
+// slots from kFirstState on, named in its header (e.g. AdamSlots::kExpAvg). The driver's plan
+// fills the same slots from the rule's state lists, so no index is written twice.
+enum Slot : int { kParam = 0, kGrad = 1, kFirstState = 2 };
+constexpr int kMaxSlots = 6;
+
+inline namespace STEEPEST_UPDATES_ABI {
+
+// Run-time flags of a Step turned into compile-time template arguments: each kernel's
+// visit() picks its functor instantiation with these (one branch per chunk, none per element).
+template <bool B> struct BoolC { static constexpr bool value = B; };
+template <class Fn> STEEPEST_HOST_DEVICE inline void with_bool(bool b, Fn&& fn) {
+  if (b) fn(BoolC<true>{});
+  else fn(BoolC<false>{});
+}
+template <Decay D> struct DecayC { static constexpr Decay value = D; };
+template <class Fn> STEEPEST_HOST_DEVICE inline void with_decay(int d, Fn&& fn) {
+  if (d == int(Decay::L2)) fn(DecayC<Decay::L2>{});
+  else if (d == int(Decay::Decoupled)) fn(DecayC<Decay::Decoupled>{});
+  else fn(DecayC<Decay::None>{});
+}
+template <int M> struct IntC { static constexpr int value = M; };
+// 0, 1 or 2 as a compile-time int (momentum modes: none, running, first step).
+template <class Fn> STEEPEST_HOST_DEVICE inline void with_mode(int m, Fn&& fn) {
+  if (m == 0) fn(IntC<0>{});
+  else if (m == 1) fn(IntC<1>{});
+  else fn(IntC<2>{});
+}
+}  // namespace STEEPEST_UPDATES_ABI
+
+#define STEEPEST_C(x) decltype(x)::value
+
+// The slots a functor reads (bit k = slot k). By default the first kArrays; a functor whose
+// slots have gaps (a configuration without some state) lists them in `kUses`.
+template <class F, class = void> struct UsesOf { static constexpr unsigned value = (1u << F::kArrays) - 1u; };
+template <class F> struct UsesOf<F, decltype(void(F::kUses))> { static constexpr unsigned value = F::kUses; };
+// The slots a functor never stores: the grad always, plus its `kReadOnly` bits.
+template <class F, class = void> struct ReadOnlyOf { static constexpr unsigned value = 1u << kGrad; };
+template <class F> struct ReadOnlyOf<F, decltype(void(F::kReadOnly))> {
+  static constexpr unsigned value = F::kReadOnly | (1u << kGrad);
+};
+
 }  // namespace steepest::optim::updates

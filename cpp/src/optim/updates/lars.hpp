@@ -12,27 +12,45 @@ struct LarsStep {
   int nesterov;
 };
 
+struct LarsSlots {
+  enum : int { kMomentumBuffer = kFirstState };
+};
+
 inline namespace STEEPEST_UPDATES_ABI {
 
 // Arrays: p, g[, momentum_buffer].
 template <class T, bool ADAPT, int MODE, bool NESTEROV>
-struct Lars {
+struct Lars : LarsSlots {
   static constexpr int kArrays = MODE == 0 ? 2 : 3;
   T gs, wd, ratio, mom, omd, neg_lr;
   STEEPEST_HOST_DEVICE explicit Lars(const LarsStep& s)
       : gs(T(s.grad_scale)), wd(T(s.weight_decay)), ratio(T(s.trust_ratio)), mom(T(s.momentum)),
         omd(T(s.one_minus_dampening)), neg_lr(T(s.neg_lr)) {}
   template <class V> STEEPEST_HOST_DEVICE void operator()(V* x) const {
-    V p = x[0], g = x[1] * splat<V>(gs);
+    V p = x[kParam], g = x[kGrad] * splat<V>(gs);
     if constexpr (ADAPT) g = fma(splat<V>(wd), p, g) * splat<V>(ratio);  // grad.add_(p, wd).mul_(r)
     if constexpr (MODE != 0) {
       V buf = g;                                                         // first step: clone(g)
-      if constexpr (MODE == 1) buf = fma(splat<V>(omd), g, x[2] * splat<V>(mom));
-      x[2] = buf;
+      if constexpr (MODE == 1) buf = fma(splat<V>(omd), g, x[kMomentumBuffer] * splat<V>(mom));
+      x[kMomentumBuffer] = buf;
       if constexpr (NESTEROV) g = fma(splat<V>(mom), buf, g);
       else g = buf;
     }
-    x[0] = fma(splat<V>(neg_lr), g, p);
+    x[kParam] = fma(splat<V>(neg_lr), g, p);
+  }
+};
+
+struct LarsKernel {
+  using Step = LarsStep;
+  static constexpr bool kLowPrecision = false;
+  template <class T, class Fn> STEEPEST_HOST_DEVICE static void visit(const Step& s, Fn&& fn) {
+    with_bool(s.adapt != 0, [&](auto ad) {
+      with_bool(s.nesterov != 0, [&](auto nest) {
+        with_mode(s.mode, [&](auto mode) {
+          fn(Lars<T, STEEPEST_C(ad), STEEPEST_C(mode), STEEPEST_C(mode) != 0 && STEEPEST_C(nest)>(s));
+        });
+      });
+    });
   }
 };
 

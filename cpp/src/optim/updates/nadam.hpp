@@ -12,11 +12,15 @@ struct NAdamStep {
   int decay;
 };
 
+struct NAdamSlots {
+  enum : int { kExpAvg = kFirstState, kExpAvgSq };
+};
+
 inline namespace STEEPEST_UPDATES_ABI {
 
 // Arrays: p, g, exp_avg, exp_avg_sq.
 template <class T, Decay D>
-struct NAdam {
+struct NAdam : NAdamSlots {
   static constexpr int kArrays = 4;
   T gs, wd, decay, b2, omb2, bc2, eps, cg, cm;
   Lerp<T> lerp1;
@@ -25,16 +29,24 @@ struct NAdam {
         omb2(T(s.one_minus_beta2)), bc2(T(s.bias_correction2)), eps(T(s.eps)), cg(T(s.grad_coef)),
         cm(T(s.avg_coef)), lerp1(s.beta1_weight) {}
   template <class V> STEEPEST_HOST_DEVICE void operator()(V* x) const {
-    V p = x[0], g = x[1] * splat<V>(gs);
+    V p = x[kParam], g = x[kGrad] * splat<V>(gs);
     if constexpr (D == Decay::L2) g = fma(splat<V>(wd), p, g);
     if constexpr (D == Decay::Decoupled) p = p * splat<V>(decay);
-    V m = lerp1(x[2], g);
-    V v = addcmul(x[3] * splat<V>(b2), splat<V>(omb2), g, g);
+    V m = lerp1(x[kExpAvg], g);
+    V v = addcmul(x[kExpAvgSq] * splat<V>(b2), splat<V>(omb2), g, g);
     V denom = sqrt(v / splat<V>(bc2)) + splat<V>(eps);  // bias-corrects v before the sqrt
     p = addcdiv(p, splat<V>(cg), g, denom);
-    x[0] = addcdiv(p, splat<V>(cm), m, denom);
-    x[2] = m;
-    x[3] = v;
+    x[kParam] = addcdiv(p, splat<V>(cm), m, denom);
+    x[kExpAvg] = m;
+    x[kExpAvgSq] = v;
+  }
+};
+
+struct NAdamKernel {
+  using Step = NAdamStep;
+  static constexpr bool kLowPrecision = false;
+  template <class T, class Fn> STEEPEST_HOST_DEVICE static void visit(const Step& s, Fn&& fn) {
+    with_decay(s.decay, [&](auto d) { fn(NAdam<T, STEEPEST_C(d)>(s)); });
   }
 };
 

@@ -12,11 +12,15 @@ struct RAdamStep {
   int decay, rectified;
 };
 
+struct RAdamSlots {
+  enum : int { kExpAvg = kFirstState, kExpAvgSq };
+};
+
 inline namespace STEEPEST_UPDATES_ABI {
 
 // Arrays: p, g, exp_avg, exp_avg_sq.
 template <class T, Decay D, bool RECTIFIED>
-struct RAdam {
+struct RAdam : RAdamSlots {
   static constexpr int kArrays = 4;
   T gs, wd, decay, b2, omb2, bc1, lr, eps, sbc2, rect;
   Lerp<T> lerp1;
@@ -25,20 +29,30 @@ struct RAdam {
         omb2(T(s.one_minus_beta2)), bc1(T(s.bias_correction1)), lr(T(s.lr)), eps(T(s.eps)),
         sbc2(T(s.sqrt_bias_correction2)), rect(T(s.rect)), lerp1(s.beta1_weight) {}
   template <class V> STEEPEST_HOST_DEVICE void operator()(V* x) const {
-    V p = x[0], g = x[1] * splat<V>(gs);
+    V p = x[kParam], g = x[kGrad] * splat<V>(gs);
     if constexpr (D == Decay::L2) g = fma(splat<V>(wd), p, g);
     if constexpr (D == Decay::Decoupled) p = p * splat<V>(decay);
-    V m = lerp1(x[2], g);
-    V v = addcmul(x[3] * splat<V>(b2), splat<V>(omb2), g, g);
+    V m = lerp1(x[kExpAvg], g);
+    V v = addcmul(x[kExpAvgSq] * splat<V>(b2), splat<V>(omb2), g, g);
     V step = (m / splat<V>(bc1)) * splat<V>(lr);
     if constexpr (RECTIFIED) {
       // sqrt(bc2) / (sqrt(v) + eps), as torch's scalar / tensor: reciprocal, then a product
       V adaptive = (splat<V>(1.0f) / (sqrt(v) + splat<V>(eps))) * splat<V>(sbc2);
       step = (step * adaptive) * splat<V>(rect);
     }
-    x[0] = p - step;
-    x[2] = m;
-    x[3] = v;
+    x[kParam] = p - step;
+    x[kExpAvg] = m;
+    x[kExpAvgSq] = v;
+  }
+};
+
+struct RAdamKernel {
+  using Step = RAdamStep;
+  static constexpr bool kLowPrecision = false;
+  template <class T, class Fn> STEEPEST_HOST_DEVICE static void visit(const Step& s, Fn&& fn) {
+    with_decay(s.decay, [&](auto d) {
+      with_bool(s.rectified != 0, [&](auto r) { fn(RAdam<T, STEEPEST_C(d), STEEPEST_C(r)>(s)); });
+    });
   }
 };
 

@@ -18,7 +18,26 @@ struct Touch {
   STEEPEST_HOST_DEVICE explicit Touch(const TouchStep&) {}
   template <class V> STEEPEST_HOST_DEVICE void operator()(V* x) const {
     for (int k = 0; k < K; ++k)
-      if (k != 1) x[k] = x[k] + x[1];
+      if (k != kGrad) x[k] = x[k] + x[kGrad];
+  }
+};
+
+// Touch over 2..6 slots (Step::arrays of them).
+template <template <class, int> class F, class T, class Fn>
+STEEPEST_HOST_DEVICE void visit_touch(int arrays, const TouchStep& s, Fn&& fn) {
+  switch (arrays) {
+    case 2: return fn(F<T, 2>(s));
+    case 3: return fn(F<T, 3>(s));
+    case 4: return fn(F<T, 4>(s));
+    case 5: return fn(F<T, 5>(s));
+    default: return fn(F<T, 6>(s));
+  }
+}
+struct TouchKernel {
+  using Step = TouchStep;
+  static constexpr bool kLowPrecision = false;
+  template <class T, class Fn> STEEPEST_HOST_DEVICE static void visit(const Step& s, Fn&& fn) {
+    visit_touch<Touch, T>(s.arrays, s, fn);
   }
 };
 

@@ -1,32 +1,17 @@
-// Optimizer chunk kernels and grad-norm pieces for one ISA (compiled once per ISA): each update
-// rule's functor from optim/updates runs on full vectors, then on the scalar tail with the
-// same operations, so the SIMD and scalar paths give the same bits.
+// Optimizer chunk kernels and grad-norm pieces for one ISA (compiled once per ISA): every
+// kernel of optim/updates/all.hpp gets its table entries here from its visit() and the shared
+// run loops, for float32, float64 and (kernels with kLowPrecision) each mixed-precision mode.
 #include "kernels/cpu/kernel_table.hpp"
 #include "kernels/cpu/simd/vec.hpp"
 #include "kernels/cpu/isa/optim_mixed.hpp"
-#include "optim/updates/adagrad.hpp"
-#include "optim/updates/adam.hpp"
-#include "optim/updates/adamax.hpp"
-#include "optim/updates/lion.hpp"
-#include "optim/updates/nadam.hpp"
-#include "optim/updates/radam.hpp"
-#include "optim/updates/rmsprop.hpp"
-#include "optim/updates/sgd.hpp"
-#include "optim/updates/touch.hpp"
-#include "optim/updates/adafactor.hpp"
-#include "optim/updates/lamb.hpp"
-#include "optim/updates/lars.hpp"
-#include "optim/updates/muon.hpp"
-#include "optim/updates/schedule_free.hpp"
-#include "optim/updates/sophia.hpp"
-#include "optim/updates/touch_masked.hpp"
-#include <type_traits>
+#include "optim/updates/all.hpp"
+
+#include <utility>
 
 namespace steepest::kernels::STEEPEST_ISA {
 namespace {
 
 namespace up = steepest::optim::updates;
-using up::Decay;
 
 // Software prefetch distance (bytes ahead in every array). An update with divides and square
 // roots keeps the core busy long enough that the reorder buffer, not memory, limits how many
@@ -37,22 +22,14 @@ using up::Decay;
 #endif
 constexpr int64_t kPrefetchBytes = STEEPEST_OPTIM_PREFETCH;
 
-// Arrays a functor only reads: bit k set = arrays[k] is not stored; the grad never is.
-// A functor lists more in `static constexpr unsigned kReadOnly`.
-template <class F, class = void> struct ReadOnly { static constexpr unsigned value = 2u; };
-template <class F> struct ReadOnly<F, std::void_t<decltype(F::kReadOnly)>> {
-  static constexpr unsigned value = F::kReadOnly | 2u;
-};
-// Loads the functor's arrays, applies it, stores everything but the grad (arrays[1]) and the
-// functor's read-only arrays.
+// Loads the functor's slots, applies it, stores everything but the grad and the functor's
+// read-only slots: full vectors first, then the scalar tail with the same operations, so the
+// SIMD and scalar paths give the same bits.
 template <class T, class F>
 void run(const F& f, void* const* arrays, int64_t n) {
-  if constexpr (sizeof(T) == 4) {
-    if (tls_mixed) return run_mixed(f, *tls_mixed, n);  // bfloat16/float16 arrays (isa/optim_mixed.hpp)
-  }
   using V = Vec<T>;
   constexpr int K = F::kArrays;
-  constexpr unsigned RO = ReadOnly<F>::value;
+  constexpr unsigned uses = up::UsesOf<F>::value, ro = up::ReadOnlyOf<F>::value;
   constexpr int W = lanes<V>();
   constexpr int64_t kLine = 64 / int64_t(sizeof(T)), kAhead = kPrefetchBytes / int64_t(sizeof(T));
   T* a[K];
@@ -62,156 +39,45 @@ void run(const F& f, void* const* arrays, int64_t n) {
     for (; i + W <= n; i += W) {
       if constexpr (kAhead > 0) {
         if (i % kLine == 0 && i + kAhead < n) {
-          __builtin_prefetch(a[1] + i + kAhead, 0);
-          __builtin_prefetch(a[0] + i + kAhead, 1);
-          for (int k = 2; k < K; ++k) __builtin_prefetch(a[k] + i + kAhead, 1);
+          for (int k = 0; k < K; ++k)
+            if (uses >> k & 1u) __builtin_prefetch(a[k] + i + kAhead, k == up::kGrad ? 0 : 1);
         }
       }
       V x[K];
-      for (int k = 0; k < K; ++k) x[k] = vload<V>(a[k] + i);
+      for (int k = 0; k < K; ++k)
+        if (uses >> k & 1u) x[k] = vload<V>(a[k] + i);
       f(x);
-      if constexpr (!(RO & 1u)) vstore(a[0] + i, x[0]);
-      for (int k = 2; k < K; ++k)
-        if (!(RO >> k & 1u)) vstore(a[k] + i, x[k]);
+      for (int k = 0; k < K; ++k)
+        if ((uses >> k & 1u) && !(ro >> k & 1u)) vstore(a[k] + i, x[k]);
     }
   }
   for (; i < n; ++i) {
     T x[K];
-    for (int k = 0; k < K; ++k) x[k] = a[k][i];
+    for (int k = 0; k < K; ++k)
+      if (uses >> k & 1u) x[k] = a[k][i];
     f(x);
-    if constexpr (!(RO & 1u)) a[0][i] = x[0];
-    for (int k = 2; k < K; ++k)
-      if (!(RO >> k & 1u)) a[k][i] = x[k];
+    for (int k = 0; k < K; ++k)
+      if ((uses >> k & 1u) && !(ro >> k & 1u)) a[k][i] = x[k];
   }
 }
 
-// Turns a run-time flag into a compile-time one: fn(Bool<true>{}) or fn(Bool<false>{}).
-template <bool B> struct Bool { static constexpr bool value = B; };
-template <class Fn> void with_bool(bool b, Fn&& fn) {
-  if (b) fn(Bool<true>{});
-  else fn(Bool<false>{});
-}
-template <Decay D> struct DecayC { static constexpr Decay value = D; };
-template <class Fn> void with_decay(int d, Fn&& fn) {
-  if (d == int(Decay::L2)) fn(DecayC<Decay::L2>{});
-  else if (d == int(Decay::Decoupled)) fn(DecayC<Decay::Decoupled>{});
-  else fn(DecayC<Decay::None>{});
-}
-#define STEEPEST_V(x) decltype(x)::value
-
-template <class T> void sgd(const void* sp, void* const* a, int64_t n) {
-  const auto& s = *static_cast<const up::SGDStep*>(sp);
-  with_bool(s.decay == int(Decay::L2), [&](auto l2) {
-    with_bool(s.nesterov != 0, [&](auto nest) {
-      if (s.mode == 0) run<T>(up::SGD<T, STEEPEST_V(l2), 0, false>(s), a, n);
-      else if (s.mode == 1) run<T>(up::SGD<T, STEEPEST_V(l2), 1, STEEPEST_V(nest)>(s), a, n);
-      else run<T>(up::SGD<T, STEEPEST_V(l2), 2, STEEPEST_V(nest)>(s), a, n);
-    });
-  });
+// The table entry of kernel K for element type T: the step's flags pick the functor.
+template <class K, class T>
+void update(const void* step, void* const* arrays, int64_t n) {
+  K::template visit<T>(*static_cast<const typename K::Step*>(step), [&](const auto& f) { run<T>(f, arrays, n); });
 }
 
-template <class T> void adam(const void* sp, void* const* a, int64_t n) {
-  const auto& s = *static_cast<const up::AdamStep*>(sp);
-  with_decay(s.decay, [&](auto d) {
-    with_bool(s.amsgrad != 0, [&](auto ams) { run<T>(up::Adam<T, STEEPEST_V(d), STEEPEST_V(ams)>(s), a, n); });
-  });
+// The table entry of kernel K for mixed-precision mode M.
+template <class K, int M>
+void update_mixed(const void* step, const MixedChunk& c, int64_t n) {
+  K::template visit<float>(*static_cast<const typename K::Step*>(step),
+                           [&](const auto& f) { run_mixed<M>(f, c, n); });
 }
 
-template <class T> void adagrad(const void* sp, void* const* a, int64_t n) {
-  const auto& s = *static_cast<const up::AdagradStep*>(sp);
-  with_bool(s.decay == int(Decay::L2), [&](auto l2) { run<T>(up::Adagrad<T, STEEPEST_V(l2)>(s), a, n); });
+template <class K, int... M>
+void fill_mixed(OptimMixedFn* row, std::integer_sequence<int, M...>) {
+  if constexpr (K::kLowPrecision) ((row[M] = update_mixed<K, M>), ...);
 }
-
-template <class T> void rmsprop(const void* sp, void* const* a, int64_t n) {
-  const auto& s = *static_cast<const up::RMSpropStep*>(sp);
-  with_bool(s.decay == int(Decay::L2), [&](auto l2) {
-    with_bool(s.centered != 0, [&](auto c) {
-      with_bool(s.use_momentum != 0, [&](auto m) {
-        run<T>(up::RMSprop<T, STEEPEST_V(l2), STEEPEST_V(c), STEEPEST_V(m)>(s), a, n);
-      });
-    });
-  });
-}
-
-template <class T> void nadam(const void* sp, void* const* a, int64_t n) {
-  const auto& s = *static_cast<const up::NAdamStep*>(sp);
-  with_decay(s.decay, [&](auto d) { run<T>(up::NAdam<T, STEEPEST_V(d)>(s), a, n); });
-}
-
-template <class T> void radam(const void* sp, void* const* a, int64_t n) {
-  const auto& s = *static_cast<const up::RAdamStep*>(sp);
-  with_decay(s.decay, [&](auto d) {
-    with_bool(s.rectified != 0, [&](auto r) { run<T>(up::RAdam<T, STEEPEST_V(d), STEEPEST_V(r)>(s), a, n); });
-  });
-}
-
-template <class T> void adamax(const void* sp, void* const* a, int64_t n) {
-  const auto& s = *static_cast<const up::AdamaxStep*>(sp);
-  with_bool(s.decay == int(Decay::L2), [&](auto l2) { run<T>(up::Adamax<T, STEEPEST_V(l2)>(s), a, n); });
-}
-
-template <class T> void lion(const void* sp, void* const* a, int64_t n) {
-  run<T>(up::Lion<T>(*static_cast<const up::LionStep*>(sp)), a, n);
-}
-
-template <class T> void touch(const void* sp, void* const* a, int64_t n) {
-  const auto& s = *static_cast<const up::TouchStep*>(sp);
-  switch (s.arrays) {
-    case 2: return run<T>(up::Touch<T, 2>(s), a, n);
-    case 3: return run<T>(up::Touch<T, 3>(s), a, n);
-    case 4: return run<T>(up::Touch<T, 4>(s), a, n);
-    case 5: return run<T>(up::Touch<T, 5>(s), a, n);
-    default: return run<T>(up::Touch<T, 6>(s), a, n);
-  }
-}
-// SophiaG, Schedule-Free AdamW, LAMB, LARS and Muon's elementwise parts.
-template <class T> void sophia(const void* sp, void* const* a, int64_t n) {
-  run<T>(up::Sophia<T>(*static_cast<const up::SophiaStep*>(sp)), a, n);
-}
-template <class T> void sophia_hessian(const void* sp, void* const* a, int64_t n) {
-  run<T>(up::SophiaHessian<T>(*static_cast<const up::SophiaHessianStep*>(sp)), a, n);
-}
-template <class T> void schedule_free_adamw(const void* sp, void* const* a, int64_t n) {
-  const auto& s = *static_cast<const up::ScheduleFreeAdamWStep*>(sp);
-  with_bool(s.decay == int(Decay::L2), [&](auto wd) { run<T>(up::ScheduleFreeAdamW<T, STEEPEST_V(wd)>(s), a, n); });
-}
-template <class T> void lerp_to(const void* sp, void* const* a, int64_t n) {
-  run<T>(up::LerpTo<T>(*static_cast<const up::LerpToStep*>(sp)), a, n);
-}
-template <class T> void lamb_moments(const void* sp, void* const* a, int64_t n) {
-  const auto& s = *static_cast<const up::LambStep*>(sp);
-  with_decay(s.decay, [&](auto d) { run<T>(up::LambMoments<T, STEEPEST_V(d)>(s), a, n); });
-}
-template <class T> void scaled_add(const void* sp, void* const* a, int64_t n) {
-  run<T>(up::ScaledAdd<T>(*static_cast<const up::ScaledAddStep*>(sp)), a, n);
-}
-template <class T> void lars(const void* sp, void* const* a, int64_t n) {
-  const auto& s = *static_cast<const up::LarsStep*>(sp);
-  with_bool(s.adapt != 0, [&](auto ad) {
-    with_bool(s.nesterov != 0, [&](auto nest) {
-      if (s.mode == 0) run<T>(up::Lars<T, STEEPEST_V(ad), 0, false>(s), a, n);
-      else if (s.mode == 1) run<T>(up::Lars<T, STEEPEST_V(ad), 1, STEEPEST_V(nest)>(s), a, n);
-      else run<T>(up::Lars<T, STEEPEST_V(ad), 2, STEEPEST_V(nest)>(s), a, n);
-    });
-  });
-}
-template <class T> void muon_momentum(const void* sp, void* const* a, int64_t n) {
-  const auto& s = *static_cast<const up::MuonMomentumStep*>(sp);
-  with_bool(s.nesterov != 0, [&](auto nest) { run<T>(up::MuonMomentum<T, STEEPEST_V(nest)>(s), a, n); });
-}
-template <class T> void touch_last_read_only(const void* sp, void* const* a, int64_t n) {
-  const auto& s = *static_cast<const up::TouchStep*>(sp);
-  switch (s.arrays) {
-    case 3: return run<T>(up::TouchLastReadOnly<T, 3>(s), a, n);
-    case 4: return run<T>(up::TouchLastReadOnly<T, 4>(s), a, n);
-    case 5: return run<T>(up::TouchLastReadOnly<T, 5>(s), a, n);
-    default: return run<T>(up::TouchLastReadOnly<T, 6>(s), a, n);
-  }
-}
-template <class T> void adafactor_variance(const void* sp, void* const* a, int64_t n) {
-  run<T>(up::AdafactorVariance<T>(*static_cast<const up::AdafactorVarianceStep*>(sp)), a, n);
-}
-#undef STEEPEST_V
 
 // Sums of f(x) over n values: four vector accumulators per leaf of kLeaf values (so each
 // float lane adds at most kLeaf/4 terms), leaves added in double.
@@ -284,29 +150,21 @@ template <class T> void scale(T* x, int64_t n, T s) {
 
 template <class T>
 void fill(OptimKernels<T>& k) {
-  k.update[int(OptimRule::SGD)] = sgd<T>;
-  k.update[int(OptimRule::Adam)] = adam<T>;
-  k.update[int(OptimRule::Adagrad)] = adagrad<T>;
-  k.update[int(OptimRule::RMSprop)] = rmsprop<T>;
-  k.update[int(OptimRule::NAdam)] = nadam<T>;
-  k.update[int(OptimRule::RAdam)] = radam<T>;
-  k.update[int(OptimRule::Adamax)] = adamax<T>;
-  k.update[int(OptimRule::Lion)] = lion<T>;
-  k.update[int(OptimRule::Touch)] = touch<T>;
-  k.update[int(OptimRule::Sophia)] = sophia<T>;
-  k.update[int(OptimRule::SophiaHessian)] = sophia_hessian<T>;
-  k.update[int(OptimRule::ScheduleFreeAdamW)] = schedule_free_adamw<T>;
-  k.update[int(OptimRule::LerpTo)] = lerp_to<T>;
-  k.update[int(OptimRule::LambMoments)] = lamb_moments<T>;
-  k.update[int(OptimRule::ScaledAdd)] = scaled_add<T>;
-  k.update[int(OptimRule::Lars)] = lars<T>;
-  k.update[int(OptimRule::MuonMomentum)] = muon_momentum<T>;
-  k.update[int(OptimRule::TouchLastReadOnly)] = touch_last_read_only<T>;
-  k.update[int(OptimRule::AdafactorVariance)] = adafactor_variance<T>;
+#define STEEPEST_FILL_KERNEL(N) k.update[int(KernelId::N)] = update<up::N##Kernel, T>;
+  STEEPEST_OPTIM_KERNELS(STEEPEST_FILL_KERNEL)
+#undef STEEPEST_FILL_KERNEL
   k.sum_sq = sum_sq<T>;
   k.sum_abs = sum_abs<T>;
   k.max_abs = max_abs<T>;
   k.scale = scale<T>;
+}
+
+// Mixed-precision entries of the kernels that declare kLowPrecision.
+void fill_mixed_all(OptimKernels<float>& k) {
+#define STEEPEST_FILL_MIXED(N) \
+  fill_mixed<up::N##Kernel>(k.mixed[int(KernelId::N)], std::make_integer_sequence<int, kNumMixedModes>{});
+  STEEPEST_OPTIM_KERNELS(STEEPEST_FILL_MIXED)
+#undef STEEPEST_FILL_MIXED
 }
 
 }  // namespace
@@ -314,7 +172,7 @@ void fill(OptimKernels<T>& k) {
 void register_optim(KernelTable& t) {
   fill(t.f32.optim);
   fill(t.f64.optim);
-  t.f32.optim.update_mixed = update_mixed;
+  fill_mixed_all(t.f32.optim);
 }
 
 }  // namespace steepest::kernels::STEEPEST_ISA

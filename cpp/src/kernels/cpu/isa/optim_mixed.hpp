@@ -3,8 +3,8 @@
 // storage (bfloat16/float16) as they are loaded, and results are rounded as they are stored
 // (to nearest even, or stochastically for a bfloat16 param with Philox bits keyed by element
 // index, so results don't depend on chunking or thread count). The update math is the float
-// kernel's, unchanged. update_mixed (the table entry) marks the chunk in a thread-local and
-// calls the rule's float32 kernel, whose run() then takes the mixed path.
+// kernel's, unchanged. The storage kinds are template arguments (one instantiation per
+// MixedMode), so no per-element branch decides how to load or store.
 #pragma once
 #include "kernels/cpu/kernel_table.hpp"
 #include "kernels/cpu/simd/vec.hpp"
@@ -103,124 +103,132 @@ void narrow_stochastic(const float* s, uint16_t* d, int64_t n, const MixedChunk&
   }
 }
 
-// The mixed chunk the current thread's float32 kernel call is running (null: a plain call).
-thread_local const MixedChunk* tls_mixed = nullptr;
-
-// Loads W values stored as `kind` from element i of `base`, widened to a float vector.
-template <class V>
-inline V load_as(StoreKind kind, const void* base, int64_t i) {
-  if (kind == StoreKind::F32) return vload<V>(static_cast<const float*>(base) + i);
-  const uint16_t* s = static_cast<const uint16_t*>(base) + i;
-  if constexpr (lanes<V>() == 1) {
-    return kind == StoreKind::BF16 ? float_of(uint32_t(*s) << 16) : f16_widen(*s);
+// Loads W values stored as K from element i of `base`, widened to a float vector.
+template <StoreKind K, class V>
+inline V load_as(const void* base, int64_t i) {
+  if constexpr (K == StoreKind::F32) {
+    return vload<V>(static_cast<const float*>(base) + i);
   } else {
+    const uint16_t* s = static_cast<const uint16_t*>(base) + i;
+    if constexpr (lanes<V>() == 1) {
+      return K == StoreKind::BF16 ? float_of(uint32_t(*s) << 16) : f16_widen(*s);
+    } else {
 #if defined(STEEPEST_ISA_avx512)
-    if (kind == StoreKind::BF16)
-      return V{_mm512_castsi512_ps(
-          _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s))), 16))};
-    return V{_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s)))};
+      if constexpr (K == StoreKind::BF16)
+        return V{_mm512_castsi512_ps(
+            _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s))), 16))};
+      else return V{_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s)))};
 #elif defined(STEEPEST_ISA_avx2)
-    if (kind == StoreKind::BF16)
-      return V{_mm256_castsi256_ps(
-          _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s))), 16))};
-    return V{_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s)))};
+      if constexpr (K == StoreKind::BF16)
+        return V{_mm256_castsi256_ps(
+            _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s))), 16))};
+      else return V{_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s)))};
 #else
-    alignas(64) float tmp[lanes<V>()];
-    for (int j = 0; j < lanes<V>(); ++j) tmp[j] = kind == StoreKind::BF16 ? float_of(uint32_t(s[j]) << 16) : f16_widen(s[j]);
-    return vload<V>(tmp);
+      alignas(64) float tmp[lanes<V>()];
+      for (int j = 0; j < lanes<V>(); ++j) tmp[j] = K == StoreKind::BF16 ? float_of(uint32_t(s[j]) << 16) : f16_widen(s[j]);
+      return vload<V>(tmp);
 #endif
+    }
   }
 }
 
-// Stores W values at element i of `base` as `kind` (float16/bfloat16: nearest even, or
-// stochastic for bfloat16 when `c` asks; element i is element c.first + i of the param).
-template <class V>
-inline void store_as(StoreKind kind, void* base, int64_t i, V x, const MixedChunk* sr) {
-  if (kind == StoreKind::F32) return vstore(static_cast<float*>(base) + i, x);
-  uint16_t* d = static_cast<uint16_t*>(base) + i;
-  constexpr int W = lanes<V>();
-  if (sr && kind == StoreKind::BF16) {
-    alignas(64) float tmp[W];
-    vstore(tmp, x);
-    narrow_stochastic(tmp, d, W, *sr, sr->first + i);
-    return;
-  }
-  if constexpr (W == 1) {
-    *d = kind == StoreKind::BF16 ? bf16_nearest(bits_of(x)) : f16_nearest(x);
+// Stores W values at element i of `base` as K (float16/bfloat16: nearest even, or stochastic
+// for bfloat16 when `sr` is set; element i is element sr->first + i of the param).
+template <StoreKind K, class V>
+inline void store_as(void* base, int64_t i, V x, const MixedChunk* sr) {
+  if constexpr (K == StoreKind::F32) {
+    vstore(static_cast<float*>(base) + i, x);
   } else {
+    uint16_t* d = static_cast<uint16_t*>(base) + i;
+    constexpr int W = lanes<V>();
+    if (K == StoreKind::BF16 && sr) {
+      alignas(64) float tmp[W];
+      vstore(tmp, x);
+      narrow_stochastic(tmp, d, W, *sr, sr->first + i);
+      return;
+    }
+    if constexpr (W == 1) {
+      *d = K == StoreKind::BF16 ? bf16_nearest(bits_of(x)) : f16_nearest(x);
+    } else {
 #if defined(STEEPEST_ISA_avx512)
-    if (kind == StoreKind::F16) {
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(d), _mm512_cvtps_ph(x.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-      return;
-    }
-    const __m512i u = _mm512_castps_si512(x.v);
-    const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
-    __m512i r = _mm512_srli_epi32(_mm512_add_epi32(u, _mm512_add_epi32(_mm512_set1_epi32(0x7fff), lsb)), 16);
-    const __mmask16 nan =
-        _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff)), _mm512_set1_epi32(0x7f800000));
-    r = _mm512_mask_blend_epi32(nan, r, _mm512_or_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x40)));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(d), _mm512_cvtepi32_epi16(r));
+      if constexpr (K == StoreKind::F16) {
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(d), _mm512_cvtps_ph(x.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+      } else {
+        const __m512i u = _mm512_castps_si512(x.v);
+        const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+        __m512i r = _mm512_srli_epi32(_mm512_add_epi32(u, _mm512_add_epi32(_mm512_set1_epi32(0x7fff), lsb)), 16);
+        const __mmask16 nan =
+            _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff)), _mm512_set1_epi32(0x7f800000));
+        r = _mm512_mask_blend_epi32(nan, r, _mm512_or_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x40)));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(d), _mm512_cvtepi32_epi16(r));
+      }
 #elif defined(STEEPEST_ISA_avx2)
-    if (kind == StoreKind::F16) {
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(d), _mm256_cvtps_ph(x.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-      return;
-    }
-    const __m256i u = _mm256_castps_si256(x.v);
-    const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));
-    __m256i r = _mm256_srli_epi32(_mm256_add_epi32(u, _mm256_add_epi32(_mm256_set1_epi32(0x7fff), lsb)), 16);
-    const __m256i nan =
-        _mm256_cmpgt_epi32(_mm256_and_si256(u, _mm256_set1_epi32(0x7fffffff)), _mm256_set1_epi32(0x7f800000));
-    r = _mm256_blendv_epi8(r, _mm256_or_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(0x40)), nan);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(d),
-                     _mm256_castsi256_si128(_mm256_permute4x64_epi64(_mm256_packus_epi32(r, r), 0x08)));
+      if constexpr (K == StoreKind::F16) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(d), _mm256_cvtps_ph(x.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+      } else {
+        const __m256i u = _mm256_castps_si256(x.v);
+        const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));
+        __m256i r = _mm256_srli_epi32(_mm256_add_epi32(u, _mm256_add_epi32(_mm256_set1_epi32(0x7fff), lsb)), 16);
+        const __m256i nan =
+            _mm256_cmpgt_epi32(_mm256_and_si256(u, _mm256_set1_epi32(0x7fffffff)), _mm256_set1_epi32(0x7f800000));
+        r = _mm256_blendv_epi8(r, _mm256_or_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(0x40)), nan);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(d),
+                         _mm256_castsi256_si128(_mm256_permute4x64_epi64(_mm256_packus_epi32(r, r), 0x08)));
+      }
 #else
-    alignas(64) float tmp[W];
-    vstore(tmp, x);
-    for (int j = 0; j < W; ++j) d[j] = kind == StoreKind::BF16 ? bf16_nearest(bits_of(tmp[j])) : f16_nearest(tmp[j]);
+      alignas(64) float tmp[W];
+      vstore(tmp, x);
+      for (int j = 0; j < W; ++j) d[j] = K == StoreKind::BF16 ? bf16_nearest(bits_of(tmp[j])) : f16_nearest(tmp[j]);
 #endif
+    }
   }
 }
 
-// The functor over a mixed chunk: loads widen, stores round, all in registers.
-template <class F>
+constexpr size_t kind_bytes(StoreKind k) { return k == StoreKind::F32 ? 4 : 2; }
+
+// The functor over a mixed chunk in mode M (kMixedModes[M]): loads widen, stores round, all
+// in registers. Slot kParam holds the float32 master when the mode keeps one, else the param.
+template <int M, class F>
 void run_mixed(const F& f, const MixedChunk& c, int64_t n) {
   using V = Vec<float>;
+  using optim::updates::kGrad;
+  using optim::updates::kParam;
+  constexpr MixedMode mode = kMixedModes[M];
+  constexpr StoreKind kP = mode.master ? StoreKind::F32 : mode.param;  // what slot kParam holds
   constexpr int K = F::kArrays;
+  constexpr unsigned uses = optim::updates::UsesOf<F>::value, ro = optim::updates::ReadOnlyOf<F>::value;
   constexpr int W = lanes<V>();
   const MixedChunk* sr = c.stochastic ? &c : nullptr;
-  const MixedChunk* sr0 = c.out ? nullptr : sr;  // the param is arrays[0] unless a master is kept
+  const MixedChunk* sr_param = mode.master ? nullptr : sr;  // the param is slot kParam unless a master is kept
   auto one = [&](auto lanes_tag, int64_t i) {
     using U = decltype(lanes_tag);
     U x[K];
-    for (int k = 0; k < K; ++k) x[k] = load_as<U>(c.kinds[k], c.arrays[k], i);
+    x[kParam] = load_as<kP, U>(c.arrays[kParam], i);
+    x[kGrad] = load_as<mode.param, U>(c.arrays[kGrad], i);
+    for (int k = 2; k < K; ++k)
+      if (uses >> k & 1u) x[k] = load_as<mode.state, U>(c.arrays[k], i);
     f(x);
-    store_as<U>(c.kinds[0], c.arrays[0], i, x[0], sr0);
-    for (int k = 2; k < K; ++k) store_as<U>(c.kinds[k], c.arrays[k], i, x[k], nullptr);
-    if (c.out) store_as<U>(c.out_kind, c.out, i, x[0], sr);
+    if constexpr (!(ro & 1u)) store_as<kP, U>(c.arrays[kParam], i, x[kParam], sr_param);
+    for (int k = 2; k < K; ++k)
+      if ((uses >> k & 1u) && !(ro >> k & 1u)) store_as<mode.state, U>(c.arrays[k], i, x[k], nullptr);
+    if constexpr (mode.master) store_as<mode.param, U>(c.out, i, x[kParam], sr);
   };
   int64_t i = 0;
   if constexpr (W > 1) {
     for (; i + W <= n; i += W) {
       if (i % 32 == 0 && i + 512 < n) {  // 1-2 KiB ahead in every stream (see run())
         for (int k = 0; k < K; ++k) {
-          const int64_t es = c.kinds[k] == StoreKind::F32 ? 4 : 2;
-          __builtin_prefetch(static_cast<const char*>(c.arrays[k]) + (i + 512) * es, k == 1 ? 0 : 1);
-          if (es == 4) __builtin_prefetch(static_cast<const char*>(c.arrays[k]) + (i + 512 + 16) * 4, k == 1 ? 0 : 1);
+          if (!(uses >> k & 1u)) continue;
+          const size_t es = kind_bytes(k == kParam ? kP : k == kGrad ? mode.param : mode.state);
+          __builtin_prefetch(static_cast<const char*>(c.arrays[k]) + (i + 512) * es, k == kGrad ? 0 : 1);
+          if (es == 4) __builtin_prefetch(static_cast<const char*>(c.arrays[k]) + (i + 512 + 16) * 4, k == kGrad ? 0 : 1);
         }
-        if (c.out) __builtin_prefetch(static_cast<const char*>(c.out) + (i + 512) * 2, 1);
+        if constexpr (mode.master) __builtin_prefetch(static_cast<const char*>(c.out) + (i + 512) * 2, 1);
       }
       one(V{}, i);
     }
   }
   for (; i < n; ++i) one(float{}, i);
-}
-
-// Table entry: runs the rule's float32 kernel with this chunk marked as mixed.
-void update_mixed(OptimUpdateFn f32, const void* step, const MixedChunk& c, int64_t n) {
-  const MixedChunk* saved = tls_mixed;
-  tls_mixed = &c;
-  f32(step, c.arrays, n);
-  tls_mixed = saved;
 }
 
 }  // namespace
