@@ -1,21 +1,27 @@
 """st.optim.Adafactor: torch.optim.Adafactor's arguments, defaults and update (factored second
 moments for >= 2-D params, beta2_decay, the (eps1, eps2) pair, d, weight_decay, maximize), one
-C++ step per group (optimizers.md §7). foreach is accepted and ignored."""
-from .. import _core
-from .optimizer import Optimizer, _check, check_lr, check_nonneg
+C++ step per group (docs/optimizers.md); arguments and defaults from the C++ rule "Adafactor"
+(cpp/src/optim/adafactor.cpp). foreach is accepted and ignored."""
+from .optimizer import Optimizer, _check, check_nonneg
 
 
-class Adafactor(Optimizer):
-    _state_names = ("step", "row_var", "col_var", "variance")
+class Adafactor(Optimizer, rule="Adafactor"):
+    """Adafactor (Shazeer and Stern, 2018), torch.optim.Adafactor's rule. For a param of >= 2
+    dims with grad g of shape (..., n, m) and beta2_t = 1 - t^beta2_decay::
 
-    def __init__(self, params, lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0.0, *,
-                 foreach=None, maximize=False):
-        defaults = dict(lr=lr, beta2_decay=beta2_decay, eps=eps, d=d, weight_decay=weight_decay, foreach=foreach,
-                        maximize=maximize)
-        super().__init__(params, defaults)
+        R = lerp(R, mean_j(g^2), 1 - beta2_t)    (..., n, 1)
+        C = lerp(C, mean_i(g^2), 1 - beta2_t)    (..., 1, m)
+        U = g / sqrt(max(R C / mean(R), eps1^2))
+        p = p * (1 - lr * weight_decay) - max(eps2, RMS(p)) * min(lr, 1 / sqrt(t)) / max(1, RMS(U) / d) * U
+
+    0-D/1-D params keep a full variance instead of R and C. Args: params, lr=1e-2,
+    beta2_decay=-0.8, eps=(None, 1e-3) (None: the dtype's machine epsilon), d=1.0,
+    weight_decay=0.0, keyword-only foreach=None, maximize=False. State: step, row_var, col_var,
+    variance.
+    """
 
     def _check_group(self, g):
-        check_lr(g["lr"])
+        super()._check_group(g)
         b = g["beta2_decay"]
         _check(isinstance(b, (int, float)) and b <= 0.0, "beta2_decay", b, "<= 0")
         eps = g["eps"]
@@ -25,9 +31,3 @@ class Adafactor(Optimizer):
         check_nonneg("eps[1]", eps[1])
         _check(isinstance(g["d"], (int, float)) and g["d"] >= 1.0, "d", g["d"], ">= 1")
         check_nonneg("weight_decay", g["weight_decay"])
-
-    def _fused_step(self, g, lists, grad_scale, found_inf):
-        eps1, eps2 = g["eps"]
-        return _core._adafactor_step(lists, float(g["lr"]), float(g["beta2_decay"]),
-                                     None if eps1 is None else float(eps1), float(eps2), float(g["d"]),
-                                     float(g["weight_decay"]), bool(g["maximize"]), grad_scale, found_inf)

@@ -1,65 +1,38 @@
 """st.optim.NAdam, RAdam and Adamax: torch.optim's arguments, defaults and updates, one fused
-C++ step per group."""
-from .. import _core
-from .optimizer import Optimizer, check_adam_group, check_nonneg
+C++ step per group; defaults and state from the C++ rules (cpp/src/optim/adam_variants.cpp)."""
+from .optimizer import Optimizer
 
 
-class NAdam(Optimizer):
-    _state_names = ("step", "mu_product", "exp_avg", "exp_avg_sq")
+class NAdam(Optimizer, rule="NAdam"):
+    """NAdam (Dozat, 2016), torch's rule with the momentum-decay schedule::
 
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
-                 decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
-                 differentiable=False):
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, momentum_decay=momentum_decay,
-                        decoupled_weight_decay=decoupled_weight_decay, maximize=maximize, foreach=foreach,
-                        capturable=capturable, differentiable=differentiable)
-        super().__init__(params, defaults)
+        mu_t = beta1 * (1 - 0.5 * 0.96^(t * momentum_decay)); prod_t = prod_{i<=t} mu_i
+        m = lerp(m, g, 1 - beta1); v = beta2 * v + (1 - beta2) * g * g
+        d = sqrt(v / (1 - beta2^t)) + eps
+        p = p - lr * (1 - mu_t) / (1 - prod_t) * g / d - lr * mu_{t+1} / (1 - prod_t * mu_{t+1}) * m / d
 
-    def _check_group(self, g):
-        check_adam_group(g)
-        check_nonneg("momentum_decay", g["momentum_decay"])
-
-    def _fused_step(self, g, lists, grad_scale, found_inf):
-        b1, b2 = g["betas"]
-        return _core._nadam_step(lists, float(g["lr"]), float(b1), float(b2), float(g["eps"]),
-                                 float(g["weight_decay"]), float(g["momentum_decay"]),
-                                 bool(g["decoupled_weight_decay"]), bool(g["maximize"]), grad_scale, found_inf)
+    Args: params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
+    decoupled_weight_decay=False, keyword-only maximize=False. State: step, mu_product, exp_avg,
+    exp_avg_sq.
+    """
 
 
-class RAdam(Optimizer):
-    _state_names = ("step", "exp_avg", "exp_avg_sq")
+class RAdam(Optimizer, rule="RAdam"):
+    """RAdam (Liu et al., 2020), torch's rule: Adam's moments, and while the variance's
+    approximate SMA length rho_t <= 5 an un-adapted step p -= lr * m / (1 - beta1^t); after it
+    the step is multiplied by the rectification term r_t * sqrt(1 - beta2^t) / (sqrt(v) + eps).
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
-                 differentiable=False):
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                        decoupled_weight_decay=decoupled_weight_decay, maximize=maximize, foreach=foreach,
-                        capturable=capturable, differentiable=differentiable)
-        super().__init__(params, defaults)
-
-    def _check_group(self, g):
-        check_adam_group(g)
-
-    def _fused_step(self, g, lists, grad_scale, found_inf):
-        b1, b2 = g["betas"]
-        return _core._radam_step(lists, float(g["lr"]), float(b1), float(b2), float(g["eps"]),
-                                 float(g["weight_decay"]), bool(g["decoupled_weight_decay"]), bool(g["maximize"]),
-                                 grad_scale, found_inf)
+    Args: params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+    decoupled_weight_decay=False, keyword-only maximize=False. State: step, exp_avg, exp_avg_sq.
+    """
 
 
-class Adamax(Optimizer):
-    _state_names = ("step", "exp_avg", "exp_inf")
+class Adamax(Optimizer, rule="Adamax"):
+    """Adamax (Kingma and Ba, 2015), Adam with the infinity norm, torch's rule::
 
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,
-                 maximize=False, differentiable=False, capturable=False):
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, foreach=foreach,
-                        maximize=maximize, differentiable=differentiable, capturable=capturable)
-        super().__init__(params, defaults)
+        m = lerp(m, g, 1 - beta1); u = max(beta2 * u, |g| + eps)
+        p = p - lr / (1 - beta1^t) * m / u
 
-    def _check_group(self, g):
-        check_adam_group(g)
-
-    def _fused_step(self, g, lists, grad_scale, found_inf):
-        b1, b2 = g["betas"]
-        return _core._adamax_step(lists, float(g["lr"]), float(b1), float(b2), float(g["eps"]),
-                                  float(g["weight_decay"]), bool(g["maximize"]), grad_scale, found_inf)
+    Args: params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None,
+    keyword-only maximize=False. State: step, exp_avg, exp_inf.
+    """

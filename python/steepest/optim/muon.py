@@ -2,16 +2,18 @@
 blend, Newton–Schulz with torch's coefficients and steps, adjust_lr_fn "original" /
 "match_rms_adamw", decoupled weight decay with the un-adjusted lr) and MuonWithAuxAdamW, one
 optimizer holding Muon groups for hidden matrices and AdamW groups for the rest.
-optimizers.md §4.
+docs/optimizers.md has the math; arguments and defaults come from the C++ rule "Muon"
+(cpp/src/optim/muon.cpp).
 
 Newton–Schulz runs in C++ through steepest's matmul (BLAS sgemm) in float32 (float64 for
 float64 params) by default. ns_dtype="bfloat16" follows torch, which iterates in bfloat16: the
 products are still computed in float32 by BLAS, and every iterate (normalized input, Gram
 matrix, polynomial, new X) is rounded to bfloat16, as torch stores them."""
 from .. import _core
-from .optimizer import Optimizer, _check, check_betas, check_lr, check_nonneg
+from .optimizer import RULES, Optimizer, _check, check_betas, check_lr, check_nonneg
 
-_NS_DEFAULT = (3.4445, -4.7750, 2.0315)
+_MUON = {h["name"]: h["default"] for h in RULES["Muon"]["hypers"]}
+_NS_DEFAULT = _MUON["ns_coefficients"]
 
 
 def _ns_bf16(ns_dtype):
@@ -38,31 +40,35 @@ def _check_muon_group(g):
                              f"{list(p.shape)}; optimize it with AdamW (e.g. st.optim.MuonWithAuxAdamW)")
 
 
-def _muon_step(g, lists, grad_scale, found_inf):
-    return _core._muon_step(lists, float(g["lr"]), float(g["weight_decay"]), float(g["momentum"]),
-                            bool(g["nesterov"]), tuple(float(x) for x in g["ns_coefficients"]), float(g["eps"]),
-                            int(g["ns_steps"]), g["adjust_lr_fn"] or "original", _ns_bf16(g["ns_dtype"]),
-                            grad_scale, found_inf)
+def _muon_hypers(g):
+    """The group with ns_dtype as the rule's name for it (a dtype object is accepted too)."""
+    return {**g, "ns_dtype": "bfloat16" if _ns_bf16(g["ns_dtype"]) else "float32"}
 
 
-class Muon(Optimizer):
-    _state_names = ("momentum_buffer",)
+class Muon(Optimizer, rule="Muon"):
+    """Muon, "MomentUm Orthogonalized by Newton-Schulz" (Jordan et al., 2024), torch.optim.Muon::
 
-    def __init__(self, params, lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True,
-                 ns_coefficients=_NS_DEFAULT, eps=1e-7, ns_steps=5, adjust_lr_fn=None, *, ns_dtype="float32"):
-        defaults = dict(lr=lr, weight_decay=weight_decay, momentum=momentum, nesterov=nesterov,
-                        ns_coefficients=ns_coefficients, eps=eps, ns_steps=ns_steps, adjust_lr_fn=adjust_lr_fn,
-                        ns_dtype=ns_dtype)
-        super().__init__(params, defaults)
+        b = lerp(b, g, 1 - momentum); u = lerp(g, b, momentum) if nesterov else b
+        O = NS(u)        # ns_steps of X = a X + (b A + c A A) X, A = X X^T, from u / max(||u||_F, eps)
+        p = p * (1 - lr * weight_decay) - lr * s * O   # s = sqrt(max(1, rows / cols)) ("original")
+                                                       # or 0.2 * sqrt(max(rows, cols)) ("match_rms_adamw")
+
+    Args: params (2-D only), lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True,
+    ns_coefficients=(3.4445, -4.7750, 2.0315), eps=1e-7, ns_steps=5, adjust_lr_fn=None,
+    keyword-only ns_dtype="float32" ("bfloat16" rounds every iterate to bfloat16 as torch).
+    State: momentum_buffer.
+    """
 
     def _check_group(self, g):
+        super()._check_group(g)
         _check_muon_group(g)
 
-    def _fused_step(self, g, lists, grad_scale, found_inf):
-        return _muon_step(g, lists, grad_scale, found_inf)
+    def _step_hypers(self, group):
+        return _muon_hypers(group)
 
 
-def newton_schulz(grad, ns_coefficients=_NS_DEFAULT, eps=1e-7, ns_steps=5, ns_dtype="float32"):
+def newton_schulz(grad, ns_coefficients=_NS_DEFAULT, eps=_MUON["eps"], ns_steps=_MUON["ns_steps"],
+                  ns_dtype=_MUON["ns_dtype"]):
     """Muon's orthogonalization NS(G) of a 2-D tensor, as Muon.step computes it."""
     return _core._newton_schulz(grad, tuple(float(x) for x in ns_coefficients), float(eps), int(ns_steps),
                                 _ns_bf16(ns_dtype))
@@ -77,8 +83,8 @@ class MuonWithAuxAdamW(Optimizer):
     (0.9, 0.95), eps 1e-10, wd 0. Each group keeps its own hyperparameters (a scheduler scales
     both kinds)."""
 
-    _MUON_STATE = ("momentum_buffer",)
-    _ADAM_STATE = ("step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+    _MUON_STATE = RULES["Muon"]["state"]
+    _ADAM_STATE = RULES["Adam"]["state"]
 
     def __init__(self, params, lr=0.02, momentum=0.95, nesterov=True, weight_decay=0.0, ns_steps=5,
                  adjust_lr_fn=None, *, ns_dtype="float32", ns_coefficients=_NS_DEFAULT, eps=1e-7, adamw_lr=3e-4,
@@ -117,8 +123,5 @@ class MuonWithAuxAdamW(Optimizer):
 
     def _fused_step(self, g, lists, grad_scale, found_inf):
         if g["use_muon"]:
-            return _muon_step(g, lists, grad_scale, found_inf)
-        b1, b2 = g["betas"]
-        return _core._adam_step(lists, float(g["lr"]), float(b1), float(b2), float(g["eps"]),
-                                float(g["weight_decay"]), bool(g["amsgrad"]), bool(g["maximize"]), True,
-                                grad_scale, found_inf)
+            return _core._optim_step("Muon", lists, _muon_hypers(g), grad_scale, found_inf)
+        return _core._optim_step("Adam", lists, {**g, "decoupled_weight_decay": True}, grad_scale, found_inf)

@@ -1,12 +1,21 @@
 """The Optimizer base class of st.optim: torch.optim.Optimizer's surface (param groups,
 per-param state, state_dict, zero_grad, step(closure)) over fused C++ steps. Python keeps the
 groups and state dicts; each step is one C++ call per group (steepest/optim.hpp), which walks
-all of the group's tensors in chunks, creates missing state, and counts steps."""
-import contextlib
+all of the group's tensors in chunks, creates missing state, and counts steps.
+
+A class for a rule the C++ registry knows is declared with ``class Adam(Optimizer,
+rule="Adam")``: its constructor signature, defaults, argument checks and state names are read
+from the rule's description (steepest/optim/registry.hpp), never retyped here."""
+from __future__ import annotations
+
 import copy
+import inspect
 from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from .. import _core
+from ..autograd.grad_mode import enable_grad
 
 _required = object()  # marker for a hyperparameter a group must give (torch's `required`)
 
@@ -59,19 +68,98 @@ def mixed_defaults(master_weights, state_dtype, stochastic_rounding, sr_seed):
                 stochastic_rounding=bool(stochastic_rounding), sr_seed=sr_seed)
 
 
-def _grad_context():
-    enable = getattr(__import__("steepest"), "enable_grad", None)
-    return enable() if enable is not None else contextlib.nullcontext()
+def _grad_context() -> enable_grad:
+    return enable_grad()
+
+
+# Every rule the C++ registry describes: {name: {"hypers": [...], "state": (...), "low_precision": bool}}.
+RULES: Dict[str, Dict[str, Any]] = dict(_core._optim_rules())
+
+_CHECKS: Dict[str, Callable[[str, Any], None]] = {
+    "lr": lambda name, v: check_lr(v),
+    "nonneg": check_nonneg,
+    "betas": lambda name, v: check_betas(v, name),
+}
+_MIXED_ARGS = {"master_weights": None, "state_dtype": None, "stochastic_rounding": False, "sr_seed": 0}
+
+
+@dataclass
+class _GroupPlan:
+    """A group's C++ tensor lists and what they were built from (rebuilt when any changes)."""
+
+    params: List[Any]
+    count: int
+    version: int
+    lists: Any
+    group: Dict[str, Any]
+    names: Tuple[str, ...]
+
+
+def _rule_signature(info: Mapping[str, Any], overrides: Mapping[str, Any], fixed: Iterable[str]) -> inspect.Signature:
+    """The constructor signature a rule describes: params, its arguments in order (keyword-only
+    after the first that says so), then the mixed-precision arguments for low-precision rules."""
+    P = inspect.Parameter
+    out = [P("self", P.POSITIONAL_OR_KEYWORD), P("params", P.POSITIONAL_OR_KEYWORD)]
+    for h in info["hypers"]:
+        if h["group_state"] or h["step_argument"] or h["name"] in fixed:
+            continue
+        kind = P.KEYWORD_ONLY if h["keyword_only"] else P.POSITIONAL_OR_KEYWORD
+        out.append(P(h["name"], kind, default=overrides.get(h["name"], h["default"])))
+    if info["low_precision"]:
+        out += [P(k, P.KEYWORD_ONLY, default=v) for k, v in _MIXED_ARGS.items()]
+    return inspect.Signature(out)
 
 
 class Optimizer:
-    """Base of every st.optim optimizer. Subclasses set `_state_names` (the per-param state
-    tensors in the order their C++ step takes them) and implement `_fused_step(group, lists,
-    grad_scale, found_inf)`, one call into steepest._core."""
+    """Base of every st.optim optimizer. A subclass declared with ``rule="Name"`` gets its
+    constructor, defaults, checks, state names and step from the registered C++ rule;
+    ``defaults={...}`` overrides some defaults and ``fixed={...}`` pins arguments out of the
+    signature (AdamW is Adam with weight_decay=1e-2 and decoupled_weight_decay fixed True).
+    Other subclasses set `_state_names` and implement `_fused_step`."""
 
-    _state_names = ()
+    _state_names: ClassVar[Tuple[str, ...]] = ()
+    _rule: ClassVar[Optional[str]] = None
     # GradScaler may hand the scale and the inf flag to the step instead of unscaling first.
     _step_supports_amp_scaling = True
+
+    def __init_subclass__(cls, rule: Optional[str] = None, defaults: Optional[Mapping[str, Any]] = None,
+                          fixed: Optional[Mapping[str, Any]] = None, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        if rule is None:
+            return
+        if rule not in RULES:
+            raise ImportError(f"steepest.optim: no registered C++ rule {rule!r} for {cls.__name__} "
+                              f"(registered: {', '.join(sorted(RULES))})")
+        info = RULES[rule]
+        cls._rule = rule
+        cls._state_names = tuple(info["state"])
+        overrides, pinned = dict(defaults or {}), dict(fixed or {})
+        sig = _rule_signature(info, overrides, pinned)
+
+        def __init__(self: Optimizer, *args: Any, **kwargs: Any) -> None:
+            bound = sig.bind(self, *args, **kwargs)
+            bound.apply_defaults()
+            values = dict(bound.arguments)
+            values.pop("self")
+            params = values.pop("params")
+            group_defaults: Dict[str, Any] = {}
+            for h in info["hypers"]:
+                name = h["name"]
+                if name in pinned:
+                    group_defaults[name] = pinned[name]
+                elif h["group_state"]:
+                    group_defaults[name] = h["default"]
+                elif not h["step_argument"]:
+                    group_defaults[name] = values.pop(name)
+            if info["low_precision"]:
+                group_defaults.update(mixed_defaults(**{k: values.pop(k) for k in _MIXED_ARGS}))
+            Optimizer.__init__(self, params, group_defaults)
+            self._after_init()
+
+        __init__.__signature__ = sig  # type: ignore[attr-defined]
+        __init__.__qualname__ = f"{cls.__name__}.__init__"
+        if "__init__" not in cls.__dict__:
+            cls.__init__ = __init__  # type: ignore[method-assign]
 
     def __init__(self, params, defaults):
         self.defaults = defaults
@@ -138,8 +226,17 @@ class Optimizer:
         self.param_groups.append(param_group)
         self._version += 1
 
-    def _check_group(self, group):
-        """Validates a group's hyperparameters (subclasses: ValueError naming the argument)."""
+    def _after_init(self) -> None:
+        """Called at the end of a rule class's constructor (Adagrad creates its state here)."""
+
+    def _check_group(self, group: Dict[str, Any]) -> None:
+        """Validates a group's hyperparameters: the checks the rule names (lr, nonneg, betas),
+        ValueError naming the argument. Subclasses add their own after calling this."""
+        if self._rule is None:
+            return
+        for h in RULES[self._rule]["hypers"]:
+            if h["check"] and h["name"] in group:
+                _CHECKS[h["check"]](h["name"], group[h["name"]])
 
     # -- stepping -----------------------------------------------------------------------------
     def zero_grad(self, set_to_none=True):
@@ -167,14 +264,14 @@ class Optimizer:
         params = group["params"]
         names = self._state_names_of(group)
         plan = self._plans.get(id(group))
-        if (plan is not None and plan[0] is params and plan[1] == len(params) and plan[2] == self._version
-                and plan[5] == names):
-            return plan[3]
+        if (plan is not None and plan.params is params and plan.count == len(params) and plan.version == self._version
+                and plan.names == names):
+            return plan.lists
         rows = [params]
         for name in names:
             rows.append([self.state[p].get(name) if p in self.state else None for p in params])
         lists = _core._TensorLists(rows)
-        self._plans[id(group)] = (params, len(params), self._version, lists, group, names)
+        self._plans[id(group)] = _GroupPlan(params, len(params), self._version, lists, group, tuple(names))
         return lists
 
     def _set_mixed(self, group, lists):
@@ -226,8 +323,16 @@ class Optimizer:
                 group["sr_step"] = int(group.get("sr_step", 0)) + 1  # fresh rounding bits each step
         return loss
 
-    def _fused_step(self, group, lists, grad_scale, found_inf):
-        raise NotImplementedError
+    def _fused_step(self, group: Dict[str, Any], lists: Any, grad_scale: float, found_inf: Any) -> int:
+        """One C++ step of the group's rule; returns how many state tensors it created."""
+        if self._rule is None:
+            raise NotImplementedError(f"{type(self).__name__} has no rule: implement _fused_step")
+        return _core._optim_step(self._rule, lists, self._step_hypers(group), grad_scale, found_inf)
+
+    def _step_hypers(self, group: Dict[str, Any]) -> Dict[str, Any]:
+        """The mapping the C++ step reads its hyperparameters from (the group itself, so the
+        group's running scalars are written back into it); step arguments are added here."""
+        return group
 
     def _group_state_names(self, group):
         """The state names of a group's C++ lists (an optimizer mixing rules per group overrides)."""

@@ -1,41 +1,42 @@
 """st.optim.SophiaG (Liuhong99/Sophia sophia.py: arguments, defaults, step(bs=...) and
 update_hessian()) and sophia_gnb_step, the Gauss–Newton–Bartlett Hessian estimate for a
 classifier (train_sophiag.py): labels sampled from the model's own softmax, cross-entropy,
-backward, update_hessian. optimizers.md §3."""
+backward, update_hessian. docs/optimizers.md has the math. Arguments, defaults and state come
+from the C++ rule "SophiaG" (cpp/src/optim/sophia.cpp)."""
 from collections import namedtuple
 
 from .. import _core
 from .clip import clip_coefficient, get_total_norm
-from .optimizer import Optimizer, _grad_context, check_betas, check_lr, check_nonneg
+from .optimizer import RULES, Optimizer, _grad_context, check_nonneg
 
 
-class SophiaG(Optimizer):
-    _state_names = ("step", "exp_avg", "hessian")
+_BS_DEFAULT = next(h["default"] for h in RULES["SophiaG"]["hypers"] if h["name"] == "bs")
 
-    def __init__(self, params, lr=1e-4, betas=(0.965, 0.99), rho=0.04, weight_decay=1e-1, *, maximize=False,
-                 capturable=False):
-        defaults = dict(lr=lr, betas=betas, rho=rho, weight_decay=weight_decay, maximize=maximize,
-                        capturable=capturable)
-        self._bs = 5120
-        super().__init__(params, defaults)
 
-    def _check_group(self, g):
-        check_lr(g["lr"])
-        check_betas(g["betas"])
-        check_nonneg("rho", g["rho"])
-        check_nonneg("weight_decay", g["weight_decay"])
+class SophiaG(Optimizer, rule="SophiaG"):
+    """SophiaG, "Sophia: A Scalable Stochastic Second-order Optimizer" (Liu et al., 2023)::
 
-    def step(self, closure=None, bs=5120, *, grad_factor=1.0, found_inf=None):
+        p = p * (1 - lr * weight_decay)
+        m = beta1 * m + (1 - beta1) * g
+        p = p - lr * sign(m) * min(|m| / (rho * bs * h + 1e-15), 1)
+
+    with h the Hessian EMA that update_hessian() keeps (h = beta2 * h + (1 - beta2) * g * g, from
+    the grads of a sampled-label loss: sophia_gnb_step). Args: params, lr=1e-4,
+    betas=(0.965, 0.99), rho=0.04, weight_decay=1e-1, keyword-only maximize=False; step(bs=5120).
+    State: step, exp_avg, hessian.
+    """
+
+    def _after_init(self) -> None:
+        self._bs = _BS_DEFAULT
+
+    def _step_hypers(self, group):
+        return {**group, "bs": self._bs}
+
+    def step(self, closure=None, bs=_BS_DEFAULT, *, grad_factor=1.0, found_inf=None):
         """One step; bs is the batch's size in tokens or examples (the reference's argument)."""
         check_nonneg("bs", bs)
         self._bs = bs
         return super().step(closure, grad_factor=grad_factor, found_inf=found_inf)
-
-    def _fused_step(self, g, lists, grad_scale, found_inf):
-        b1, b2 = g["betas"]
-        return _core._sophia_step(lists, float(g["lr"]), float(b1), float(b2), float(g["rho"]),
-                                  float(g["weight_decay"]), float(self._bs), bool(g["maximize"]), grad_scale,
-                                  found_inf)
 
     def update_hessian(self, *, grad_factor=1.0, found_inf=None):
         """hessian = beta2*hessian + (1-beta2)*g*g for every param with a grad, g being p.grad
