@@ -8,6 +8,7 @@ from .adam import Adam, AdamW  # noqa: F401
 from .adagrad_rmsprop import Adagrad, RMSprop  # noqa: F401
 from .adam_variants import NAdam, RAdam, Adamax  # noqa: F401
 from .lion import Lion  # noqa: F401
+from .adan import Adan  # noqa: F401
 from .clip import clip_grad_norm_, clip_grad_value_, get_total_norm, clip_grads_with_norm_, clip_and_step  # noqa: F401
 from .arena import flatten_, Arena  # noqa: F401
 from .adafactor import Adafactor  # noqa: F401

@@ -11,6 +11,7 @@
 #include "optim/updates/adagrad.hpp"
 #include "optim/updates/adam.hpp"
 #include "optim/updates/adamax.hpp"
+#include "optim/updates/adan.hpp"
 #include "optim/updates/lamb.hpp"
 #include "optim/updates/lars.hpp"
 #include "optim/updates/lion.hpp"
@@ -28,7 +29,7 @@
 #define STEEPEST_OPTIM_KERNELS(X)                                                                      \
   X(SGD) X(Adam) X(Adagrad) X(RMSprop) X(NAdam) X(RAdam) X(Adamax) X(Lion) X(Sophia) X(SophiaHessian) \
   X(ScheduleFreeAdamW) X(LerpTo) X(LambMoments) X(ScaledAdd) X(Lars) X(MuonMomentum)                 \
-  X(AdafactorVariance) X(Touch) X(TouchLastReadOnly)
+  X(AdafactorVariance) X(Adan) X(Touch) X(TouchLastReadOnly)
 
 namespace steepest::optim::updates {
 
