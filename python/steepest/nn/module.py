@@ -5,6 +5,7 @@ from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
 from .. import _core
+from .._tensor import as_tensor
 from ._grad import no_grad
 from .parameter import Parameter
 
@@ -336,7 +337,7 @@ class Module:
             src = state_dict[key]
             if not isinstance(src, _core.Tensor):
                 try:
-                    src = _core.Tensor(__import__("steepest").as_tensor(src))
+                    src = _core.Tensor(as_tensor(src))
                 except (TypeError, ValueError):
                     errors.append(f'While copying the parameter named "{key}", expected a tensor '
                                   f"from checkpoint but received {type(src).__name__}")
