@@ -6,7 +6,7 @@ import warnings
 
 from .. import _core
 from . import _composite
-from ._grad import no_grad
+from ..autograd import no_grad
 
 _LINEAR_LIKE = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
                 "conv_transpose3d", "sigmoid")

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from .. import _core
 from .._tensor import as_tensor
-from ._grad import no_grad
+from ..autograd import no_grad
 from .parameter import Parameter
 
 _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])

@@ -2,7 +2,7 @@
 from ... import _core
 from .. import functional as F
 from .. import init
-from .._grad import no_grad
+from ...autograd import no_grad
 from ..module import Module
 from ..parameter import Parameter
 from .linear import _factory
