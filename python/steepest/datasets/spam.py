@@ -1,8 +1,8 @@
 """The SMS spam data: `label<TAB>text` lines (label ham or spam), gzip or plain UTF-8, read
 into texts and integer labels (0 = ham, 1 = spam), with errors that name the line."""
-from ._files import DataError, bundled, read_lines
-
 import numpy as np
+
+from ._files import DataError, bundled, read_lines
 
 SPAM_LABELS = ("ham", "spam")
 

@@ -5,8 +5,8 @@ import math
 import warnings
 
 from .. import _core
-from . import _composite
 from ..autograd import no_grad
+from . import _composite
 
 _LINEAR_LIKE = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
                 "conv_transpose3d", "sigmoid")

@@ -4,8 +4,8 @@ without gradients) and the accuracy metric."""
 import numpy as np
 
 from .. import _core
-from ..nn import functional as F
 from ..autograd import no_grad
+from ..nn import functional as F
 from ._batch import batch_size, check_iterable, forward, loss_value, split_batch
 
 __all__ = ["evaluate", "accuracy"]

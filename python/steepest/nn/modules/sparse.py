@@ -1,8 +1,8 @@
 """Embedding: a lookup table of num_embeddings rows of size embedding_dim."""
 from ... import _core
+from ...autograd import no_grad
 from .. import functional as F
 from .. import init
-from ...autograd import no_grad
 from ..module import Module
 from ..parameter import Parameter
 from .linear import _factory
