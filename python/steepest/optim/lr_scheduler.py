@@ -4,7 +4,8 @@ They drive any optimizer object with a `param_groups` list of dicts holding "lr"
 "momentum" or "betas" for the cycling schedulers). Like torch, the chainable schedulers
 compute each value from the group's current lr (the recursive form, whose last bits differ
 from the closed form, optimizers.md §8.1); closed forms and the cyclical and warmup shapes are
-the C++ functions _core.schedule_* (steepest/schedule.hpp). No warnings in normal use.
+the C++ functions in `schedule` (steepest.optim.lr_scheduler.schedule.cosine etc., from
+steepest/schedule.hpp). No warnings in normal use.
 """
 import math
 import numbers
@@ -13,7 +14,7 @@ import warnings
 from bisect import bisect_right
 from collections import Counter
 
-from .. import _core
+from .._core import schedule
 
 __all__ = [
     "LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
@@ -224,7 +225,7 @@ class StepLR(LRScheduler):
         return [g["lr"] * self.gamma for g in self.optimizer.param_groups]
 
     def _get_closed_form_lr(self):
-        return [_core.schedule_step(b, self.last_epoch, self.step_size, self.gamma) for b in self.base_lrs]
+        return [schedule.step(b, self.last_epoch, self.step_size, self.gamma) for b in self.base_lrs]
 
 
 class MultiStepLR(LRScheduler):
@@ -246,7 +247,7 @@ class MultiStepLR(LRScheduler):
 
     def _get_closed_form_lr(self):
         ms = sorted(self.milestones.elements())
-        return [_core.schedule_multistep(b, self.last_epoch, ms, self.gamma) for b in self.base_lrs]
+        return [schedule.multistep(b, self.last_epoch, ms, self.gamma) for b in self.base_lrs]
 
 
 class ConstantLR(LRScheduler):
@@ -268,7 +269,7 @@ class ConstantLR(LRScheduler):
         return [g["lr"] * (1.0 / self.factor) for g in self.optimizer.param_groups]
 
     def _get_closed_form_lr(self):
-        return [_core.schedule_constant(b, self.last_epoch, self.factor, self.total_iters) for b in self.base_lrs]
+        return [schedule.constant(b, self.last_epoch, self.factor, self.total_iters) for b in self.base_lrs]
 
 
 class LinearLR(LRScheduler):
@@ -295,7 +296,7 @@ class LinearLR(LRScheduler):
         return [g["lr"] * ratio for g in self.optimizer.param_groups]
 
     def _get_closed_form_lr(self):
-        return [_core.schedule_linear(b, self.last_epoch, self.start_factor, self.end_factor, self.total_iters)
+        return [schedule.linear(b, self.last_epoch, self.start_factor, self.end_factor, self.total_iters)
                 for b in self.base_lrs]
 
 
@@ -312,7 +313,7 @@ class ExponentialLR(LRScheduler):
         return [g["lr"] * self.gamma for g in self.optimizer.param_groups]
 
     def _get_closed_form_lr(self):
-        return [_core.schedule_exponential(b, self.last_epoch, self.gamma) for b in self.base_lrs]
+        return [schedule.exponential(b, self.last_epoch, self.gamma) for b in self.base_lrs]
 
 
 class PolynomialLR(LRScheduler):
@@ -331,7 +332,7 @@ class PolynomialLR(LRScheduler):
         return [g["lr"] * factor for g in self.optimizer.param_groups]
 
     def _get_closed_form_lr(self):
-        return [_core.schedule_polynomial(b, self.last_epoch, self.total_iters, self.power) for b in self.base_lrs]
+        return [schedule.polynomial(b, self.last_epoch, self.total_iters, self.power) for b in self.base_lrs]
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -356,7 +357,7 @@ class CosineAnnealingLR(LRScheduler):
         return [ratio * (g["lr"] - eta) + eta for g in groups]
 
     def _get_closed_form_lr(self):
-        return [_core.schedule_cosine(b, self.last_epoch, self.T_max, self.eta_min) for b in self.base_lrs]
+        return [schedule.cosine(b, self.last_epoch, self.T_max, self.eta_min) for b in self.base_lrs]
 
 
 class CosineAnnealingWarmRestarts(LRScheduler):
@@ -469,15 +470,15 @@ class CyclicLR(LRScheduler):
             scale, f = self._custom_amplitude(t)
             lrs = [b + (m - b) * scale * f for b, m in zip(self.base_lrs, self.max_lrs)]
         else:
-            lrs = [_core.schedule_cyclic(b, m, t, self.step_size_up, self.step_size_down, self.mode, self.gamma)
+            lrs = [schedule.cyclic(b, m, t, self.step_size_up, self.step_size_down, self.mode, self.gamma)
                    for b, m in zip(self.base_lrs, self.max_lrs)]
         if self.cycle_momentum:
             for lo, hi, group in zip(self.base_momentums, self.max_momentums, self.optimizer.param_groups):
                 if custom:
                     mom = hi - (hi - lo) * scale * f
                 else:
-                    mom = _core.schedule_cyclic_momentum(lo, hi, t, self.step_size_up, self.step_size_down,
-                                                         self.mode, self.gamma)
+                    mom = schedule.cyclic_momentum(lo, hi, t, self.step_size_up, self.step_size_down,
+                                                   self.mode, self.gamma)
                 _set_momentum(group, self._momentum_key, mom)
         return lrs
 
@@ -549,13 +550,13 @@ class OneCycleLR(LRScheduler):
             raise ValueError(f"OneCycleLR stepped {t} times, but total_steps is {self.total_steps}")
         lrs = []
         for group in self.optimizer.param_groups:
-            lrs.append(_core.schedule_one_cycle(group["max_lr"], t, self.total_steps, self.pct_start,
-                                                self.anneal_strategy, self.div_factor, self.final_div_factor,
-                                                self.three_phase))
+            lrs.append(schedule.one_cycle(group["max_lr"], t, self.total_steps, self.pct_start,
+                                          self.anneal_strategy, self.div_factor, self.final_div_factor,
+                                          self.three_phase))
             if self.cycle_momentum:
-                mom = _core.schedule_one_cycle_momentum(group["base_momentum"], group["max_momentum"], t,
-                                                        self.total_steps, self.pct_start, self.anneal_strategy,
-                                                        self.three_phase)
+                mom = schedule.one_cycle_momentum(group["base_momentum"], group["max_momentum"], t,
+                                                  self.total_steps, self.pct_start, self.anneal_strategy,
+                                                  self.three_phase)
                 _set_momentum(group, self._momentum_key, mom)
         return lrs
 
@@ -755,7 +756,7 @@ class ReduceLROnPlateau(LRScheduler):
 
 class WarmupCosineLR(LRScheduler):
     """Linear warmup over warmup_steps from warmup_start_lr to initial_lr, then cosine decay to
-    min_lr at total_steps, constant after (_core.schedule_warmup_cosine). min_lr and
+    min_lr at total_steps, constant after (schedule.warmup_cosine). min_lr and
     warmup_start_lr are absolute rates: one for all groups or one per group."""
 
     def __init__(self, optimizer, warmup_steps, total_steps, min_lr=0.0, warmup_start_lr=0.0, last_epoch=-1):
@@ -769,7 +770,7 @@ class WarmupCosineLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
-        return [_core.schedule_warmup_cosine(b, self.last_epoch, self.warmup_steps, self.total_steps, lo, w0)
+        return [schedule.warmup_cosine(b, self.last_epoch, self.warmup_steps, self.total_steps, lo, w0)
                 for b, lo, w0 in zip(self.base_lrs, self.min_lrs, self.warmup_start_lrs)]
 
     _get_closed_form_lr = get_lr
@@ -778,7 +779,7 @@ class WarmupCosineLR(LRScheduler):
 class WarmupStableDecayLR(LRScheduler):
     """Warmup-stable-decay (WSD), as HF transformers' get_wsd_schedule: the factor on
     initial_lr rises over warmup_steps, holds 1 for stable_steps, falls over decay_steps to
-    min_lr_ratio and stays there (_core.schedule_wsd). Shapes: 'linear', 'cosine', '1-sqrt'."""
+    min_lr_ratio and stays there (schedule.wsd). Shapes: 'linear', 'cosine', '1-sqrt'."""
 
     _SHAPES = ("linear", "cosine", "1-sqrt")
 
@@ -799,8 +800,8 @@ class WarmupStableDecayLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
-        return [_core.schedule_wsd(b, self.last_epoch, self.warmup_steps, self.stable_steps, self.decay_steps,
-                                   self.min_lr_ratio, self.warmup_type, self.decay_type) for b in self.base_lrs]
+        return [schedule.wsd(b, self.last_epoch, self.warmup_steps, self.stable_steps, self.decay_steps,
+                             self.min_lr_ratio, self.warmup_type, self.decay_type) for b in self.base_lrs]
 
     _get_closed_form_lr = get_lr
 
