@@ -9,7 +9,8 @@ from .._tensor import as_tensor
 from ..autograd import no_grad
 from .parameter import Parameter
 
-_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+# torch's repr name, under a private module attribute
+_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])  # type: ignore[name-match]
 
 
 def _indent_tail(text, spaces):
@@ -322,7 +323,7 @@ class Module:
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
         if assign:
             raise NotImplementedError("load_state_dict(assign=True) is not supported; values are copied")
-        expected = OrderedDict()
+        expected: OrderedDict[str, _core.Tensor] = OrderedDict()
         for mod_prefix, mod in self.named_modules(remove_duplicate=False):
             base = f"{mod_prefix}." if mod_prefix else ""
             for name, t in mod._local_state():
