@@ -12,5 +12,6 @@ Number = Union[bool, int, float]
 TensorOrTensors = Union[Tensor, Iterable[Tensor]]
 # A device as a string ("cpu", "cuda:0") or a st.device.
 DeviceLike = Union[str, _core.device]
-# A file path as open() takes it.
+# A file path as open() takes it, and one that is text (for paths that appear in messages).
+StrPath = Union[str, "os.PathLike[str]"]
 PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
