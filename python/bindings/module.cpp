@@ -45,4 +45,14 @@ PYBIND11_MODULE(_core, m) {
   bind_schedule(m);
   bind_optim(m);
   bind_nn(m);
+  // __all__ is what steepest/__init__.py's `from ._core import *` puts in the top-level
+  // namespace: the public names, less the learning-rate schedules (_core.schedule and its
+  // schedule_<name> aliases), whose home is steepest.optim.lr_scheduler.
+  py::list all;
+  for (auto item : m.attr("__dict__").cast<py::dict>()) {
+    auto name = item.first.cast<std::string>();
+    if (name[0] == '_' || name == "schedule" || name.rfind("schedule_", 0) == 0) continue;
+    all.append(name);
+  }
+  m.attr("__all__") = all;
 }

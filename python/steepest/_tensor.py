@@ -2,12 +2,16 @@
 (config, CMake dir). dtype inference follows torch: Python floats give the default dtype,
 ints int64, bools bool; numpy scalars/arrays and tensors keep their dtype; mixed leaves
 promote with st.promote_types."""
+from __future__ import annotations
+
 import os
 from collections.abc import Sequence
+from typing import IO, Any, Optional
 
 import numpy as np
 
 from . import _core
+from ._typing import DeviceLike
 
 _NUMPY_TO_DTYPE = {
     np.dtype(np.bool_): _core.bool,
@@ -86,7 +90,7 @@ class _Scan:
     """Walks nested sequences once: checks they are rectangular, collects leaf dtypes."""
 
     def __init__(self, data):
-        self.shape = []
+        self.shape: list[int] = []
         x = data
         while True:  # the shape, from the first element at each depth (as torch does)
             if isinstance(x, (_core.Tensor, np.ndarray)):
@@ -191,7 +195,8 @@ def _build(data, dtype):
     return _core.from_numpy(arr)._to_dtype(target, copy=True)
 
 
-def tensor(data, dtype=None, device=None, requires_grad=False):
+def tensor(data: Any, dtype: Optional[_core.dtype] = None, device: Optional[DeviceLike] = None,
+           requires_grad: bool = False) -> _core.Tensor:
     """A new tensor holding a copy of `data`: a number, nested (rectangular) lists/tuples of
     numbers or 0-d tensors, a numpy array or scalar (its dtype is kept; other integer widths
     become int64, ml_dtypes.bfloat16 becomes bfloat16), or a tensor (copied, detached).
@@ -209,7 +214,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     return out
 
 
-def as_tensor(data, dtype=None, device=None):
+def as_tensor(data: Any, dtype: Optional[_core.dtype] = None,
+              device: Optional[DeviceLike] = None) -> _core.Tensor:
     """`data` as a tensor, without copying when possible: a tensor of the right dtype is
     returned as is, and a numpy array whose dtype steepest has (bool, int32, int64, float16,
     float32, float64) and whose strides are non-negative is shared (writes are seen by both).
@@ -226,13 +232,13 @@ def as_tensor(data, dtype=None, device=None):
     return _build(data, dtype)
 
 
-def cmake_dir():
+def cmake_dir() -> str:
     """The folder that holds steepestConfig.cmake: put it on CMAKE_PREFIX_PATH (or pass it as
     -Dsteepest_DIR=...) and `find_package(steepest)` finds this installed copy."""
     return os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib", "cmake", "steepest")
 
 
-def show_config(file=None):
+def show_config(file: Optional[IO[str]] = None) -> None:
     """Prints the version, the SIMD instruction set in use, threads, BLAS and CUDA."""
     info = _core.build_info()
     lines = [

@@ -3,11 +3,15 @@ stored in a safetensors file (written atomically by the C++ core). Tensors go in
 under their dotted key paths ("0.weight", "state.3.exp_avg"), so `safetensors` users see
 torch-like names; the nesting and the non-tensor values go as JSON in the metadata entry
 "steepest.structure". A plain safetensors file loads as a dict name -> tensor."""
+from __future__ import annotations
+
 import json
 import os
+from typing import Any
 
 from . import _core
 from ._core import Tensor
+from ._typing import PathLike
 
 __all__ = ["save", "load"]
 
@@ -16,7 +20,7 @@ _VERSION = 1
 _SUPPORTED = "tensors, dicts (str or int keys), lists, tuples, int, float, str, bool and None"
 
 
-def _fspath(path):
+def _fspath(path: PathLike) -> str:
     """A str path from a str, bytes or os.PathLike (TypeError for anything else, as open())."""
     p = os.fspath(path)
     return os.fsdecode(p) if isinstance(p, bytes) else p
@@ -74,18 +78,18 @@ class _Encoder:
                         f"at {_where(keys)}; supported: {_SUPPORTED}")
 
 
-def save(obj, path):
+def save(obj: Any, path: PathLike) -> None:
     """Saves `obj` (a tensor, or dicts/lists/tuples of tensors and JSON-able values) to `path`.
 
     The file is replaced atomically: on any error the previous file at `path` is untouched.
     Unsupported objects raise TypeError naming where they sit in `obj`, before any file
     is written. A tensor reached twice is stored once and loads back as one shared tensor.
     """
-    path = _fspath(path)
+    file = _fspath(path)
     enc = _Encoder()
     root = enc.encode(obj, [])
     structure = json.dumps({"version": _VERSION, "root": root}, separators=(",", ":"), ensure_ascii=False)
-    _core._save_tensors(path, enc.tensors, {_STRUCTURE_KEY: structure})
+    _core._save_tensors(file, enc.tensors, {_STRUCTURE_KEY: structure})
 
 
 def _decode(node, tensors, path, keys):
@@ -121,15 +125,15 @@ def _decode(node, tensors, path, keys):
     raise bad(f"unknown node {json.dumps(node)[:80]}")
 
 
-def load(path):
+def load(path: PathLike) -> Any:
     """Loads what st.save wrote, with the same nesting (tuples stay tuples, dict order kept).
 
     A safetensors file written by another program loads as a dict name -> tensor, in the
     file's order. A corrupt or truncated file raises ValueError naming the file and the
     problem; nothing is returned half-loaded.
     """
-    path = _fspath(path)
-    pairs, metadata = _core._load_tensors(path)
+    file = _fspath(path)
+    pairs, metadata = _core._load_tensors(file)
     tensors = dict(pairs)
     text = metadata.get(_STRUCTURE_KEY)
     if text is None:
@@ -137,8 +141,8 @@ def load(path):
     try:
         doc = json.loads(text)
     except ValueError as e:
-        raise ValueError(f"st.load('{path}'): metadata '{_STRUCTURE_KEY}' is not valid JSON: {e}") from None
+        raise ValueError(f"st.load('{file}'): metadata '{_STRUCTURE_KEY}' is not valid JSON: {e}") from None
     if not (isinstance(doc, dict) and doc.get("version") == _VERSION and "root" in doc):
-        raise ValueError(f"st.load('{path}'): metadata '{_STRUCTURE_KEY}' is not a version-{_VERSION} structure "
+        raise ValueError(f"st.load('{file}'): metadata '{_STRUCTURE_KEY}' is not a version-{_VERSION} structure "
                          f"(written by a newer steepest?)")
-    return _decode(doc["root"], tensors, path, [])
+    return _decode(doc["root"], tensors, file, [])

@@ -3,12 +3,19 @@ is one read-only multi-tensor C++ pass, and unless unscale_() was called explici
 optimizer's fused step takes 1/scale as its grad factor and skips itself on inf/NaN, so an
 unscaled-and-checked step reads the grads twice and writes them never. A skipped step changes
 nothing: params, state and step counts stay bit-identical."""
+from __future__ import annotations
+
 import enum
 import math
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import numpy as np
 
 from .. import _core
+from .._typing import DeviceLike
+
+if TYPE_CHECKING:
+    from ..optim.optimizer import Optimizer
 
 
 class OptState(enum.Enum):
@@ -38,8 +45,8 @@ class GradScaler:
     unscales inside its kernel, as torch's fused optimizers); call unscale_(optimizer) first
     to read or clip unscaled grads."""
 
-    def __init__(self, device="cpu", init_scale=2.0**16, growth_factor=2.0, backoff_factor=0.5,
-                 growth_interval=2000, enabled=True):
+    def __init__(self, device: DeviceLike = "cpu", init_scale: float = 2.0**16, growth_factor: float = 2.0,
+                 backoff_factor: float = 0.5, growth_interval: int = 2000, enabled: bool = True) -> None:
         if not growth_factor > 1.0:
             raise ValueError(f"Invalid growth_factor: {growth_factor!r} (growth_factor must be > 1)")
         if not backoff_factor < 1.0:
@@ -52,10 +59,10 @@ class GradScaler:
         self._growth_factor = float(growth_factor)
         self._backoff_factor = float(backoff_factor)
         self._growth_interval = int(growth_interval)
-        self._scale = None  # float32 value, created by the first scale()
-        self._growth_tracker = None
+        self._scale: Optional[float] = None  # float32 value, created by the first scale()
+        self._growth_tracker: Optional[int] = None
         self._init_growth_tracker = 0
-        self._per_optimizer_states = {}
+        self._per_optimizer_states: dict[int, dict[str, Any]] = {}
 
     # -- scale --------------------------------------------------------------------------------
     def _lazy_init(self):
@@ -63,12 +70,13 @@ class GradScaler:
             self._scale = _f32(self._init_scale)
             self._growth_tracker = self._init_growth_tracker
 
-    def scale(self, outputs):
+    def scale(self, outputs: Any) -> Any:
         """outputs * scale, for a tensor or (nested) lists/tuples/dicts of them."""
         if not self._enabled:
             return outputs
         self._lazy_init()
         factor = self._scale
+        assert factor is not None  # set by _lazy_init
 
         def apply(x):
             if isinstance(x, _core.Tensor):
@@ -89,7 +97,7 @@ class GradScaler:
         return st
 
     # -- unscale ------------------------------------------------------------------------------
-    def unscale_(self, optimizer):
+    def unscale_(self, optimizer: Optimizer) -> None:
         """Divides the optimizer's grads by the scale in place (one C++ pass that also checks
         for inf/NaN, recorded for step()). At most once between update()s, before step()."""
         if not self._enabled:
@@ -106,11 +114,12 @@ class GradScaler:
         if any(g.dtype == _core.float16 for g in grads):
             raise ValueError("Attempting to unscale FP16 gradients.")
         inv = _f32(1.0 / float(self._scale))  # f32(1 / f64(scale)), as torch's reciprocal
-        st["found_inf"] = 1.0 if _core._unscale_(grads, inv) else 0.0
+        # _unscale_, _any_nonfinite: bound in bind_optim.cpp, whose stub entries come with the rule registry.
+        st["found_inf"] = 1.0 if _core._unscale_(grads, inv) else 0.0  # type: ignore[attr-defined]
         st["stage"] = OptState.UNSCALED
 
     # -- step ---------------------------------------------------------------------------------
-    def step(self, optimizer, *args, **kwargs):
+    def step(self, optimizer: Optimizer, *args: Any, **kwargs: Any) -> Any:
         """Unscales (fused into the step unless unscale_() ran) and steps unless the grads held
         inf/NaN; returns the step's return value (None when skipped)."""
         if not self._enabled:
@@ -126,28 +135,30 @@ class GradScaler:
         fused = getattr(optimizer, "_step_supports_amp_scaling", False)
         if st["stage"] is OptState.READY:
             if fused:
-                st["found_inf"] = 1.0 if _core._any_nonfinite(_grads_of(optimizer)) else 0.0
+                st["found_inf"] = 1.0 if _core._any_nonfinite(_grads_of(optimizer)) else 0.0  # type: ignore[attr-defined]
             else:
                 self.unscale_(optimizer)
         found = st["found_inf"]
         retval = None
         if fused:
             # The step divides by grad_scale in its kernel (None once unscale_ ran) and does
-            # nothing at all when found_inf is set.
-            optimizer.grad_scale = None if st["stage"] is OptState.UNSCALED else self._scale
-            optimizer.found_inf = _core.full([], found, dtype=_core.float32)
+            # nothing at all when found_inf is set. (Optimizer.step reads these two attributes,
+            # which the Optimizer class does not declare.)
+            opt: Any = optimizer
+            opt.grad_scale = None if st["stage"] is OptState.UNSCALED else self._scale
+            opt.found_inf = _core.full([], found, dtype=_core.float32)
             try:
-                retval = optimizer.step()
+                retval = opt.step()
             finally:
-                del optimizer.grad_scale
-                del optimizer.found_inf
+                del opt.grad_scale
+                del opt.found_inf
         elif not found:
             retval = optimizer.step()
         st["stage"] = OptState.STEPPED
         return retval
 
     # -- update -------------------------------------------------------------------------------
-    def update(self, new_scale=None):
+    def update(self, new_scale: Optional[Union[float, _core.Tensor]] = None) -> None:
         """Sets the scale for the next iteration: new_scale if given, else backoff after an
         inf/NaN in any optimizer stepped since the last update, growth after growth_interval
         clean iterations (if the grown scale is finite). Float32 arithmetic, as torch."""
@@ -172,6 +183,7 @@ class GradScaler:
                 self._scale = _f32(self._scale * self._backoff_factor)
                 self._growth_tracker = 0
             else:
+                assert self._growth_tracker is not None  # set with _scale
                 successful = self._growth_tracker + 1
                 if successful == self._growth_interval:
                     grown = _f32(self._scale * self._growth_factor)
@@ -183,28 +195,28 @@ class GradScaler:
         self._per_optimizer_states = {}
 
     # -- accessors and checkpoints ----------------------------------------------------------------
-    def get_scale(self):
+    def get_scale(self) -> float:
         """The current scale as a Python float (1.0 when disabled)."""
         if not self._enabled:
             return 1.0
         return self._init_scale if self._scale is None else self._scale
 
-    def get_growth_factor(self):
+    def get_growth_factor(self) -> float:
         return self._growth_factor
 
-    def set_growth_factor(self, new_factor):
+    def set_growth_factor(self, new_factor: float) -> None:
         self._growth_factor = float(new_factor)
 
-    def get_backoff_factor(self):
+    def get_backoff_factor(self) -> float:
         return self._backoff_factor
 
-    def set_backoff_factor(self, new_factor):
+    def set_backoff_factor(self, new_factor: float) -> None:
         self._backoff_factor = float(new_factor)
 
-    def get_growth_interval(self):
+    def get_growth_interval(self) -> int:
         return self._growth_interval
 
-    def set_growth_interval(self, new_interval):
+    def set_growth_interval(self, new_interval: int) -> None:
         self._growth_interval = int(new_interval)
 
     def _get_growth_tracker(self):
@@ -212,10 +224,10 @@ class GradScaler:
             return 0
         return 0 if self._growth_tracker is None else self._growth_tracker
 
-    def is_enabled(self):
+    def is_enabled(self) -> bool:
         return self._enabled
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         """{scale, growth_factor, backoff_factor, growth_interval, _growth_tracker}; {} when disabled."""
         if not self._enabled:
             return {}
@@ -223,7 +235,7 @@ class GradScaler:
                 "backoff_factor": self._backoff_factor, "growth_interval": self._growth_interval,
                 "_growth_tracker": self._get_growth_tracker()}
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         if not self._enabled:
             return
         if len(state_dict) == 0:

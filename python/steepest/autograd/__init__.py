@@ -1,6 +1,11 @@
 """st.autograd: gradients of tensors (the engine is C++), grad modes, custom functions and
 gradcheck."""
+from __future__ import annotations
+
+from typing import Optional, Sequence, Union
+
 from .. import _core
+from .._typing import Tensor
 from .function import Function, FunctionCtx  # noqa: F401
 from .grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled  # noqa: F401
 from .gradcheck import GradcheckError, gradcheck  # noqa: F401
@@ -15,15 +20,21 @@ def _seq(x):
     return list(x) if isinstance(x, (list, tuple)) else x
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
+_Tensors = Union[Tensor, Sequence[Tensor]]
+
+
+def backward(tensors: _Tensors, grad_tensors: Optional[Union[Tensor, Sequence[Optional[Tensor]]]] = None,
+             retain_graph: Optional[bool] = None, create_graph: bool = False) -> None:
     """Accumulates d(tensors)/d(leaves) into the leaves' .grad."""
     if create_graph:
         raise NotImplementedError("create_graph=True: higher-order gradients are not supported")
     _core._autograd_backward(_seq(tensors), _seq(grad_tensors), bool(retain_graph))
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None,
-         materialize_grads=False):
+def grad(outputs: _Tensors, inputs: _Tensors,
+         grad_outputs: Optional[Union[Tensor, Sequence[Optional[Tensor]]]] = None,
+         retain_graph: Optional[bool] = None, create_graph: bool = False, allow_unused: Optional[bool] = None,
+         materialize_grads: bool = False) -> tuple[Optional[Tensor], ...]:
     """The gradients of `outputs` with respect to `inputs` (a tuple), leaving every .grad alone."""
     if create_graph:
         raise NotImplementedError("create_graph=True: higher-order gradients are not supported")

@@ -1,5 +1,9 @@
 """gradcheck: compares the gradients autograd computes for a function with central finite
 differences, element by element, in float64 (for users' own functions too)."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
 import numpy as np
 
 from .. import _core
@@ -19,7 +23,8 @@ def _outputs(fn, inputs):
     return [o for o in out if isinstance(o, _core.Tensor) and o.is_floating_point()]
 
 
-def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, nondet_tol=0.0):
+def gradcheck(fn: Callable[..., Any], inputs: Any, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+              raise_exception: bool = True, nondet_tol: float = 0.0) -> bool:
     """True when d(outputs)/d(inputs) from backward matches finite differences for every
     element of every input that requires grad; otherwise raises GradcheckError (or returns
     False) naming the input, the element, and both values."""
@@ -50,9 +55,9 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
                     g[j] = 1.0
                 grads_out.append(_core.from_numpy(g.reshape(oo.shape)).to(oo.dtype))
             grads = _core._autograd_grad(outs, [x for _, x in diff_inputs], grads_out, True, True)
-            for n, g in enumerate(grads):
-                if g is not None:
-                    analytical[n][:, col] = np.asarray(g.detach().numpy(), dtype=np.float64).ravel()
+            for n, grad in enumerate(grads):
+                if grad is not None:
+                    analytical[n][:, col] = np.asarray(grad.detach().numpy(), dtype=np.float64).ravel()
             col += 1
 
     # Numerical Jacobian: central differences, perturbing the input's memory in place.

@@ -1,16 +1,23 @@
 """What every CLI task shares: thread count, the output folder, the warmup-cosine schedule,
 the per-epoch summary line (printed by us when tqdm's bar, which prints its own, is off) and
 the fit() call with the CLI's defaults."""
+from __future__ import annotations
+
+import argparse
 import math
 import os
 import sys
 import time
+from collections.abc import Iterable, Sequence
+from typing import IO, Any, Callable, Optional
 
 from .. import _core, optim, train
+from ..train.callbacks import TrainState
+from ..train.history import History
 from .errors import UsageError
 
 
-def setup(args):
+def setup(args: argparse.Namespace) -> float:
     """Applies --threads and --seed; returns a started timer (time.perf_counter value)."""
     threads = getattr(args, "threads", None)
     if threads:
@@ -19,7 +26,7 @@ def setup(args):
     return time.perf_counter()
 
 
-def out_dir(path):
+def out_dir(path: str) -> str:
     """Creates the output folder (and parents); a clear error when a file is in the way."""
     if os.path.exists(path) and not os.path.isdir(path):
         raise UsageError(f"--out {path}: exists and is not a directory")
@@ -27,7 +34,7 @@ def out_dir(path):
     return path
 
 
-def schedule(optimizer, total_steps, warmup_fraction=0.1):
+def schedule(optimizer: Any, total_steps: int, warmup_fraction: float = 0.1) -> Any:
     """Linear warmup over the first warmup_fraction of the steps, then cosine decay to 1/100
     of the peak: big early steps would throw Adam's young moment estimates around."""
     warmup = min(total_steps - 1, max(1, int(round(warmup_fraction * total_steps)))) if total_steps > 1 else 0
@@ -35,19 +42,19 @@ def schedule(optimizer, total_steps, warmup_fraction=0.1):
     return optim.lr_scheduler.warmup_cosine(optimizer, warmup, max(total_steps, 1), min_lr=peak / 100)
 
 
-def bar_visible(args):
+def bar_visible(args: argparse.Namespace) -> bool:
     return not args.no_progress and sys.stderr.isatty()
 
 
 class EpochPrinter:
     """Prints one line per epoch (when fit's own progress bar and its lines are off)."""
 
-    def __init__(self, epochs, stream=None, labels=None):
+    def __init__(self, epochs: int, stream: Optional[IO[str]] = None, labels: Optional[dict[str, str]] = None) -> None:
         self.epochs = epochs
         self.stream = stream or sys.stdout
-        self.labels = labels or {}
+        self.labels: dict[str, str] = labels or {}
 
-    def on_epoch_end(self, state):
+    def on_epoch_end(self, state: TrainState) -> None:
         rec = state.epoch_record
         parts = [f"epoch {rec['epoch'] + 1}/{self.epochs}", f"step {rec['steps']}",
                  f"train_loss {rec['train_loss']:.4f}"]
@@ -58,8 +65,10 @@ class EpochPrinter:
         print("  ".join(parts), file=self.stream, flush=True)
 
 
-def run_fit(args, model, optimizer, train_data, val_data, epochs, loss_fn, metrics=None, callbacks=(),
-            max_steps=None, val_name="val"):
+def run_fit(args: argparse.Namespace, model: Any, optimizer: Any, train_data: Any,
+            val_data: Optional[Iterable[Any]], epochs: int, loss_fn: Callable[..., Any],
+            metrics: Optional[dict[str, Callable[..., Any]]] = None, callbacks: Sequence[Any] = (),
+            max_steps: Optional[int] = None, val_name: str = "val") -> History:
     """st.train.fit with the CLI's choices: a warmup-cosine schedule stepped per optimizer
     step over the whole run, clipping when --clip is given, a progress bar on a terminal."""
     steps_per_epoch = math.ceil(len(train_data))
@@ -75,5 +84,5 @@ def run_fit(args, model, optimizer, train_data, val_data, epochs, loss_fn, metri
                      progress=shown, max_steps=max_steps, callbacks=cbs)
 
 
-def elapsed(t0):
+def elapsed(t0: float) -> float:
     return time.perf_counter() - t0

@@ -2,6 +2,7 @@
 grow exponentially from --start-lr to --end-lr, one batch each, until the loss diverges;
 prints the suggested rate and writes the curve as a PNG."""
 import os
+from typing import Any, Callable
 
 from .. import train
 from ..nn import functional as F
@@ -16,6 +17,7 @@ def run(args):
     common.setup(args)
     out = common.out_dir(args.out)
     task = args.task
+    loss: Callable[..., Any]
     if task == "spam":
         args.test_data, args.test_fraction = None, 0.2
         tr, _, _ = spam._split(args)

@@ -1,10 +1,14 @@
 """The `steepest` command: argparse sub-commands (demo, train spam|digits|charlm, predict,
 lr-find) and the top level that turns expected failures (a missing file, a malformed line,
 a bad number) into one line on stderr and a non-zero exit; --debug shows the traceback."""
+from __future__ import annotations
+
 import argparse
 import math
 import sys
 import warnings
+from collections.abc import Sequence
+from typing import NoReturn, Optional
 
 from . import charlm, digits, lrfind, optimizers, spam
 from .errors import UsageError
@@ -23,12 +27,12 @@ UCI handwritten digits (CC BY 4.0), King James Bible (public domain)."""
 class Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line (the command, the problem, where to look)."""
 
-    def error(self, message):
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 # ---- argument types: each rejects a bad value with a message argparse puts in one line ----
-def positive_int(s):
+def positive_int(s: str) -> int:
     try:
         v = int(s)
     except ValueError:
@@ -38,7 +42,7 @@ def positive_int(s):
     return v
 
 
-def positive_float(s):
+def positive_float(s: str) -> float:
     try:
         v = float(s)
     except ValueError:
@@ -48,14 +52,14 @@ def positive_float(s):
     return v
 
 
-def fraction(s):
+def fraction(s: str) -> float:
     v = positive_float(s)
     if v >= 1:
         raise argparse.ArgumentTypeError(f"{s!r} must be between 0 and 1")
     return v
 
 
-def optimizer_name(s):
+def optimizer_name(s: str) -> str:
     try:
         return optimizers.check_name(s)
     except UsageError as e:
@@ -100,7 +104,7 @@ def _spam_args(p, epochs):
     _optimizer(p, "adamw", "chosen for the optimizer, e.g. 0.05 for AdamW on logistic regression")
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     top = Parser(prog="steepest", description="Train small models by gradient descent with steepest.",
                  epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     top.add_argument("--debug", action="store_true", default=False, help="show the full traceback on errors")
@@ -199,7 +203,7 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
     print(f"steepest: warning: {_one_line(message)}", file=sys.stderr if file is None else file)
 
 
-def main(argv=None):
+def main(argv: Optional[Sequence[str]] = None) -> int:
     """Runs the command line `argv` (default sys.argv[1:]); returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)

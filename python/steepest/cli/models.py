@@ -2,6 +2,8 @@
 (spam), an MLP over 8x8 pixels (digits), and a small causal transformer over characters
 (charlm: token + position embeddings, pre-LayerNorm blocks of causal self-attention and a
 GELU MLP, a final LayerNorm and a linear head)."""
+from __future__ import annotations
+
 import math
 
 from .. import _core, nn
@@ -9,14 +11,14 @@ from ..autograd import no_grad
 from ..nn import functional as F
 
 
-def text_classifier(n_features, n_classes=2, hidden=0, dropout=0.0):
+def text_classifier(n_features: int, n_classes: int = 2, hidden: int = 0, dropout: float = 0.0) -> nn.Module:
     """hidden=0: logistic regression (one Linear); else Linear-ReLU-Dropout-Linear."""
     if hidden <= 0:
         return nn.Linear(n_features, n_classes)
     return nn.Sequential(nn.Linear(n_features, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, n_classes))
 
 
-def digits_mlp(n_in=64, hidden=128, n_classes=10, depth=2):
+def digits_mlp(n_in: int = 64, hidden: int = 128, n_classes: int = 10, depth: int = 2) -> nn.Sequential:
     layers, width = [], n_in
     for _ in range(depth):
         layers += [nn.Linear(width, hidden), nn.ReLU()]
@@ -26,7 +28,7 @@ def digits_mlp(n_in=64, hidden=128, n_classes=10, depth=2):
 
 
 class CausalSelfAttention(nn.Module):
-    def __init__(self, d_model, n_heads):
+    def __init__(self, d_model: int, n_heads: int) -> None:
         super().__init__()
         if d_model % n_heads:
             raise ValueError(f"d_model ({d_model}) must be divisible by n_heads ({n_heads})")
@@ -34,7 +36,7 @@ class CausalSelfAttention(nn.Module):
         self.qkv = nn.Linear(d_model, 3 * d_model)
         self.proj = nn.Linear(d_model, d_model)
 
-    def forward(self, x):
+    def forward(self, x: _core.Tensor) -> _core.Tensor:
         B, T, C = x.shape
         H = self.n_heads
         q, k, v = self.qkv(x).split(C, dim=2)
@@ -48,7 +50,7 @@ class Block(nn.Module):
     """Pre-LN: x + attn(ln(x)), then x + mlp(ln(x)); the residual path stays an identity,
     which keeps gradients flowing through depth."""
 
-    def __init__(self, d_model, n_heads):
+    def __init__(self, d_model: int, n_heads: int) -> None:
         super().__init__()
         self.ln1 = nn.LayerNorm(d_model)
         self.attn = CausalSelfAttention(d_model, n_heads)
@@ -56,7 +58,7 @@ class Block(nn.Module):
         self.fc = nn.Linear(d_model, 4 * d_model)
         self.out = nn.Linear(4 * d_model, d_model)
 
-    def forward(self, x):
+    def forward(self, x: _core.Tensor) -> _core.Tensor:
         x = x + self.attn(self.ln1(x))
         return x + self.out(F.gelu(self.fc(self.ln2(x)), approximate="tanh"))
 
@@ -64,7 +66,8 @@ class Block(nn.Module):
 class CharTransformer(nn.Module):
     """Next-character prediction: ids (B, T) -> logits (B, T, vocab_size), T <= block_size."""
 
-    def __init__(self, vocab_size, block_size=64, d_model=64, n_heads=4, n_layers=2):
+    def __init__(self, vocab_size: int, block_size: int = 64, d_model: int = 64, n_heads: int = 4,
+                 n_layers: int = 2) -> None:
         super().__init__()
         self.block_size = block_size
         self.tok = nn.Embedding(vocab_size, d_model)
@@ -79,7 +82,7 @@ class CharTransformer(nn.Module):
                 for lin in (b.attn.proj, b.out):
                     lin.weight.mul_(1.0 / math.sqrt(2 * n_layers))
 
-    def forward(self, idx):
+    def forward(self, idx: _core.Tensor) -> _core.Tensor:
         T = idx.shape[1]
         if T > self.block_size:
             raise ValueError(f"CharTransformer: sequence length {T} exceeds block_size {self.block_size}")
@@ -89,7 +92,7 @@ class CharTransformer(nn.Module):
         return self.head(self.ln(x))
 
 
-def lm_loss(logits, targets):
+def lm_loss(logits: _core.Tensor, targets: _core.Tensor) -> _core.Tensor:
     """Cross-entropy of (B, T, V) logits against (B, T) next-character ids."""
     V = logits.shape[-1]
     return F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1))

@@ -1,6 +1,10 @@
 """The optimizers the CLI offers by name (--optimizer), each with its settings, so the seeds'
 update rules can be compared on the same task: plain SGD, heavy-ball momentum, Nesterov, the
 Adam family, Lion and the adaptive-per-coordinate ones."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
 from .. import optim
 from .errors import UsageError
 
@@ -25,23 +29,23 @@ OPTIMIZERS = {
 FAMILY = {"sgd": "sgd", "momentum": "sgd", "nesterov": "sgd", "lion": "sign", "adagrad": "adagrad"}
 
 
-def optimizer_help():
+def optimizer_help() -> str:
     return "; ".join(f"{k}: {v[2]}" for k, v in OPTIMIZERS.items())
 
 
-def check_name(name):
+def check_name(name: str) -> str:
     if name not in OPTIMIZERS:
         raise UsageError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
     return name
 
 
-def default_lr(name, rates):
+def default_lr(name: str, rates: dict[str, float]) -> float:
     """The task's rate for this optimizer: rates maps a family ('adam', 'sgd', 'sign',
     'adagrad') to a learning rate; families default to 'adam'."""
     return rates.get(FAMILY.get(name, "adam"), rates["adam"])
 
 
-def make_optimizer(name, params, lr, weight_decay=None):
+def make_optimizer(name: str, params: Any, lr: float, weight_decay: Optional[float] = None) -> Any:
     cls, settings, _ = OPTIMIZERS[check_name(name)]
     kwargs = dict(settings)
     if weight_decay is not None:

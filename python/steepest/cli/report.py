@@ -1,16 +1,21 @@
 """Classification results as the CLI prints them: accuracy, precision/recall/F1 for one
 positive class, a confusion matrix (rows: true class, columns: predicted), and plot saving
 that degrades to one line when matplotlib is missing."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Callable
+
 import numpy as np
 
 
-def confusion_matrix(true, pred, n_classes):
+def confusion_matrix(true: np.ndarray[Any, Any], pred: np.ndarray[Any, Any], n_classes: int) -> np.ndarray[Any, Any]:
     m = np.zeros((n_classes, n_classes), dtype=np.int64)
     np.add.at(m, (np.asarray(true, np.int64), np.asarray(pred, np.int64)), 1)
     return m
 
 
-def binary_metrics(true, pred, positive=1):
+def binary_metrics(true: np.ndarray[Any, Any], pred: np.ndarray[Any, Any], positive: int = 1) -> dict[str, Any]:
     """accuracy, precision, recall, f1 with `positive` as the positive class. Precision with no
     positive predictions and recall with no positive samples are 0 (F1 then 0): a model that
     never says spam scores F1 = 0, not nan."""
@@ -26,7 +31,7 @@ def binary_metrics(true, pred, positive=1):
             "tn": int(len(true) - tp - fp - fn)}
 
 
-def format_confusion(m, names):
+def format_confusion(m: np.ndarray[Any, Any], names: Sequence[str]) -> str:
     w = max(6, max(len(n) for n in names) + 2, len(str(int(m.max()))) + 2)
     lines = ["confusion matrix (rows: true label, columns: predicted)",
              " " * w + "".join(f"{n:>{w}}" for n in names)]
@@ -35,7 +40,7 @@ def format_confusion(m, names):
     return "\n".join(lines)
 
 
-def save_plot(plot_fn, path, what):
+def save_plot(plot_fn: Callable[[str], Any], path: str, what: str) -> str:
     """Calls plot_fn(path); returns the line to print (where it went, or why not)."""
     try:
         import matplotlib  # noqa: F401

@@ -3,8 +3,12 @@ st.Generator (a fresh permutation each epoch from the generator's stream), and
 default_collate, which stacks samples (tuples/dicts of tensors, numbers, numpy arrays) into
 batch tensors. Batches of a TensorDataset (or a Subset of one) are cut in one slice or gather
 per tensor; unshuffled ones are views of the data, so numpy input is never copied."""
+from __future__ import annotations
+
 import collections.abc
 import numbers
+from collections.abc import Iterator
+from typing import Any, Callable, Optional
 
 import numpy as np
 
@@ -12,7 +16,7 @@ from .. import _core
 from .._tensor import as_tensor
 
 
-def default_collate(batch):
+def default_collate(batch: Any) -> Any:
     """Stacks a list of samples into a batch, recursively: tensors -> st.stack, numpy arrays
     and numpy scalars -> one array -> tensor (no further copy), Python floats -> float64,
     ints -> int64, bools -> bool tensors; tuples, lists and dicts are collated field by
@@ -42,7 +46,7 @@ def default_collate(batch):
                                  f"{list(b.keys()) if isinstance(b, collections.abc.Mapping) else type(b).__name__}")
         out = {k: default_collate([b[k] for b in batch]) for k in elem}
         try:
-            return type(elem)(out)
+            return type(elem)(out)  # type: ignore[call-arg]  # a Mapping subclass built from a dict
         except TypeError:
             return out
     if isinstance(elem, (tuple, list)):
@@ -78,8 +82,9 @@ class DataLoader:
     Loading happens in this process (num_workers must be 0).
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, collate_fn=None, generator=None,
-                 num_workers=0):
+    def __init__(self, dataset: Any, batch_size: int = 1, shuffle: bool = False, drop_last: bool = False,
+                 collate_fn: Optional[Callable[[list[Any]], Any]] = None,
+                 generator: Optional[_core.Generator] = None, num_workers: int = 0) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size <= 0:
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
         if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
@@ -92,15 +97,15 @@ class DataLoader:
         if num_workers != 0:
             raise NotImplementedError(f"DataLoader: num_workers={num_workers}: steepest loads batches in the "
                                       "main process; use num_workers=0")
-        self.dataset = dataset
-        self.batch_size = int(batch_size)
-        self.shuffle = bool(shuffle)
-        self.drop_last = bool(drop_last)
-        self.collate_fn = collate_fn
-        self.generator = generator
+        self.dataset: Any = dataset
+        self.batch_size: int = int(batch_size)
+        self.shuffle: bool = bool(shuffle)
+        self.drop_last: bool = bool(drop_last)
+        self.collate_fn: Optional[Callable[[list[Any]], Any]] = collate_fn
+        self.generator: Optional[_core.Generator] = generator
         self.num_workers = 0
 
-    def __len__(self):
+    def __len__(self) -> int:
         n = len(self.dataset)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
@@ -111,7 +116,7 @@ class DataLoader:
         gen = self.generator if self.generator is not None else _core.default_generator
         return _core.randperm(n, generator=gen)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         n = len(self.dataset)
         order = self._order(n)
         bs = self.batch_size

@@ -1,8 +1,12 @@
 """Map-style datasets (indexable, with a length) and random_split. TensorDataset keeps its
 arrays as tensors that share memory with any numpy input, and serves whole batches at once
 (a slice or one gather per tensor) so the DataLoader needn't stack samples one by one."""
+from __future__ import annotations
+
 import math
 import numbers
+from collections.abc import Iterable, Sequence
+from typing import Any, Optional, Union
 
 import numpy as np
 
@@ -13,10 +17,10 @@ from .._tensor import as_tensor
 class Dataset:
     """Base of map-style datasets: define __getitem__(index) and __len__()."""
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
 
-    def __add__(self, other):
+    def __add__(self, other: Dataset) -> ConcatDataset:
         return ConcatDataset([self, other])
 
 
@@ -39,7 +43,7 @@ class TensorDataset(Dataset):
     """Samples are the rows of the given tensors (or numpy arrays): item i is
     (t0[i], t1[i], ...). All must have the same first dimension."""
 
-    def __init__(self, *tensors):
+    def __init__(self, *tensors: Any) -> None:
         if not tensors:
             raise ValueError("TensorDataset needs at least one tensor")
         self.tensors = tuple(_as_tensor(t, i) for i, t in enumerate(tensors))
@@ -51,10 +55,10 @@ class TensorDataset(Dataset):
         if any(s != n for s in sizes):
             raise ValueError(f"TensorDataset: all tensors must have the same size in dimension 0, got {sizes}")
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> Any:
         return tuple(t[index] for t in self.tensors)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.tensors[0].shape[0]
 
     def _get_batch(self, index):
@@ -66,7 +70,7 @@ class TensorDataset(Dataset):
 class Subset(Dataset):
     """The samples of `dataset` at `indices`, in that order."""
 
-    def __init__(self, dataset, indices):
+    def __init__(self, dataset: Any, indices: Iterable[int]) -> None:
         self.dataset = dataset
         self.indices = [int(i) for i in indices]
         n = len(dataset)
@@ -74,12 +78,12 @@ class Subset(Dataset):
             if not -n <= i < n:
                 raise IndexError(f"Subset: index {i} is out of range for a dataset of {n} samples")
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> Any:
         if isinstance(index, slice):
             return [self.dataset[i] for i in self.indices[index]]
         return self.dataset[self.indices[index]]
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.indices)
 
     def _get_batch(self, index):
@@ -95,7 +99,7 @@ class Subset(Dataset):
 class ConcatDataset(Dataset):
     """The samples of several datasets, one after another."""
 
-    def __init__(self, datasets):
+    def __init__(self, datasets: Iterable[Any]) -> None:
         self.datasets = list(datasets)
         if not self.datasets:
             raise ValueError("ConcatDataset needs at least one dataset")
@@ -105,10 +109,10 @@ class ConcatDataset(Dataset):
             total += len(d)
             self.cumulative_sizes.append(total)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.cumulative_sizes[-1]
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> Any:
         n = len(self)
         if not -n <= index < n:
             raise IndexError(f"ConcatDataset: index {index} is out of range for {n} samples")
@@ -143,7 +147,8 @@ def _split_lengths(n, lengths):
     return out
 
 
-def random_split(dataset, lengths, generator=None):
+def random_split(dataset: Any, lengths: Sequence[Union[int, float]],
+                 generator: Optional[_core.Generator] = None) -> list[Subset]:
     """Splits `dataset` into non-overlapping random Subsets of the given lengths, or of the
     given fractions of its length. `generator` (an st.Generator; default st.default_generator)
     makes the split reproducible: st.Generator().manual_seed(42)."""

@@ -1,8 +1,12 @@
 """Finding and reading data files for st.datasets: the bundled copies under data/, gzip or
 plain text, and DataError, the one-line complaint about a file's contents (which line, what
 was wrong) that the CLI prints without a traceback."""
+from __future__ import annotations
+
 import gzip
 import os
+
+from .._typing import StrPath
 
 _DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 
@@ -12,7 +16,7 @@ class DataError(ValueError):
     names the file and, where there is one, the line number (counting from 1)."""
 
 
-def bundled(name):
+def bundled(name: str) -> str:
     """Path of a data file shipped inside the package (see data/README.md for credits)."""
     path = os.path.join(_DATA_DIR, name)
     if not os.path.isfile(path):
@@ -20,7 +24,7 @@ def bundled(name):
     return path
 
 
-def read_bytes(path, what):
+def read_bytes(path: StrPath, what: str) -> bytes:
     """The whole file, gunzipped when it is gzip (by its magic bytes, not its name)."""
     path = os.fspath(path)
     if not os.path.exists(path):
@@ -37,7 +41,7 @@ def read_bytes(path, what):
     return raw
 
 
-def read_lines(path, what):
+def read_lines(path: StrPath, what: str) -> list[tuple[int, str]]:
     """The file's lines as (line_number, text) pairs, UTF-8 decoded, line ends removed.
     A line that is not UTF-8 raises DataError naming it."""
     raw = read_bytes(path, what)

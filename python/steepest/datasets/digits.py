@@ -1,14 +1,19 @@
 """The 8x8 handwritten digits: 64 pixel values (0-16) then the label (0-9) per CSV line, read
 into float32 features scaled to [0, 1] and int64 labels, with errors that name the line."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
 import numpy as np
 
+from .._typing import StrPath
 from ._files import DataError, bundled, read_lines
 
 N_PIXELS = 64
 N_CLASSES = 10
 
 
-def load_digits(path=None):
+def load_digits(path: Optional[StrPath] = None) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     """Returns (X, y): X float32 (n, 64) in [0, 1], y int64 (n,) in 0..9. Default path: the
     bundled UCI digits (CC BY 4.0, see data/README.md)."""
     if path is None:

@@ -1,8 +1,14 @@
 """The SMS spam data: `label<TAB>text` lines (label ham or spam), gzip or plain UTF-8, read
 into texts and integer labels (0 = ham, 1 = spam), with errors that name the line."""
-from ._files import DataError, bundled, read_lines
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Optional, Union
 
 import numpy as np
+
+from .._typing import StrPath
+from ._files import DataError, bundled, read_lines
 
 SPAM_LABELS = ("ham", "spam")
 
@@ -10,23 +16,24 @@ SPAM_LABELS = ("ham", "spam")
 class TextLabels:
     """Texts with integer labels; label_names[i] names label i."""
 
-    def __init__(self, texts, labels, label_names, source):
+    def __init__(self, texts: list[str], labels: Union[Sequence[int], np.ndarray[Any, Any]], label_names: Sequence[str],
+                 source: str) -> None:
         self.texts = texts
         self.labels = np.asarray(labels, dtype=np.int64)
         self.label_names = tuple(label_names)
         self.source = source
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.texts)
 
-    def subset(self, idx):
+    def subset(self, idx: Union[Sequence[int], np.ndarray[Any, Any]]) -> TextLabels:
         return TextLabels([self.texts[i] for i in idx], self.labels[idx], self.label_names, self.source)
 
-    def counts(self):
+    def counts(self) -> dict[str, int]:
         return {name: int((self.labels == i).sum()) for i, name in enumerate(self.label_names)}
 
 
-def load_spam(path=None, label_names=SPAM_LABELS):
+def load_spam(path: Optional[StrPath] = None, label_names: Sequence[str] = SPAM_LABELS) -> TextLabels:
     """Reads `path` (default: the bundled SMS Spam Collection subset, CC BY 4.0, see
     data/README.md). Blank lines are skipped; labels match case-insensitively.
     FileNotFoundError for a missing file; DataError for an empty file, a line without a tab,

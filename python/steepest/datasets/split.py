@@ -1,9 +1,14 @@
 """A seeded, stratified train/test split of sample indices: each class keeps its share in
 both parts, and the same seed gives the same split on every machine (numpy's PCG64)."""
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 
 
-def train_test_split(labels, test_fraction=0.2, seed=0):
+def train_test_split(labels: np.ndarray[Any, Any], test_fraction: float = 0.2,
+                     seed: int = 0) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     """Returns (train_idx, test_idx), int64 arrays, each sorted. Every class with at least two
     samples puts round(test_fraction * count) (at least 1) of them in the test part."""
     if not 0.0 < test_fraction < 1.0:

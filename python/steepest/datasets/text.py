@@ -2,8 +2,12 @@
 hashing trick, which maps each token to one of n_features columns by a stable hash (CRC-32 of
 its UTF-8 bytes: the same in every process, unlike Python's salted hash()), so no vocabulary
 needs storing and unseen words still land somewhere."""
+from __future__ import annotations
+
 import re
 import zlib
+from collections.abc import Sequence
+from typing import Any, Union
 
 import numpy as np
 
@@ -13,7 +17,7 @@ _TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*|[£$€]")
 _LONG_NUMBER = re.compile(r"\d{5,}")
 
 
-def tokenize(text, ngrams=2):
+def tokenize(text: str, ngrams: int = 2) -> list[str]:
     """Lowercase word tokens, then the n-grams up to `ngrams` joined by a space:
     tokenize("Call NOW free") -> ['call', 'now', 'free', 'call now', 'now free'].
     Runs of 5+ digits (phone numbers, short codes) also yield '<num>' so that all of them
@@ -28,7 +32,7 @@ def tokenize(text, ngrams=2):
     return tokens
 
 
-def stable_hash(token):
+def stable_hash(token: str) -> int:
     """CRC-32 (the zlib/PNG polynomial) of the token's UTF-8 bytes, an int in [0, 2**32)."""
     return zlib.crc32(token.encode("utf-8")) & 0xFFFFFFFF
 
@@ -43,7 +47,7 @@ class HashingVectorizer:
 
     WEIGHTINGS = ("log", "tf", "count")
 
-    def __init__(self, n_features=4096, ngrams=2, weighting="log", normalize=True):
+    def __init__(self, n_features: int = 4096, ngrams: int = 2, weighting: str = "log", normalize: bool = True) -> None:
         if isinstance(n_features, bool) or not isinstance(n_features, int) or n_features < 1:
             raise ValueError(f"HashingVectorizer: n_features must be a positive integer, got {n_features!r}")
         if weighting not in self.WEIGHTINGS:
@@ -55,11 +59,11 @@ class HashingVectorizer:
         self.weighting = weighting
         self.normalize = bool(normalize)
 
-    def indices(self, text):
+    def indices(self, text: str) -> list[int]:
         """The column of each token of `text` (with repeats), as a list of ints."""
         return [stable_hash(t) % self.n_features for t in tokenize(text, self.ngrams)]
 
-    def transform(self, texts):
+    def transform(self, texts: Union[str, Sequence[str]]) -> np.ndarray[Any, Any]:
         if isinstance(texts, str):
             texts = [texts]
         n, f = len(texts), self.n_features
@@ -83,13 +87,13 @@ class HashingVectorizer:
             np.divide(out, norms, out=out, where=norms > 0)
         return out
 
-    def config(self):
+    def config(self) -> dict[str, Any]:
         return {"kind": "hashing", "hash": "crc32-utf8", "tokenizer": "lower-words+ngrams",
                 "n_features": self.n_features, "ngrams": self.ngrams, "weighting": self.weighting,
                 "normalize": self.normalize}
 
     @classmethod
-    def from_config(cls, cfg):
+    def from_config(cls, cfg: dict[str, Any]) -> HashingVectorizer:
         if cfg.get("kind") != "hashing" or cfg.get("hash") != "crc32-utf8":
             raise ValueError(f"HashingVectorizer.from_config: unsupported feature config {cfg!r}")
         return cls(n_features=int(cfg["n_features"]), ngrams=int(cfg["ngrams"]), weighting=cfg["weighting"],

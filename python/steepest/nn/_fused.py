@@ -52,7 +52,7 @@ def scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal, scale
     return _core._nn_scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal, scale)
 
 
-def _same_shape(x, y):
+def _same_shape(x: _core.Tensor, y: _core.Tensor) -> tuple[_core.Tensor, _core.Tensor]:
     """Broadcasts x and y against each other (functional.py has warned, as torch does)."""
     if x.shape == y.shape:
         return x, y

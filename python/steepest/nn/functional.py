@@ -1,8 +1,12 @@
 """st.nn.functional: torch's functional API. Each function checks its arguments here (clear
 ValueError/TypeError naming the argument and shapes) and then calls its math: one fused C++ kernel
 per function (_fused.py), or the core op itself for relu/sigmoid/tanh."""
+from __future__ import annotations
+
 import functools
 import warnings
+from collections.abc import Sequence
+from typing import Any, Callable, Optional, TypeVar, Union, cast
 
 from .. import _core
 from . import _fused as _impl
@@ -10,22 +14,23 @@ from . import _fused as _impl
 Tensor = _core.Tensor
 _REDUCTIONS = ("none", "mean", "sum")
 _INDEX_DTYPES = (_core.int64, _core.int32)
+_F = TypeVar("_F", bound=Callable[..., Tensor])
 
 
 # ---- shared checks ------------------------------------------------------------------------------
 
-def _fast_path(fast):
+def _fast_path(fast: Callable[..., Tensor]) -> Callable[[_F], _F]:
     """Runs the C++ kernel straight away (it validates its arguments too); only when it raises
     do the Python checks below run, to report the problem with torch's message. Keeps the
     per-call cost of hot functions (linear, cross_entropy, layer_norm) at one C++ call."""
-    def deco(checked):
+    def deco(checked: _F) -> _F:
         @functools.wraps(checked)
-        def f(*args, **kwargs):
+        def f(*args: Any, **kwargs: Any) -> Tensor:
             try:
                 return fast(*args, **kwargs)
             except (TypeError, ValueError, IndexError, RuntimeError):
                 return checked(*args, **kwargs)
-        return f
+        return cast(_F, f)
     return deco
 
 
@@ -99,28 +104,28 @@ def _broadcast_target(fn, x, y):
 
 
 # ---- activations -------------------------------------------------------------------------------
-def relu(input, inplace=False):
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
     _check_tensor("relu", "input", input)
     return input.relu_() if inplace else _impl.relu(input)
 
 
-def sigmoid(input):
+def sigmoid(input: Tensor) -> Tensor:
     _check_tensor("sigmoid", "input", input)
     return _impl.sigmoid(input)
 
 
-def tanh(input):
+def tanh(input: Tensor) -> Tensor:
     _check_tensor("tanh", "input", input)
     return _impl.tanh(input)
 
 
-def silu(input, inplace=False):
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
     _check_float("silu", "input", input)
     out = _impl.silu(input)
     return input.copy_(out) if inplace else out
 
 
-def gelu(input, approximate="none"):
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """x * Phi(x) (approximate='none', exact through erf) or its tanh approximation."""
     _check_float("gelu", "input", input)
     if approximate not in ("none", "tanh"):
@@ -146,14 +151,16 @@ def _softmax_input(fn, input, dim, dtype):
     return input, _softmax_dim(fn, input, dim)
 
 
-def softmax(input, dim=None, _stacklevel=3, dtype=None):
+def softmax(input: Tensor, dim: Optional[int] = None, _stacklevel: int = 3,
+            dtype: Optional[_core.dtype] = None) -> Tensor:
     input, dim = _softmax_input("softmax", input, dim, dtype)
     if input.ndim == 0:
         return _impl.softmax(input.reshape(1), 0).reshape(())
     return _impl.softmax(input, dim)
 
 
-def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+def log_softmax(input: Tensor, dim: Optional[int] = None, _stacklevel: int = 3,
+                dtype: Optional[_core.dtype] = None) -> Tensor:
     input, dim = _softmax_input("log_softmax", input, dim, dtype)
     if input.ndim == 0:
         return _impl.log_softmax(input.reshape(1), 0).reshape(())
@@ -162,7 +169,7 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 # ---- layers --------------------------------------------------------------------------------------
 @_fast_path(_linear_fast)
-def linear(input, weight, bias=None):
+def linear(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor:
     """input @ weight.T + bias; weight is (out_features, in_features) (or (in_features,))."""
     _check_tensor("linear", "input", input)
     _check_tensor("linear", "weight", weight)
@@ -187,7 +194,8 @@ def linear(input, weight, bias=None):
 
 
 @_fast_path(_layer_norm_fast)
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+def layer_norm(input: Tensor, normalized_shape: Union[int, Sequence[int]], weight: Optional[Tensor] = None,
+               bias: Optional[Tensor] = None, eps: float = 1e-5) -> Tensor:
     """Normalises over the trailing dims `normalized_shape` (biased variance), then scales
     by weight and shifts by bias (both of shape normalized_shape, optional)."""
     _check_float("layer_norm", "input", input)
@@ -211,8 +219,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     return _impl.layer_norm(input, k, weight, bias, float(eps))
 
 
-def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
-              sparse=False):
+def embedding(input: Tensor, weight: Tensor, padding_idx: Optional[int] = None, max_norm: Optional[float] = None,
+              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Rows of `weight` (num_embeddings, embedding_dim) picked by integer `input`; output shape
     input.shape + (embedding_dim,). padding_idx only matters for the gradient (its row gets
     none), which the autograd kernel implements."""
@@ -241,7 +249,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     return _impl.embedding(input, weight, padding_idx)
 
 
-def dropout(input, p=0.5, training=True, inplace=False):
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zeroes each element with probability p (drawn from st's default generator, so
     st.manual_seed makes it repeatable) and scales the rest by 1/(1-p); identity when not
     training or p == 0."""
@@ -252,8 +260,9 @@ def dropout(input, p=0.5, training=True, inplace=False):
     return _impl.dropout(input, float(p), inplace)
 
 
-def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,
-                                 scale=None, enable_gqa=False):
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Optional[Tensor] = None,
+                                 dropout_p: float = 0.0, is_causal: bool = False, scale: Optional[float] = None,
+                                 enable_gqa: bool = False) -> Tensor:
     """softmax(query @ key^T * scale + mask) @ value over the last two dims. query
     (..., L, E), key (..., S, E), value (..., S, Ev). attn_mask: bool (True = may attend)
     or float (added), broadcastable to (..., L, S). is_causal: query i sees keys j <= i."""
@@ -291,7 +300,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
 
 
 # ---- losses --------------------------------------------------------------------------------------
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+def mse_loss(input: Tensor, target: Tensor, size_average: Optional[bool] = None, reduce: Optional[bool] = None,
+             reduction: str = "mean", weight: Optional[Tensor] = None) -> Tensor:
     _check_float("mse_loss", "input", input)
     _check_tensor("mse_loss", "target", target)
     _check_optional_tensor("mse_loss", "weight", weight)
@@ -300,7 +310,8 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     return _impl.mse_loss(input, target, reduction, weight)
 
 
-def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+def l1_loss(input: Tensor, target: Tensor, size_average: Optional[bool] = None, reduce: Optional[bool] = None,
+            reduction: str = "mean", weight: Optional[Tensor] = None) -> Tensor:
     _check_float("l1_loss", "input", input)
     _check_tensor("l1_loss", "target", target)
     _check_optional_tensor("l1_loss", "weight", weight)
@@ -348,8 +359,8 @@ def _check_class_input(fn, input):
     return input.shape[0] if input.ndim == 1 else input.shape[1]
 
 
-def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
-             reduction="mean"):
+def nll_loss(input: Tensor, target: Tensor, weight: Optional[Tensor] = None, size_average: Optional[bool] = None,
+             ignore_index: int = -100, reduce: Optional[bool] = None, reduction: str = "mean") -> Tensor:
     """-input[n, target[n]] (times weight[target[n]]), averaged over the weights of the
     non-ignored targets for reduction='mean'. input holds log-probabilities, class dim 1."""
     C = _check_class_input("nll_loss", input)
@@ -361,8 +372,9 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
 
 @_fast_path(_cross_entropy_fast)
-def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
-                  reduction="mean", label_smoothing=0.0):
+def cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor] = None, size_average: Optional[bool] = None,
+                  ignore_index: int = -100, reduce: Optional[bool] = None, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
     """log_softmax over dim 1 (dim 0 for unbatched input) followed by the negative
     log-likelihood of `target`: class indices (int) or class probabilities (float, same
     shape as input). label_smoothing mixes the target with the uniform distribution."""
@@ -382,8 +394,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                                float(label_smoothing))
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
-                                     reduction="mean", pos_weight=None):
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
+                                     size_average: Optional[bool] = None, reduce: Optional[bool] = None,
+                                     reduction: str = "mean", pos_weight: Optional[Tensor] = None) -> Tensor:
     """-[pos_weight * y * log(sigmoid(x)) + (1 - y) * log(1 - sigmoid(x))], computed from the
     logits without overflow."""
     fn = "binary_cross_entropy_with_logits"

@@ -1,18 +1,22 @@
 """st.nn.init: torch's weight initialisers. Each fills a tensor in place under no_grad with
 st's random fills (Tensor.uniform_/normal_, seeded by st.manual_seed or `generator`) and
 returns it; only the scale (gain, fan) is computed here."""
+from __future__ import annotations
+
 import math
 import warnings
+from typing import Optional
 
 from .. import _core
+from .._typing import Number, Tensor
+from ..autograd import no_grad
 from . import _composite
-from ._grad import no_grad
 
 _LINEAR_LIKE = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
                 "conv_transpose3d", "sigmoid")
 
 
-def calculate_gain(nonlinearity, param=None):
+def calculate_gain(nonlinearity: str, param: Optional[Number] = None) -> float:
     """The factor that keeps activations' variance steady through `nonlinearity`."""
     if nonlinearity in _LINEAR_LIKE:
         return 1
@@ -57,7 +61,7 @@ def _check(fn, tensor):
         raise TypeError(f"{fn}(): expected a tensor, got {type(tensor).__name__}")
 
 
-def uniform_(tensor, a=0.0, b=1.0, generator=None):
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Optional[_core.Generator] = None) -> Tensor:
     """Fills `tensor` with samples from U(a, b)."""
     _check("uniform_", tensor)
     if a > b:
@@ -66,7 +70,7 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None):
         return tensor.uniform_(a, b, generator=generator)
 
 
-def normal_(tensor, mean=0.0, std=1.0, generator=None):
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Optional[_core.Generator] = None) -> Tensor:
     """Fills `tensor` with samples from N(mean, std^2)."""
     _check("normal_", tensor)
     if std < 0:
@@ -75,23 +79,23 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
         return tensor.normal_(mean, std, generator=generator)
 
 
-def constant_(tensor, val):
+def constant_(tensor: Tensor, val: Number) -> Tensor:
     _check("constant_", tensor)
     with no_grad():
         return tensor.fill_(val)
 
 
-def ones_(tensor):
+def ones_(tensor: Tensor) -> Tensor:
     return constant_(tensor, 1.0)
 
 
-def zeros_(tensor):
+def zeros_(tensor: Tensor) -> Tensor:
     _check("zeros_", tensor)
     with no_grad():
         return tensor.zero_()
 
 
-def xavier_uniform_(tensor, gain=1.0, generator=None):
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Optional[_core.Generator] = None) -> Tensor:
     """U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio, 2010)."""
     _check("xavier_uniform_", tensor)
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
@@ -99,7 +103,7 @@ def xavier_uniform_(tensor, gain=1.0, generator=None):
     return uniform_(tensor, -bound, bound, generator)
 
 
-def xavier_normal_(tensor, gain=1.0, generator=None):
+def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: Optional[_core.Generator] = None) -> Tensor:
     """N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
     _check("xavier_normal_", tensor)
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
@@ -115,7 +119,8 @@ def _kaiming_std(fn, tensor, a, mode, nonlinearity):
     return calculate_gain(nonlinearity, a) / math.sqrt(fan)
 
 
-def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                     generator: Optional[_core.Generator] = None) -> Tensor:
     """U(-b, b) with b = gain * sqrt(3 / fan) (He et al., 2015); fan per `mode`."""
     std = _kaiming_std("kaiming_uniform_", tensor, a, mode, nonlinearity)
     if std is None:
@@ -124,7 +129,8 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
     return uniform_(tensor, -bound, bound, generator)
 
 
-def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                    generator: Optional[_core.Generator] = None) -> Tensor:
     """N(0, std^2) with std = gain / sqrt(fan)."""
     std = _kaiming_std("kaiming_normal_", tensor, a, mode, nonlinearity)
     if std is None:
@@ -146,7 +152,8 @@ def _normal_ppf_lower(p):
     return y
 
 
-def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
+def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
+                  generator: Optional[_core.Generator] = None) -> Tensor:
     """Samples of N(mean, std^2) conditioned on [a, b] (a and b are absolute bounds), by the
     inverse CDF: u ~ U(Phi(alpha), Phi(beta)) in float64, x = mean + std * Phi^-1(u)."""
     _check("trunc_normal_", tensor)

@@ -1,14 +1,21 @@
 """Module: the base class of every layer. It registers parameters, buffers and submodules
 by attribute assignment and walks them (parameters(), state_dict(), train(), repr) with
 torch's names and order, so checkpoints and printed models read the same as torch's."""
+from __future__ import annotations
+
 from collections import OrderedDict, namedtuple
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Optional, TypeVar
 
 from .. import _core
-from ._grad import no_grad
+from .._tensor import as_tensor
+from ..autograd import no_grad
 from .parameter import Parameter
 
-_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+_M = TypeVar("_M", bound="Module")
+
+# torch's repr name, under a private module attribute
+_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])  # type: ignore[name-match]
 
 
 def _indent_tail(text, spaces):
@@ -32,7 +39,7 @@ class RemovableHandle:
         self.id = RemovableHandle._next_id
         RemovableHandle._next_id += 1
 
-    def remove(self):
+    def remove(self) -> None:
         self._hooks.pop(self.id, None)
 
     def __enter__(self):
@@ -70,7 +77,7 @@ class Module:
         if "." in name:
             raise KeyError(f'{kind} name can\'t contain ".", got: {name}')
 
-    def register_parameter(self, name, param):
+    def register_parameter(self, name: str, param: Optional[Parameter]) -> None:
         """Adds `param` (a Parameter, or None for an absent one) under `name`."""
         self._check_registered_name("parameter", name)
         if hasattr(self, name) and name not in self._parameters:
@@ -80,7 +87,7 @@ class Module:
                             "(steepest.nn.Parameter or None required)")
         self._parameters[name] = param
 
-    def register_buffer(self, name, tensor, persistent=True):
+    def register_buffer(self, name: str, tensor: Optional[_core.Tensor], persistent: bool = True) -> None:
         """Adds a tensor that is state but not a parameter (running stats, masks). Persistent
         buffers go into state_dict(); non-persistent ones don't."""
         self._check_registered_name("buffer", name)
@@ -95,7 +102,7 @@ class Module:
         else:
             self._non_persistent_buffers_set.add(name)
 
-    def add_module(self, name, module):
+    def add_module(self, name: str, module: Optional[Module]) -> None:
         """Adds a child module (or None as a placeholder) under `name`."""
         self._check_registered_name("module", name)
         if hasattr(self, name) and name not in self._modules:
@@ -116,7 +123,7 @@ class Module:
         if keep != "_buffers":
             d["_non_persistent_buffers_set"].discard(name)
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: Any) -> None:
         d = self.__dict__
         params = d.get("_parameters")
         if isinstance(value, Parameter):
@@ -147,7 +154,7 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         # Only reached when normal lookup fails: parameters, buffers and modules live here.
         d = self.__dict__
         for reg in ("_parameters", "_buffers", "_modules"):
@@ -156,7 +163,7 @@ class Module:
                 return r[name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
-    def __delattr__(self, name):
+    def __delattr__(self, name: str) -> None:
         d = self.__dict__
         for reg in ("_parameters", "_buffers", "_modules"):
             r = d.get(reg)
@@ -171,7 +178,8 @@ class Module:
         return sorted(set(super().__dir__()) | set(extra))
 
     # ---- traversal ----------------------------------------------------------------------
-    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+    def named_modules(self, memo: Optional[set[Module]] = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
         """(qualified name, module) for this module and every descendant, pre-order; a module
         reachable twice is listed once unless remove_duplicate=False."""
         if memo is None:
@@ -186,18 +194,18 @@ class Module:
                 continue
             yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
 
-    def modules(self):
+    def modules(self) -> Iterator[Module]:
         for _, m in self.named_modules():
             yield m
 
-    def named_children(self):
+    def named_children(self) -> Iterator[tuple[str, Module]]:
         seen = set()
         for name, child in self._modules.items():
             if child is not None and child not in seen:
                 seen.add(child)
                 yield name, child
 
-    def children(self):
+    def children(self) -> Iterator[Module]:
         for _, m in self.named_children():
             yield m
 
@@ -215,23 +223,25 @@ class Module:
                     seen.add(id(value))
                 yield (f"{mod_prefix}.{name}" if mod_prefix else name), value
 
-    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
         """(qualified name, Parameter) pairs, e.g. ("0.weight", ...); a shared parameter is
         listed once, under its first name."""
         yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
-    def parameters(self, recurse=True):
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, _core.Tensor]]:
         yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
-    def buffers(self, recurse=True):
+    def buffers(self, recurse: bool = True) -> Iterator[_core.Tensor]:
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
-    def get_submodule(self, target):
+    def get_submodule(self, target: str) -> Module:
         """The descendant named by a dotted path such as "layers.1"."""
         mod = self
         if target == "":
@@ -242,7 +252,7 @@ class Module:
             mod = mod._modules[part]
         return mod
 
-    def get_parameter(self, target):
+    def get_parameter(self, target: str) -> Parameter:
         mod_path, _, name = target.rpartition(".")
         mod = self.get_submodule(mod_path)
         if name not in mod._parameters:
@@ -250,7 +260,7 @@ class Module:
         return mod._parameters[name]
 
     # ---- modes and bulk changes ---------------------------------------------------------
-    def train(self, mode=True):
+    def train(self: _M, mode: bool = True) -> _M:
         """Sets training mode on this module and every descendant (Dropout reads it)."""
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
@@ -259,15 +269,15 @@ class Module:
             child.train(mode)
         return self
 
-    def eval(self):
+    def eval(self: _M) -> _M:
         return self.train(False)
 
-    def requires_grad_(self, requires_grad=True):
+    def requires_grad_(self: _M, requires_grad: bool = True) -> _M:
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
 
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         """Drops every parameter's .grad (set_to_none=True) or fills it with zeros."""
         for p in self.parameters():
             g = p.grad
@@ -278,14 +288,14 @@ class Module:
             else:
                 g.zero_()
 
-    def apply(self, fn):
+    def apply(self: _M, fn: Callable[[Module], None]) -> _M:
         """Calls fn(module) on every descendant (children first) and then on self."""
         for child in self.children():
             child.apply(fn)
         fn(self)
         return self
 
-    def num_parameters(self, only_trainable=False):
+    def num_parameters(self, only_trainable: bool = False) -> int:
         """The number of parameter elements (each shared parameter counted once)."""
         return sum(p.numel() for p in self.parameters() if p.requires_grad or not only_trainable)
 
@@ -300,7 +310,8 @@ class Module:
             if b is not None and name not in self._non_persistent_buffers_set:
                 yield name, b
 
-    def state_dict(self, *, destination=None, prefix="", keep_vars=False):
+    def state_dict(self, *, destination: Optional[dict[str, Any]] = None, prefix: str = "",
+                   keep_vars: bool = False) -> dict[str, Any]:
         """An OrderedDict from qualified names ("0.weight", "layers.1.bias") to tensors that
         share the module's storage (keep_vars=True returns the Parameters themselves)."""
         if destination is None:
@@ -312,7 +323,7 @@ class Module:
                 child.state_dict(destination=destination, prefix=f"{prefix}{name}.", keep_vars=keep_vars)
         return destination
 
-    def load_state_dict(self, state_dict, strict=True, assign=False):
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False) -> Any:
         """Copies the values of `state_dict` into this module's parameters and buffers, in
         place and without recording gradients. Returns (missing_keys, unexpected_keys);
         strict=True raises RuntimeError when either is non-empty. A shape mismatch always
@@ -321,7 +332,7 @@ class Module:
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
         if assign:
             raise NotImplementedError("load_state_dict(assign=True) is not supported; values are copied")
-        expected = OrderedDict()
+        expected: OrderedDict[str, _core.Tensor] = OrderedDict()
         for mod_prefix, mod in self.named_modules(remove_duplicate=False):
             base = f"{mod_prefix}." if mod_prefix else ""
             for name, t in mod._local_state():
@@ -336,7 +347,7 @@ class Module:
             src = state_dict[key]
             if not isinstance(src, _core.Tensor):
                 try:
-                    src = _core.Tensor(__import__("steepest").as_tensor(src))
+                    src = _core.Tensor(as_tensor(src))
                 except (TypeError, ValueError):
                     errors.append(f'While copying the parameter named "{key}", expected a tensor '
                                   f"from checkpoint but received {type(src).__name__}")
@@ -363,22 +374,22 @@ class Module:
         return _IncompatibleKeys(missing, unexpected)
 
     # ---- calling ------------------------------------------------------------------------
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
-    def register_forward_pre_hook(self, hook):
+    def register_forward_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         """hook(module, args) runs before forward; a non-None result replaces args."""
         h = RemovableHandle(self._forward_pre_hooks)
         self._forward_pre_hooks[h.id] = hook
         return h
 
-    def register_forward_hook(self, hook):
+    def register_forward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         """hook(module, args, output) runs after forward; a non-None result replaces output."""
         h = RemovableHandle(self._forward_hooks)
         self._forward_hooks[h.id] = hook
         return h
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not self._forward_pre_hooks and not self._forward_hooks:
             return self.forward(*args, **kwargs)
         for hook in list(self._forward_pre_hooks.values()):
@@ -393,7 +404,7 @@ class Module:
         return out
 
     # ---- printing -----------------------------------------------------------------------
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         """This module's own settings for repr (e.g. "in_features=3, out_features=4")."""
         return ""
 

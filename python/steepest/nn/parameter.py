@@ -1,5 +1,9 @@
 """Parameter: a tensor that a Module registers as trainable state. It shares the data of
 the tensor it wraps (st.Tensor(other) aliases it) and requires grad by default, as torch's."""
+from __future__ import annotations
+
+from typing import Optional
+
 from .. import _core
 
 
@@ -7,7 +11,7 @@ class Parameter(_core.Tensor):
     """A tensor that Module.__setattr__ registers as a parameter. `Parameter(t)` shares t's
     storage; `Parameter()` holds an empty float tensor."""
 
-    def __init__(self, data=None, requires_grad=True):
+    def __init__(self, data: Optional[_core.Tensor] = None, requires_grad: bool = True) -> None:
         if data is None:
             data = _core.empty(0)
         if not isinstance(data, _core.Tensor):

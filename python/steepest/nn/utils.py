@@ -1,13 +1,18 @@
 """st.nn.utils: torch.nn.utils' gradient clipping (clip_grad_norm_, clip_grad_value_,
 get_total_norm, clip_grads_with_norm_; fused multi-tensor C++ passes, see optim/clip.py) and
 the flat-vector helpers parameters_to_vector / vector_to_parameters."""
+from __future__ import annotations
+
 import warnings
+from typing import Optional
 
 from .. import _core
+from .._typing import Tensor, TensorOrTensors
 from ..optim.clip import clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm  # noqa: F401
 
 
-def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+def clip_grad_norm(parameters: TensorOrTensors, max_norm: float, norm_type: float = 2.0,
+                   error_if_nonfinite: bool = False, foreach: Optional[bool] = None) -> Tensor:
     """Deprecated alias of clip_grad_norm_ (as torch's)."""
     warnings.warn("nn.utils.clip_grad_norm is now deprecated in favor of nn.utils.clip_grad_norm_.",
                   FutureWarning, stacklevel=2)
@@ -24,7 +29,7 @@ def _param_list(parameters, what):
     return params
 
 
-def parameters_to_vector(parameters):
+def parameters_to_vector(parameters: TensorOrTensors) -> Tensor:
     """All parameters flattened and concatenated into one new 1-D tensor (records autograd)."""
     params = _param_list(parameters, "parameters_to_vector")
     if not params:
@@ -32,7 +37,7 @@ def parameters_to_vector(parameters):
     return _core.cat([p.reshape(-1) for p in params])
 
 
-def vector_to_parameters(vec, parameters):
+def vector_to_parameters(vec: Tensor, parameters: TensorOrTensors) -> None:
     """Copies consecutive slices of the 1-D tensor `vec` into the parameters, in place (torch
     instead re-points each param's .data at a slice of vec; here the params keep their own
     storage, so e.g. a flat arena stays intact)."""

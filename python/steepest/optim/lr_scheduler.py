@@ -4,16 +4,21 @@ They drive any optimizer object with a `param_groups` list of dicts holding "lr"
 "momentum" or "betas" for the cycling schedulers). Like torch, the chainable schedulers
 compute each value from the group's current lr (the recursive form, whose last bits differ
 from the closed form, optimizers.md §8.1); closed forms and the cyclical and warmup shapes are
-the C++ functions _core.schedule_* (steepest/schedule.hpp). No warnings in normal use.
+the C++ functions in `schedule` (steepest.optim.lr_scheduler.schedule.cosine etc., from
+steepest/schedule.hpp). No warnings in normal use.
 """
+from __future__ import annotations
+
 import math
 import numbers
 import types
 import warnings
 from bisect import bisect_right
 from collections import Counter
+from collections.abc import Sequence
+from typing import Any, Callable, Optional, Protocol, Union
 
-from .. import _core
+from .._core import schedule
 
 __all__ = [
     "LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
@@ -21,6 +26,19 @@ __all__ = [
     "OneCycleLR", "SequentialLR", "ChainedScheduler", "ReduceLROnPlateau", "WarmupCosineLR",
     "WarmupStableDecayLR", "warmup_cosine", "warmup_stable_decay",
 ]
+
+
+
+class _OptimizerLike(Protocol):
+    """What a scheduler drives: any object with torch's param_groups."""
+
+    param_groups: list[dict[str, Any]]
+
+
+# A value for every param group, or one for all of them.
+_PerGroup = Union[float, Sequence[float]]
+# LambdaLR's lr_lambda: a function of the epoch, or one per param group.
+_LrLambda = Union[Callable[[int], float], Sequence[Callable[[int], float]]]
 
 
 # --- small shared checks -------------------------------------------------------------------
@@ -86,7 +104,7 @@ class LRScheduler:
     writes get_lr() into the groups. Subclasses define get_lr() (recursive, from the current
     lr) and, where one exists, _get_closed_form_lr() (used by step(epoch))."""
 
-    def __init__(self, optimizer, last_epoch=-1):
+    def __init__(self, optimizer: _OptimizerLike, last_epoch: int = -1) -> None:
         _check_optimizer(optimizer)
         self.optimizer = optimizer
         if last_epoch == -1:
@@ -110,14 +128,14 @@ class LRScheduler:
         finally:
             self._is_initial = False
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         raise NotImplementedError(f"{type(self).__name__} does not define get_lr()")
 
-    def get_last_lr(self):
+    def get_last_lr(self) -> list[float]:
         """The learning rates the last step wrote into the param groups."""
         return self._last_lr
 
-    def step(self, epoch=None):
+    def step(self, epoch: Optional[float] = None) -> None:
         self._step_count += 1
         if epoch is not None:
             warnings.warn("scheduler.step(epoch) is deprecated (as in torch): it jumps to the closed "
@@ -139,11 +157,11 @@ class LRScheduler:
             group["lr"] = lr
         self._last_lr = _lrs(self.optimizer)
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         """Everything but the optimizer, for load_state_dict (and checkpoints)."""
         return {k: _copy(v) for k, v in self.__dict__.items() if k != "optimizer"}
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.__dict__.update({k: _copy(v) for k, v in state_dict.items()})
 
 
@@ -161,7 +179,7 @@ def _copy(value):
 class _LambdaScheduler(LRScheduler):
     """LambdaLR and MultiplicativeLR: one callable per param group."""
 
-    def __init__(self, optimizer, lr_lambda, last_epoch):
+    def __init__(self, optimizer: _OptimizerLike, lr_lambda: _LrLambda, last_epoch: int) -> None:
         _check_optimizer(optimizer)
         self.optimizer = optimizer
         lambdas = _per_group("lr_lambda", optimizer, lr_lambda)
@@ -171,12 +189,12 @@ class _LambdaScheduler(LRScheduler):
         self.lr_lambdas = lambdas
         super().__init__(optimizer, last_epoch)
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         state = {k: _copy(v) for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
         state["lr_lambdas"] = _lambdas_state(self.lr_lambdas)
         return state
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         state = dict(state_dict)
         saved = state.pop("lr_lambdas", [None] * len(self.lr_lambdas))
         super().load_state_dict(state)
@@ -188,20 +206,20 @@ class _LambdaScheduler(LRScheduler):
 class LambdaLR(_LambdaScheduler):
     """lr = initial_lr * lr_lambda(epoch)."""
 
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+    def __init__(self, optimizer: _OptimizerLike, lr_lambda: _LrLambda, last_epoch: int = -1) -> None:
         super().__init__(optimizer, lr_lambda, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
 
 
 class MultiplicativeLR(_LambdaScheduler):
     """lr = previous lr * lr_lambda(epoch) (from epoch 1 on)."""
 
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+    def __init__(self, optimizer: _OptimizerLike, lr_lambda: _LrLambda, last_epoch: int = -1) -> None:
         super().__init__(optimizer, lr_lambda, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         if self._is_initial:
             return _lrs(self.optimizer)
         return [g["lr"] * fn(self.last_epoch) for fn, g in zip(self.lr_lambdas, self.optimizer.param_groups)]
@@ -212,25 +230,26 @@ class MultiplicativeLR(_LambdaScheduler):
 class StepLR(LRScheduler):
     """Multiplies the lr by gamma every step_size epochs."""
 
-    def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
+    def __init__(self, optimizer: _OptimizerLike, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
         self.step_size = _int_at_least("step_size", step_size, 1)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         t = self.last_epoch
         if t == 0 or t % self.step_size != 0:
             return _lrs(self.optimizer)
         return [g["lr"] * self.gamma for g in self.optimizer.param_groups]
 
     def _get_closed_form_lr(self):
-        return [_core.schedule_step(b, self.last_epoch, self.step_size, self.gamma) for b in self.base_lrs]
+        return [schedule.step(b, self.last_epoch, self.step_size, self.gamma) for b in self.base_lrs]
 
 
 class MultiStepLR(LRScheduler):
     """Multiplies the lr by gamma at each milestone (a repeated milestone applies gamma again)."""
 
-    def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
+    def __init__(self, optimizer: _OptimizerLike, milestones: Sequence[int], gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
         milestones = list(milestones)
         for m in milestones:
             _int_at_least("each milestone", m, 0)
@@ -238,7 +257,7 @@ class MultiStepLR(LRScheduler):
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         hits = self.milestones.get(self.last_epoch, 0)
         if hits == 0:
             return _lrs(self.optimizer)
@@ -246,20 +265,21 @@ class MultiStepLR(LRScheduler):
 
     def _get_closed_form_lr(self):
         ms = sorted(self.milestones.elements())
-        return [_core.schedule_multistep(b, self.last_epoch, ms, self.gamma) for b in self.base_lrs]
+        return [schedule.multistep(b, self.last_epoch, ms, self.gamma) for b in self.base_lrs]
 
 
 class ConstantLR(LRScheduler):
     """lr = initial_lr * factor for the first total_iters epochs, then initial_lr."""
 
-    def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
+    def __init__(self, optimizer: _OptimizerLike, factor: float = 1.0 / 3, total_iters: int = 5,
+                 last_epoch: int = -1) -> None:
         if not 0 <= factor <= 1:
             raise ValueError(f"factor must be in [0, 1], got {factor!r}")
         self.factor = factor
         self.total_iters = _int_at_least("total_iters", total_iters, 0)
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         t = self.last_epoch
         if t == 0:
             return [g["lr"] * self.factor for g in self.optimizer.param_groups]
@@ -268,13 +288,14 @@ class ConstantLR(LRScheduler):
         return [g["lr"] * (1.0 / self.factor) for g in self.optimizer.param_groups]
 
     def _get_closed_form_lr(self):
-        return [_core.schedule_constant(b, self.last_epoch, self.factor, self.total_iters) for b in self.base_lrs]
+        return [schedule.constant(b, self.last_epoch, self.factor, self.total_iters) for b in self.base_lrs]
 
 
 class LinearLR(LRScheduler):
     """The factor on initial_lr moves linearly from start_factor to end_factor over total_iters."""
 
-    def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1):
+    def __init__(self, optimizer: _OptimizerLike, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
+                 total_iters: int = 5, last_epoch: int = -1) -> None:
         if not 0 < start_factor <= 1:
             raise ValueError(f"start_factor must be in (0, 1], got {start_factor!r}")
         if not 0 <= end_factor <= 1:
@@ -284,7 +305,7 @@ class LinearLR(LRScheduler):
         self.total_iters = _int_at_least("total_iters", total_iters, 1)
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         t, s, e, T = self.last_epoch, self.start_factor, self.end_factor, self.total_iters
         if t == 0:
             return [g["lr"] * s for g in self.optimizer.param_groups]
@@ -295,35 +316,36 @@ class LinearLR(LRScheduler):
         return [g["lr"] * ratio for g in self.optimizer.param_groups]
 
     def _get_closed_form_lr(self):
-        return [_core.schedule_linear(b, self.last_epoch, self.start_factor, self.end_factor, self.total_iters)
+        return [schedule.linear(b, self.last_epoch, self.start_factor, self.end_factor, self.total_iters)
                 for b in self.base_lrs]
 
 
 class ExponentialLR(LRScheduler):
     """Multiplies the lr by gamma every epoch."""
 
-    def __init__(self, optimizer, gamma, last_epoch=-1):
+    def __init__(self, optimizer: _OptimizerLike, gamma: float, last_epoch: int = -1) -> None:
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         if self._is_initial:
             return _lrs(self.optimizer)
         return [g["lr"] * self.gamma for g in self.optimizer.param_groups]
 
     def _get_closed_form_lr(self):
-        return [_core.schedule_exponential(b, self.last_epoch, self.gamma) for b in self.base_lrs]
+        return [schedule.exponential(b, self.last_epoch, self.gamma) for b in self.base_lrs]
 
 
 class PolynomialLR(LRScheduler):
     """lr = initial_lr * (1 - epoch / total_iters) ** power, reaching 0 at total_iters."""
 
-    def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
+    def __init__(self, optimizer: _OptimizerLike, total_iters: int = 5, power: float = 1.0,
+                 last_epoch: int = -1) -> None:
         self.total_iters = _int_at_least("total_iters", total_iters, 1)
         self.power = power
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         t, T = self.last_epoch, self.total_iters
         if self._is_initial or t > T:
             return _lrs(self.optimizer)
@@ -331,18 +353,18 @@ class PolynomialLR(LRScheduler):
         return [g["lr"] * factor for g in self.optimizer.param_groups]
 
     def _get_closed_form_lr(self):
-        return [_core.schedule_polynomial(b, self.last_epoch, self.total_iters, self.power) for b in self.base_lrs]
+        return [schedule.polynomial(b, self.last_epoch, self.total_iters, self.power) for b in self.base_lrs]
 
 
 class CosineAnnealingLR(LRScheduler):
     """Cosine from initial_lr down to eta_min over T_max epochs (and back up after, as torch)."""
 
-    def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
+    def __init__(self, optimizer: _OptimizerLike, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:
         self.T_max = _int_at_least("T_max", T_max, 1)
         self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         t, T, eta = self.last_epoch, self.T_max, self.eta_min
         groups = self.optimizer.param_groups
         if self._is_initial:
@@ -356,14 +378,15 @@ class CosineAnnealingLR(LRScheduler):
         return [ratio * (g["lr"] - eta) + eta for g in groups]
 
     def _get_closed_form_lr(self):
-        return [_core.schedule_cosine(b, self.last_epoch, self.T_max, self.eta_min) for b in self.base_lrs]
+        return [schedule.cosine(b, self.last_epoch, self.T_max, self.eta_min) for b in self.base_lrs]
 
 
 class CosineAnnealingWarmRestarts(LRScheduler):
     """SGDR: cosine from initial_lr to eta_min over T_0 epochs, then restarts; each period is
     T_mult times longer than the one before. step(epoch) accepts fractional epochs."""
 
-    def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
+    def __init__(self, optimizer: _OptimizerLike, T_0: int, T_mult: int = 1, eta_min: float = 0.0,
+                 last_epoch: int = -1) -> None:
         self.T_0 = _int_at_least("T_0", T_0, 1)
         self.T_i = self.T_0
         self.T_mult = _int_at_least("T_mult", T_mult, 1)
@@ -373,11 +396,11 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         self.T_cur = last_epoch
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         eta = self.eta_min
         return [eta + (b - eta) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2 for b in self.base_lrs]
 
-    def step(self, epoch=None):
+    def step(self, epoch: Optional[float] = None) -> None:
         if epoch is None and self.last_epoch < 0:
             epoch = 0
         if epoch is None:
@@ -414,9 +437,11 @@ class CyclicLR(LRScheduler):
 
     _MODES = ("triangular", "triangular2", "exp_range")
 
-    def __init__(self, optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None, mode="triangular",
-                 gamma=1.0, scale_fn=None, scale_mode="cycle", cycle_momentum=True, base_momentum=0.8,
-                 max_momentum=0.9, last_epoch=-1):
+    def __init__(self, optimizer: _OptimizerLike, base_lr: _PerGroup, max_lr: _PerGroup, step_size_up: float = 2000,
+                 step_size_down: Optional[float] = None, mode: str = "triangular", gamma: float = 1.0,
+                 scale_fn: Optional[Callable[[float], float]] = None, scale_mode: str = "cycle",
+                 cycle_momentum: bool = True, base_momentum: _PerGroup = 0.8, max_momentum: _PerGroup = 0.9,
+                 last_epoch: int = -1) -> None:
         _check_optimizer(optimizer)
         self.optimizer = optimizer
         base_lrs = _per_group("base_lr", optimizer, base_lr)
@@ -462,32 +487,32 @@ class CyclicLR(LRScheduler):
         scale = x / self.step_ratio if x <= self.step_ratio else (x - 1) / (self.step_ratio - 1)
         return scale, self._scale_fn_custom(cycle if self.scale_mode == "cycle" else t)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         t = self.last_epoch
         custom = self._scale_fn_custom is not None
         if custom:
             scale, f = self._custom_amplitude(t)
             lrs = [b + (m - b) * scale * f for b, m in zip(self.base_lrs, self.max_lrs)]
         else:
-            lrs = [_core.schedule_cyclic(b, m, t, self.step_size_up, self.step_size_down, self.mode, self.gamma)
+            lrs = [schedule.cyclic(b, m, t, self.step_size_up, self.step_size_down, self.mode, self.gamma)
                    for b, m in zip(self.base_lrs, self.max_lrs)]
         if self.cycle_momentum:
             for lo, hi, group in zip(self.base_momentums, self.max_momentums, self.optimizer.param_groups):
                 if custom:
                     mom = hi - (hi - lo) * scale * f
                 else:
-                    mom = _core.schedule_cyclic_momentum(lo, hi, t, self.step_size_up, self.step_size_down,
-                                                         self.mode, self.gamma)
+                    mom = schedule.cyclic_momentum(lo, hi, t, self.step_size_up, self.step_size_down,
+                                                   self.mode, self.gamma)
                 _set_momentum(group, self._momentum_key, mom)
         return lrs
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         state = {k: _copy(v) for k, v in self.__dict__.items() if k not in ("optimizer", "_scale_fn_custom")}
         fn = self._scale_fn_custom
         state["_scale_fn_custom"] = None if fn is None or isinstance(fn, types.FunctionType) else dict(fn.__dict__)
         return state
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         state = dict(state_dict)
         attrs = state.pop("_scale_fn_custom", None)
         super().load_state_dict(state)
@@ -500,9 +525,11 @@ class OneCycleLR(LRScheduler):
     the steps, then anneal to max_lr/div_factor/final_div_factor, with the momentum (or beta1)
     moving the other way. Stepped every batch, total_steps times."""
 
-    def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None, pct_start=0.3,
-                 anneal_strategy="cos", cycle_momentum=True, base_momentum=0.85, max_momentum=0.95,
-                 div_factor=25.0, final_div_factor=1e4, three_phase=False, last_epoch=-1):
+    def __init__(self, optimizer: _OptimizerLike, max_lr: _PerGroup, total_steps: Optional[int] = None,
+                 epochs: Optional[int] = None, steps_per_epoch: Optional[int] = None, pct_start: float = 0.3,
+                 anneal_strategy: str = "cos", cycle_momentum: bool = True, base_momentum: _PerGroup = 0.85,
+                 max_momentum: _PerGroup = 0.95, div_factor: float = 25.0, final_div_factor: float = 1e4,
+                 three_phase: bool = False, last_epoch: int = -1) -> None:
         _check_optimizer(optimizer)
         self.optimizer = optimizer
         if total_steps is not None:
@@ -543,19 +570,19 @@ class OneCycleLR(LRScheduler):
                     group["base_momentum"] = lo
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         t = self.last_epoch
         if t > self.total_steps:
             raise ValueError(f"OneCycleLR stepped {t} times, but total_steps is {self.total_steps}")
         lrs = []
         for group in self.optimizer.param_groups:
-            lrs.append(_core.schedule_one_cycle(group["max_lr"], t, self.total_steps, self.pct_start,
-                                                self.anneal_strategy, self.div_factor, self.final_div_factor,
-                                                self.three_phase))
+            lrs.append(schedule.one_cycle(group["max_lr"], t, self.total_steps, self.pct_start,
+                                          self.anneal_strategy, self.div_factor, self.final_div_factor,
+                                          self.three_phase))
             if self.cycle_momentum:
-                mom = _core.schedule_one_cycle_momentum(group["base_momentum"], group["max_momentum"], t,
-                                                        self.total_steps, self.pct_start, self.anneal_strategy,
-                                                        self.three_phase)
+                mom = schedule.one_cycle_momentum(group["base_momentum"], group["max_momentum"], t,
+                                                  self.total_steps, self.pct_start, self.anneal_strategy,
+                                                  self.three_phase)
                 _set_momentum(group, self._momentum_key, mom)
         return lrs
 
@@ -592,7 +619,8 @@ class SequentialLR(LRScheduler):
     """Runs schedulers one after another: schedulers[i] from milestones[i-1] on, each restarted
     at its own epoch 0 when its turn comes."""
 
-    def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
+    def __init__(self, optimizer: _OptimizerLike, schedulers: Sequence[LRScheduler], milestones: Sequence[int],
+                 last_epoch: int = -1) -> None:
         _check_optimizer(optimizer)
         schedulers = list(schedulers)
         _check_children("SequentialLR", optimizer, schedulers)
@@ -620,7 +648,7 @@ class SequentialLR(LRScheduler):
         elif hasattr(sched, "last_epoch"):
             sched.last_epoch -= 1
 
-    def step(self):
+    def step(self) -> None:
         self.last_epoch += 1
         i = bisect_right(self._milestones, self.last_epoch)
         child = self._schedulers[i]
@@ -630,17 +658,17 @@ class SequentialLR(LRScheduler):
             child.step()
         self._last_lr = child.get_last_lr()
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         return _combined_state(self)
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         _load_combined_state(self, state_dict)
 
 
 class ChainedScheduler(LRScheduler):
     """Steps every scheduler in turn each step, so their factors compose."""
 
-    def __init__(self, schedulers, optimizer=None):
+    def __init__(self, schedulers: Sequence[LRScheduler], optimizer: Optional[_OptimizerLike] = None) -> None:
         schedulers = list(schedulers)
         if len(schedulers) < 1:
             raise ValueError("ChainedScheduler needs at least one scheduler")
@@ -650,15 +678,15 @@ class ChainedScheduler(LRScheduler):
         self.optimizer = optimizer
         self._last_lr = _lrs(schedulers[-1].optimizer)
 
-    def step(self):
+    def step(self) -> None:
         for s in self._schedulers:
             s.step()
         self._last_lr = _lrs(self._schedulers[-1].optimizer)
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         return _combined_state(self)
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         _load_combined_state(self, state_dict)
 
 
@@ -668,8 +696,9 @@ class ReduceLROnPlateau(LRScheduler):
     """Multiplies the lr by `factor` when the metric passed to step(metric) has not improved
     (by more than `threshold`) for more than `patience` epochs; then waits `cooldown` epochs."""
 
-    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, threshold_mode="rel",
-                 cooldown=0, min_lr=0, eps=1e-8):
+    def __init__(self, optimizer: _OptimizerLike, mode: str = "min", factor: float = 0.1, patience: int = 10,
+                 threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0, min_lr: _PerGroup = 0,
+                 eps: float = 1e-8) -> None:
         _check_optimizer(optimizer)
         if not factor < 1.0:
             raise ValueError(f"factor must be < 1.0, got {factor!r}")
@@ -696,11 +725,11 @@ class ReduceLROnPlateau(LRScheduler):
         self._reset()
 
     @property
-    def mode_worse(self):
+    def mode_worse(self) -> float:
         return math.inf if self.mode == "min" else -math.inf
 
     @property
-    def in_cooldown(self):
+    def in_cooldown(self) -> bool:
         return self.cooldown_counter > 0
 
     def _reset(self):
@@ -708,14 +737,14 @@ class ReduceLROnPlateau(LRScheduler):
         self.cooldown_counter = 0
         self.num_bad_epochs = 0
 
-    def is_better(self, a, best):
+    def is_better(self, a: float, best: float) -> bool:
         """Whether metric `a` improves on `best` by more than the threshold."""
         rel = self.threshold_mode == "rel"
         if self.mode == "min":
             return a < best * (1.0 - self.threshold) if rel else a < best - self.threshold
         return a > best * (self.threshold + 1.0) if rel else a > best + self.threshold
 
-    def step(self, metrics, epoch=None):
+    def step(self, metrics: float, epoch: Optional[float] = None) -> None:
         current = float(metrics)
         if epoch is None:
             epoch = self.last_epoch + 1
@@ -755,10 +784,11 @@ class ReduceLROnPlateau(LRScheduler):
 
 class WarmupCosineLR(LRScheduler):
     """Linear warmup over warmup_steps from warmup_start_lr to initial_lr, then cosine decay to
-    min_lr at total_steps, constant after (_core.schedule_warmup_cosine). min_lr and
+    min_lr at total_steps, constant after (schedule.warmup_cosine). min_lr and
     warmup_start_lr are absolute rates: one for all groups or one per group."""
 
-    def __init__(self, optimizer, warmup_steps, total_steps, min_lr=0.0, warmup_start_lr=0.0, last_epoch=-1):
+    def __init__(self, optimizer: _OptimizerLike, warmup_steps: int, total_steps: int, min_lr: _PerGroup = 0.0,
+                 warmup_start_lr: _PerGroup = 0.0, last_epoch: int = -1) -> None:
         _check_optimizer(optimizer)
         self.warmup_steps = _int_at_least("warmup_steps", warmup_steps, 0)
         self.total_steps = _int_at_least("total_steps", total_steps, 1)
@@ -768,8 +798,8 @@ class WarmupCosineLR(LRScheduler):
         self.warmup_start_lrs = _per_group("warmup_start_lr", optimizer, warmup_start_lr)
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
-        return [_core.schedule_warmup_cosine(b, self.last_epoch, self.warmup_steps, self.total_steps, lo, w0)
+    def get_lr(self) -> list[float]:
+        return [schedule.warmup_cosine(b, self.last_epoch, self.warmup_steps, self.total_steps, lo, w0)
                 for b, lo, w0 in zip(self.base_lrs, self.min_lrs, self.warmup_start_lrs)]
 
     _get_closed_form_lr = get_lr
@@ -778,12 +808,13 @@ class WarmupCosineLR(LRScheduler):
 class WarmupStableDecayLR(LRScheduler):
     """Warmup-stable-decay (WSD), as HF transformers' get_wsd_schedule: the factor on
     initial_lr rises over warmup_steps, holds 1 for stable_steps, falls over decay_steps to
-    min_lr_ratio and stays there (_core.schedule_wsd). Shapes: 'linear', 'cosine', '1-sqrt'."""
+    min_lr_ratio and stays there (schedule.wsd). Shapes: 'linear', 'cosine', '1-sqrt'."""
 
     _SHAPES = ("linear", "cosine", "1-sqrt")
 
-    def __init__(self, optimizer, warmup_steps, stable_steps, decay_steps, min_lr_ratio=0.0,
-                 warmup_type="linear", decay_type="cosine", last_epoch=-1):
+    def __init__(self, optimizer: _OptimizerLike, warmup_steps: int, stable_steps: int, decay_steps: int,
+                 min_lr_ratio: float = 0.0, warmup_type: str = "linear", decay_type: str = "cosine",
+                 last_epoch: int = -1) -> None:
         _check_optimizer(optimizer)
         self.warmup_steps = _int_at_least("warmup_steps", warmup_steps, 0)
         self.stable_steps = _int_at_least("stable_steps", stable_steps, 0)
@@ -798,21 +829,24 @@ class WarmupStableDecayLR(LRScheduler):
         self.decay_type = decay_type
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
-        return [_core.schedule_wsd(b, self.last_epoch, self.warmup_steps, self.stable_steps, self.decay_steps,
-                                   self.min_lr_ratio, self.warmup_type, self.decay_type) for b in self.base_lrs]
+    def get_lr(self) -> list[float]:
+        return [schedule.wsd(b, self.last_epoch, self.warmup_steps, self.stable_steps, self.decay_steps,
+                             self.min_lr_ratio, self.warmup_type, self.decay_type) for b in self.base_lrs]
 
     _get_closed_form_lr = get_lr
 
 
-def warmup_cosine(optimizer, warmup_steps, total_steps, min_lr=0.0, warmup_start_lr=0.0):
+def warmup_cosine(optimizer: _OptimizerLike, warmup_steps: int, total_steps: int, min_lr: _PerGroup = 0.0,
+                  warmup_start_lr: _PerGroup = 0.0) -> WarmupCosineLR:
     """A scheduler (step it once per optimizer step) with linear warmup from warmup_start_lr to
     each group's lr over warmup_steps, then cosine decay to min_lr at total_steps."""
     return WarmupCosineLR(optimizer, warmup_steps, total_steps, min_lr=min_lr, warmup_start_lr=warmup_start_lr)
 
 
-def warmup_stable_decay(optimizer, warmup_steps, decay_steps, total_steps=None, stable_steps=None,
-                        min_lr_ratio=0.0, warmup_type="linear", decay_type="cosine"):
+def warmup_stable_decay(optimizer: _OptimizerLike, warmup_steps: int, decay_steps: int,
+                        total_steps: Optional[int] = None, stable_steps: Optional[int] = None,
+                        min_lr_ratio: float = 0.0, warmup_type: str = "linear",
+                        decay_type: str = "cosine") -> WarmupStableDecayLR:
     """A warmup-stable-decay scheduler (arguments as HF transformers' get_wsd_schedule): give
     total_steps (stable = total - warmup - decay) or stable_steps."""
     if stable_steps is None:

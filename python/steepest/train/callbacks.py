@@ -7,7 +7,10 @@ A callback is any object with some of these methods, called by fit in this order
   on_epoch_end(state)       after each epoch's evaluation (state.epoch_record).
 Set state.stop_training = True to end the run after the current epoch. A callback with
 state_dict()/load_state_dict() has that state saved in fit's checkpoints."""
+from __future__ import annotations
+
 import math
+from typing import Any, Optional
 
 __all__ = ["EarlyStopping", "TrainState"]
 
@@ -26,12 +29,12 @@ class TrainState:
         self.named_params = named_params
         self.epoch = 0
         self.step = 0
-        self.loss = None
-        self.lr = None
+        self.loss: Optional[float] = None
+        self.lr: Optional[float] = None
         self.skipped = False
         self.is_log_step = False
-        self.step_record = None
-        self.epoch_record = None
+        self.step_record: Any = None
+        self.epoch_record: Any = None
         self.stop_training = False
 
 
@@ -41,7 +44,7 @@ class EarlyStopping:
     mode="min" (lower is better) or "max". The run ends after the epoch that used up the
     patience; history.stopped_early is then True and history.best is ranked by `monitor`."""
 
-    def __init__(self, monitor="val_loss", patience=3, mode="min", min_delta=0.0):
+    def __init__(self, monitor: str = "val_loss", patience: int = 3, mode: str = "min", min_delta: float = 0.0) -> None:
         if not isinstance(monitor, str):
             raise TypeError(f"EarlyStopping: monitor must be the name of an epoch value (str), got {monitor!r}")
         if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
@@ -54,8 +57,8 @@ class EarlyStopping:
         self.patience = patience
         self.mode = mode
         self.min_delta = float(min_delta)
-        self.best = None
-        self.best_epoch = None
+        self.best: Optional[float] = None
+        self.best_epoch: Optional[int] = None
         self.wait = 0
 
     def _improved(self, value):
@@ -65,7 +68,7 @@ class EarlyStopping:
             return value < self.best - self.min_delta
         return value > self.best + self.min_delta
 
-    def on_epoch_end(self, state):
+    def on_epoch_end(self, state: TrainState) -> None:
         rec = state.epoch_record
         if self.monitor not in rec:
             have = ", ".join(k for k in rec if k not in ("type",))
@@ -80,8 +83,8 @@ class EarlyStopping:
             state.history._add({"type": "early_stop", "epoch": rec["epoch"], "step": state.step,
                                 "monitor": self.monitor, "best": self.best, "best_epoch": self.best_epoch})
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         return {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait}
 
-    def load_state_dict(self, sd):
+    def load_state_dict(self, sd: dict[str, Any]) -> None:
         self.best, self.best_epoch, self.wait = sd["best"], sd["best_epoch"], int(sd["wait"])

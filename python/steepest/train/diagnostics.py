@@ -1,10 +1,13 @@
 """Training-failure diagnostics for st.train.fit: NonFiniteError (which step, which parameter),
 per-layer gradient-norm tracking with vanishing/exploding flags (GradNormMonitor) and loss-spike
 reports (LossSpikeMonitor). Monitors are callbacks: fit adds default ones, or takes yours."""
+from __future__ import annotations
+
 import math
 import statistics
 import warnings
 from collections import deque
+from typing import Optional
 
 import numpy as np
 
@@ -18,7 +21,8 @@ class NonFiniteError(RuntimeError):
     step), epoch (0-based), loss (float), param (name of the first parameter, in
     model.named_parameters() order, whose gradient holds a nan or inf; None if none does)."""
 
-    def __init__(self, message, *, step=None, epoch=None, loss=None, param=None):
+    def __init__(self, message: str, *, step: Optional[int] = None, epoch: Optional[int] = None,
+                 loss: Optional[float] = None, param: Optional[str] = None) -> None:
         super().__init__(message)
         self.step = step
         self.epoch = epoch
@@ -29,7 +33,7 @@ class NonFiniteError(RuntimeError):
 def param_names(model, optimizer):
     """(name, param) for every parameter the optimizer updates: the model's qualified names
     ("layers.0.weight") where the model holds it, else "param_groups[g][i]"."""
-    by_id = {}
+    by_id: dict[int, str] = {}
     if model is not None and hasattr(model, "named_parameters"):
         for name, p in model.named_parameters():
             by_id.setdefault(id(p), name)
@@ -93,7 +97,8 @@ class GradNormMonitor:
     fit(grad_norms=GradNormMonitor(...)) to change the thresholds.
     """
 
-    def __init__(self, vanishing=1e-7, exploding=1e3, ratio=10.0, window=50, min_history=5, max_warnings=10):
+    def __init__(self, vanishing: float = 1e-7, exploding: float = 1e3, ratio: float = 10.0, window: int = 50,
+                 min_history: int = 5, max_warnings: int = 10) -> None:
         for name, v in (("vanishing", vanishing), ("exploding", exploding), ("ratio", ratio)):
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
                 raise ValueError(f"GradNormMonitor: {name} must be a positive number, got {v!r}")
@@ -106,7 +111,7 @@ class GradNormMonitor:
         self.window = window
         self.min_history = min_history
         self.max_warnings = max_warnings
-        self._history = {}  # name -> deque of recent norms
+        self._history: dict[str, deque[float]] = {}  # name -> deque of recent norms
         self._warned = 0
         self.flags = 0
 
@@ -116,7 +121,7 @@ class GradNormMonitor:
         for name, p in named_params:
             g = p.grad
             if g is not None:
-                out[name] = float(_core._total_norm([g], 2.0))
+                out[name] = float(_core._total_norm([g], 2.0))  # type: ignore[attr-defined]
         return out
 
     def check(self, norms, step, epoch):
@@ -174,7 +179,8 @@ class LossSpikeMonitor:
     "loss_spike", "step", "epoch", "loss", "running_avg", "running_std"}. Spiking losses still
     enter the averages, so a lasting jump in level is reported only while they catch up."""
 
-    def __init__(self, factor=3.0, sigmas=6.0, warmup=20, smoothing=0.02, window=50, max_warnings=10):
+    def __init__(self, factor: float = 3.0, sigmas: float = 6.0, warmup: int = 20, smoothing: float = 0.02,
+                 window: int = 50, max_warnings: int = 10) -> None:
         if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not factor > 1:
             raise ValueError(f"LossSpikeMonitor: factor must be a number > 1, got {factor!r}")
         if isinstance(sigmas, bool) or not isinstance(sigmas, (int, float)) or not sigmas >= 0:
@@ -192,7 +198,7 @@ class LossSpikeMonitor:
         self.max_warnings = max_warnings
         self._mean = 0.0
         self._var = 0.0
-        self._recent = deque(maxlen=window)
+        self._recent: deque[float] = deque(maxlen=window)
         self._count = 0
         self._warned = 0
         self.spikes = 0

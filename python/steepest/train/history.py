@@ -1,7 +1,12 @@
 """History: what st.train.fit returns — every record it logged (step logs, epoch summaries,
 diagnostics events) in order, the per-epoch summaries, and ways to save and plot them."""
+from __future__ import annotations
+
 import json
 import math
+from typing import Any, Callable, Optional
+
+from .._typing import PathLike
 
 __all__ = ["History"]
 
@@ -40,19 +45,19 @@ class History:
     skipped_steps: how many steps on_nonfinite="skip" skipped.
     """
 
-    def __init__(self):
-        self.records = []
+    def __init__(self) -> None:
+        self.records: list[dict[str, Any]] = []
         self.stopped_early = False
         self.skipped_steps = 0
-        self.monitor = None  # (key, mode) ranking epochs for .best
-        self._sink = None  # callable(record) -> None: the JSONL writer during fit
+        self.monitor: Optional[tuple[str, str]] = None  # (key, mode) ranking epochs for .best
+        self._sink: Optional[Callable[[dict[str, Any]], None]] = None  # the JSONL writer during fit
 
     @property
-    def epochs(self):
+    def epochs(self) -> list[dict[str, Any]]:
         return [r for r in self.records if r.get("type") == "epoch"]
 
     @property
-    def best(self):
+    def best(self) -> Optional[dict[str, Any]]:
         epochs = self.epochs
         if not epochs:
             return None
@@ -72,15 +77,15 @@ class History:
         for r in records:
             self._add(r)
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         return {"records": self.records, "stopped_early": self.stopped_early, "skipped_steps": self.skipped_steps}
 
-    def load_state_dict(self, sd):
+    def load_state_dict(self, sd: dict[str, Any]) -> None:
         self.records = [dict(r) for r in sd["records"]]
         self.stopped_early = bool(sd["stopped_early"])
         self.skipped_steps = int(sd["skipped_steps"])
 
-    def to_json(self, path):
+    def to_json(self, path: PathLike) -> PathLike:
         """Writes {"epochs", "records", "best", "stopped_early", "skipped_steps"} as JSON (nan
         and inf as null); returns path."""
         doc = {"epochs": self.epochs, "records": self.records, "best": self.best,
@@ -90,7 +95,7 @@ class History:
             f.write("\n")
         return path
 
-    def plot(self, path):
+    def plot(self, path: PathLike) -> PathLike:
         """Loss, learning-rate and metric curves as a PNG (needs matplotlib); returns path."""
         from .plots import plot_history
         return plot_history(self, path)

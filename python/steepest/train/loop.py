@@ -1,13 +1,18 @@
 """st.train.fit: epochs of mini-batch gradient descent with evaluation, progress, gradient
 accumulation, clipping, schedules, early stopping, checkpoints that resume bit for bit, and
 diagnostics for non-finite values, vanishing/exploding gradients and loss spikes."""
+from __future__ import annotations
+
 import math
 import numbers
 import os
 import time
 import warnings
+from collections.abc import Iterable, Sequence
+from typing import Any, Callable, Optional, Union
 
 from .. import _core
+from .._typing import PathLike
 from ..nn import functional as F
 from ..optim.clip import clip_grads_with_norm_
 from ..optim.lr_scheduler import ReduceLROnPlateau
@@ -50,7 +55,7 @@ def _check_args(model, optimizer, train_data, loss_fn, val_data, scheduler, sche
     if scheduler_interval not in ("step", "epoch"):
         raise ValueError(f"fit: scheduler_interval must be 'step' or 'epoch', got {scheduler_interval!r}")
     if clip_grad_norm is not None and (isinstance(clip_grad_norm, bool) or not isinstance(clip_grad_norm, numbers.Real)
-                                       or not clip_grad_norm > 0):
+                                       or not float(clip_grad_norm) > 0):
         raise ValueError(f"fit: clip_grad_norm must be a positive number or None, got {clip_grad_norm!r}")
     if early_stopping is not None:
         if not isinstance(early_stopping, EarlyStopping):
@@ -77,10 +82,14 @@ def _check_args(model, optimizer, train_data, loss_fn, val_data, scheduler, sche
             raise TypeError(f"fit: callback {cb!r} has none of the methods {', '.join(_HOOKS)}")
 
 
-def fit(model, optimizer, train_data, loss_fn=F.cross_entropy, epochs=1, val_data=None, metrics=None,
-        scheduler=None, scheduler_interval="step", accumulate=1, clip_grad_norm=None, early_stopping=None,
-        checkpoint=None, resume=False, on_nonfinite="raise", grad_norms="track", progress=True, metrics_out=None,
-        log_every=10, max_steps=None, seed=None, callbacks=()):
+def fit(model: Any, optimizer: Any, train_data: Iterable[Any], loss_fn: Callable[..., Any] = F.cross_entropy,
+        epochs: int = 1, val_data: Optional[Iterable[Any]] = None,
+        metrics: Optional[dict[str, Callable[..., Any]]] = None, scheduler: Any = None,
+        scheduler_interval: str = "step", accumulate: int = 1, clip_grad_norm: Optional[float] = None,
+        early_stopping: Optional[EarlyStopping] = None, checkpoint: Optional[PathLike] = None, resume: bool = False,
+        on_nonfinite: str = "raise", grad_norms: Union[str, GradNormMonitor, None] = "track", progress: bool = True,
+        metrics_out: Optional[PathLike] = None, log_every: int = 10, max_steps: Optional[int] = None,
+        seed: Optional[int] = None, callbacks: Sequence[Any] = ()) -> History:
     """Trains `model` with `optimizer` for `epochs` passes over `train_data`; returns a History.
 
     train_data / val_data: DataLoaders, or any re-iterable of (inputs, targets) batches; inputs
@@ -142,8 +151,8 @@ def fit(model, optimizer, train_data, loss_fn=F.cross_entropy, epochs=1, val_dat
         history.monitor = (early_stopping.monitor, early_stopping.mode)
     named = param_names(model, optimizer)
     grad_monitor = GradNormMonitor() if grad_norms == "track" else grad_norms
-    stateful = {}  # checkpoint key -> callback with state
-    hooks = []
+    stateful: dict[str, Any] = {}  # checkpoint key -> callback with state
+    hooks: list[Any] = []
     if grad_monitor is not None:
         hooks.append(grad_monitor)
         stateful["grad_norms"] = grad_monitor
@@ -163,7 +172,7 @@ def fit(model, optimizer, train_data, loss_fn=F.cross_entropy, epochs=1, val_dat
     start_epoch = 0
     ckpt_args = dict(model=model, optimizer=optimizer, scheduler=scheduler, train_data=train_data,
                      history=history, callbacks=stateful)
-    if resume and os.path.exists(checkpoint):
+    if resume and checkpoint is not None and os.path.exists(checkpoint):
         start_epoch, state.step = load_checkpoint(checkpoint, **ckpt_args)
 
     sink = None
@@ -263,7 +272,8 @@ class _Loop:
         self._log_losses = []  # step losses since the last step record
         self._tick = self._epoch_start = time.perf_counter()
         self._tick_samples = 0
-        micro_losses, micro_sizes = [], []
+        micro_losses: list[Any] = []
+        micro_sizes: list[int] = []
         try:
             for batch in self.train_data:
                 inputs, targets = split_batch(batch, "fit")
@@ -284,7 +294,7 @@ class _Loop:
             if micro_losses:  # the epoch's last, partial group: the mean over the micro-batches present
                 grads = [p.grad for _, p in self.state.named_params if p.grad is not None]
                 if grads:
-                    _core._scale_(grads, self.accumulate / len(micro_losses))
+                    _core._scale_(grads, self.accumulate / len(micro_losses))  # type: ignore[attr-defined]
                 self._step(micro_losses, micro_sizes, bar)
         finally:
             bar.close()
@@ -296,7 +306,7 @@ class _Loop:
         n = sum(sizes)
         step_loss = sum(losses) / len(losses)
         grads = [p.grad for _, p in st.named_params if p.grad is not None]
-        total_norm = float(_core._total_norm(grads, 2.0)) if grads else 0.0
+        total_norm = float(_core._total_norm(grads, 2.0)) if grads else 0.0  # type: ignore[attr-defined]
         finite_loss = all(math.isfinite(v) for v in losses)
         skipped = False
         if not finite_loss or not math.isfinite(total_norm):

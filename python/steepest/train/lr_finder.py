@@ -2,13 +2,18 @@
 exponentially from start_lr to end_lr, one batch per rate, watch the smoothed loss, stop when
 it diverges, and suggest the rate where it falls fastest. The model, optimizer and random
 state are put back afterwards, so the test leaves no trace on a following fit()."""
+from __future__ import annotations
+
 import math
 import numbers
 import warnings
+from collections.abc import Iterable, Sequence
+from typing import Any, Callable, Optional
 
 import numpy as np
 
 from .. import _core
+from .._typing import PathLike
 from ..nn import functional as F
 from ._batch import check_iterable, forward, loss_value, split_batch
 from .checkpoint import loader_generator
@@ -21,14 +26,15 @@ class LRFinderResult:
     exponential moving average; suggestion: the suggested rate (None when the curve is too short
     to judge); diverged: whether the sweep stopped at divergence before num_iter."""
 
-    def __init__(self, lrs, losses, smoothed, suggestion, diverged):
+    def __init__(self, lrs: list[float], losses: list[float], smoothed: list[float], suggestion: Optional[float],
+                 diverged: bool) -> None:
         self.lrs = lrs
         self.losses = losses
         self.smoothed = smoothed
         self.suggestion = suggestion
         self.diverged = diverged
 
-    def plot(self, path):
+    def plot(self, path: PathLike) -> PathLike:
         """The smoothed loss against the rate (log scale) with the suggestion marked, as a PNG."""
         from .plots import plot_lr_find
         return plot_lr_find(self, path)
@@ -38,7 +44,7 @@ class LRFinderResult:
         return f"LRFinderResult(points={len(self.lrs)}, suggestion={s}, diverged={self.diverged})"
 
 
-def suggest_lr(lrs, smoothed):
+def suggest_lr(lrs: Sequence[float], smoothed: Sequence[float]) -> Optional[float]:
     """The rule: among the points up to the minimum of the smoothed loss (what comes after it
     is the climb into divergence), the rate where the smoothed loss falls fastest per unit of
     log(lr) — the most negative slope d smoothed / d log10(lr), by central differences.
@@ -56,7 +62,7 @@ def suggest_lr(lrs, smoothed):
 
 def _number(name, value, positive=True):
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or \
-            (positive and not value > 0):
+            (positive and not float(value) > 0):
         raise ValueError(f"lr_find: {name} must be a positive finite number, got {value!r}")
     return float(value)
 
@@ -68,8 +74,9 @@ def _snapshot_optimizer(optimizer):
     return {"state": state, "param_groups": sd["param_groups"]}  # load_state_dict deep-copies the groups
 
 
-def lr_find(model, optimizer, train_data, loss_fn=F.cross_entropy, start_lr=1e-7, end_lr=10, num_iter=100,
-            smooth=0.05, diverge_factor=4.0):
+def lr_find(model: Any, optimizer: Any, train_data: Iterable[Any], loss_fn: Callable[..., Any] = F.cross_entropy,
+            start_lr: float = 1e-7, end_lr: float = 10, num_iter: int = 100, smooth: float = 0.05,
+            diverge_factor: float = 4.0) -> LRFinderResult:
     """Runs the learning-rate range test and returns an LRFinderResult.
 
     Step i (0-based) trains on the next batch (cycling through train_data) with every param

@@ -1,11 +1,16 @@
 """Evaluation for st.train: evaluate() (mean loss and metrics over a data set, in eval mode
 without gradients) and the accuracy metric."""
 
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Callable, Optional
+
 import numpy as np
 
 from .. import _core
-from ..nn import functional as F
 from ..autograd import no_grad
+from ..nn import functional as F
 from ._batch import batch_size, check_iterable, forward, loss_value, split_batch
 
 __all__ = ["evaluate", "accuracy"]
@@ -18,7 +23,7 @@ def _numpy(t):
     return t.to(_core.float32).numpy()
 
 
-def accuracy(outputs, targets):
+def accuracy(outputs: _core.Tensor, targets: _core.Tensor) -> float:
     """The fraction of samples whose predicted class is the target class.
 
     outputs: (N, C) scores (logits or probabilities) -> predicted class = argmax over C;
@@ -41,7 +46,8 @@ def accuracy(outputs, targets):
     return float((pred == t.astype(np.int64)).mean())
 
 
-def evaluate(model, data, loss_fn=F.cross_entropy, metrics=None):
+def evaluate(model: Any, data: Iterable[Any], loss_fn: Callable[..., Any] = F.cross_entropy,
+             metrics: Optional[dict[str, Callable[..., Any]]] = None) -> dict[str, float]:
     """Mean loss and metrics of `model` over every batch of `data`, without gradients and in
     eval mode (the model's mode is restored afterwards).
 

@@ -1,9 +1,18 @@
 """PNG plots of training: loss, learning-rate and metric curves of a History, per-layer
 gradient norms, and the lr_find curve. matplotlib is an optional extra (steepest[plot]),
 imported only here and only when a plot is asked for; figures never touch pyplot's state."""
+from __future__ import annotations
+
 import os
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from .._typing import PathLike
+
+if TYPE_CHECKING:
+    from .history import History
+    from .lr_finder import LRFinderResult
 
 __all__ = ["plot_history", "plot_grad_norms", "plot_lr_find"]
 
@@ -30,7 +39,7 @@ def _records(history, kind):
     return [r for r in recs if r.get("type") == kind]
 
 
-def plot_history(history, path):
+def plot_history(history: History, path: PathLike) -> PathLike:
     """Loss (per logged step, and per epoch for train and validation), learning rate, and the
     validation metrics per epoch, against the optimizer step; written as a PNG to path."""
     steps, epochs = _records(history, "step"), _records(history, "epoch")
@@ -71,7 +80,7 @@ def plot_history(history, path):
     return _save(fig, path)
 
 
-def plot_grad_norms(history, path):
+def plot_grad_norms(history: History, path: PathLike) -> PathLike:
     """Each parameter's gradient L2 norm at the logged steps (log scale), with vanishing and
     exploding flags marked; written as a PNG to path."""
     steps = [r for r in _records(history, "step") if r.get("grad_norms")]
@@ -99,7 +108,7 @@ def plot_grad_norms(history, path):
     return _save(fig, path)
 
 
-def plot_lr_find(result, path):
+def plot_lr_find(result: LRFinderResult, path: PathLike) -> PathLike:
     """The lr_find curve: raw and smoothed loss against the learning rate (log scale), with the
     suggested rate marked; written as a PNG to path."""
     if not result.lrs:

@@ -1,10 +1,15 @@
 """Gradient checkpointing: run a block without keeping its intermediate tensors, and
 recompute it during backward. Same gradients, activation memory of the block's inputs only."""
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
 from .. import _core
 from ..autograd.grad_mode import enable_grad, no_grad
 
 
-def checkpoint(function, *args, use_reentrant=None, preserve_rng_state=True, **kwargs):
+def checkpoint(function: Callable[..., Any], *args: Any, use_reentrant: Optional[bool] = None,
+               preserve_rng_state: bool = True, **kwargs: Any) -> Any:
     """function(*args, **kwargs), recorded as one node that recomputes it in backward.
 
     Parameters the function closes over (a module's weights) get their .grad during that

@@ -1,9 +1,12 @@
 """Containers: Sequential (runs children in order), ModuleList and ModuleDict (hold children
 so their parameters are registered), with torch's indexing and naming ("0", "1", ...)."""
+from __future__ import annotations
+
 import operator
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from itertools import islice
+from typing import Any, Optional, Union
 
 from ..module import Module, _indent_tail
 
@@ -27,7 +30,7 @@ class Sequential(Module):
     """Sequential(m1, m2, ...) or Sequential(OrderedDict(name=module)); forward feeds each
     child's output to the next."""
 
-    def __init__(self, *args):
+    def __init__(self, *args: Any) -> None:
         super().__init__()
         if len(args) == 1 and isinstance(args[0], OrderedDict):
             for name, m in args[0].items():
@@ -93,7 +96,7 @@ class Sequential(Module):
         _renumber(self._modules, items)
         return self
 
-    def forward(self, input):
+    def forward(self, input: Any) -> Any:
         for m in self:
             input = m(input)
         return input
@@ -102,7 +105,7 @@ class Sequential(Module):
 class ModuleList(Module):
     """A list of modules, registered as children "0", "1", ...; it has no forward."""
 
-    def __init__(self, modules=None):
+    def __init__(self, modules: Optional[Iterable[Module]] = None) -> None:
         super().__init__()
         if modules is not None:
             self.extend(modules)
@@ -177,7 +180,7 @@ class ModuleList(Module):
 class ModuleDict(Module):
     """An ordered dict of named child modules; it has no forward."""
 
-    def __init__(self, modules=None):
+    def __init__(self, modules: Optional[Union[Mapping[str, Module], Iterable[tuple[str, Module]]]] = None) -> None:
         super().__init__()
         if modules is not None:
             self.update(modules)

@@ -1,7 +1,11 @@
 """Linear (y = x W^T + b, torch's default initialisation) and Identity."""
+from __future__ import annotations
+
 import math
+from typing import Any, Optional
 
 from ... import _core
+from ..._typing import DeviceLike, Tensor
 from .. import functional as F
 from .. import init
 from ..module import Module
@@ -17,10 +21,10 @@ def _factory(device, dtype):
 class Identity(Module):
     """Returns its input; takes (and ignores) any constructor arguments, as torch's."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return input
 
 
@@ -29,7 +33,8 @@ class Linear(Module):
     weight by kaiming_uniform_(a=sqrt(5)) (that is U(-1/sqrt(in), 1/sqrt(in))), bias by
     U(-1/sqrt(in_features), 1/sqrt(in_features))."""
 
-    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
+    def __init__(self, in_features: int, out_features: int, bias: bool = True,
+                 device: Optional[DeviceLike] = None, dtype: Optional[_core.dtype] = None) -> None:
         super().__init__()
         for name, v in (("in_features", in_features), ("out_features", out_features)):
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
@@ -51,7 +56,7 @@ class Linear(Module):
             bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
             init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self):

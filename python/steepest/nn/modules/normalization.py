@@ -1,5 +1,11 @@
 """LayerNorm over the trailing normalized_shape dims, with optional affine weight and bias."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Optional, Union
+
 from ... import _core
+from ..._typing import DeviceLike, Tensor
 from .. import functional as F
 from .. import init
 from ..module import Module
@@ -11,8 +17,8 @@ class LayerNorm(Module):
     """(x - mean) / sqrt(var + eps) * weight + bias over the last len(normalized_shape)
     dims; weight starts at ones and bias at zeros."""
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None,
-                 dtype=None):
+    def __init__(self, normalized_shape: Union[int, Sequence[int]], eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True, device: Optional[DeviceLike] = None, dtype: Optional[_core.dtype] = None) -> None:
         super().__init__()
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)
@@ -37,7 +43,7 @@ class LayerNorm(Module):
         if self.bias is not None:
             init.zeros_(self.bias)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):

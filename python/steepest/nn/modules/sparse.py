@@ -1,8 +1,13 @@
 """Embedding: a lookup table of num_embeddings rows of size embedding_dim."""
+from __future__ import annotations
+
+from typing import Optional
+
 from ... import _core
+from ..._typing import DeviceLike, Tensor
+from ...autograd import no_grad
 from .. import functional as F
 from .. import init
-from .._grad import no_grad
 from ..module import Module
 from ..parameter import Parameter
 from .linear import _factory
@@ -12,9 +17,10 @@ class Embedding(Module):
     """weight (num_embeddings, embedding_dim) ~ N(0, 1); the padding_idx row starts at zero
     and receives no gradient. max_norm and sparse are not supported yet."""
 
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
-                 scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None,
-                 dtype=None):
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: Optional[int] = None,
+                 max_norm: Optional[float] = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                 sparse: bool = False, _weight: Optional[Tensor] = None, _freeze: bool = False,
+                 device: Optional[DeviceLike] = None, dtype: Optional[_core.dtype] = None) -> None:
         super().__init__()
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
@@ -52,7 +58,7 @@ class Embedding(Module):
             with no_grad():
                 self.weight[self.padding_idx].fill_(0)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
                            self.scale_grad_by_freq, self.sparse)
 
