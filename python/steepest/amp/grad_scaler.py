@@ -115,7 +115,7 @@ class GradScaler:
             raise ValueError("Attempting to unscale FP16 gradients.")
         inv = _f32(1.0 / float(self._scale))  # f32(1 / f64(scale)), as torch's reciprocal
         # _unscale_, _any_nonfinite: bound in bind_optim.cpp, whose stub entries come with the rule registry.
-        st["found_inf"] = 1.0 if _core._unscale_(grads, inv) else 0.0  # type: ignore[attr-defined]
+        st["found_inf"] = 1.0 if _core._unscale_(grads, inv) else 0.0
         st["stage"] = OptState.UNSCALED
 
     # -- step ---------------------------------------------------------------------------------
@@ -135,7 +135,7 @@ class GradScaler:
         fused = getattr(optimizer, "_step_supports_amp_scaling", False)
         if st["stage"] is OptState.READY:
             if fused:
-                st["found_inf"] = 1.0 if _core._any_nonfinite(_grads_of(optimizer)) else 0.0  # type: ignore[attr-defined]
+                st["found_inf"] = 1.0 if _core._any_nonfinite(_grads_of(optimizer)) else 0.0
             else:
                 self.unscale_(optimizer)
         found = st["found_inf"]

@@ -12,7 +12,7 @@ import copy
 import inspect
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from .. import _core
 from ..autograd.grad_mode import enable_grad
@@ -121,6 +121,11 @@ class Optimizer:
     _rule: ClassVar[Optional[str]] = None
     # GradScaler may hand the scale and the inf flag to the step instead of unscaling first.
     _step_supports_amp_scaling = True
+
+    if TYPE_CHECKING:
+        # A rule class's constructor is built from the C++ description at import (its exact
+        # signature is in inspect.signature and help()); static checkers see this permissive form.
+        def __init__(self, params: Any, *args: Any, **kwargs: Any) -> None: ...
 
     def __init_subclass__(cls, rule: Optional[str] = None, defaults: Optional[Mapping[str, Any]] = None,
                           fixed: Optional[Mapping[str, Any]] = None, **kw: Any) -> None:

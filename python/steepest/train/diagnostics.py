@@ -121,7 +121,7 @@ class GradNormMonitor:
         for name, p in named_params:
             g = p.grad
             if g is not None:
-                out[name] = float(_core._total_norm([g], 2.0))  # type: ignore[attr-defined]
+                out[name] = float(_core._total_norm([g], 2.0))
         return out
 
     def check(self, norms, step, epoch):

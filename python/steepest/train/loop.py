@@ -294,7 +294,7 @@ class _Loop:
             if micro_losses:  # the epoch's last, partial group: the mean over the micro-batches present
                 grads = [p.grad for _, p in self.state.named_params if p.grad is not None]
                 if grads:
-                    _core._scale_(grads, self.accumulate / len(micro_losses))  # type: ignore[attr-defined]
+                    _core._scale_(grads, self.accumulate / len(micro_losses))
                 self._step(micro_losses, micro_sizes, bar)
         finally:
             bar.close()
@@ -306,7 +306,7 @@ class _Loop:
         n = sum(sizes)
         step_loss = sum(losses) / len(losses)
         grads = [p.grad for _, p in st.named_params if p.grad is not None]
-        total_norm = float(_core._total_norm(grads, 2.0)) if grads else 0.0  # type: ignore[attr-defined]
+        total_norm = float(_core._total_norm(grads, 2.0)) if grads else 0.0
         finite_loss = all(math.isfinite(v) for v in losses)
         skipped = False
         if not finite_loss or not math.isfinite(total_norm):
