@@ -1,4 +1,4 @@
-"""Independent float64 numpy references of the optimizer updates (optimizers.md §1, §2),
+"""Independent float64 numpy references of the optimizer updates (docs/optimizers.md §1, §2),
 written from the formulas, for the st.optim tests. ref_step(name, kw, p, g, state, t) updates
 p and state (a dict) in place for one step t = 1, 2, ..."""
 import math

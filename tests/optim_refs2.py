@@ -1,5 +1,5 @@
 """Independent float64 numpy references of Adafactor, Muon, SophiaG, Schedule-Free AdamW, LAMB
-and LARS (optimizers.md §3-§7), written from the formulas for test_optim_rules2.py. Each runs
+and LARS (docs/optimizers.md §3-§7), written from the formulas for test_optim_rules2.py. Each runs
 a whole training sequence over a list of params (LAMB's pre-clip and the Schedule-Free group
 scalars span tensors), so the runner mirrors what the test does with st.optim."""
 import math
@@ -88,7 +88,7 @@ def _schedule_free(kw, ps, grads_seq):
     lr0, (b1, b2) = kw.get("lr", 0.0025), kw.get("betas", (0.9, 0.999))
     eps, wd, warm = kw.get("eps", 1e-8), kw.get("weight_decay", 0.0), kw.get("warmup_steps", 0)
     r, power = kw.get("r", 0.0), kw.get("weight_lr_power", 2.0)
-    # three-sequence form (optimizers.md §5): x, z, and y = (1-b1) z + b1 x
+    # three-sequence form (docs/optimizers.md §5): x, z, and y = (1-b1) z + b1 x
     x = [p.copy() for p in ps]
     z = [p.copy() for p in ps]
     v = [np.zeros_like(p) for p in ps]

@@ -1,4 +1,4 @@
-"""st.amp.GradScaler (optimizers.md §10) against torch.amp.GradScaler on the CPU and a float64
+"""st.amp.GradScaler (docs/optimizers.md §10) against torch.amp.GradScaler on the CPU and a float64
 transcription of the update rule: skip/growth/backoff sequences, the fused unscale (the step
 takes 1/scale), explicit unscale_, bit-identical skipped steps, errors, checkpoints."""
 import math

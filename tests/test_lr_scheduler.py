@@ -141,7 +141,7 @@ def test_momentum_cycling_moves_adam_beta1(name):
 
 
 def test_torch_test_vectors_from_the_spec():
-    # optimizers.md §8.2 (printed to 7 digits), on a stand-in optimizer with lr 0.1.
+    # docs/optimizers.md §8.2 (printed to 7 digits), on a stand-in optimizer with lr 0.1.
     def run(make, n, lr=0.1, **g):
         opt = StandIn([{"lr": lr, **g}])
         s = make(opt)

@@ -1,4 +1,4 @@
-"""Gradient clipping (st.optim.clip: torch.nn.utils semantics, optimizers.md §9) against
+"""Gradient clipping (st.optim.clip: torch.nn.utils semantics, docs/optimizers.md §9) against
 torch and float64 numpy, and the fused multi-tensor norm on every ISA."""
 import math
 

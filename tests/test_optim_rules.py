@@ -54,7 +54,7 @@ def test_against_torch_float32(name, kw):
             p.grad = torch.tensor(g.copy())
         opt.step()
     for j, p in enumerate(tps):
-        # torch's CPU sqrt is not correctly rounded (optimizers.md §0.1): about an ulp a step
+        # torch's CPU sqrt is not correctly rounded (docs/optimizers.md §0.1): about an ulp a step
         np.testing.assert_allclose(got[j], p.detach().numpy(), rtol=2e-5, atol=2e-6, err_msg=f"{name} {kw}")
 
 
@@ -85,7 +85,7 @@ def test_simd_paths_match_scalar(isa, name, kw, dtype):
         np.testing.assert_array_equal(a, b)
 
 
-# optimizers.md Appendix A (torch 2.13 / reference code, float64): p0 = [1,-2,3],
+# the reference test vectors (torch 2.13 / reference code, float64) (torch 2.13 / reference code, float64): p0 = [1,-2,3],
 # g_t = [0.1t, -0.2, 0.3(-1)^t]
 VECTORS = [
     ("SGD", dict(lr=.1), 3, [0.94, -1.94, 3.03]),

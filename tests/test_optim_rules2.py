@@ -180,7 +180,7 @@ def test_state_dict_resumes_bit_identically(name, kw):
         np.testing.assert_array_equal(p.numpy(), q.numpy())
 
 
-# optimizers.md Appendix A: p0 = [1,-2,3], g_t = [0.1t, -0.2, 0.3(-1)^t]
+# the reference test vectors (torch 2.13 / reference code, float64): p0 = [1,-2,3], g_t = [0.1t, -0.2, 0.3(-1)^t]
 def _g(t):
     return st.from_numpy(np.array([0.1 * t, -0.2, 0.3 * (-1) ** t]))
 

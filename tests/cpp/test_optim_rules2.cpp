@@ -1,5 +1,5 @@
 // C++ API tests for SophiaG, Schedule-Free AdamW and Muon's Newton–Schulz (steepest/optim.hpp):
-// the spec's vectors (optimizers.md Appendix A) through the C++ calls an embedder makes.
+// the spec's vectors (the reference test vectors (torch 2.13 / reference code, float64)) through the C++ calls an embedder makes.
 #include <doctest/doctest.h>
 
 #include <vector>

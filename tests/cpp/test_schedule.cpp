@@ -1,5 +1,5 @@
 // C++ tests for the learning-rate schedules (steepest/schedule.hpp): torch 2.13's values
-// (optimizers.md §8.2), the shapes' defining properties, and errors for bad arguments.
+// (docs/optimizers.md §8.2), the shapes' defining properties, and errors for bad arguments.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -14,7 +14,7 @@ namespace {
 
 const double kPi = std::acos(-1.0);
 
-// Within the 7 digits torch's values are printed with in optimizers.md.
+// Within the 7 digits torch's values are printed with in docs/optimizers.md.
 bool close(double a, double b, double tol = 5e-7) { return std::abs(a - b) <= tol; }
 
 }  // namespace

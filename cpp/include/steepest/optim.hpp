@@ -113,7 +113,7 @@ struct LionOptions {
 };
 int lion_step(TensorLists& lists, const LionOptions& o, const StepControl& c = {});
 
-// ---- Adafactor, Muon, SophiaG, Schedule-Free AdamW, LAMB, LARS (optimizers.md §3-§7) ----
+// ---- Adafactor, Muon, SophiaG, Schedule-Free AdamW, LAMB, LARS (docs/optimizers.md §3-§7) ----
 
 // torch.optim.Adafactor (§7): no first moment; params of >= 2 dims keep factored second
 // moments over their last two dims. Lists: params, step, row_var (shape [..., n, 1]),

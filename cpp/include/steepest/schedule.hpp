@@ -4,7 +4,7 @@
 // Conventions shared by every function here:
 // - `step` counts optimizer steps from 0 (the value for the first update is f(…, 0)); this is
 //   torch's `last_epoch` and optax's `count`.
-// - The formulas are torch.optim.lr_scheduler's closed forms (optimizers.md §8), evaluated in
+// - The formulas are torch.optim.lr_scheduler's closed forms (docs/optimizers.md §8), evaluated in
 //   double in the same order as torch, so the Python schedulers that call them match torch to
 //   the bit. Warmup-cosine follows the usual linear-warmup + cosine shape; warmup-stable-decay
 //   follows HF transformers' get_wsd_schedule.

@@ -1,4 +1,4 @@
-"""GradScaler: torch.amp.GradScaler's rules (optimizers.md §10) over st.optim. The inf/NaN check
+"""GradScaler: torch.amp.GradScaler's rules (docs/optimizers.md §10) over st.optim. The inf/NaN check
 is one read-only multi-tensor C++ pass, and unless unscale_() was called explicitly the
 optimizer's fused step takes 1/scale as its grad factor and skips itself on inf/NaN, so an
 unscaled-and-checked step reads the grads twice and writes them never. A skipped step changes

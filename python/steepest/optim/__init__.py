@@ -2,7 +2,7 @@
 (one call per parameter group per step): torch's rules (SGD ... Adafactor, Muon) and, from
 their reference implementations, Lion, SophiaG, ScheduleFreeAdamW, Lamb, Lars; param-group
 recipes in recipes.py; global-norm clipping in clip.py."""
-from .optimizer import Optimizer  # noqa: F401
+from .optimizer import RULES, Optimizer  # noqa: F401
 from .sgd import SGD  # noqa: F401
 from .adam import Adam, AdamW  # noqa: F401
 from .adagrad_rmsprop import Adagrad, RMSprop  # noqa: F401

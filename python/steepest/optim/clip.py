@@ -1,4 +1,4 @@
-"""Gradient clipping with torch.nn.utils' semantics (optimizers.md §9): the global norm is one
+"""Gradient clipping with torch.nn.utils' semantics (docs/optimizers.md §9): the global norm is one
 fused multi-tensor C++ pass (float32 values summed in float32 leaves, leaves in float64), and
 scaling is one multi-tensor pass. clip_and_step(optimizer, max_norm) fuses clipping into the
 step: the step multiplies the grads by the clip coefficient in its kernel, so clip + step cost

@@ -3,7 +3,7 @@
 They drive any optimizer object with a `param_groups` list of dicts holding "lr" (and
 "momentum" or "betas" for the cycling schedulers). Like torch, the chainable schedulers
 compute each value from the group's current lr (the recursive form, whose last bits differ
-from the closed form, optimizers.md §8.1); closed forms and the cyclical and warmup shapes are
+from the closed form, docs/optimizers.md §8.1); closed forms and the cyclical and warmup shapes are
 the C++ functions in `schedule` (steepest.optim.lr_scheduler.schedule.cosine etc., from
 steepest/schedule.hpp). No warnings in normal use.
 """

@@ -1,4 +1,4 @@
-// Adafactor's per-element math (torch.optim.Adafactor, optimizers.md §7), shared by the
+// Adafactor's per-element math (torch.optim.Adafactor, docs/optimizers.md §7), shared by the
 // factored and unfactored paths of adafactor.cpp, whose row/column reductions are plain loops.
 #pragma once
 #include "optim/updates/common.hpp"

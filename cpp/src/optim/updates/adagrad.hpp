@@ -1,4 +1,4 @@
-// Adagrad with lr decay and L2 weight decay: torch's _single_tensor_adagrad (optimizers.md
+// Adagrad with lr decay and L2 weight decay: torch's _single_tensor_adagrad (docs/optimizers.md
 // §1.3), one element at a time (dense grads).
 #pragma once
 #include "optim/updates/common.hpp"

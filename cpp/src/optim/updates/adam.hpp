@@ -1,5 +1,5 @@
 // Adam, AdamW (decoupled weight decay) and AMSGrad: torch's _single_tensor_adam
-// (optimizers.md §1.2), one element at a time.
+// (docs/optimizers.md §1.2), one element at a time.
 #pragma once
 #include "optim/updates/common.hpp"
 

@@ -1,4 +1,4 @@
-// Adamax (infinity-norm Adam): torch's _single_tensor_adamax (optimizers.md §1.7), one
+// Adamax (infinity-norm Adam): torch's _single_tensor_adamax (docs/optimizers.md §1.7), one
 // element at a time.
 #pragma once
 #include "optim/updates/common.hpp"

@@ -61,7 +61,7 @@ template <class V, class T> STEEPEST_HOST_DEVICE inline V splat(T x) {
 }
 
 // torch's ops on float tensors with Python-scalar arguments, as their CPU kernels compute
-// them (optimizers.md §0.1); the scalars arrive already rounded to the element type.
+// them (docs/optimizers.md §0.1); the scalars arrive already rounded to the element type.
 // x.lerp_(y, w): w and 1-w are per-step constants, and so is the branch on |w| < 0.5.
 template <class T> struct Lerp {
   T w = 0, one_minus_w = 0;

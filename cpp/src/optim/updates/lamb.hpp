@@ -1,4 +1,4 @@
-// LAMB (timm lamb.py, optimizers.md §6.1) in two passes around the per-tensor norms: the
+// LAMB (timm lamb.py, docs/optimizers.md §6.1) in two passes around the per-tensor norms: the
 // moment update that writes the raw update u, then p -= lr * trust_ratio * u (ScaledAdd,
 // which Muon's final step shares).
 #pragma once

@@ -1,4 +1,4 @@
-// LARS (timm lars.py, optimizers.md §6.2): the grad plus L2 decay scaled by the tensor's trust
+// LARS (timm lars.py, docs/optimizers.md §6.2): the grad plus L2 decay scaled by the tensor's trust
 // ratio, then torch's SGD momentum / dampening / Nesterov, one element at a time.
 #pragma once
 #include "optim/updates/common.hpp"

@@ -1,5 +1,5 @@
 // Lion (sign of an interpolated momentum, decoupled weight decay): the reference
-// implementations in optimizers.md §2, one element at a time.
+// implementations in docs/optimizers.md §2, one element at a time.
 #pragma once
 #include "optim/updates/common.hpp"
 

@@ -1,4 +1,4 @@
-// Muon's elementwise part (torch.optim.Muon, optimizers.md §4.3): the momentum EMA and the
+// Muon's elementwise part (torch.optim.Muon, docs/optimizers.md §4.3): the momentum EMA and the
 // Nesterov blend that feed Newton–Schulz. The final p update is ScaledAdd (lamb.hpp).
 #pragma once
 #include "optim/updates/common.hpp"

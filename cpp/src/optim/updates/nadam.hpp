@@ -1,5 +1,5 @@
 // NAdam (momentum-decay schedule, L2 or decoupled weight decay): torch's _single_tensor_nadam
-// (optimizers.md §1.5), one element at a time. The mu products are per-tensor scalars the
+// (docs/optimizers.md §1.5), one element at a time. The mu products are per-tensor scalars the
 // host keeps; here they arrive folded into the two step coefficients.
 #pragma once
 #include "optim/updates/common.hpp"

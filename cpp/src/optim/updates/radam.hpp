@@ -1,5 +1,5 @@
 // RAdam (rectified Adam; L2 or decoupled weight decay): torch's _single_tensor_radam
-// (optimizers.md §1.6), one element at a time. Whether the step is rectified depends only on
+// (docs/optimizers.md §1.6), one element at a time. Whether the step is rectified depends only on
 // t, so the two branches are two kernels.
 #pragma once
 #include "optim/updates/common.hpp"

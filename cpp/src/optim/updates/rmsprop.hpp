@@ -1,5 +1,5 @@
 // RMSprop, plain or centered, with or without momentum: torch's _single_tensor_rmsprop
-// (optimizers.md §1.4), one element at a time.
+// (docs/optimizers.md §1.4), one element at a time.
 #pragma once
 #include "optim/updates/common.hpp"
 

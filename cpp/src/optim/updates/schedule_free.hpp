@@ -1,4 +1,4 @@
-// Schedule-Free AdamW (facebookresearch/schedule_free adamw_schedulefree.py, optimizers.md §5):
+// Schedule-Free AdamW (facebookresearch/schedule_free adamw_schedulefree.py, docs/optimizers.md §5):
 // the per-element step on y (the param in train mode), z and the second moment, and the
 // lerp toward z that train()/eval() use to swap y and x.
 #pragma once

@@ -1,5 +1,5 @@
 // SGD with momentum, dampening, Nesterov and L2 weight decay: torch's _single_tensor_sgd
-// (optimizers.md §1.1), one element at a time.
+// (docs/optimizers.md §1.1), one element at a time.
 #pragma once
 #include "optim/updates/common.hpp"
 

@@ -1,4 +1,4 @@
-// SophiaG (Liuhong99/Sophia sophia.py, optimizers.md §3): the clipped sign-momentum step and
+// SophiaG (Liuhong99/Sophia sophia.py, docs/optimizers.md §3): the clipped sign-momentum step and
 // the Hessian EMA update that update_hessian() runs, one element at a time.
 #pragma once
 #include "optim/updates/common.hpp"
