@@ -20,7 +20,7 @@ namespace steepest {
 
 namespace {
 // OpenBLAS stays on one thread: steepest splits large GEMMs over its OpenMP threads itself
-// (ops/blas.hpp), so a single thread pool serves every kernel.
+// (kernels/cpu/blas.hpp), so a single thread pool serves every kernel.
 const bool blas_single_threaded = [] {
   scipy_openblas_set_num_threads(1);
   return true;
