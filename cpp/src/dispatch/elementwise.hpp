@@ -63,13 +63,12 @@ STEEPEST_DECLARE_STUB(ArangeKernel, arange_stub);
 STEEPEST_DECLARE_STUB(LinspaceKernel, linspace_stub);
 STEEPEST_DECLARE_STUB(StreamKernel, stream_stub);
 
-// The device an elementwise op runs on: its tensor operands' (numbers go anywhere).
-inline Device device_of(std::initializer_list<Operand> ops) {
-  const Tensor* ts[3] = {};
-  size_t n = 0;
-  for (const Operand& o : ops)
-    if (!o.is_scalar() && n < 3) ts[n++] = o.t;
-  return common_device({ts[0], ts[1], ts[2]});
+// The device an elementwise op runs on: its tensor operands' (a number goes anywhere; two
+// numbers, the CPU). Inline and copy-free: every elementwise op calls it.
+inline Device device_of(const Operand& a, const Operand& b) {
+  if (a.is_scalar()) return b.is_scalar() ? kCPU : b.t->device();
+  if (b.is_scalar()) return a.t->device();
+  return common_device(*a.t, *b.t);
 }
 
 }  // namespace steepest::dispatch

@@ -19,6 +19,11 @@ void StubBase::missing(Device d, const char* op) const {
                                 d.is_cuda() ? "CUDA" : "CPU", " kernel is registered in this build)"));
 }
 
+void throw_device_mismatch(Device first, Device other) {
+  throw Error(str("Expected all tensors to be on the same device, but found at least two devices, ", first.str(),
+                  " and ", other.str(), "!"));
+}
+
 namespace {
 template <class Range>
 Device common_device_of(const Range& operands) {
@@ -26,9 +31,7 @@ Device common_device_of(const Range& operands) {
   for (const Tensor* t : operands) {
     if (!t || !t->defined()) continue;
     if (!first) { first = t; continue; }
-    STEEPEST_CHECK(t->device() == first->device(), Error,
-                   "Expected all tensors to be on the same device, but found at least two devices, ",
-                   first->device().str(), " and ", t->device().str(), "!");
+    if (!(t->device() == first->device())) throw_device_mismatch(first->device(), t->device());
   }
   return first ? first->device() : kCPU;
 }

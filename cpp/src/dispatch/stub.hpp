@@ -67,10 +67,16 @@ void add_stub(const StubBase* s);
 
 // The device every tensor operand of an op is on. Operands on two devices are an error in
 // torch's words ("Expected all tensors to be on the same device, ...").
+// Null or undefined operands (absent ones) don't count; none at all is the CPU.
 Device common_device(std::initializer_list<const Tensor*> operands);
 Device common_device(const std::vector<const Tensor*>& operands);
-inline Device common_device(const Tensor& a) { return a.device(); }
-inline Device common_device(const Tensor& a, const Tensor& b) { return common_device({&a, &b}); }
+[[noreturn]] void throw_device_mismatch(Device first, Device other);
+// The two-tensor form, inline: every binary op pays for it.
+inline Device common_device(const Tensor& a, const Tensor& b) {
+  const Device d = a.device(), e = b.device();
+  if (!(d == e)) throw_device_mismatch(d, e);
+  return d;
+}
 
 // Host-side reads (item(), printing, saving) need the data in CPU memory. check_on_host gives
 // NotImplementedError "<what> is on <device>; ..." for anything else.

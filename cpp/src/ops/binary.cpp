@@ -40,7 +40,7 @@ void compute(BinaryOp op, const Tensor& out, const Operand& a, const Operand& b,
 
 // The compute dtype of op(a, b), after torch's per-op argument checks.
 DType compute_type(BinaryOp op, const Operand& a, const Operand& b, Scalar alpha) {
-  dispatch::device_of({a, b});  // one device
+  dispatch::device_of(a, b);  // one device
   DType ct = detail::result_type_of({a, b});
   switch (op) {
     case BinaryOp::Sub:
@@ -204,7 +204,7 @@ void record_binary(BinaryOp op, const Operand& a, const Operand& b, Scalar alpha
 
 Tensor binary(BinaryOp op, const Operand& a, const Operand& b, Scalar alpha = 1) {
   DType ct = compute_type(op, a, b, alpha);
-  Tensor out = Tensor::empty(detail::broadcast_of({a, b}), ct, dispatch::device_of({a, b}));
+  Tensor out = Tensor::empty(detail::broadcast_of({a, b}), ct, dispatch::device_of(a, b));
   BinaryOp op0 = op;
   Scalar alpha0 = alpha;
   if (op == BinaryOp::Sub && !(alpha.to_double() == 1.0)) op = BinaryOp::Add, alpha = negated(alpha);

@@ -21,7 +21,7 @@ using dispatch::BitOp;
 using dispatch::CompareOp;
 
 Tensor compare(CompareOp op, const char* name, const Operand& a, const Operand& b) {
-  Device dev = dispatch::device_of({a, b});
+  Device dev = dispatch::device_of(a, b);
   DType ct = detail::result_type_of({a, b});
   Tensor out = Tensor::empty(detail::broadcast_of({a, b}), kBool, dev);
   dispatch::compare_stub().get(dev, name)(op, out, a, b, ct);
@@ -37,7 +37,7 @@ Tensor logical(BitOp op, const char* name, const Tensor& a, const Tensor& b) {
 }
 
 DType bitwise_type(const char* name, const Operand& a, const Operand& b) {
-  dispatch::device_of({a, b});  // one device
+  dispatch::device_of(a, b);  // one device
   DType ct = detail::result_type_of({a, b});
   STEEPEST_CHECK(!is_floating(ct), TypeError, name, ": only integer and bool tensors are supported, got ",
                  dtype_name(ct), " operands");
@@ -50,7 +50,7 @@ void bitwise_compute(BitOp op, const char* name, const Tensor& out, const Operan
 
 Tensor bitwise(BitOp op, const char* name, const Operand& a, const Operand& b) {
   DType ct = bitwise_type(name, a, b);
-  Tensor out = Tensor::empty(detail::broadcast_of({a, b}), ct, dispatch::device_of({a, b}));
+  Tensor out = Tensor::empty(detail::broadcast_of({a, b}), ct, dispatch::device_of(a, b));
   bitwise_compute(op, name, out, a, b, ct);
   return out;
 }
