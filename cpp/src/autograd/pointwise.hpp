@@ -1,10 +1,12 @@
 // Fused pointwise maps for backward formulas: out[i] = f(a[i], b[i]) in one loop when both
 // operands are contiguous float tensors of one shape and dtype (the usual case: a gradient
 // and a saved output). Composing the same formula from elementwise ops costs an allocation
-// and a dispatch per op, which dominates small models. Returns an undefined tensor when the
-// fast path doesn't apply, so callers fall back to the composed form.
+// and a dispatch per op, which dominates small models. The formula is a C++ lambda, so the
+// loop runs on the host: CPU tensors only. Returns an undefined tensor when the fast path
+// doesn't apply (another device included), so callers fall back to the composed form, whose
+// ops dispatch by device.
 #pragma once
-#include "ops/elementwise_engine.hpp"
+#include "kernels/cpu/elementwise_engine.hpp"
 
 namespace steepest::autograd {
 

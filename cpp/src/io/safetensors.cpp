@@ -4,6 +4,7 @@
 #include <cstring>
 #include <numeric>
 
+#include "dispatch/stub.hpp"
 #include "io/file.hpp"
 #include "io/json.hpp"
 #include "steepest/io.hpp"
@@ -83,8 +84,7 @@ void check_saveable(const std::string& path, const NamedTensors& tensors, const 
     STEEPEST_CHECK(name != kMetadataKey, ValueError, "save('", path, "'): \"", kMetadataKey,
                    "\" is reserved and can't name a tensor");
     STEEPEST_CHECK(t.defined(), ValueError, "save('", path, "'): tensor ", json::quote(name), " is undefined");
-    STEEPEST_CHECK(t.device().is_cpu(), NotImplementedError, "save('", path, "'): tensor ", json::quote(name),
-                   " is on ", t.device().str(), "; only CPU tensors can be saved so far (move it to the CPU first)");
+    dispatch::check_on_host(t, str("save('", path, "'): tensor ", json::quote(name)));
     for (size_t j = 0; j < i; ++j)
       STEEPEST_CHECK(tensors[j].first != name, ValueError, "save('", path, "'): two tensors are named ",
                      json::quote(name));

@@ -31,10 +31,9 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
   Tensor s = mul(matmul(q, mT(k)), Scalar(sc));
   const double ninf = -std::numeric_limits<double>::infinity();
   if (is_causal) {  // position i attends to j <= i
-    Tensor future = Tensor::empty({L, S}, kBool);
-    bool* pf = future.data<bool>();
-    for (int64_t i = 0; i < L; ++i)
-      for (int64_t j = 0; j < S; ++j) pf[i * S + j] = j > i;
+    Tensor i = reshape(arange(0, L, 1, std::nullopt, q.device()), {L, 1});
+    Tensor j = reshape(arange(0, S, 1, std::nullopt, q.device()), {1, S});
+    Tensor future = gt(j, i);
     s = masked_fill(s, future, Scalar(ninf));
   } else if (attn_mask.defined()) {
     if (attn_mask.dtype() == kBool) s = masked_fill(s, logical_not(attn_mask), Scalar(ninf));

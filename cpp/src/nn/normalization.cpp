@@ -1,8 +1,14 @@
-// layer_norm: one fused pass per row forward (saving mean and 1/std per row) and one fused
-// pass per row backward (gx, with gw and gb accumulated per thread and summed once).
+// layer_norm: argument checks, results and autograd; one fused pass per row forward (saving
+// mean and 1/std per row) and one backward, both in the device's kernels (dispatch/nn.hpp).
 #include <vector>
 
+#include "dispatch/nn.hpp"
 #include "nn/common.hpp"
+
+namespace steepest::dispatch {
+STEEPEST_DEFINE_STUB(LayerNormKernel, layer_norm_stub);
+STEEPEST_DEFINE_STUB(LayerNormBackwardKernel, layer_norm_backward_stub);
+}  // namespace steepest::dispatch
 
 namespace steepest::nn::functional {
 namespace {
@@ -10,64 +16,29 @@ namespace {
 using V = std::vector<Tensor>;
 using namespace detail;
 
-template <class T>
 Tensor ln_forward(const Tensor& x, const Tensor& w, const Tensor& b, int64_t N, double eps, Tensor& mean,
                   Tensor& rstd) {
   Tensor xc = contiguous(x);
   const int64_t M = N > 0 ? xc.numel() / N : 0;
-  Tensor out = Tensor::empty(x.shape(), x.dtype());
-  mean = Tensor::empty({M}, x.dtype());
-  rstd = Tensor::empty({M}, x.dtype());
+  const Device dev = dispatch::common_device({&x, &w, &b});
+  Tensor out = Tensor::empty(x.shape(), x.dtype(), dev);
+  mean = Tensor::empty({M}, x.dtype(), dev);
+  rstd = Tensor::empty({M}, x.dtype(), dev);
   Tensor wc = w.defined() ? contiguous(w) : Tensor(), bc = b.defined() ? contiguous(b) : Tensor();
-  const T* px = xc.data<T>();
-  const T* pw = wc.defined() ? wc.data<T>() : nullptr;
-  const T* pb = bc.defined() ? bc.data<T>() : nullptr;
-  T* py = out.data<T>();
-  T* pm = mean.data<T>();
-  T* pr = rstd.data<T>();
-  auto f = kern<T>().layer_norm;
-  parallel_rows(M, 4 * N, [&](int64_t r) { f(px + r * N, N, pw, pb, T(eps), py + r * N, pm + r, pr + r); });
+  dispatch::layer_norm_stub().get(dev, "layer_norm")(out, mean, rstd, xc, wc, bc, eps);
   return out;
 }
 
-template <class T>
-V ln_backward(Node& n, const Tensor& g0, int64_t N) {
+V ln_backward(Node& n, const Tensor& g0) {
   Tensor x = contiguous(n.saved(0)), w = n.saved(1), mean = n.saved(2), rstd = n.saved(3);
   Tensor g = contiguous(to_dtype(g0, x.dtype()));
-  const int64_t M = mean.numel();
-  const bool need_x = n.needs_input_grad(0), need_w = n.needs_input_grad(1), need_b = n.needs_input_grad(2);
+  const Device dev = dispatch::common_device(x, g);
+  Tensor gx = n.needs_input_grad(0) ? Tensor::empty(x.shape(), x.dtype(), dev) : Tensor();
+  Tensor gw = n.needs_input_grad(1) ? Tensor::empty(w.shape(), x.dtype(), dev) : Tensor();
+  Tensor gb = n.needs_input_grad(2) ? Tensor::empty(w.shape(), x.dtype(), dev) : Tensor();
   Tensor wc = w.defined() ? contiguous(w) : Tensor();
-  const T* px = x.data<T>();
-  const T* pg = g.data<T>();
-  const T* pw = wc.defined() ? wc.data<T>() : nullptr;
-  const T* pm = mean.data<T>();
-  const T* pr = rstd.data<T>();
-  Tensor gx = Tensor::empty(x.shape(), x.dtype());
-  T* pgx = gx.data<T>();
-  // Each thread sums gw and gb over its own rows; the partials are added in thread order.
-  const bool par = M > 1 && M * N >= 32768 && omp_get_max_threads() > 1 && !omp_in_parallel();
-  const int nt = par ? int(std::min<int64_t>(omp_get_max_threads(), M)) : 1;
-  std::vector<T> acc(size_t((need_w ? nt * N : 0) + (need_b ? nt * N : 0)), T(0));
-  T* gw_acc = need_w ? acc.data() : nullptr;
-  T* gb_acc = need_b ? acc.data() + (need_w ? nt * N : 0) : nullptr;
-  auto f = kern<T>().layer_norm_backward;
-#pragma omp parallel num_threads(nt) if (par)
-  {
-    const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
-    const int64_t r0 = M * tid / nth, r1 = M * (tid + 1) / nth;
-    T* gw_t = gw_acc ? gw_acc + tid * N : nullptr;
-    T* gb_t = gb_acc ? gb_acc + tid * N : nullptr;
-    for (int64_t r = r0; r < r1; ++r) f(px + r * N, pg + r * N, N, pm[r], pr[r], pw, pgx + r * N, gw_t, gb_t);
-  }
-  auto fold = [&](T* a) {
-    Tensor t = Tensor::empty(w.shape(), x.dtype());
-    T* p = t.data<T>();
-    std::copy(a, a + N, p);
-    for (int k = 1; k < nt; ++k)
-      for (int64_t j = 0; j < N; ++j) p[j] += a[k * N + j];
-    return t;
-  };
-  return {need_x ? gx : Tensor(), need_w ? fold(gw_acc) : Tensor(), need_b ? fold(gb_acc) : Tensor()};
+  dispatch::layer_norm_backward_stub().get(dev, "layer_norm_backward")(gx, gw, gb, x, g, wc, mean, rstd);
+  return {gx, gw, gb};
 }
 
 }  // namespace
@@ -99,13 +70,11 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
   Tensor out, mean, rstd;
   {
     autograd::NoGradGuard ng;
-    out = x.dtype() == kFloat64 ? ln_forward<double>(x, weight, bias, N, eps, mean, rstd)
-                                : ln_forward<float>(x, weight, bias, N, eps, mean, rstd);
+    out = ln_forward(x, weight, bias, N, eps, mean, rstd);
   }
   if (autograd::needs_grad({&x, &weight, &bias})) {
-    const bool f64 = x.dtype() == kFloat64;
     autograd::record("NativeLayerNormBackward0", {&x, &weight, &bias}, {&out}, {x, weight, mean, rstd},
-                     [N, f64](Node& n, V& g) -> V { return f64 ? ln_backward<double>(n, g[0], N) : ln_backward<float>(n, g[0], N); });
+                     [](Node& n, V& g) -> V { return ln_backward(n, g[0]); });
   }
   return out;
 }

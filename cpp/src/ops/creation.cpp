@@ -1,10 +1,16 @@
-// Creation ops: empty/zeros/ones/full, arange, linspace, eye, the *_like forms.
+// Creation ops: empty/zeros/ones/full, arange, linspace, eye, the *_like forms. Values are
+// written by the device's fill kernels (dispatch/elementwise.hpp).
 #include <cmath>
 
-#include "ops/cast.hpp"
+#include "dispatch/elementwise.hpp"
 #include "steepest/ops/creation.hpp"
 
 namespace steepest {
+
+namespace dispatch {
+STEEPEST_DEFINE_STUB(ArangeKernel, arange_stub);
+STEEPEST_DEFINE_STUB(LinspaceKernel, linspace_stub);
+}  // namespace dispatch
 
 namespace {
 Tensor finish(Tensor t, const TensorOptions& o) {
@@ -40,33 +46,14 @@ Tensor arange(Scalar start, Scalar end, Scalar step, std::optional<DType> dtype,
   int64_t n = all_int ? (end.to_int() - start.to_int() + step.to_int() + (st > 0 ? -1 : 1)) / step.to_int()
                       : int64_t(std::ceil((e - s) / st));
   Tensor t = Tensor::empty(Shape{std::max<int64_t>(n, 0)}, dt, device);
-  visit_dtype(dt, [&](auto z) {
-    using T = decltype(z);
-    T* p = static_cast<T*>(t.data_ptr());
-    for (int64_t i = 0; i < n; ++i) {
-      if (all_int) p[i] = detail::cast_to<T>(start.to_int() + i * step.to_int());
-      else p[i] = detail::cast_to<T>(s + double(i) * st);
-    }
-  });
+  if (n > 0) dispatch::arange_stub().get(device, "arange")(t, start, step, all_int);
   return t;
 }
 
 Tensor linspace(double start, double end, int64_t steps, TensorOptions o) {
   STEEPEST_CHECK(steps >= 0, ValueError, "linspace: number of steps must be non-negative, got ", steps);
   Tensor t = Tensor::empty(Shape{steps}, o.dtype, o.device);
-  // torch fills the first half forward from start and the second half backward from end,
-  // so both endpoints are exact.
-  double step = steps > 1 ? (end - start) / double(steps - 1) : 0.0;
-  int64_t half = steps / 2;
-  visit_dtype(o.dtype, [&](auto z) {
-    using T = decltype(z);
-    T* p = static_cast<T*>(t.data_ptr());
-    for (int64_t i = 0; i < steps; ++i) {
-      // (steps == 1 gives start, as torch does.)
-      double v = i < half || steps == 1 ? start + step * double(i) : end - step * double(steps - 1 - i);
-      p[i] = detail::cast_to<T>(v);
-    }
-  });
+  if (steps > 0) dispatch::linspace_stub().get(o.device, "linspace")(t, start, end);
   return finish(t, o);
 }
 
@@ -74,11 +61,8 @@ Tensor eye(int64_t n, std::optional<int64_t> m_opt, TensorOptions o) {
   int64_t m = m_opt.value_or(n);
   STEEPEST_CHECK(n >= 0 && m >= 0, ValueError, "eye: sizes must be non-negative, got n=", n, ", m=", m);
   Tensor t = zeros(Shape{n, m}, TensorOptions(o.dtype, o.device));
-  visit_dtype(o.dtype, [&](auto z) {
-    using T = decltype(z);
-    T* p = static_cast<T*>(t.data_ptr());
-    for (int64_t i = 0; i < std::min(n, m); ++i) p[i * m + i] = detail::cast_to<T>(1);
-  });
+  Tensor diagonal = Tensor::make(t.storage(), Shape{std::min(n, m)}, Strides{m + 1}, t.offset(), t.dtype());
+  fill_(diagonal, Scalar(1));
   return finish(t, o);
 }
 

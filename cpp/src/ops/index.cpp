@@ -4,11 +4,8 @@
 // placement rules, judged on the view's dims as torch does), copying on read and scattering
 // on write. With grad on, reads record a view's backward (basic) or a scatter-add (advanced);
 // writes record the overwritten positions and the values' share of the gradient.
-#include <omp.h>
-
 #include "autograd/record.hpp"
-#include "ops/gather_loop.hpp"
-#include "ops/iter.hpp"
+#include "dispatch/index.hpp"
 #include "ops/view.hpp"
 #include "steepest/ops/creation.hpp"
 #include "steepest/ops/elementwise.hpp"
@@ -16,6 +13,14 @@
 #include "steepest/ops/shape.hpp"
 
 namespace steepest {
+
+namespace dispatch {
+STEEPEST_DEFINE_STUB(FindBadIndexKernel, find_bad_index_stub);
+STEEPEST_DEFINE_STUB(IndexOffsetsKernel, index_offsets_stub);
+STEEPEST_DEFINE_STUB(IndexGatherKernel, index_gather_stub);
+STEEPEST_DEFINE_STUB(IndexPutKernel, index_put_stub);
+STEEPEST_DEFINE_STUB(AccumulateKernel, accumulate_stub);
+}  // namespace dispatch
 
 using detail::bracket;
 
@@ -29,9 +34,7 @@ struct Advanced {
 };
 
 Tensor unit_index(bool keep) {  // Python True/False: [0] or [] along a new unit dim
-  Tensor i = Tensor::empty(Shape{keep ? 1 : 0}, kInt64);
-  if (keep) *i.data<int64_t>() = 0;
-  return i;
+  return zeros(Shape{keep ? 1 : 0}, TensorOptions(kInt64));
 }
 
 // The basic part of an index: ints, slices, None, Ellipsis applied as one view. Bools add a
@@ -154,17 +157,7 @@ Tensor basic_view(const Tensor& t, const TensorIndex* idx, size_t n, std::vector
   return detail::make_view(t, std::move(shape), std::move(strides), offset);
 }
 
-// Advanced indexing resolved against the view: where the selected positions are and where
-// their values go in the result.
-struct Plan {
-  Shape result;                 // the shape of t[index]
-  Shape bshape;                 // the index tensors' broadcast shape
-  int64_t bpos = 0;             // where bshape's dims sit in `result`
-  Shape rest;                   // the view's dims not indexed, in order
-  Strides rest_view_strides;    // their strides in the view
-  std::vector<int64_t> rest_result_dims;  // their positions in `result`
-  Tensor offsets;               // int64, shape bshape: per position, the byte offset into the view
-};
+using Plan = dispatch::AdvancedIndex;
 
 // Broadcast shape of the index tensors; IndexError listing all of them when they clash.
 Shape broadcast_indices(const std::vector<Advanced>& ints) {
@@ -189,8 +182,6 @@ Shape broadcast_indices(const std::vector<Advanced>& ints) {
 }
 
 Plan plan_advanced(const Tensor& view, std::vector<Advanced>& adv) {
-  STEEPEST_CHECK(view.device().is_cpu(), NotImplementedError, "advanced indexing of ", view.device().str(),
-                 " tensors");
   // Masks become their nonzero() columns, one integer index per masked dim.
   std::vector<Advanced> ints;
   for (auto& a : adv) {
@@ -219,85 +210,19 @@ Plan plan_advanced(const Tensor& view, std::vector<Advanced>& adv) {
   }
 
   // offsets[b] = sum over k of index_k[b] * stride of its dim, bounds-checked.
-  p.offsets = Tensor::empty(p.bshape, kInt64);
+  const Device dev = view.device();
+  p.offsets = Tensor::empty(p.bshape, kInt64, dev);
   int64_t isz = int64_t(view.itemsize());
   bool first_index = true;
   for (const auto& a : ints) {
     int64_t size = vs[size_t(a.dim)], step = view.strides()[size_t(a.dim)] * isz;
-    bool bad = false, assign = first_index;
-    int64_t bad_value = 0;
+    dispatch::BadIndex bad = dispatch::index_offsets_stub().get(dispatch::common_device(view, a.index), "index")(
+        p.offsets, a.index, size, step, first_index);
     first_index = false;
-    visit_dtype(a.index.dtype(), [&](auto z) {
-      using I = decltype(z);
-      if constexpr (std::is_same_v<I, int32_t> || std::is_same_v<I, int64_t>) {
-        auto run = [&](char* o, const char* x, int64_t n, int64_t so, int64_t sx) {
-          for (int64_t k = 0; k < n; ++k, o += so, x += sx) {
-            int64_t v = int64_t(*reinterpret_cast<const I*>(x));
-            int64_t w = v < 0 ? v + size : v;
-            if (w < 0 || w >= size) { bad = true; bad_value = v; return; }
-            int64_t& dst = *reinterpret_cast<int64_t*>(o);
-            dst = assign ? w * step : dst + w * step;
-          }
-        };
-        if (a.index.shape() == p.bshape && a.index.is_contiguous()) {  // the usual case: one plain index
-          run(static_cast<char*>(p.offsets.data_ptr()), static_cast<const char*>(a.index.data_ptr()),
-              p.offsets.numel(), 8, int64_t(sizeof(I)));
-          return;
-        }
-        detail::ElementwiseIter it({p.offsets, a.index});
-        it.for_each([&](char* const* ptr, const int64_t* st, int64_t n) {
-          if (!bad) run(ptr[0], ptr[1], n, st[0], st[1]);
-        }, detail::kSerialGrain);
-      }
-    });
-    STEEPEST_CHECK(!bad, IndexError, "index ", bad_value, " is out of bounds for dimension ", a.dim, " with size ",
-                   size);
+    STEEPEST_CHECK(bad.pos < 0, IndexError, "index ", bad.value, " is out of bounds for dimension ", a.dim,
+                   " with size ", size);
   }
   return p;
-}
-
-// Where each broadcast position's block starts in `t` (bytes), whose dims [bpos, bpos +
-// bshape.size()) are the broadcast dims: a single stride when those dims are flat in t (a
-// fresh result always is), else a table in C order over them.
-struct DenseSide {
-  int64_t flat_stride = 0;
-  std::vector<int64_t> table;
-  int64_t at(int64_t b) const { return table.empty() ? b * flat_stride : table[size_t(b)]; }
-};
-
-DenseSide dense_offsets(const Tensor& t, const Plan& p) {
-  size_t nb = p.bshape.size();
-  int64_t isz = int64_t(t.itemsize());
-  DenseSide out;
-  auto stride = [&](size_t k) { return t.strides()[p.bpos + k] * isz; };
-  bool flat = true;
-  int64_t inner = -1;  // the last dim of size > 1 seen so far, walking outward from the innermost
-  for (size_t k = nb; k-- > 0 && flat;) {
-    if (p.bshape[k] == 1) continue;
-    flat = inner < 0 || stride(k) == stride(size_t(inner)) * p.bshape[size_t(inner)];
-    if (inner < 0) out.flat_stride = stride(k);
-    inner = int64_t(k);
-  }
-  if (flat) return out;
-  out.table.resize(size_t(numel_of(p.bshape)));
-  Shape idx(nb, 0);
-  int64_t cur = 0;
-  for (size_t b = 0; b < out.table.size(); ++b) {
-    out.table[b] = cur;
-    for (size_t k = nb; k-- > 0;) {
-      cur += stride(k);
-      if (++idx[k] < p.bshape[k]) break;
-      cur -= stride(k) * p.bshape[k];
-      idx[k] = 0;
-    }
-  }
-  return out;
-}
-
-Strides rest_strides_in(const Tensor& t, const Plan& p) {
-  Strides s;
-  for (int64_t d : p.rest_result_dims) s.push_back(t.strides()[size_t(d)]);
-  return s;
 }
 
 void check_value_shape(const Shape& value, const Shape& target) {
@@ -326,13 +251,7 @@ Tensor prepare_value(const Tensor& t, const Tensor& value, const Shape& target) 
 
 // view += v elementwise (v broadcasts; same dtype), for index_put_ with only basic indices.
 void accumulate_into(Tensor& view, const Tensor& v) {
-  detail::ElementwiseIter it({view, v});
-  visit_dtype(view.dtype(), [&](auto z) {
-    using T = decltype(z);
-    it.for_each([](char* const* ptr, const int64_t* st, int64_t n) {
-      detail::add_run<T>(ptr[0], ptr[1], n, st[0], st[1]);
-    }, detail::kGrainCheap);
-  });
+  dispatch::accumulate_stub().get(dispatch::common_device(view, v), "index_put_")(view, v);
   view.bump_version();
 }
 
@@ -360,29 +279,6 @@ const char* basic_view_name(const Tensor& t, const TensorIndex* idx, size_t n) {
     }
   }
   return name ? name : "AliasBackward0";
-}
-
-// Copies the selected blocks of `view` into `out` (shape p.result).
-void gather_blocks(const Tensor& view, const Plan& p, Tensor& out) {
-  int64_t isz = int64_t(view.itemsize());
-  detail::BlockGeometry g(p.rest, rest_strides_in(out, p), p.rest_view_strides, isz);
-  const int64_t nb = p.offsets.numel();
-  if (g.numel() == 0 || nb == 0) return;
-  DenseSide dst = dense_offsets(out, p);
-  const int64_t* off = p.offsets.data<int64_t>();
-  const char* src = static_cast<const char*>(view.data_ptr());
-  char* dbase = static_cast<char*>(out.data_ptr());
-  auto copy_block = [&](int64_t b) {
-    g.for_each_run(dbase + dst.at(b), src + off[b], [isz](char* d, const char* s, int64_t m, int64_t ds, int64_t ss) {
-      detail::copy_run(d, s, m, ds, ss, isz);
-    });
-  };
-  if (nb * g.numel() >= 65536 && nb > 1 && !omp_in_parallel()) {
-#pragma omp parallel for schedule(static)
-    for (int64_t b = 0; b < nb; ++b) copy_block(b);
-  } else {  // small: not even an inactive parallel region (it costs a futex round trip)
-    for (int64_t b = 0; b < nb; ++b) copy_block(b);
-  }
 }
 
 Tensor zeros_for(const Shape& shape, const Tensor& g) { return zeros(shape, TensorOptions(g.dtype(), g.device())); }
@@ -422,7 +318,7 @@ Tensor index(const Tensor& t, const TensorIndex* indices, size_t n) {
 
   Plan p = plan_advanced(view, adv);
   Tensor out = Tensor::empty(p.result, t.dtype(), t.device());
-  gather_blocks(view, p, out);
+  dispatch::index_gather_stub().get(t.device(), "index")(out, view, p);
   if (grad)  // positions picked twice get both gradients: accumulate into zeros
     autograd::record("IndexBackward0", {&t}, {&out}, {},
                      [in = t.shape(), idx = std::vector<TensorIndex>(indices, indices + n)](
@@ -476,31 +372,7 @@ void index_put_(Tensor& t, const TensorIndex* indices, size_t n, const Tensor& v
   }
   Plan p = plan_advanced(view, adv);
   Tensor v = expand(prepare_value(t, value, p.result), p.result);
-  int64_t isz = int64_t(t.itemsize());
-  detail::BlockGeometry g(p.rest, p.rest_view_strides, rest_strides_in(v, p), isz);
-  const int64_t nb = p.offsets.numel();
-  if (g.numel() > 0 && nb > 0) {
-    DenseSide src = dense_offsets(v, p);
-    const int64_t* off = p.offsets.data<int64_t>();
-    const char* sbase = static_cast<const char*>(v.data_ptr());
-    char* dbase = static_cast<char*>(view.data_ptr());
-    // One thread: positions may repeat; accumulation must see every value and a plain write
-    // lets the last one win, as numpy does.
-    if (accumulate) {
-      visit_dtype(t.dtype(), [&](auto z) {
-        using T = decltype(z);
-        for (int64_t b = 0; b < nb; ++b)
-          g.for_each_run(dbase + off[b], sbase + src.at(b), [](char* d, const char* s, int64_t m, int64_t ds, int64_t ss) {
-            detail::add_run<T>(d, s, m, ds, ss);
-          });
-      });
-    } else {
-      for (int64_t b = 0; b < nb; ++b)
-        g.for_each_run(dbase + off[b], sbase + src.at(b), [isz](char* d, const char* s, int64_t m, int64_t ds, int64_t ss) {
-          detail::copy_run(d, s, m, ds, ss, isz);
-        });
-    }
-  }
+  dispatch::index_put_stub().get(dispatch::common_device(view, v), "index_put_")(view, v, p, accumulate);
   t.bump_version();
 }
 
@@ -531,19 +403,9 @@ Tensor index_select_impl(const Tensor& t, int64_t dim, const Tensor& index) {
   int64_t d = wrap_dim(dim, t.dim());
   int64_t size = t.shape()[size_t(d)];
   // torch's index_select takes no negative positions (advanced indexing would wrap them).
-  bool ok = true;
-  int64_t bad = 0;
-  visit_dtype(index.dtype(), [&](auto z) {
-    using I = decltype(z);
-    if constexpr (std::is_same_v<I, int32_t> || std::is_same_v<I, int64_t>) {
-      Tensor c = contiguous(index);
-      const I* x = c.data<I>();
-      for (int64_t k = 0; k < c.numel() && ok; ++k)
-        if (x[k] < 0 || x[k] >= size) { ok = false; bad = int64_t(x[k]); }
-    }
-  });
-  STEEPEST_CHECK(ok, IndexError, "index_select(): index ", bad, " is out of bounds for dimension ", d, " with size ",
-                 size);
+  dispatch::BadIndex bad = dispatch::find_bad_index_stub().get(index.device(), "index_select")(index, size, std::nullopt);
+  STEEPEST_CHECK(bad.pos < 0, IndexError, "index_select(): index ", bad.value, " is out of bounds for dimension ", d,
+                 " with size ", size);
   std::vector<TensorIndex> idx(size_t(d), TensorIndex::from_slice({}));
   idx.push_back(TensorIndex::from_tensor(index.dim() == 0 ? view(index, Shape{1}) : index));
   return steepest::index(t, idx);

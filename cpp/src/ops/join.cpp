@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "autograd/record.hpp"
+#include "dispatch/stub.hpp"
 #include "steepest/ops/creation.hpp"
 #include "steepest/ops/shape.hpp"
 
@@ -63,14 +64,16 @@ Tensor cat(const std::vector<Tensor>& ts, int64_t dim) {
   for (size_t i = 0; i < ts.size(); ++i) {
     const Tensor& t = ts[i];
     STEEPEST_CHECK(t.defined(), ValueError, "cat(): tensor at position ", i, " is None");
-    STEEPEST_CHECK(t.device().is_cpu(), NotImplementedError, "cat(): ", t.device().str(),
-                   " tensors are not supported by this build");
     STEEPEST_CHECK(t.dim() > 0, ValueError, "cat(): zero-dimensional tensor (at position ", i,
                    ") cannot be concatenated");
     dt = promote_types(dt, t.dtype());
     if (ref < 0 && !legacy_empty(t)) ref = int64_t(i);
   }
-  if (ref < 0) return Tensor::empty(Shape{0}, dt);  // only legacy empties
+  // One device for all; the copies below run on its kernels.
+  std::vector<const Tensor*> all;
+  for (const Tensor& t : ts) all.push_back(&t);
+  const Device dev = dispatch::common_device(all);
+  if (ref < 0) return Tensor::empty(Shape{0}, dt, dev);  // only legacy empties
   const Shape& rshape = ts[size_t(ref)].shape();
   const int64_t nd = int64_t(rshape.size());
   const int64_t d = wrap_dim(dim, nd);
@@ -89,7 +92,7 @@ Tensor cat(const std::vector<Tensor>& ts, int64_t dim) {
                      " in the list (at dimension ", k, ")");
     out_shape[size_t(d)] += t.shape()[size_t(d)];
   }
-  Tensor out = Tensor::empty(out_shape, dt);
+  Tensor out = Tensor::empty(out_shape, dt, dev);
   int64_t at = 0;
   for (const Tensor& t : ts) {
     if (legacy_empty(t)) continue;

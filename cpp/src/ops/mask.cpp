@@ -1,10 +1,8 @@
 // Boolean-mask ops: masked_fill (where mask, a value) and nonzero (the positions of the
-// nonzero elements, which is also how bool masks index).
+// nonzero elements, which is also how bool masks index); the loops in the device's kernels
+// (dispatch/index.hpp).
 #include "autograd/record.hpp"
-#include <cstring>
-
-#include "ops/cast.hpp"
-#include "ops/iter.hpp"
+#include "dispatch/index.hpp"
 #include "ops/view.hpp"
 #include "steepest/ops/creation.hpp"
 #include "steepest/ops/elementwise.hpp"
@@ -12,6 +10,11 @@
 #include "steepest/ops/shape.hpp"
 
 namespace steepest {
+
+namespace dispatch {
+STEEPEST_DEFINE_STUB(MaskedFillKernel, masked_fill_stub);
+STEEPEST_DEFINE_STUB(NonzeroKernel, nonzero_stub);
+}  // namespace dispatch
 
 using detail::bracket;
 
@@ -41,26 +44,13 @@ Tensor& masked_fill_(Tensor& t, const Tensor& mask, Scalar value) {
     autograd::assign_recorded(t, r);
     return t;
   }
-  STEEPEST_CHECK(t.device().is_cpu() && mask.device().is_cpu(), NotImplementedError, "masked_fill_ on ",
-                 t.device().str(), " tensors");
+  const Device dev = dispatch::common_device(t, mask);
   const Shape &ms = mask.shape(), &ts = t.shape();
   bool fits = ms.size() <= ts.size();
   for (size_t i = 1; fits && i <= ms.size(); ++i) fits = ms[ms.size() - i] == 1 || ms[ms.size() - i] == ts[ts.size() - i];
   STEEPEST_CHECK(fits, ValueError, "masked_fill_: mask of shape ", bracket(ms), " cannot be broadcast to the tensor's shape ",
                  bracket(ts));
-  visit_dtype(t.dtype(), [&](auto z) {
-    using T = decltype(z);
-    T v;
-    if constexpr (detail::is_half_v<T>) v = T(value.to<float>());
-    else v = value.to<T>();
-    detail::ElementwiseIter it({t, mask});
-    it.for_each([v](char* const* p, const int64_t* st, int64_t n) {
-      char* o = p[0];
-      const char* m = p[1];
-      for (int64_t k = 0; k < n; ++k, o += st[0], m += st[1])
-        if (*reinterpret_cast<const bool*>(m)) *reinterpret_cast<T*>(o) = v;
-    }, detail::kGrainCheap);
-  });
+  dispatch::masked_fill_stub().get(dev, "masked_fill_")(t, mask, value);
   t.bump_version();
   return t;
 }
@@ -89,39 +79,7 @@ Tensor masked_fill(const Tensor& t, const Tensor& mask, const Tensor& value) {
   return masked_fill(t, mask, scalar_of(value));
 }
 
-Tensor nonzero(const Tensor& t) {
-  STEEPEST_CHECK(t.device().is_cpu(), NotImplementedError, "nonzero of ", t.device().str(), " tensors");
-  const int64_t nd = t.dim(), numel = t.numel();
-  // Walks t in C order with a multi-index, calling hit(idx) for each nonzero element.
-  auto walk = [&](auto&& hit) {
-    visit_dtype(t.dtype(), [&](auto z) {
-      using T = decltype(z);
-      if (numel == 0) return;
-      const char* p = static_cast<const char*>(t.data_ptr());
-      int64_t isz = int64_t(sizeof(T));
-      Shape idx(size_t(nd), 0);
-      for (int64_t i = 0; i < numel; ++i) {
-        T v;
-        std::memcpy(&v, p, sizeof(T));
-        if (detail::cast_to<bool>(v)) hit(idx);
-        for (int64_t d = nd - 1; d >= 0; --d) {
-          p += t.strides()[size_t(d)] * isz;
-          if (++idx[size_t(d)] < t.shape()[size_t(d)]) break;
-          p -= t.strides()[size_t(d)] * isz * t.shape()[size_t(d)];
-          idx[size_t(d)] = 0;
-        }
-      }
-    });
-  };
-  int64_t count = 0;
-  walk([&](const Shape&) { ++count; });
-  Tensor out = Tensor::empty(Shape{count, nd}, kInt64);
-  int64_t* o = out.data<int64_t>();
-  walk([&](const Shape& idx) {
-    for (int64_t d = 0; d < nd; ++d) *o++ = idx[size_t(d)];
-  });
-  return out;
-}
+Tensor nonzero(const Tensor& t) { return dispatch::nonzero_stub().get(t.device(), "nonzero")(t); }
 
 std::vector<Tensor> nonzero_columns(const Tensor& t) {
   Tensor nz = nonzero(t.dim() == 0 ? view(t, Shape{1}) : t);

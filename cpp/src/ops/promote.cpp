@@ -1,6 +1,6 @@
 // Type promotion of elementwise ops (torch.result_type, can_cast) and the checks every
 // in-place op shares: castability, output shape, no self-overlap.
-#include "ops/elementwise_engine.hpp"
+#include "ops/operand.hpp"
 
 namespace steepest {
 
@@ -58,7 +58,6 @@ DType result_type_of(std::initializer_list<Operand> ops) {
 }
 
 void check_inplace(const Tensor& self, DType result, const Shape& broadcast) {
-  check_cpu(self, "in-place op");
   STEEPEST_CHECK(can_cast(result, self.dtype()), Error, "result type ", torch_type_name(result),
                  " can't be cast to the desired output type ", torch_type_name(self.dtype()));
   STEEPEST_CHECK(broadcast == self.shape(), ValueError, "output with shape ", self.shape(),

@@ -2,9 +2,9 @@
 // The indexed tensor is seen through a view with index's shape and stride 0 along `dim`, so
 // one elementwise pass over (that view, index, other operand) reaches every element pair.
 // gather's backward is scatter_add and scatter's backward is gather, recorded beside each.
+// The pass itself runs in the device's kernel (dispatch/index.hpp).
 #include "autograd/record.hpp"
-#include "ops/gather_loop.hpp"
-#include "ops/iter.hpp"
+#include "dispatch/index.hpp"
 #include "ops/view.hpp"
 #include "steepest/ops/creation.hpp"
 #include "steepest/ops/elementwise.hpp"
@@ -13,6 +13,10 @@
 
 namespace steepest {
 
+namespace dispatch {
+STEEPEST_DEFINE_STUB(ScatterKernel, scatter_stub);
+}  // namespace dispatch
+
 using detail::bracket;
 
 namespace {
@@ -20,8 +24,7 @@ namespace {
 // Checks index's dtype, rank and sizes against t (and src), and every position against
 // t's size along dim; returns the wrapped dim.
 int64_t check_scatter_args(const char* op, const Tensor& t, int64_t dim, const Tensor& index, const Tensor* src) {
-  STEEPEST_CHECK(t.device().is_cpu() && index.device().is_cpu(), NotImplementedError, op, " on ", t.device().str(),
-                 " tensors");
+  dispatch::common_device({&t, &index, src});
   STEEPEST_CHECK(is_integral(index.dtype(), false), TypeError, op, "(): Expected dtype int64 for index (got ",
                  dtype_name(index.dtype()), ")");
   int64_t d = wrap_dim(dim, t.dim());
@@ -42,22 +45,9 @@ int64_t check_scatter_args(const char* op, const Tensor& t, int64_t dim, const T
     }
   }
   int64_t size = t.dim() == 0 ? 1 : t.shape()[size_t(d)];
-  bool ok = true;
-  int64_t bad = 0;
-  detail::ElementwiseIter it({index});
-  visit_dtype(index.dtype(), [&](auto z) {
-    using I = decltype(z);
-    if constexpr (std::is_same_v<I, int32_t> || std::is_same_v<I, int64_t>) {
-      it.for_each([&](char* const* p, const int64_t* st, int64_t n) {
-        const char* x = p[0];
-        for (int64_t k = 0; k < n && ok; ++k, x += st[0]) {
-          int64_t v = int64_t(*reinterpret_cast<const I*>(x));
-          if (v < 0 || v >= size) { ok = false; bad = v; }
-        }
-      }, detail::kSerialGrain);
-    }
-  });
-  STEEPEST_CHECK(ok, IndexError, op, "(): index ", bad, " is out of bounds for dimension ", d, " with size ", size);
+  dispatch::BadIndex bad = dispatch::find_bad_index_stub().get(index.device(), op)(index, size, std::nullopt);
+  STEEPEST_CHECK(bad.pos < 0, IndexError, op, "(): index ", bad.value, " is out of bounds for dimension ", d,
+                 " with size ", size);
   return d;
 }
 
@@ -75,28 +65,14 @@ Tensor src_view(const Tensor& src, const Tensor& index) {
   return detail::make_view(src, index.shape(), src.strides(), src.offset());
 }
 
-// Calls body(element of t picked by the index, element of other) for every index element;
-// serial when it writes t (two index elements may pick the same element).
-template <class Body>
-void scatter_loop(const Tensor& t_view, const Tensor& other, const Tensor& index, int64_t step_bytes, bool serial,
-                  Body body) {
-  detail::ElementwiseIter it({t_view, other, index});
-  visit_dtype(index.dtype(), [&](auto z) {
-    using I = decltype(z);
-    if constexpr (std::is_same_v<I, int32_t> || std::is_same_v<I, int64_t>) {
-      it.for_each([&](char* const* p, const int64_t* st, int64_t n) {
-        char* a = p[0];
-        char* b = p[1];
-        const char* x = p[2];
-        for (int64_t k = 0; k < n; ++k, a += st[0], b += st[1], x += st[2])
-          body(a + int64_t(*reinterpret_cast<const I*>(x)) * step_bytes, b);
-      }, serial ? detail::kSerialGrain : detail::kGrainCheap);
-    }
-  });
-}
-
 int64_t dim_step_bytes(const Tensor& t, int64_t d) {
   return (t.dim() == 0 ? 0 : t.strides()[size_t(d)]) * int64_t(t.itemsize());
+}
+
+// One pass of the device's scatter kernel over (t seen along index, other, index).
+void scatter_pass(dispatch::ScatterKind kind, const char* op, const Tensor& t, int64_t d, const Tensor& index,
+                  const Tensor& other) {
+  dispatch::scatter_stub().get(t.device(), op)(kind, along_index(t, index, d), other, index, dim_step_bytes(t, d));
 }
 
 Tensor zeros_for(const Shape& shape, const Tensor& g) { return zeros(shape, TensorOptions(g.dtype(), g.device())); }
@@ -116,11 +92,7 @@ Tensor& scatter_add_raw(Tensor& t, int64_t dim, const Tensor& index, const Tenso
   int64_t d = check_scatter_args("scatter_add_", t, dim, index, &src);
   STEEPEST_CHECK(src.dtype() == t.dtype(), TypeError, "scatter_add_(): Expected self.dtype to be equal to src.dtype (",
                  dtype_name(t.dtype()), " vs ", dtype_name(src.dtype()), ")");
-  visit_dtype(t.dtype(), [&](auto z) {
-    using T = decltype(z);
-    scatter_loop(along_index(t, index, d), src_view(src, index), index, dim_step_bytes(t, d), true,
-                 [](char* dst, char* s) { detail::add_into<T>(dst, s); });
-  });
+  scatter_pass(dispatch::ScatterKind::ScatterAdd, "scatter_add_", t, d, index, src_view(src, index));
   t.bump_version();
   return t;
 }
@@ -129,9 +101,7 @@ Tensor& scatter_raw(Tensor& t, int64_t dim, const Tensor& index, const Tensor& s
   int64_t d = check_scatter_args("scatter_", t, dim, index, &src);
   STEEPEST_CHECK(src.dtype() == t.dtype(), TypeError, "scatter_(): Expected self.dtype to be equal to src.dtype (",
                  dtype_name(t.dtype()), " vs ", dtype_name(src.dtype()), ")");
-  int64_t isz = int64_t(t.itemsize());
-  scatter_loop(along_index(t, index, d), src_view(src, index), index, dim_step_bytes(t, d), true,
-               [isz](char* dst, char* s) { detail::copy_run(dst, s, 1, isz, isz, isz); });
+  scatter_pass(dispatch::ScatterKind::Scatter, "scatter_", t, d, index, src_view(src, index));
   t.bump_version();
   return t;
 }
@@ -177,9 +147,7 @@ Tensor& scatter_recorded_(Tensor& t, int64_t dim, const Tensor& index, const Ten
 Tensor gather(const Tensor& t, int64_t dim, const Tensor& index) {
   int64_t d = check_scatter_args("gather", t, dim, index, nullptr);
   Tensor out = Tensor::empty(index.shape(), t.dtype(), t.device());
-  int64_t isz = int64_t(t.itemsize());
-  scatter_loop(along_index(t, index, d), out, index, dim_step_bytes(t, d), false,
-               [isz](char* s, char* o) { detail::copy_run(o, s, 1, isz, isz, isz); });
+  scatter_pass(dispatch::ScatterKind::Gather, "gather", t, d, index, out);
   if (autograd::needs_grad({&t}))  // each element read adds its gradient where it was read
     autograd::record("GatherBackward0", {&t}, {&out}, {},
                      [in = t.shape(), d, index](Node&, std::vector<Tensor>& g) -> std::vector<Tensor> {

@@ -1,45 +1,21 @@
 // Unary elementwise ops (neg, abs, exp, log, sqrt, rsqrt, sin, cos, tanh, sigmoid, relu,
-// sign), clamp, and their in-place forms. Transcendentals of integer/bool tensors compute in
-// the default float dtype; bfloat16/float16 compute in float32 and round once.
-#include <type_traits>
-
+// sign), clamp, and their in-place forms: dtype rules and autograd; the math runs in the
+// device's kernels (dispatch/elementwise.hpp). Transcendentals of integer/bool tensors
+// compute in the default float dtype.
 #include "autograd/pointwise.hpp"
 #include "autograd/record.hpp"
-#include "ops/elementwise_engine.hpp"
+#include "dispatch/elementwise.hpp"
 
 namespace steepest {
 
+namespace dispatch {
+STEEPEST_DEFINE_STUB(UnaryKernel, unary_stub);
+STEEPEST_DEFINE_STUB(ClampKernel, clamp_stub);
+}  // namespace dispatch
+
 namespace {
 
-using kernels::UnaryOp;
-
-template <class T> using U = std::make_unsigned_t<T>;
-
-template <class T> struct INeg { T operator()(T a) const { return T(U<T>(0) - U<T>(a)); } };
-template <class T> struct IAbs { T operator()(T a) const { return a < 0 ? T(U<T>(0) - U<T>(a)) : a; } };
-template <class T> struct IRelu { T operator()(T a) const { return a < 0 ? T(0) : a; } };
-template <class T> struct ISign { T operator()(T a) const { return T((T(0) < a) - (a < T(0))); } };
-struct BoolIdentity { bool operator()(bool a) const { return a; } };
-
-template <class T>
-struct IClamp {
-  T lo, hi;
-  bool has_lo, has_hi;
-  T operator()(T a) const {
-    if (has_lo && a < lo) a = lo;
-    if (has_hi && a > hi) a = hi;
-    return a;
-  }
-};
-
-template <class C>
-struct ClampK {
-  void (*f)(int64_t, const C*, C, C, C*);
-  C lo, hi;
-  void full(int64_t n, const C* x, C* o) const { f(n, x, lo, hi, o); }
-};
-
-using detail::typed;
+using dispatch::UnaryOp;
 
 const char* op_name(UnaryOp op) {
   static const char* names[] = {"neg", "abs", "exp", "log", "sqrt", "rsqrt", "sin", "cos",
@@ -47,14 +23,17 @@ const char* op_name(UnaryOp op) {
   return names[int(op)];
 }
 
-bool is_heavy(UnaryOp op) {
-  return op == UnaryOp::Exp || op == UnaryOp::Log || op == UnaryOp::Sin || op == UnaryOp::Cos ||
-         op == UnaryOp::Tanh || op == UnaryOp::Sigmoid;
+void compute(UnaryOp op, const Tensor& out, const Tensor& x, DType ct) {
+  dispatch::unary_stub().get(dispatch::common_device(out, x), op_name(op))(op, out, x, ct);
+}
+
+void clamp_compute(const Tensor& out, const Tensor& a, const std::optional<Scalar>& lo,
+                   const std::optional<Scalar>& hi, DType ct) {
+  dispatch::clamp_stub().get(dispatch::common_device(out, a), "clamp")(out, a, lo, hi, ct);
 }
 
 // The dtype op(x) computes in, after torch's dtype checks.
 DType unary_type(UnaryOp op, const Tensor& x) {
-  detail::check_cpu(x, op_name(op));
   DType d = x.dtype();
   switch (op) {
     case UnaryOp::Neg:
@@ -72,37 +51,6 @@ DType unary_type(UnaryOp op, const Tensor& x) {
       return d;
     default:
       return is_floating(d) ? d : default_dtype();
-  }
-}
-
-template <class T>
-void compute_int(UnaryOp op, const Tensor& out, const Tensor& x, DType ct) {
-  using detail::LoopUnary;
-  using detail::run_unary;
-  const int64_t g = detail::kGrainCheap;
-  if constexpr (std::is_same_v<T, bool>) {
-    run_unary<T, T>(LoopUnary<T, T, BoolIdentity>{}, out, x, ct, g);  // sign; the rest are rejected
-  } else {
-    switch (op) {
-      case UnaryOp::Neg: return run_unary<T, T>(LoopUnary<T, T, INeg<T>>{}, out, x, ct, g);
-      case UnaryOp::Abs: return run_unary<T, T>(LoopUnary<T, T, IAbs<T>>{}, out, x, ct, g);
-      case UnaryOp::Relu: return run_unary<T, T>(LoopUnary<T, T, IRelu<T>>{}, out, x, ct, g);
-      case UnaryOp::Sign: return run_unary<T, T>(LoopUnary<T, T, ISign<T>>{}, out, x, ct, g);
-      default: throw Error(str(op_name(op), ": integer form not handled"));
-    }
-  }
-}
-
-void compute(UnaryOp op, const Tensor& out, const Tensor& x, DType ct) {
-  const int64_t g = is_heavy(op) ? detail::kGrainHeavy : detail::kGrainCheap;
-  switch (ct) {
-    case kFloat64:
-      return detail::run_unary<double, double>(detail::TableUnary<double>{typed<double>().unary[int(op)]}, out, x, ct, g);
-    case kFloat32: case kBFloat16: case kFloat16:
-      return detail::run_unary<float, float>(detail::TableUnary<float>{typed<float>().unary[int(op)]}, out, x, ct, g);
-    case kInt64: return compute_int<int64_t>(op, out, x, ct);
-    case kInt32: return compute_int<int32_t>(op, out, x, ct);
-    case kBool: return compute_int<bool>(op, out, x, ct);
   }
 }
 
@@ -170,7 +118,7 @@ void record_unary(UnaryOp op, const Tensor& x, Tensor& out) {
 
 Tensor unary(UnaryOp op, const Tensor& x) {
   DType ct = unary_type(op, x);
-  Tensor out = Tensor::empty(x.shape(), ct);
+  Tensor out = Tensor::empty(x.shape(), ct, x.device());
   compute(op, out, x, ct);
   if (autograd::needs_grad({&x}) && is_floating(ct)) record_unary(op, x, out);
   return out;
@@ -193,40 +141,12 @@ Tensor& unary_(UnaryOp op, Tensor& x) {
 }
 
 DType clamp_type(const Tensor& a, const std::optional<Scalar>& lo, const std::optional<Scalar>& hi) {
-  detail::check_cpu(a, "clamp");
   STEEPEST_CHECK(lo || hi, ValueError, "clamp: At least one of 'min' or 'max' must not be None");
   detail::ResultType r;
   r.add(a);
   if (lo) r.add(*lo);
   if (hi) r.add(*hi);
   return r.get();
-}
-
-template <class C>
-void clamp_float(const Tensor& out, const Tensor& a, const std::optional<Scalar>& lo,
-                 const std::optional<Scalar>& hi, DType ct) {
-  const auto& k = typed<C>();
-  if (lo && hi) {
-    ClampK<C> K{k.clamp, detail::scalar_as<C>(*lo, ct), detail::scalar_as<C>(*hi, ct)};
-    detail::run_unary<C, C>(K, out, a, ct, detail::kGrainCheap);
-  } else {
-    auto op = lo ? kernels::BinaryOp::Maximum : kernels::BinaryOp::Minimum;
-    detail::run_binary<C, C>(detail::table_binary(k, op), out, a, lo ? *lo : *hi, ct, detail::kGrainCheap);
-  }
-}
-
-void clamp_compute(const Tensor& out, const Tensor& a, const std::optional<Scalar>& lo,
-                   const std::optional<Scalar>& hi, DType ct) {
-  if (ct == kFloat64) return clamp_float<double>(out, a, lo, hi, ct);
-  if (is_floating(ct)) return clamp_float<float>(out, a, lo, hi, ct);
-  visit_dtype(ct, [&](auto z) {
-    using T = decltype(z);
-    if constexpr (std::is_integral_v<T>) {
-      IClamp<T> f{lo ? detail::scalar_as<T>(*lo, ct) : T(0), hi ? detail::scalar_as<T>(*hi, ct) : T(0), bool(lo),
-                  bool(hi)};
-      detail::run_unary<T, T>(detail::LoopUnary<T, T, IClamp<T>>{f}, out, a, ct, detail::kGrainCheap);
-    }
-  });
 }
 
 }  // namespace
@@ -259,7 +179,7 @@ Tensor& sign_(Tensor& a) { return unary_(UnaryOp::Sign, a); }
 
 Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max) {
   DType ct = clamp_type(a, min, max);
-  Tensor out = Tensor::empty(a.shape(), ct);
+  Tensor out = Tensor::empty(a.shape(), ct, a.device());
   clamp_compute(out, a, min, max, ct);
   if (autograd::needs_grad({&a}) && is_floating(ct)) {
     // g passes where min <= x <= max (the bounds themselves included, as torch).

@@ -4,7 +4,7 @@
 
 #include "steepest/error.hpp"
 #include "steepest/runtime.hpp"
-#include "tensor/cpu_allocator.hpp"
+#include "tensor/allocator.hpp"
 
 extern "C" {
 void scipy_openblas_set_num_threads(int);
@@ -20,7 +20,7 @@ namespace steepest {
 
 namespace {
 // OpenBLAS stays on one thread: steepest splits large GEMMs over its OpenMP threads itself
-// (ops/blas.hpp), so a single thread pool serves every kernel.
+// (kernels/cpu/blas.hpp), so a single thread pool serves every kernel.
 const bool blas_single_threaded = [] {
   scipy_openblas_set_num_threads(1);
   return true;
@@ -35,11 +35,12 @@ void set_num_threads(int n) {
 
 int get_num_threads() { return omp_get_max_threads(); }
 
-size_t memory_cached() { return detail::cpu_cached_bytes(); }
-size_t memory_allocated() { return detail::cpu_allocated_bytes(); }
-size_t max_memory_allocated() { return detail::cpu_peak_allocated_bytes(); }
-void reset_peak_memory_stats() { detail::cpu_reset_peak_allocated(); }
-void empty_cache() { detail::cpu_release_cached(); }
+// The CPU allocator's statistics (see tensor/allocator.hpp).
+size_t memory_cached() { return detail::allocator(kCPU).cached(); }
+size_t memory_allocated() { return detail::allocator(kCPU).allocated(); }
+size_t max_memory_allocated() { return detail::allocator(kCPU).peak(); }
+void reset_peak_memory_stats() { detail::allocator(kCPU).reset_peak(); }
+void empty_cache() { detail::allocator(kCPU).empty_cache(); }
 
 BuildInfo build_info() {
   BuildInfo b;

@@ -2,6 +2,8 @@
 // past the cap, released blocks go straight back to the system.
 #include "tensor/cpu_allocator.hpp"
 
+#include "tensor/allocator.hpp"
+
 #include <sys/mman.h>
 
 #include <atomic>
@@ -118,5 +120,23 @@ void cpu_release_cached() {
   c.free_blocks.clear();
   c.cached = 0;
 }
+
+namespace {
+
+// The functions above as the CPU's Allocator (the device index is meaningless here).
+class CpuAllocator final : public Allocator {
+ public:
+  void* allocate(size_t nbytes, int) override { return cpu_alloc(nbytes); }
+  void deallocate(void* p, size_t nbytes, int) noexcept override { cpu_free(p, nbytes); }
+  size_t allocated() const override { return cpu_allocated_bytes(); }
+  size_t peak() const override { return cpu_peak_allocated_bytes(); }
+  void reset_peak() override { cpu_reset_peak_allocated(); }
+  size_t cached() const override { return cpu_cached_bytes(); }
+  void empty_cache() override { cpu_release_cached(); }
+};
+
+}  // namespace
+
+STEEPEST_REGISTER_ALLOCATOR(CPU, new CpuAllocator());
 
 }  // namespace steepest::detail

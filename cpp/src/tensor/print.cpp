@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "dispatch/stub.hpp"
 #include "steepest/tensor.hpp"
 
 namespace steepest {
@@ -172,9 +173,9 @@ std::string Tensor::repr() const {
   const int indent = int(prefix.size());
   std::vector<std::string> suffixes;
   std::string body;
-  if (!device().is_cpu()) suffixes.push_back("device='" + device().str() + "'");
+  if (!dispatch::readable_on_host(*this)) suffixes.push_back("device='" + device().str() + "'");
   std::string dtype_suffix = std::string("dtype=steepest.") + dtype_name(dtype());
-  if (!device().is_cpu()) {
+  if (!dispatch::readable_on_host(*this)) {
     body = "<" + std::to_string(numel()) + " elements>";
     if (dtype() != default_dtype()) suffixes.push_back(dtype_suffix);
   } else if (numel() == 0) {

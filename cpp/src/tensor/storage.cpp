@@ -1,33 +1,41 @@
-// Storage allocation (through the caching CPU allocator) and release of owned or borrowed memory.
+// Storage allocation through the device's registered allocator, the allocator registry
+// itself, and release of owned or borrowed memory.
 #include "steepest/storage.hpp"
 
-#include <cstdlib>
-#include <new>
-
 #include "steepest/error.hpp"
-#include "tensor/cpu_allocator.hpp"
+#include "tensor/allocator.hpp"
 
 namespace steepest {
 
-#ifdef STEEPEST_WITH_CUDA
-namespace detail {  // cuda/device.cu
-void* cuda_alloc(size_t nbytes, int index);
-void cuda_free(void* p);
+namespace detail {
+
+namespace {
+// A function-local array: registrars in other objects may run before this file's initialisers.
+Allocator** allocators() {
+  static Allocator* slots[2] = {};  // DeviceType::CPU, DeviceType::CUDA
+  static_assert(int(DeviceType::CUDA) == 1, "a new DeviceType needs an allocator slot");
+  return slots;
+}
+}  // namespace
+
+Allocator* allocator_for(DeviceType t) { return allocators()[int(t)]; }
+
+Allocator& allocator(Device d) {
+  Allocator* a = allocator_for(d.type);
+  if (!a) {
+    STEEPEST_CHECK(!d.is_cuda(), NotImplementedError, "cannot allocate on ", d.str(),
+                   ": this build of steepest has no CUDA backend (build with -DSTEEPEST_CUDA=ON)");
+    throw NotImplementedError("cannot allocate on " + d.str() + ": no allocator is registered for it");
+  }
+  return *a;
+}
+
+void register_allocator(DeviceType t, Allocator* a) { allocators()[int(t)] = a; }
+
 }  // namespace detail
-#endif
 
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
-  if (device.is_cuda()) {
-#ifdef STEEPEST_WITH_CUDA
-    void* d = detail::cuda_alloc(nbytes, device.index);
-    return std::shared_ptr<Storage>(new Storage(d, nbytes, device, [d] { detail::cuda_free(d); }));
-#else
-    throw NotImplementedError("cannot allocate on " + device.str() +
-                              ": this build of steepest has no CUDA backend (build with -DSTEEPEST_CUDA=ON)");
-#endif
-  }
-  // Even empty tensors get a valid, aligned address (numpy and DLPack want one).
-  void* p = detail::cpu_alloc(nbytes);
+  void* p = detail::allocator(device).allocate(nbytes, device.index);
   return std::shared_ptr<Storage>(new Storage(p, nbytes, device, {}));
 }
 
@@ -39,7 +47,7 @@ std::shared_ptr<Storage> Storage::borrow(void* data, size_t nbytes, Device devic
 
 Storage::~Storage() {
   if (release_) release_();
-  else detail::cpu_free(data_, nbytes_);
+  else detail::allocator_for(device_.type)->deallocate(data_, nbytes_, device_.index);
 }
 
 }  // namespace steepest

@@ -1,6 +1,7 @@
 // Tensor and TensorImpl: construction, metadata queries and autograd-state accessors.
 #include "steepest/tensor.hpp"
 
+#include "dispatch/stub.hpp"
 #include "steepest/autograd.hpp"
 
 namespace steepest {
@@ -114,7 +115,7 @@ Tensor Tensor::alias() const {
 Scalar Tensor::item() const {
   STEEPEST_CHECK(numel() == 1, ValueError, "a Tensor with ", numel(),
                  " elements cannot be converted to Scalar");
-  STEEPEST_CHECK(device().is_cpu(), NotImplementedError, "item() of a ", device().str(), " tensor");
+  dispatch::check_on_host(*this, "item(): the tensor");
   return visit_dtype(dtype(), [&](auto zero) -> Scalar {
     using T = decltype(zero);
     T v = *static_cast<const T*>(data_ptr());

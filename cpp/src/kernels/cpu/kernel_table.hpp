@@ -1,17 +1,14 @@
 // The table of CPU kernels for one instruction set. Each ISA build of the files under isa/
-// fills its entries; dispatch.cpp picks the table for the running CPU. Ops call kernels
-// only through cpu_kernels(), never by ISA.
+// fills its entries; dispatch.cpp picks the table for the running CPU. Ops reach it only
+// through their dispatch stubs, whose CPU kernels (kernels/cpu/*.cpp) call cpu_kernels(),
+// never an ISA by name; the optimizer drivers still call it directly.
 #pragma once
 #include <cstdint>
 
+#include "dispatch/op_kinds.hpp"
 #include "kernels/cpu/optim_table.hpp"
 
 namespace steepest::kernels {
-
-enum class UnaryOp : uint8_t { Neg, Abs, Exp, Log, Sqrt, Rsqrt, Sin, Cos, Tanh, Sigmoid, Relu, Sign, Count };
-enum class BinaryOp : uint8_t { Add, Sub, Mul, Div, Pow, Maximum, Minimum, Count };
-constexpr int kNumUnary = int(UnaryOp::Count);
-constexpr int kNumBinary = int(BinaryOp::Count);
 
 template <class T> using UnaryFn = void (*)(int64_t n, const T* x, T* out);
 // out[i] = op(a[i], b[i]); the _sa/_sb forms take a broadcast scalar for a or b.

@@ -1,5 +1,6 @@
-// The inner loops of advanced indexing, gather and scatter: moving (or adding) many equally
-// shaped strided blocks between two tensors, block b from src + soff[b] to dst + doff[b].
+// The inner loops of the CPU index kernels (advanced indexing, gather and scatter): moving
+// (or adding) many equally shaped strided blocks between two tensors, block b from
+// src + soff[b] to dst + doff[b].
 // Copies move bytes by item size (no per-dtype code); adds dispatch on the dtype.
 #pragma once
 #include <cstring>
