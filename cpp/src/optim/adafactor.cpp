@@ -1,14 +1,15 @@
-// torch.optim.Adafactor's description and step (docs/optimizers.md): factored second moments over the last two
-// dims of >= 2-D params, a full one for 0-D/1-D params, update clipping by RMS(U)/d. Every
+// torch.optim.Adafactor's description and step (docs/optimizers.md): factored second moments
+// over the last two dims of >= 2-D params, a full one for 0-D/1-D params, update clipping by RMS(U)/d. Every
 // param's update U goes to a scratch buffer: 0-D/1-D params get it from the AdafactorVariance
-// kernel (all of them in one driver call), >= 2-D ones from plain loops over their row and
-// column means (double sums, ISA-independent). Then the norms (row_norms, fixed order) and one
-// ScaledAdd pass p = p*(1 - lr*wd) - alpha/max(1, RMS(U)/d) * U.
+// kernel (all of them in one driver call), >= 2-D ones from the driver's factored kernel
+// (row and column means summed in double, ISA-independent). Then the norms (row_norms, fixed
+// order) and one ScaledAdd pass p = p*(1 - lr*wd) - alpha/max(1, RMS(U)/d) * U.
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
 
+#include "dispatch/optim.hpp"
 #include "optim/rule.hpp"
 #include "optim/row_norms.hpp"
 #include "optim/updates/adafactor.hpp"
@@ -23,58 +24,6 @@ namespace up = updates;
 double eps1_of(const AdafactorOptions& o, bool f64) {
   if (o.eps1 >= 0) return o.eps1;
   return f64 ? double(std::numeric_limits<double>::epsilon()) : double(std::numeric_limits<float>::epsilon());
-}
-
-// sum of x*x over n values with eight double accumulators (fixed order).
-template <class T>
-double sum_sq(const T* x, int64_t n, T gs) {
-  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int j = 0; j < 8; ++j) {
-      const double v = double(x[i + j] * gs);
-      acc[j] += v * v;
-    }
-  for (int j = 0; i < n; ++i, ++j) {
-    const double v = double(x[i] * gs);
-    acc[j] += v * v;
-  }
-  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-}
-
-// Row/column means of g^2 into row_var/col_var (lerp weight w), then U into u.
-template <class T>
-void factored_update(const Tensor& param, const T* g, T gs, T* rv, T* cv, T* u, double w, double eps1) {
-  const auto& shape = param.shape();
-  const int64_t n = shape[shape.size() - 2], m = shape[shape.size() - 1];
-  if (n * m == 0) return;
-  const int64_t batches = param.numel() / (n * m);
-  const up::Lerp<T> lerp(w);
-  const T eps1_t = T(eps1), eps1_sq = T(eps1 * eps1);
-  std::vector<double> col(static_cast<size_t>(m));
-  for (int64_t b = 0; b < batches; ++b) {
-    const T* gb = g + b * n * m;
-    T* r = rv + b * n;
-    T* c = cv + b * m;
-    T* ub = u + b * n * m;
-    std::fill(col.begin(), col.end(), 0.0);
-    for (int64_t i = 0; i < n; ++i) {
-      const T* gi = gb + i * m;
-      for (int64_t k = 0; k < m; ++k) {
-        const double x = double(gi[k] * gs);
-        col[size_t(k)] += x * x;
-      }
-      r[i] = lerp(r[i], T(sum_sq(gi, m, gs) / double(m)));
-    }
-    for (int64_t k = 0; k < m; ++k) c[k] = lerp(c[k], T(col[size_t(k)] / double(n)));
-    double rs = 0;
-    for (int64_t i = 0; i < n; ++i) rs += double(r[i]);
-    T rm = T(rs / double(n));
-    rm = rm < eps1_t ? eps1_t : rm;  // clamp_(min=eps1), NaN kept
-    for (int64_t i = 0; i < n; ++i)
-      for (int64_t k = 0; k < m; ++k)
-        ub[i * m + k] = up::adafactor_update(T(gb[i * m + k] * gs), up::adafactor_factored_var(r[i], c[k], rm), eps1_sq);
-  }
 }
 
 detail::RuleBuilder<AdafactorOptions> adafactor_rule() {
@@ -112,7 +61,7 @@ int adafactor_step(TensorLists& lists, const AdafactorOptions& o, const StepCont
   if (g.rows.empty()) return created;
   const size_t nr = g.rows.size();
   const double gs = detail::signed_scale(c, o.maximize);
-  std::vector<double> t(nr);
+  const std::vector<double> t = detail::increment_steps(lists, g);
   std::vector<Tensor> upd(nr);
   std::vector<detail::Row> var_rows;
   std::vector<up::AdafactorVarianceStep> var_steps;
@@ -120,7 +69,6 @@ int adafactor_step(TensorLists& lists, const AdafactorOptions& o, const StepCont
   for (size_t r = 0; r < nr; ++r) {
     const size_t i = size_t(g.index[r]);
     const Tensor& p = lists[0][i];
-    t[r] = detail::increment_step(lists[1][i]);
     upd[r] = detail::empty_state(p);
     if (p.dim() > 1) {
       Shape rs = p.shape(), cs = p.shape();
@@ -155,23 +103,16 @@ int adafactor_step(TensorLists& lists, const AdafactorOptions& o, const StepCont
     pin.push_back({g.rows[r].arrays[0], g.rows[r].numel, g.rows[r].f64});
     uin.push_back({upd[r].data_ptr(), g.rows[r].numel, g.rows[r].f64});
   }
-  const auto psq = detail::row_sum_sq(pin);
+  const auto psq = detail::row_sum_sq(g.device, pin);
   detail::run_rows<updates::AdafactorVarianceKernel>(var_rows, var_steps);
-  const int64_t nf = int64_t(factored.size());
-#pragma omp parallel for schedule(dynamic) if (nf > 1)
-  for (int64_t q = 0; q < nf; ++q) {
-    const size_t r = factored[size_t(q)];
+  std::vector<dispatch::AdafactorFactoredRow> frows;
+  for (size_t r : factored) {
     const size_t i = size_t(g.index[r]);
-    const detail::Row& row = g.rows[r];
-    const double w = std::pow(t[r], o.beta2_decay), e = eps1_of(o, row.f64);
-    if (row.f64)
-      factored_update<double>(lists[0][i], static_cast<const double*>(row.arrays[1]), gs, lists[2][i].data<double>(),
-                              lists[3][i].data<double>(), upd[r].data<double>(), w, e);
-    else
-      factored_update<float>(lists[0][i], static_cast<const float*>(row.arrays[1]), float(gs),
-                             lists[2][i].data<float>(), lists[3][i].data<float>(), upd[r].data<float>(), w, e);
+    frows.push_back({lists[0][i], lists[2][i], lists[3][i], upd[r], g.rows[r].arrays[updates::kGrad],
+                     std::pow(t[r], o.beta2_decay), eps1_of(o, g.rows[r].f64)});
   }
-  const auto usq = detail::row_sum_sq(uin);
+  if (!frows.empty()) dispatch::optim_adafactor_stub()(g.device, frows, gs);
+  const auto usq = detail::row_sum_sq(g.device, uin);
   std::vector<up::ScaledAddStep> apply(nr);
   std::vector<detail::Row> rows(nr);
   for (size_t r = 0; r < nr; ++r) {

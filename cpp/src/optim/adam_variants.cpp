@@ -68,18 +68,19 @@ int nadam_step(TensorLists& lists, const NAdamOptions& o, const StepControl& c) 
     double t, prod;
     bool operator==(const Key& k) const { return t == k.t && prod == k.prod; }
   };
-  std::vector<Key> keys(g.rows.size());
+  const std::vector<double> t = detail::increment_steps(lists, g);
+  std::vector<Tensor> products;
+  std::vector<double> mus;
   for (size_t r = 0; r < g.rows.size(); ++r) {
-    const int64_t i = g.index[r];
-    const double t = detail::increment_step(lists[1][i]);
-    const double mu = o.beta1 * (1.0 - 0.5 * std::pow(0.96, t * o.momentum_decay));
-    const Tensor& mp = lists[2][i];
-    STEEPEST_CHECK(mp.numel() == 1 && mp.dtype() == kFloat32, TypeError,
+    const Tensor& mp = lists[2][size_t(g.index[r])];
+    STEEPEST_CHECK(mp.numel() == 1 && mp.dtype() == kFloat32 && mp.is_contiguous(), TypeError,
                    "NAdam: mu_product must be a one-element float32 tensor");
-    float* pm = mp.data<float>();
-    *pm = *pm * float(mu);  // a float32 tensor times a Python float: float32 arithmetic
-    keys[r] = {t, double(*pm)};
+    products.push_back(mp);
+    mus.push_back(o.beta1 * (1.0 - 0.5 * std::pow(0.96, t[r] * o.momentum_decay)));
   }
+  const std::vector<double> prod = detail::multiply_scalars(g.device, products, mus);
+  std::vector<Key> keys(g.rows.size());
+  for (size_t r = 0; r < g.rows.size(); ++r) keys[r] = {t[r], prod[r]};
   using updates::NAdamStep;
   auto make = [&](const Key& k) {
     NAdamStep s{};

@@ -1,28 +1,29 @@
-// The shared multi-tensor driver (driver.hpp): list checks, lazy state, chunking and the
-// OpenMP loop over chunks of all tensors of a group.
+// The shared multi-tensor driver (driver.hpp): list checks, lazy state, the rows of a step,
+// and the calls into the driver's dispatch stubs (dispatch/optim.hpp), which run the chunked
+// update loop and the step's other touches of tensor memory on the tensors' device.
 #include "optim/driver.hpp"
-
-#include <omp.h>
 
 #include <algorithm>
 #include <cstring>
 
-#include "kernels/cpu/kernel_table.hpp"
+#include "dispatch/optim.hpp"
+#include "optim/updates/precision.hpp"
 #include "steepest/ops/creation.hpp"
 
-namespace steepest::optim::detail {
+namespace steepest {
+namespace dispatch {
+STEEPEST_DEFINE_STUB(OptimRunKernel, optim_run_stub);
+STEEPEST_DEFINE_STUB(OptimFlagKernel, optim_flag_stub);
+STEEPEST_DEFINE_STUB(OptimCountKernel, optim_count_stub);
+STEEPEST_DEFINE_STUB(OptimScalarMulKernel, optim_scalar_mul_stub);
+STEEPEST_DEFINE_STUB(OptimRowSumSqKernel, optim_row_sum_sq_stub);
+STEEPEST_DEFINE_STUB(OptimFrobeniusSqKernel, optim_frobenius_sq_stub);
+STEEPEST_DEFINE_STUB(OptimAdafactorKernel, optim_adafactor_stub);
+}  // namespace dispatch
+
+namespace optim::detail {
 
 namespace {
-// Elements per chunk: big enough that the per-chunk call is noise, small enough that a few
-// large tensors still split evenly over the threads.
-constexpr int64_t kChunk = 32768;
-// Below this many elements in all a step runs on one thread (a parallel region costs µs).
-constexpr int64_t kParallelMin = 65536;
-
-struct Chunk {
-  int32_t row;
-  int64_t begin, len;
-};
 
 void check_tensor(const Tensor& t, const Tensor& param, const char* opt, const char* what, size_t i,
                   bool any_float = false) {
@@ -43,22 +44,12 @@ void check_tensor(const Tensor& t, const Tensor& param, const char* opt, const c
 
 bool low_precision(DType d) { return d == kBFloat16 || d == kFloat16; }
 
-using kernels::StoreKind;
+using updates::StoreKind;
 
 StoreKind kind_of(DType d) {
   return d == kBFloat16 ? StoreKind::BF16 : d == kFloat16 ? StoreKind::F16 : StoreKind::F32;
 }
 
-size_t kind_size(StoreKind k) { return k == StoreKind::F32 ? 4 : 2; }
-
-// Bytes per element of slot k in a row.
-size_t slot_bytes(const Row& r, int k) {
-  if (r.f64) return 8;
-  if (r.mixed < 0) return 4;
-  const kernels::MixedMode& m = kernels::kMixedModes[r.mixed];
-  if (k == updates::kParam) return m.master ? 4 : kind_size(m.param);
-  return kind_size(k == updates::kGrad ? m.param : m.state);
-}
 
 // Moves the given entries of one list into one buffer per dtype, back to back, each entry
 // becoming a contiguous view with the same contents.
@@ -90,7 +81,7 @@ bool skip_step(const StepControl& c) {
   if (!c.found_inf.defined()) return false;
   STEEPEST_CHECK(c.found_inf.numel() == 1, ValueError, "found_inf must have one element, got ",
                  c.found_inf.numel());
-  return c.found_inf.item().to_double() != 0.0;
+  return dispatch::optim_flag_stub()(c.found_inf.device(), c.found_inf);
 }
 
 Gathered gather(TensorLists& lists, const GroupPlan& plan, const StepControl* control) {
@@ -131,8 +122,8 @@ Gathered gather(TensorLists& lists, const GroupPlan& plan, const StepControl* co
                    " is ", dtype_name(p.dtype()),
                    mp ? "; fused steps take float32, float64, bfloat16 or float16 params"
                       : "; this fused step takes float32 or float64 params");
-    STEEPEST_CHECK(p.device().is_cpu(), NotImplementedError, opt, ": param ", i, " is on ", p.device().str(),
-                   "; only CPU steps are built");
+    if (out.index.empty()) out.device = p.device();
+    else if (!(p.device() == out.device)) dispatch::throw_device_mismatch(out.device, p.device());
     STEEPEST_CHECK(p.is_contiguous(), ValueError, opt, ": param ", i, " must be contiguous");
     if (!g.is_contiguous()) {
       g = contiguous(g);
@@ -173,6 +164,7 @@ Gathered gather(TensorLists& lists, const GroupPlan& plan, const StepControl* co
     row.f64 = f64;
     row.param = int32_t(i);
     row.mp = mp;
+    row.device = p.device();
     row.arrays[updates::kParam] = p.data_ptr();
     row.arrays[updates::kGrad] = g.data_ptr();
     const bool master = master_list >= 0 && low_precision(p.dtype());
@@ -200,7 +192,7 @@ Gathered gather(TensorLists& lists, const GroupPlan& plan, const StepControl* co
       row.arrays[a.slot] = s.data_ptr();
     }
     if (!f64 && (kind_of(p.dtype()) != StoreKind::F32 || state_kind != StoreKind::F32)) {
-      row.mixed = kernels::mixed_mode_index(kind_of(p.dtype()), state_kind, master);
+      row.mixed = updates::mixed_mode_index(kind_of(p.dtype()), state_kind, master);
       STEEPEST_CHECK(row.mixed >= 0, TypeError, opt, ": param ", i, " (", dtype_name(p.dtype()),
                      ") with this state dtype has no mixed-precision kernel");
     }
@@ -216,98 +208,39 @@ Tensor filled_state(const Tensor& param, double value) {
 Tensor empty_state(const Tensor& param) { return Tensor::empty(param.shape(), param.dtype()); }
 Tensor scalar_state(double value) { return full(Shape{}, Scalar(value), TensorOptions(kFloat32)); }
 
-double increment_step(const Tensor& step) {
-  STEEPEST_CHECK(step.numel() == 1 && step.is_contiguous(), ValueError,
-                 "a step counter must be a one-element contiguous tensor, got shape ", step.shape());
-  if (step.dtype() == kFloat32) {
-    float* s = step.data<float>();
-    *s = *s + 1.0f;
-    return double(*s);
-  }
-  STEEPEST_CHECK(step.dtype() == kFloat64, TypeError, "a step counter must be float32 or float64, got ",
-                 dtype_name(step.dtype()));
-  double* s = step.data<double>();
-  *s = *s + 1.0;
-  return *s;
-}
-
 std::vector<double> increment_steps(const TensorLists& lists, const Gathered& g) {
-  std::vector<double> t(g.rows.size());
-  for (size_t r = 0; r < g.rows.size(); ++r) t[r] = increment_step(lists[1][size_t(g.index[r])]);
+  std::vector<Tensor> counters;
+  counters.reserve(g.rows.size());
+  for (size_t r = 0; r < g.rows.size(); ++r) {
+    const Tensor& step = lists[1][size_t(g.index[r])];
+    STEEPEST_CHECK(step.numel() == 1 && step.is_contiguous(), ValueError,
+                   "a step counter must be a one-element contiguous tensor, got shape ", step.shape());
+    STEEPEST_CHECK(step.dtype() == kFloat32 || step.dtype() == kFloat64, TypeError,
+                   "a step counter must be float32 or float64, got ", dtype_name(step.dtype()));
+    counters.push_back(step);
+  }
+  std::vector<double> t;
+  if (!counters.empty()) dispatch::optim_count_stub()(g.device, counters, t);
   return t;
 }
 
-namespace {
-// Whether row b continues row a in memory for every array and can run as part of it.
-bool adjacent(const Row& a, const Row& b) {
-  if (a.f64 != b.f64 || a.step != b.step || a.mixed != b.mixed) return false;
-  if (a.mixed >= 0 && a.mp && a.mp->stochastic_rounding) return false;  // rounding bits are per param
-  for (int k = 0; k < kMaxSlots; ++k) {
-    if (bool(a.arrays[k]) != bool(b.arrays[k])) return false;
-    if (a.arrays[k] && static_cast<char*>(a.arrays[k]) + a.numel * int64_t(slot_bytes(a, k)) != b.arrays[k]) return false;
-  }
-  if (bool(a.out) != bool(b.out)) return false;
-  return !a.out || static_cast<char*>(a.out) + a.numel * int64_t(2) == b.out;  // out is bfloat16/float16
+std::vector<double> multiply_scalars(Device d, const std::vector<Tensor>& scalars, const std::vector<double>& factors) {
+  std::vector<double> out;
+  if (!scalars.empty()) dispatch::optim_scalar_mul_stub()(d, scalars, factors, out);
+  return out;
 }
-}  // namespace
 
-void run_rows(kernels::KernelId id, const std::vector<Row>& rows_in, const void* steps, size_t step_size,
+void run_rows(kernels::KernelId id, const std::vector<Row>& rows, const void* steps, size_t step_size,
               bool elementwise) {
-  if (rows_in.empty()) return;
-  std::vector<Row> merged;
-  if (elementwise) {
-    merged.reserve(rows_in.size());
-    for (const Row& r : rows_in) {
-      if (!merged.empty() && adjacent(merged.back(), r)) merged.back().numel += r.numel;
-      else merged.push_back(r);
-    }
-  }
-  const std::vector<Row>& rows = elementwise ? merged : rows_in;
-  const auto& table = kernels::cpu_kernels();
-  const kernels::OptimUpdateFn fn32 = table.f32.optim.update[int(id)], fn64 = table.f64.optim.update[int(id)];
-  const auto& mixed_fns = table.f32.optim.mixed[int(id)];
-  for (const Row& r : rows)
-    STEEPEST_CHECK(r.mixed < 0 || mixed_fns[r.mixed], TypeError, "optimizer kernel ", updates::kernel_name(id),
-                   " has no mixed-precision (bfloat16/float16) form");
-  std::vector<Chunk> chunks;
-  int64_t total = 0;
-  for (size_t r = 0; r < rows.size(); ++r) {
-    for (int64_t b = 0; b < rows[r].numel; b += kChunk)
-      chunks.push_back({int32_t(r), b, rows[r].numel - b < kChunk ? rows[r].numel - b : kChunk});
-    total += rows[r].numel;
-  }
-  const char* step_bytes = static_cast<const char*>(steps);
-  auto run_chunk = [&](const Chunk& c) {
-    const Row& row = rows[c.row];
-    const void* step = step_bytes + size_t(row.step) * step_size;
-    if (row.mixed >= 0) {
-      kernels::MixedChunk m;
-      for (int k = 0; k < kMaxSlots; ++k)
-        m.arrays[k] = row.arrays[k] ? static_cast<char*>(row.arrays[k]) + c.begin * int64_t(slot_bytes(row, k)) : nullptr;
-      if (row.out) m.out = static_cast<char*>(row.out) + c.begin * int64_t(2);
-      if (row.mp && row.mp->stochastic_rounding) {
-        m.stochastic = true;
-        m.seed = row.mp->seed;
-        m.sr_step = row.mp->sr_step;
-        m.sr_param = uint32_t(row.param);
-      }
-      m.first = c.begin;
-      mixed_fns[row.mixed](step, m, c.len);
-      return;
-    }
-    const int64_t offset = c.begin * (row.f64 ? 8 : 4);
-    void* arrays[kMaxSlots];
-    for (int k = 0; k < kMaxSlots; ++k)
-      arrays[k] = row.arrays[k] ? static_cast<char*>(row.arrays[k]) + offset : nullptr;
-    (row.f64 ? fn64 : fn32)(step, arrays, c.len);
-  };
-  const int64_t nc = int64_t(chunks.size());
-  if (total < kParallelMin || omp_get_max_threads() == 1 || nc == 1) {
-    for (const Chunk& c : chunks) run_chunk(c);
-    return;
-  }
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < nc; ++i) run_chunk(chunks[size_t(i)]);
+  if (rows.empty()) return;
+  dispatch::optim_run_stub().get(rows.front().device, updates::kernel_name(id))(id, rows, steps, step_size, elementwise);
 }
 
-}  // namespace steepest::optim::detail
+std::vector<double> row_sum_sq(Device d, const std::vector<NormInput>& inputs) {
+  std::vector<double> out;
+  dispatch::optim_row_sum_sq_stub()(d, inputs, out);
+  return out;
+}
+
+}  // namespace optim::detail
+}  // namespace steepest

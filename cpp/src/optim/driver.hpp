@@ -29,6 +29,7 @@ struct Row {
   void* out = nullptr;
   const MixedPrecision* mp = nullptr;  // stochastic rounding settings
   int32_t param = 0;                   // position of the param in lists[0]
+  Device device;                       // where the arrays live (the driver's stubs dispatch on it)
 };
 
 // A state list whose tensors are kernel arrays, and the slot they fill.
@@ -52,6 +53,7 @@ struct Gathered {
   std::vector<uint8_t> fresh;  // 1 if the row's state was created by this step
   std::vector<Tensor> keep;    // contiguous copies of non-contiguous grads, alive for the run
   int created = 0;
+  Device device;               // the params' one device
   Gathered() = default;
 };
 
@@ -66,10 +68,10 @@ bool skip_step(const StepControl& c);
 // it params must be float32/float64.
 Gathered gather(TensorLists& lists, const GroupPlan& plan, const StepControl* control = nullptr);
 
-// A float32 one-element step counter incremented in place; returns the new count.
-double increment_step(const Tensor& step);
 // Increments the step counter (in lists[1]) of every gathered row; returns the new counts.
 std::vector<double> increment_steps(const TensorLists& lists, const Gathered& g);
+// scalars[i] *= factors[i] (one-element float32 tensors, e.g. NAdam's mu_product); the new values.
+std::vector<double> multiply_scalars(Device d, const std::vector<Tensor>& scalars, const std::vector<double>& factors);
 
 // State makers for GroupPlan::make_state.
 Tensor zeros_state(const Tensor& param);
@@ -80,7 +82,7 @@ Tensor scalar_state(double value);             // a 0-d float32 tensor (step cou
 // grad_scale with the sign of maximize folded in (negation is exact, so this is torch's -g).
 inline double signed_scale(const StepControl& c, bool maximize) { return maximize ? -c.grad_scale : c.grad_scale; }
 
-// Runs kernel `id` on every row in chunks; steps[row.step] (each step_size bytes) is passed to
+// Runs kernel `id` on every row in chunks, on the rows' device (dispatch/optim.hpp); steps[row.step] (each step_size bytes) is passed to
 // the kernel for that row's chunks. `elementwise`: the kernel treats every element alike (no
 // per-row reduction or position dependence), so consecutive rows whose arrays are adjacent in
 // memory and share a Step are merged into one (a flat arena then runs as a few long streams);

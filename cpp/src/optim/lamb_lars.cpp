@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "optim/rule.hpp"
+#include "dispatch/stub.hpp"
 #include "optim/row_norms.hpp"
 #include "optim/updates/lamb.hpp"
 #include "optim/updates/lars.hpp"
@@ -50,7 +51,7 @@ std::vector<double> norms_of(const std::vector<detail::Row>& rows, int array) {
   std::vector<detail::NormInput> in;
   in.reserve(rows.size());
   for (const auto& r : rows) in.push_back({r.arrays[array], r.numel, r.f64});
-  auto s = detail::row_sum_sq(in);
+  auto s = detail::row_sum_sq(rows.empty() ? Device() : rows.front().device, in);
   for (double& x : s) x = std::sqrt(x);
   return s;
 }
@@ -113,6 +114,9 @@ int lamb_step(TensorLists& lists, const LambOptions& o, int64_t& step, const Ste
 double lamb_grad_norm(const std::vector<Tensor>& grads) {
   std::vector<detail::NormInput> in;
   std::vector<Tensor> keep;
+  std::vector<const Tensor*> operands;
+  for (const Tensor& g : grads) operands.push_back(&g);
+  const Device device = dispatch::common_device(operands);
   for (size_t i = 0; i < grads.size(); ++i) {
     Tensor g = grads[i];
     if (!g.defined()) continue;
@@ -123,7 +127,7 @@ double lamb_grad_norm(const std::vector<Tensor>& grads) {
     in.push_back({g.data_ptr(), g.numel(), g.dtype() == kFloat64});
   }
   double s = 0;
-  for (double x : detail::row_sum_sq(in)) s += x;
+  for (double x : detail::row_sum_sq(device, in)) s += x;
   return std::sqrt(s);
 }
 

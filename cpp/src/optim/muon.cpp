@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "dispatch/optim.hpp"
 #include "optim/rule.hpp"
 #include "optim/updates/lamb.hpp"
 #include "optim/updates/muon.hpp"
@@ -28,16 +29,8 @@ detail::RuleBuilder<MuonOptions> muon_rule() {
 }
 
 double sum_sq(const Tensor& x) {
-  Tensor c = contiguous(x);
-  double s = 0;
-  if (c.dtype() == kFloat64) {
-    const double* d = c.data<double>();
-    for (int64_t i = 0; i < c.numel(); ++i) s += d[i] * d[i];
-  } else {
-    const float* d = c.data<float>();
-    for (int64_t i = 0; i < c.numel(); ++i) s += double(d[i]) * double(d[i]);
-  }
-  return s;
+  const Tensor c = contiguous(x);
+  return dispatch::optim_frobenius_sq_stub()(c.device(), c);
 }
 }  // namespace
 

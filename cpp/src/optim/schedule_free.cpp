@@ -75,6 +75,7 @@ void schedule_free_set_mode(TensorLists& lists, double beta1, bool train) {
     detail::Row r;
     r.numel = p.numel();
     r.f64 = p.dtype() == kFloat64;
+    r.device = p.device();
     r.arrays[updates::kParam] = p.data_ptr();
     r.arrays[updates::LerpToSlots::kTarget] = z.data_ptr();
     rows.push_back(r);

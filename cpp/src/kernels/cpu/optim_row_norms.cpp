@@ -1,10 +1,13 @@
-// Per-tensor sums of squares (row_norms.hpp): chunks summed with accumulators in a fixed
-// pattern, chunk results added per tensor in chunk order (thread-count independent).
-#include "optim/row_norms.hpp"
-
+// The CPU kernel of the per-tensor sums of squares (optim/row_norms.hpp): chunks summed with
+// accumulators in a fixed pattern, chunk results added per tensor in chunk order
+// (thread-count independent).
 #include <omp.h>
 
-namespace steepest::optim::detail {
+#include "dispatch/optim.hpp"
+#include "optim/row_norms.hpp"
+
+namespace steepest::kernels {
+using optim::detail::NormInput;
 
 namespace {
 constexpr int64_t kChunk = 32768;
@@ -41,7 +44,7 @@ double sum_sq(const float* x, int64_t n) {
 }
 }  // namespace
 
-std::vector<double> row_sum_sq(const std::vector<NormInput>& inputs) {
+void row_sum_sq(const std::vector<NormInput>& inputs, std::vector<double>& out) {
   struct Piece {
     size_t row;
     int64_t begin, len;
@@ -67,9 +70,10 @@ std::vector<double> row_sum_sq(const std::vector<NormInput>& inputs) {
   } else {
     for (int64_t i = 0; i < np; ++i) one(i);
   }
-  std::vector<double> out(inputs.size(), 0.0);
+  out.assign(inputs.size(), 0.0);
   for (size_t i = 0; i < pieces.size(); ++i) out[pieces[i].row] += part[i];
-  return out;
 }
 
-}  // namespace steepest::optim::detail
+STEEPEST_REGISTER_KERNEL(dispatch::optim_row_sum_sq_stub, CPU, row_sum_sq);
+
+}  // namespace steepest::kernels
