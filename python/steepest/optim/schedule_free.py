@@ -2,9 +2,9 @@
 AdamWScheduleFree (arguments, defaults, train()/eval() modes, warmup_steps, r,
 weight_lr_power, lr_max and weight_sum kept in the param group), one C++ step per group.
 docs/optimizers.md has the math; arguments, defaults and the group scalars come from the C++
-rule "ScheduleFreeAdamW" (cpp/src/optim/schedule_free.cpp). In train mode the params hold y, in eval mode x; the optimizer starts in
-eval mode and step() needs train(). Unlike the reference's non-foreach path, p.grad is left
-unchanged (the reference divides it in place)."""
+rule "ScheduleFreeAdamW" (cpp/src/optim/schedule_free.cpp). In train mode the params hold y,
+in eval mode x; the optimizer starts in eval mode and step() needs train(). Unlike the
+reference's non-foreach path, p.grad is left unchanged (the reference divides it in place)."""
 from .. import _core
 from .optimizer import Optimizer, _check
 

@@ -9,7 +9,6 @@ from .. import _core
 from .clip import clip_coefficient, get_total_norm
 from .optimizer import RULES, Optimizer, _grad_context, check_nonneg
 
-
 _BS_DEFAULT = next(h["default"] for h in RULES["SophiaG"]["hypers"] if h["name"] == "bs")
 
 
