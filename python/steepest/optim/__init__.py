@@ -2,19 +2,19 @@
 (one call per parameter group per step): torch's rules (SGD ... Adafactor, Muon) and, from
 their reference implementations, Lion, SophiaG, ScheduleFreeAdamW, Lamb, Lars; param-group
 recipes in recipes.py; global-norm clipping in clip.py."""
-from .optimizer import RULES, Optimizer  # noqa: F401
-from .sgd import SGD  # noqa: F401
-from .adam import Adam, AdamW  # noqa: F401
-from .adagrad_rmsprop import Adagrad, RMSprop  # noqa: F401
-from .adam_variants import NAdam, RAdam, Adamax  # noqa: F401
-from .lion import Lion  # noqa: F401
-from .adan import Adan  # noqa: F401
-from .clip import clip_grad_norm_, clip_grad_value_, get_total_norm, clip_grads_with_norm_, clip_and_step  # noqa: F401
-from .arena import flatten_, Arena  # noqa: F401
-from .adafactor import Adafactor  # noqa: F401
-from .muon import Muon, MuonWithAuxAdamW, newton_schulz  # noqa: F401
-from .sophia import SophiaG, sophia_gnb_step  # noqa: F401
-from .schedule_free import ScheduleFreeAdamW, AdamWScheduleFree  # noqa: F401
-from .lamb_lars import Lamb, Lars, LAMB, LARS  # noqa: F401
-from .recipes import param_groups_weight_decay, muon_param_groups  # noqa: F401
 from . import lr_scheduler  # noqa: F401
+from .adafactor import Adafactor  # noqa: F401
+from .adagrad_rmsprop import Adagrad, RMSprop  # noqa: F401
+from .adam import Adam, AdamW  # noqa: F401
+from .adam_variants import Adamax, NAdam, RAdam  # noqa: F401
+from .adan import Adan  # noqa: F401
+from .arena import Arena, flatten_  # noqa: F401
+from .clip import clip_and_step, clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm  # noqa: F401
+from .lamb_lars import LAMB, LARS, Lamb, Lars  # noqa: F401
+from .lion import Lion  # noqa: F401
+from .muon import Muon, MuonWithAuxAdamW, newton_schulz  # noqa: F401
+from .optimizer import RULES, Optimizer  # noqa: F401
+from .recipes import muon_param_groups, param_groups_weight_decay  # noqa: F401
+from .schedule_free import AdamWScheduleFree, ScheduleFreeAdamW  # noqa: F401
+from .sgd import SGD  # noqa: F401
+from .sophia import SophiaG, sophia_gnb_step  # noqa: F401

@@ -2,6 +2,8 @@
 moments for >= 2-D params, beta2_decay, the (eps1, eps2) pair, d, weight_decay, maximize), one
 C++ step per group (docs/optimizers.md); arguments and defaults from the C++ rule "Adafactor"
 (cpp/src/optim/adafactor.cpp). foreach is accepted and ignored."""
+from typing import Any, Dict
+
 from .optimizer import Optimizer, _check, check_nonneg
 
 
@@ -20,7 +22,7 @@ class Adafactor(Optimizer, rule="Adafactor"):
     variance.
     """
 
-    def _check_group(self, g):
+    def _check_group(self, g: Dict[str, Any]) -> None:
         super()._check_group(g)
         b = g["beta2_decay"]
         _check(isinstance(b, (int, float)) and b <= 0.0, "beta2_decay", b, "<= 0")

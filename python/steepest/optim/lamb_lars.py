@@ -5,6 +5,8 @@ per-tensor norms in C++). docs/optimizers.md has the math; arguments and default
 C++ rules "Lamb" and "Lars" (cpp/src/optim/lamb_lars.cpp). Aliases LAMB and LARS. Params excluded from
 weight decay (wd 0, e.g. via st.optim.param_groups_weight_decay) get no trust ratio unless
 always_adapt, as timm."""
+from typing import Any, Callable, Dict, Optional, Union
+
 from .. import _core
 from .optimizer import Optimizer, _check, _grad_context, check_nonneg
 
@@ -22,14 +24,15 @@ class Lamb(Optimizer, rule="Lamb"):
     decoupled_decay=False. State: exp_avg, exp_avg_sq; the group keeps step.
     """
 
-    def _check_group(self, g):
+    def _check_group(self, g: Dict[str, Any]) -> None:
         super()._check_group(g)
         max_grad_norm = g["max_grad_norm"]
         if max_grad_norm is not None:
             check_nonneg("max_grad_norm", max_grad_norm)
             _check(max_grad_norm > 0, "max_grad_norm", max_grad_norm, "> 0 or None")
 
-    def step(self, closure=None, *, grad_factor=1.0, found_inf=None):
+    def step(self, closure: Optional[Callable[[], Any]] = None, *, grad_factor: float = 1.0,
+             found_inf: Union[_core.Tensor, float, None] = None) -> Any:
         """One step. timm's pre-clip: all grads (over every group) are divided by
         max(global_norm / max_grad_norm, 1), inside the kernel (grads stay unchanged)."""
         loss = None
@@ -51,7 +54,6 @@ class Lamb(Optimizer, rule="Lamb"):
         return loss
 
 
-
 class Lars(Optimizer, rule="Lars"):
     """LARS, "Large Batch Training of Convolutional Networks" (You et al., 2017), timm's lars.py::
 
@@ -64,7 +66,7 @@ class Lars(Optimizer, rule="Lars"):
     (params of at most one dim take plain SGD steps: no trust ratio, no decay). State: momentum_buffer.
     """
 
-    def _check_group(self, g):
+    def _check_group(self, g: Dict[str, Any]) -> None:
         super()._check_group(g)
         if g["nesterov"]:
             _check(g["momentum"] > 0 and g["dampening"] == 0, "nesterov", g["nesterov"],

@@ -16,7 +16,7 @@ import warnings
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any, Callable, Optional, Protocol, Union
+from typing import Any, Callable, Optional, Protocol, SupportsFloat, Union, cast
 
 from .._core import schedule
 
@@ -35,28 +35,28 @@ class _OptimizerLike(Protocol):
     param_groups: list[dict[str, Any]]
 
 
-# A value for every param group, or one for all of them.
-_PerGroup = Union[float, Sequence[float]]
+# A value for every param group (a list or tuple), or one for all of them.
+_PerGroup = Union[float, list[float], tuple[float, ...]]
 # LambdaLR's lr_lambda: a function of the epoch, or one per param group.
 _LrLambda = Union[Callable[[int], float], Sequence[Callable[[int], float]]]
 
 
 # --- small shared checks -------------------------------------------------------------------
 
-def _check_optimizer(optimizer):
+def _check_optimizer(optimizer: object) -> None:
     groups = getattr(optimizer, "param_groups", None)
     if not isinstance(groups, list) or not all(isinstance(g, dict) and "lr" in g for g in groups):
         raise TypeError(f"{type(optimizer).__name__} is not an optimizer: expected a `param_groups` "
                         "list of dicts with an 'lr' entry")
 
 
-def _int_at_least(name, value, low):
+def _int_at_least(name: str, value: object, low: int) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
         raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
     return int(value)
 
 
-def _per_group(name, optimizer, value):
+def _per_group(name: str, optimizer: _OptimizerLike, value: Any) -> list[Any]:
     """One value per param group: a list/tuple of the right length, or a scalar repeated."""
     n = len(optimizer.param_groups)
     if isinstance(value, (list, tuple)):
@@ -67,11 +67,11 @@ def _per_group(name, optimizer, value):
     return [value] * n
 
 
-def _lrs(optimizer):
+def _lrs(optimizer: _OptimizerLike) -> list[float]:
     return [group["lr"] for group in optimizer.param_groups]
 
 
-def _momentum_key(optimizer, who):
+def _momentum_key(optimizer: _OptimizerLike, who: str) -> str:
     """'betas' or 'momentum': which hyperparameter a cycling scheduler moves (torch looks at
     optimizer.defaults; a bare param_groups object is judged by its groups)."""
     defaults = getattr(optimizer, "defaults", None)
@@ -84,14 +84,14 @@ def _momentum_key(optimizer, who):
                      "(or pass cycle_momentum=False)")
 
 
-def _set_momentum(group, key, value):
+def _set_momentum(group: dict[str, Any], key: str, value: float) -> None:
     if key == "betas":
         group["betas"] = (value, *group["betas"][1:])
     else:
         group["momentum"] = value
 
 
-def _lambdas_state(lambdas):
+def _lambdas_state(lambdas: Sequence[Callable[[int], float]]) -> list[Optional[dict[str, Any]]]:
     # Plain functions can't be saved; callable objects are saved by their attributes (as torch).
     return [None if isinstance(fn, types.FunctionType) else dict(fn.__dict__) for fn in lambdas]
 
@@ -120,7 +120,7 @@ class LRScheduler:
         self.last_epoch = last_epoch
         self._initial_step()
 
-    def _initial_step(self):
+    def _initial_step(self) -> None:
         self._step_count = 0
         self._is_initial = True
         try:
@@ -135,14 +135,14 @@ class LRScheduler:
         """The learning rates the last step wrote into the param groups."""
         return self._last_lr
 
-    def step(self, epoch: Optional[float] = None) -> None:
+    def step(self, epoch: Optional[int] = None) -> None:
         self._step_count += 1
         if epoch is not None:
             warnings.warn("scheduler.step(epoch) is deprecated (as in torch): it jumps to the closed "
                           "form at `epoch`; call step() once per epoch instead", UserWarning, stacklevel=2)
         self._update_lr(epoch)
 
-    def _update_lr(self, epoch=None):
+    def _update_lr(self, epoch: Optional[int] = None) -> None:
         if epoch is None:
             self.last_epoch += 1
             values = self.get_lr()
@@ -165,7 +165,7 @@ class LRScheduler:
         self.__dict__.update({k: _copy(v) for k, v in state_dict.items()})
 
 
-def _copy(value):
+def _copy(value: Any) -> Any:
     # Lists and dicts are copied so that a state dict and its scheduler never share them.
     if isinstance(value, Counter):
         return Counter(value)
@@ -241,7 +241,7 @@ class StepLR(LRScheduler):
             return _lrs(self.optimizer)
         return [g["lr"] * self.gamma for g in self.optimizer.param_groups]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float]:
         return [schedule.step(b, self.last_epoch, self.step_size, self.gamma) for b in self.base_lrs]
 
 
@@ -263,7 +263,7 @@ class MultiStepLR(LRScheduler):
             return _lrs(self.optimizer)
         return [g["lr"] * self.gamma ** hits for g in self.optimizer.param_groups]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float]:
         ms = sorted(self.milestones.elements())
         return [schedule.multistep(b, self.last_epoch, ms, self.gamma) for b in self.base_lrs]
 
@@ -287,7 +287,7 @@ class ConstantLR(LRScheduler):
             return _lrs(self.optimizer)
         return [g["lr"] * (1.0 / self.factor) for g in self.optimizer.param_groups]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float]:
         return [schedule.constant(b, self.last_epoch, self.factor, self.total_iters) for b in self.base_lrs]
 
 
@@ -315,7 +315,7 @@ class LinearLR(LRScheduler):
         ratio = 1.0 + (e - s) / (T * s + (t - 1) * (e - s))
         return [g["lr"] * ratio for g in self.optimizer.param_groups]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float]:
         return [schedule.linear(b, self.last_epoch, self.start_factor, self.end_factor, self.total_iters)
                 for b in self.base_lrs]
 
@@ -332,7 +332,7 @@ class ExponentialLR(LRScheduler):
             return _lrs(self.optimizer)
         return [g["lr"] * self.gamma for g in self.optimizer.param_groups]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float]:
         return [schedule.exponential(b, self.last_epoch, self.gamma) for b in self.base_lrs]
 
 
@@ -352,7 +352,7 @@ class PolynomialLR(LRScheduler):
         factor = ((1.0 - t / T) / (1.0 - (t - 1) / T)) ** self.power
         return [g["lr"] * factor for g in self.optimizer.param_groups]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float]:
         return [schedule.polynomial(b, self.last_epoch, self.total_iters, self.power) for b in self.base_lrs]
 
 
@@ -377,7 +377,7 @@ class CosineAnnealingLR(LRScheduler):
         ratio = (1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T))
         return [ratio * (g["lr"] - eta) + eta for g in groups]
 
-    def _get_closed_form_lr(self):
+    def _get_closed_form_lr(self) -> list[float]:
         return [schedule.cosine(b, self.last_epoch, self.T_max, self.eta_min) for b in self.base_lrs]
 
 
@@ -392,15 +392,15 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         self.T_mult = _int_at_least("T_mult", T_mult, 1)
         if isinstance(eta_min, bool) or not isinstance(eta_min, numbers.Real):
             raise ValueError(f"eta_min must be a number, got {eta_min!r}")
-        self.eta_min = eta_min
-        self.T_cur = last_epoch
+        self.eta_min: float = eta_min
+        self.T_cur: float = last_epoch  # fractional after step(epoch) with a fractional epoch
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
         eta = self.eta_min
         return [eta + (b - eta) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2 for b in self.base_lrs]
 
-    def step(self, epoch: Optional[float] = None) -> None:
+    def step(self, epoch: Optional[float] = None) -> None:  # fractional epochs too (the base takes ints)
         if epoch is None and self.last_epoch < 0:
             epoch = 0
         if epoch is None:
@@ -418,7 +418,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
             group["lr"] = lr
         self._last_lr = _lrs(self.optimizer)
 
-    def _period_at(self, epoch):
+    def _period_at(self, epoch: float) -> tuple[int, float]:
         """(period length, position in it) at a possibly fractional epoch."""
         T_0, m = self.T_0, self.T_mult
         if epoch < T_0:
@@ -480,18 +480,19 @@ class CyclicLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
         self.base_lrs = base_lrs
 
-    def _custom_amplitude(self, t):
+    def _custom_amplitude(self, t: int, scale_fn: Callable[[float], float]) -> tuple[float, float]:
         """(position 0..1..0 in the cycle) * scale_fn(...), for a user's scale_fn."""
         cycle = math.floor(1 + t / self.total_size)
         x = 1.0 + t / self.total_size - cycle
         scale = x / self.step_ratio if x <= self.step_ratio else (x - 1) / (self.step_ratio - 1)
-        return scale, self._scale_fn_custom(cycle if self.scale_mode == "cycle" else t)
+        return scale, scale_fn(cycle if self.scale_mode == "cycle" else t)
 
     def get_lr(self) -> list[float]:
         t = self.last_epoch
-        custom = self._scale_fn_custom is not None
-        if custom:
-            scale, f = self._custom_amplitude(t)
+        scale_fn = self._scale_fn_custom
+        custom = scale_fn is not None
+        if scale_fn is not None:
+            scale, f = self._custom_amplitude(t, scale_fn)
             lrs = [b + (m - b) * scale * f for b, m in zip(self.base_lrs, self.max_lrs)]
         else:
             lrs = [schedule.cyclic(b, m, t, self.step_size_up, self.step_size_down, self.mode, self.gamma)
@@ -546,20 +547,20 @@ class OneCycleLR(LRScheduler):
         if not (div_factor > 0 and final_div_factor > 0):
             raise ValueError(f"div_factor and final_div_factor must be > 0, got {div_factor!r} and "
                              f"{final_div_factor!r}")
-        self.pct_start = float(pct_start)
-        self.anneal_strategy = anneal_strategy
-        self.div_factor = float(div_factor)
-        self.final_div_factor = float(final_div_factor)
-        self.three_phase = bool(three_phase)
+        self.pct_start: float = float(pct_start)
+        self.anneal_strategy: str = anneal_strategy
+        self.div_factor: float = float(div_factor)
+        self.final_div_factor: float = float(final_div_factor)
+        self.three_phase: bool = bool(three_phase)
         max_lrs = _per_group("max_lr", optimizer, max_lr)
         if last_epoch == -1:
             for m, group in zip(max_lrs, optimizer.param_groups):
                 group["initial_lr"] = m / div_factor
                 group["max_lr"] = m
                 group["min_lr"] = group["initial_lr"] / final_div_factor
-        self.cycle_momentum = cycle_momentum
+        self.cycle_momentum: bool = cycle_momentum
         if cycle_momentum:
-            self._momentum_key = _momentum_key(optimizer, "OneCycleLR")
+            self._momentum_key: str = _momentum_key(optimizer, "OneCycleLR")
             self.use_beta1 = self._momentum_key == "betas"
             if last_epoch == -1:
                 his = _per_group("max_momentum", optimizer, max_momentum)
@@ -589,7 +590,7 @@ class OneCycleLR(LRScheduler):
 
 # --- combinators ---------------------------------------------------------------------------
 
-def _check_children(who, optimizer, schedulers):
+def _check_children(who: str, optimizer: Optional[_OptimizerLike], schedulers: Sequence[LRScheduler]) -> None:
     if len(schedulers) < 1:
         raise ValueError(f"{who} needs at least one scheduler")
     for i, s in enumerate(schedulers):
@@ -602,13 +603,13 @@ def _check_children(who, optimizer, schedulers):
             raise ValueError(f"{who}: schedulers[{i}] ({type(s).__name__}) drives a different optimizer")
 
 
-def _combined_state(sched):
+def _combined_state(sched: Union[SequentialLR, ChainedScheduler]) -> dict[str, Any]:
     state = {k: _copy(v) for k, v in sched.__dict__.items() if k not in ("optimizer", "_schedulers")}
     state["_schedulers"] = [s.state_dict() for s in sched._schedulers]
     return state
 
 
-def _load_combined_state(sched, state_dict):
+def _load_combined_state(sched: Union[SequentialLR, ChainedScheduler], state_dict: dict[str, Any]) -> None:
     state = {k: _copy(v) for k, v in state_dict.items() if k != "_schedulers"}
     sched.__dict__.update(state)
     for s, sd in zip(sched._schedulers, state_dict["_schedulers"]):
@@ -641,14 +642,16 @@ class SequentialLR(LRScheduler):
         first._initial_step()
         self._last_lr = first.get_last_lr()
 
-    def _undo(self, sched):
+    def _undo(self, sched: LRScheduler) -> None:
         if hasattr(sched, "_schedulers"):
             for s in sched._schedulers:
                 self._undo(s)
         elif hasattr(sched, "last_epoch"):
             sched.last_epoch -= 1
 
-    def step(self) -> None:
+    # No epoch argument (as torch's SequentialLR, which ignores the override check the same way):
+    # the children's own epochs are what moves.
+    def step(self) -> None:  # type: ignore[override]
         self.last_epoch += 1
         i = bisect_right(self._milestones, self.last_epoch)
         child = self._schedulers[i]
@@ -675,10 +678,13 @@ class ChainedScheduler(LRScheduler):
         optimizer = optimizer if optimizer is not None else getattr(schedulers[0], "optimizer", None)
         _check_children("ChainedScheduler", optimizer, schedulers)
         self._schedulers = schedulers
-        self.optimizer = optimizer
+        # Not None: _check_children has matched it against every child's (a scheduler's is never None).
+        self.optimizer = cast(_OptimizerLike, optimizer)
         self._last_lr = _lrs(schedulers[-1].optimizer)
 
-    def step(self) -> None:
+    # No epoch argument (as torch's ChainedScheduler, which ignores the override check the same
+    # way): each child steps by one.
+    def step(self) -> None:  # type: ignore[override]
         for s in self._schedulers:
             s.step()
         self._last_lr = _lrs(self._schedulers[-1].optimizer)
@@ -708,6 +714,7 @@ class ReduceLROnPlateau(LRScheduler):
             raise ValueError(f"threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}")
         self.optimizer = optimizer
         self.factor = factor
+        self.default_min_lr: Optional[float]
         if isinstance(min_lr, (list, tuple)):
             self.default_min_lr = None
             self.min_lrs = _per_group("min_lr", optimizer, min_lr)
@@ -732,7 +739,7 @@ class ReduceLROnPlateau(LRScheduler):
     def in_cooldown(self) -> bool:
         return self.cooldown_counter > 0
 
-    def _reset(self):
+    def _reset(self) -> None:
         self.best = self.mode_worse
         self.cooldown_counter = 0
         self.num_bad_epochs = 0
@@ -744,7 +751,9 @@ class ReduceLROnPlateau(LRScheduler):
             return a < best * (1.0 - self.threshold) if rel else a < best - self.threshold
         return a > best * (self.threshold + 1.0) if rel else a > best + self.threshold
 
-    def step(self, metrics: float, epoch: Optional[float] = None) -> None:
+    # step(metrics) where the base has step(epoch), as torch's ReduceLROnPlateau (which ignores the
+    # override check the same way): the metric decides, not the epoch.
+    def step(self, metrics: SupportsFloat, epoch: Optional[int] = None) -> None:  # type: ignore[override]
         current = float(metrics)
         if epoch is None:
             epoch = self.last_epoch + 1
@@ -766,7 +775,7 @@ class ReduceLROnPlateau(LRScheduler):
             self.num_bad_epochs = 0
         self._last_lr = _lrs(self.optimizer)
 
-    def _reduce_lr(self):
+    def _reduce_lr(self) -> None:
         groups = self.optimizer.param_groups
         if len(groups) != len(self.min_lrs):
             if self.default_min_lr is None:

@@ -9,20 +9,28 @@ Newton–Schulz runs in C++ through steepest's matmul (BLAS sgemm) in float32 (f
 float64 params) by default. ns_dtype="bfloat16" follows torch, which iterates in bfloat16: the
 products are still computed in float32 by BLAS, and every iterate (normalized input, Gram
 matrix, polynomial, new X) is rounded to bfloat16, as torch stores them."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar, Dict, Mapping, Optional, Sequence, Tuple, Union, cast
+
 from .. import _core
-from .optimizer import RULES, Optimizer, _check, check_betas, check_lr, check_nonneg
+from .optimizer import RULES, Optimizer, ParamsT, _check, check_betas, check_lr, check_nonneg
+
+if TYPE_CHECKING:
+    from .. import nn
+    from .recipes import HeadT
 
 _MUON = {h["name"]: h["default"] for h in RULES["Muon"]["hypers"]}
 _NS_DEFAULT = _MUON["ns_coefficients"]
 
 
-def _ns_bf16(ns_dtype):
+def _ns_bf16(ns_dtype: object) -> bool:
     name = str(ns_dtype).replace("st.", "").replace("torch.", "")
     _check(name in ("float32", "bfloat16"), "ns_dtype", ns_dtype, '"float32" or "bfloat16"')
     return name == "bfloat16"
 
 
-def _check_muon_group(g):
+def _check_muon_group(g: Mapping[str, Any]) -> None:
     check_lr(g["lr"])
     check_nonneg("momentum", g["momentum"])
     check_nonneg("weight_decay", g["weight_decay"])
@@ -40,7 +48,7 @@ def _check_muon_group(g):
                              f"{list(p.shape)}; optimize it with AdamW (e.g. st.optim.MuonWithAuxAdamW)")
 
 
-def _muon_hypers(g):
+def _muon_hypers(g: Mapping[str, Any]) -> Dict[str, Any]:
     """The group with ns_dtype as the rule's name for it (a dtype object is accepted too)."""
     return {**g, "ns_dtype": "bfloat16" if _ns_bf16(g["ns_dtype"]) else "float32"}
 
@@ -59,19 +67,21 @@ class Muon(Optimizer, rule="Muon"):
     State: momentum_buffer.
     """
 
-    def _check_group(self, g):
+    def _check_group(self, g: Dict[str, Any]) -> None:
         super()._check_group(g)
         _check_muon_group(g)
 
-    def _step_hypers(self, group):
+    def _step_hypers(self, group: Dict[str, Any]) -> Dict[str, Any]:
         return _muon_hypers(group)
 
 
-def newton_schulz(grad, ns_coefficients=_NS_DEFAULT, eps=_MUON["eps"], ns_steps=_MUON["ns_steps"],
-                  ns_dtype=_MUON["ns_dtype"]):
+def newton_schulz(grad: _core.Tensor, ns_coefficients: Sequence[float] = _NS_DEFAULT, eps: float = _MUON["eps"],
+                  ns_steps: int = _MUON["ns_steps"], ns_dtype: Union[str, _core.dtype] = _MUON["ns_dtype"]
+                  ) -> _core.Tensor:
     """Muon's orthogonalization NS(G) of a 2-D tensor, as Muon.step computes it."""
-    return _core._newton_schulz(grad, tuple(float(x) for x in ns_coefficients), float(eps), int(ns_steps),
-                                _ns_bf16(ns_dtype))
+    # Three coefficients (a, b, c); the binding rejects any other count with a TypeError.
+    coefficients = cast(Tuple[float, float, float], tuple(float(x) for x in ns_coefficients))
+    return _core._newton_schulz(grad, coefficients, float(eps), int(ns_steps), _ns_bf16(ns_dtype))
 
 
 class MuonWithAuxAdamW(Optimizer):
@@ -83,12 +93,15 @@ class MuonWithAuxAdamW(Optimizer):
     (0.9, 0.95), eps 1e-10, wd 0. Each group keeps its own hyperparameters (a scheduler scales
     both kinds)."""
 
-    _MUON_STATE = RULES["Muon"]["state"]
-    _ADAM_STATE = RULES["Adam"]["state"]
+    _MUON_STATE: ClassVar[Tuple[str, ...]] = RULES["Muon"]["state"]
+    _ADAM_STATE: ClassVar[Tuple[str, ...]] = RULES["Adam"]["state"]
 
-    def __init__(self, params, lr=0.02, momentum=0.95, nesterov=True, weight_decay=0.0, ns_steps=5,
-                 adjust_lr_fn=None, *, ns_dtype="float32", ns_coefficients=_NS_DEFAULT, eps=1e-7, adamw_lr=3e-4,
-                 adamw_betas=(0.9, 0.95), adamw_eps=1e-10, adamw_weight_decay=0.0, head="auto"):
+    def __init__(self, params: Union[nn.Module, ParamsT], lr: float = 0.02, momentum: float = 0.95,
+                 nesterov: bool = True, weight_decay: float = 0.0, ns_steps: int = 5,
+                 adjust_lr_fn: Optional[str] = None, *, ns_dtype: Union[str, _core.dtype] = "float32",
+                 ns_coefficients: Sequence[float] = _NS_DEFAULT, eps: float = 1e-7, adamw_lr: float = 3e-4,
+                 adamw_betas: Tuple[float, float] = (0.9, 0.95), adamw_eps: float = 1e-10,
+                 adamw_weight_decay: float = 0.0, head: HeadT = "auto") -> None:
         from .. import nn
         if isinstance(params, nn.Module):
             from .recipes import muon_param_groups
@@ -100,7 +113,7 @@ class MuonWithAuxAdamW(Optimizer):
                                    amsgrad=False, maximize=False)
         super().__init__(params, dict(use_muon=None))
 
-    def add_param_group(self, param_group):
+    def add_param_group(self, param_group: Dict[str, Any]) -> None:
         if not isinstance(param_group, dict) or "use_muon" not in param_group:
             raise ValueError('MuonWithAuxAdamW: every param group needs "use_muon": True or False '
                              "(or pass a st.nn.Module to split automatically)")
@@ -109,7 +122,7 @@ class MuonWithAuxAdamW(Optimizer):
             param_group.setdefault(k, v)
         super().add_param_group(param_group)
 
-    def _check_group(self, g):
+    def _check_group(self, g: Dict[str, Any]) -> None:
         if g["use_muon"]:
             _check_muon_group(g)
         else:
@@ -118,10 +131,11 @@ class MuonWithAuxAdamW(Optimizer):
             check_betas(g["betas"])
             check_nonneg("weight_decay", g["weight_decay"])
 
-    def _group_state_names(self, group):
+    def _group_state_names(self, group: Dict[str, Any]) -> Sequence[str]:
         return self._MUON_STATE if group["use_muon"] else self._ADAM_STATE
 
-    def _fused_step(self, g, lists, grad_scale, found_inf):
+    def _fused_step(self, g: Dict[str, Any], lists: _core._TensorLists, grad_scale: float,
+                    found_inf: Optional[_core.Tensor]) -> int:
         if g["use_muon"]:
             return _core._optim_step("Muon", lists, _muon_hypers(g), grad_scale, found_inf)
         return _core._optim_step("Adam", lists, {**g, "decoupled_weight_decay": True}, grad_scale, found_inf)

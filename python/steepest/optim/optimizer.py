@@ -11,38 +11,45 @@ from __future__ import annotations
 import copy
 import inspect
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 from .. import _core
 from ..autograd.grad_mode import enable_grad
 
+if TYPE_CHECKING:
+    from .arena import Arena
+
 _required = object()  # marker for a hyperparameter a group must give (torch's `required`)
 
+# What an optimizer takes as params (torch's ParamsT): tensors, or param groups (dicts with "params").
+ParamsT = Union[Iterable[_core.Tensor], Iterable[Dict[str, Any]]]
 
-def _check(cond, arg, value, rule):
+
+def _check(cond: object, arg: str, value: object, rule: str) -> None:
     """ValueError naming the argument unless cond holds."""
     if not cond:
         raise ValueError(f"Invalid {arg}: {value!r} ({arg} must be {rule})")
 
 
-def check_lr(lr):
+def check_lr(lr: float) -> None:
     _check(isinstance(lr, (int, float)) and not isinstance(lr, bool), "lr", lr, "a number")
     _check(lr >= 0.0, "lr", lr, ">= 0")
 
 
-def check_nonneg(name, value):
+def check_nonneg(name: str, value: float) -> None:
     _check(isinstance(value, (int, float)) and not isinstance(value, bool), name, value, "a number")
     _check(value >= 0.0, name, value, ">= 0")
 
 
-def check_betas(betas, name="betas"):
+def check_betas(betas: Sequence[float], name: str = "betas") -> None:
     _check(isinstance(betas, (tuple, list)) and len(betas) == 2, name, betas, "a pair (beta1, beta2)")
     for i, b in enumerate(betas):
         _check(isinstance(b, (int, float)) and 0.0 <= b < 1.0, f"{name}[{i}]", b, "in [0, 1)")
 
 
-def check_adam_group(g):
+def check_adam_group(g: Mapping[str, Any]) -> None:
     """The hyperparameters every Adam-like rule shares: lr, eps, betas, weight_decay."""
     check_lr(g["lr"])
     check_nonneg("eps", g["eps"])
@@ -53,7 +60,8 @@ def check_adam_group(g):
 _STATE_DTYPES = {"float32": "float32", "bfloat16": "bfloat16"}
 
 
-def mixed_defaults(master_weights, state_dtype, stochastic_rounding, sr_seed):
+def mixed_defaults(master_weights: Optional[bool], state_dtype: Union[_core.dtype, str, None],
+                   stochastic_rounding: bool, sr_seed: int) -> Dict[str, Any]:
     """The mixed-precision group keys (SGD, Adam/AdamW, Lion): master_weights (None: float32
     master copies for bfloat16/float16 params; False: none), state_dtype (None/float32 or
     bfloat16, the dtype of new moment state, stored as a name), stochastic_rounding of
@@ -87,10 +95,10 @@ _MIXED_ARGS = {"master_weights": None, "state_dtype": None, "stochastic_rounding
 class _GroupPlan:
     """A group's C++ tensor lists and what they were built from (rebuilt when any changes)."""
 
-    params: List[Any]
+    params: List[_core.Tensor]
     count: int
     version: int
-    lists: Any
+    lists: _core._TensorLists
     group: Dict[str, Any]
     names: Tuple[str, ...]
 
@@ -119,6 +127,8 @@ class Optimizer:
 
     _state_names: ClassVar[Tuple[str, ...]] = ()
     _rule: ClassVar[Optional[str]] = None
+    # Set by st.optim.flatten_(optimizer); absent until then (zero_grad reads it with getattr).
+    _arena: Arena
     # GradScaler may hand the scale and the inf flag to the step instead of unscaling first.
     _step_supports_amp_scaling = True
 
@@ -166,16 +176,18 @@ class Optimizer:
         if "__init__" not in cls.__dict__:
             cls.__init__ = __init__  # type: ignore[method-assign]
 
-    def __init__(self, params, defaults):
+    # The real constructor (base classes call it with their group defaults); the permissive
+    # declaration above is the one static checkers keep for the rule classes, hence the ignore.
+    def __init__(self, params: ParamsT, defaults: Dict[str, Any]) -> None:  # type: ignore[no-redef]
         self.defaults = defaults
-        self.state = defaultdict(dict)
-        self.param_groups = []
-        self._plans = {}
+        self.state: defaultdict[_core.Tensor, Dict[str, Any]] = defaultdict(dict)
+        self.param_groups: List[Dict[str, Any]] = []
+        self._plans: Dict[int, _GroupPlan] = {}
         self._version = 0
         if isinstance(params, _core.Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
                             "but got a Tensor")
-        param_groups = list(params)
+        param_groups: List[Any] = list(params)  # tensors or dicts; add_param_group checks each
         if len(param_groups) == 0:
             raise ValueError("optimizer got an empty parameter list")
         if not isinstance(param_groups[0], dict):
@@ -183,7 +195,7 @@ class Optimizer:
         for group in param_groups:
             self.add_param_group(group)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         lines = [self.__class__.__name__ + " ("]
         for i, group in enumerate(self.param_groups):
             lines.append(f"Parameter Group {i}")
@@ -193,16 +205,16 @@ class Optimizer:
         lines.append(")")
         return "\n".join(lines)
 
-    def __getstate__(self):
+    def __getstate__(self) -> Dict[str, Any]:
         return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: Dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._plans = {}
         self._version = 0
 
     # -- groups -----------------------------------------------------------------------------
-    def add_param_group(self, param_group):
+    def add_param_group(self, param_group: Dict[str, Any]) -> None:
         """Adds a group (a dict with "params" and optional per-group hyperparameters); missing
         keys take the constructor's values, as torch's setdefault."""
         if not isinstance(param_group, dict):
@@ -244,7 +256,7 @@ class Optimizer:
                 _CHECKS[h["check"]](h["name"], group[h["name"]])
 
     # -- stepping -----------------------------------------------------------------------------
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         """Sets every param's grad to None (default) or to zeros, in one C++ call per group.
         Params in a flat arena (st.optim.flatten_(optimizer)) keep their grads: the arena's
         grad buffer is zeroed in one fill whatever set_to_none says, so backward keeps
@@ -256,14 +268,14 @@ class Optimizer:
             params = group["params"] if arena is None else [p for p in group["params"] if id(p) not in arena._ids]
             _core._zero_grads(params, set_to_none)
 
-    def _state_names_of(self, group):
+    def _state_names_of(self, group: Dict[str, Any]) -> Sequence[str]:
         """State names of a group: the rule's, then "master_param" when master weights may be kept."""
         names = self._group_state_names(group)
         if "master_weights" in group and group["master_weights"] is not False:
             return tuple(names) + ("master_param",)
         return names
 
-    def _lists(self, group):
+    def _lists(self, group: Dict[str, Any]) -> _core._TensorLists:
         """The group's C++ tensor lists (params, then each state name), kept between steps and
         rebuilt when the group's params or the optimizer's state were replaced."""
         params = group["params"]
@@ -272,14 +284,14 @@ class Optimizer:
         if (plan is not None and plan.params is params and plan.count == len(params) and plan.version == self._version
                 and plan.names == names):
             return plan.lists
-        rows = [params]
+        rows: List[Sequence[Optional[_core.Tensor]]] = [params]
         for name in names:
             rows.append([self.state[p].get(name) if p in self.state else None for p in params])
         lists = _core._TensorLists(rows)
         self._plans[id(group)] = _GroupPlan(params, len(params), self._version, lists, group, tuple(names))
         return lists
 
-    def _set_mixed(self, group, lists):
+    def _set_mixed(self, group: Dict[str, Any], lists: _core._TensorLists) -> None:
         """Hands the group's mixed-precision settings to its lists before a step."""
         if "master_weights" not in group:
             return
@@ -289,7 +301,7 @@ class Optimizer:
         lists.set_mixed(master, sdt, bool(group["stochastic_rounding"]), int(group["sr_seed"]),
                         int(group.get("sr_step", 0)) & 0xFFFFFFFF)
 
-    def _sync_state(self, group, lists):
+    def _sync_state(self, group: Dict[str, Any], lists: _core._TensorLists) -> None:
         """Records state tensors the C++ step created in self.state (first steps only)."""
         for i, p in enumerate(group["params"]):
             for k, name in enumerate(self._state_names_of(group), start=1):
@@ -299,7 +311,8 @@ class Optimizer:
                     if st.get(name) is not t:
                         st[name] = t
 
-    def step(self, closure=None, *, grad_factor=1.0, found_inf=None):
+    def step(self, closure: Optional[Callable[[], Any]] = None, *, grad_factor: float = 1.0,
+             found_inf: Union[_core.Tensor, float, None] = None) -> Any:
         """One optimization step over every group. `closure` re-evaluates the model and returns
         the loss (run with grad enabled). `grad_factor` multiplies every grad inside the fused
         kernel (unscaling, clipping by a global norm) without touching the grads; `found_inf`
@@ -328,7 +341,8 @@ class Optimizer:
                 group["sr_step"] = int(group.get("sr_step", 0)) + 1  # fresh rounding bits each step
         return loss
 
-    def _fused_step(self, group: Dict[str, Any], lists: Any, grad_scale: float, found_inf: Any) -> int:
+    def _fused_step(self, group: Dict[str, Any], lists: _core._TensorLists, grad_scale: float,
+                    found_inf: Optional[_core.Tensor]) -> int:
         """One C++ step of the group's rule; returns how many state tensors it created."""
         if self._rule is None:
             raise NotImplementedError(f"{type(self).__name__} has no rule: implement _fused_step")
@@ -339,17 +353,17 @@ class Optimizer:
         group's running scalars are written back into it); step arguments are added here."""
         return group
 
-    def _group_state_names(self, group):
+    def _group_state_names(self, group: Dict[str, Any]) -> Sequence[str]:
         """The state names of a group's C++ lists (an optimizer mixing rules per group overrides)."""
         return self._state_names
 
     # -- checkpoints ----------------------------------------------------------------------------
-    def state_dict(self):
+    def state_dict(self) -> Dict[str, Any]:
         """torch's layout: {"state": {index: {name: tensor}}, "param_groups": [{hyperparameters...,
         "params": [indices]}]}, params numbered in group order. Tensors are the live state (as
         torch): copy them to keep a snapshot while training goes on."""
-        index = {}
-        groups = []
+        index: Dict[int, int] = {}
+        groups: List[Dict[str, Any]] = []
         for group in self.param_groups:
             packed = {k: v for k, v in group.items() if k != "params"}
             ids = []
@@ -359,14 +373,14 @@ class Optimizer:
                 ids.append(index[id(p)])
             packed["params"] = ids
             groups.append(packed)
-        state = {}
+        state: Dict[int, Dict[str, Any]] = {}
         for group in self.param_groups:
             for p in group["params"]:
                 if p in self.state and self.state[p]:
                     state[index[id(p)]] = dict(self.state[p])
         return {"state": state, "param_groups": groups}
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         """Restores hyperparameters and state saved by state_dict() (copies of its tensors, so
         the dict stays independent); the groups must hold the same number of params."""
         saved_groups = state_dict["param_groups"]
@@ -376,7 +390,7 @@ class Optimizer:
             if len(g["params"]) != len(s["params"]):
                 raise ValueError("loaded state dict contains a parameter group that doesn't match the size of "
                                  "optimizer's group")
-        id_map = {}
+        id_map: Dict[int, _core.Tensor] = {}
         for g, s in zip(self.param_groups, saved_groups):
             for p, i in zip(g["params"], s["params"]):
                 id_map[i] = p
@@ -387,7 +401,7 @@ class Optimizer:
                 continue
             p = id_map[i]
             self.state[p] = {k: _copy_state(v, p, k) for k, v in entries.items()}
-        new_groups = []
+        new_groups: List[Dict[str, Any]] = []
         for g, s in zip(self.param_groups, saved_groups):
             ng = {k: copy.deepcopy(v) for k, v in s.items() if k != "params"}
             ng["params"] = g["params"]
@@ -397,7 +411,7 @@ class Optimizer:
         self._version += 1
 
 
-def _copy_state(value, param, key):
+def _copy_state(value: Any, param: _core.Tensor, key: str) -> Any:
     """A fresh copy of a saved state value: tensors keep their dtype for step counters and
     products (float32 scalars), others take the param's dtype, as torch casts on load."""
     if isinstance(value, _core.Tensor):

@@ -2,9 +2,11 @@
 AdamWScheduleFree (arguments, defaults, train()/eval() modes, warmup_steps, r,
 weight_lr_power, lr_max and weight_sum kept in the param group), one C++ step per group.
 docs/optimizers.md has the math; arguments, defaults and the group scalars come from the C++
-rule "ScheduleFreeAdamW" (cpp/src/optim/schedule_free.cpp). In train mode the params hold y, in eval mode x; the optimizer starts in
-eval mode and step() needs train(). Unlike the reference's non-foreach path, p.grad is left
-unchanged (the reference divides it in place)."""
+rule "ScheduleFreeAdamW" (cpp/src/optim/schedule_free.cpp). In train mode the params hold y,
+in eval mode x; the optimizer starts in eval mode and step() needs train(). Unlike the
+reference's non-foreach path, p.grad is left unchanged (the reference divides it in place)."""
+from typing import Any, Callable, Dict, Optional, Union
+
 from .. import _core
 from .optimizer import Optimizer, _check
 
@@ -23,25 +25,26 @@ class ScheduleFreeAdamW(Optimizer, rule="ScheduleFreeAdamW"):
     lr_max, scheduled_lr, train_mode.
     """
 
-    def _check_group(self, g):
+    def _check_group(self, g: Dict[str, Any]) -> None:
         super()._check_group(g)
         _check(g["betas"][0] > 0.0, "betas[0]", g["betas"][0], "> 0 (eval() divides by it)")
 
-    def _set_mode(self, train):
+    def _set_mode(self, train: bool) -> None:
         for group in self.param_groups:
             if bool(group["train_mode"]) != train:
                 _core._schedule_free_set_mode(self._lists(group), float(group["betas"][0]), train)
                 group["train_mode"] = train
 
-    def train(self):
+    def train(self) -> None:
         """Switches the params to y (where gradients are taken): p = lerp(p, z, 1-beta1)."""
         self._set_mode(True)
 
-    def eval(self):
+    def eval(self) -> None:
         """Switches the params to x (the averaged iterate to evaluate): p = lerp(p, z, 1-1/beta1)."""
         self._set_mode(False)
 
-    def step(self, closure=None, *, grad_factor=1.0, found_inf=None):
+    def step(self, closure: Optional[Callable[[], Any]] = None, *, grad_factor: float = 1.0,
+             found_inf: Union[_core.Tensor, float, None] = None) -> Any:
         if not self.param_groups[0]["train_mode"]:
             raise RuntimeError("ScheduleFreeAdamW: step() needs train mode: call optimizer.train() before "
                                "training steps and optimizer.eval() before evaluation")

@@ -3,12 +3,17 @@ update_hessian()) and sophia_gnb_step, the Gauss–Newton–Bartlett Hessian est
 classifier (train_sophiag.py): labels sampled from the model's own softmax, cross-entropy,
 backward, update_hessian. docs/optimizers.md has the math. Arguments, defaults and state come
 from the C++ rule "SophiaG" (cpp/src/optim/sophia.cpp)."""
+from __future__ import annotations
+
 from collections import namedtuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Union
 
 from .. import _core
 from .clip import clip_coefficient, get_total_norm
 from .optimizer import RULES, Optimizer, _grad_context, check_nonneg
 
+if TYPE_CHECKING:
+    from ..autograd.grad_mode import no_grad
 
 _BS_DEFAULT = next(h["default"] for h in RULES["SophiaG"]["hypers"] if h["name"] == "bs")
 
@@ -29,16 +34,17 @@ class SophiaG(Optimizer, rule="SophiaG"):
     def _after_init(self) -> None:
         self._bs = _BS_DEFAULT
 
-    def _step_hypers(self, group):
+    def _step_hypers(self, group: Dict[str, Any]) -> Dict[str, Any]:
         return {**group, "bs": self._bs}
 
-    def step(self, closure=None, bs=_BS_DEFAULT, *, grad_factor=1.0, found_inf=None):
+    def step(self, closure: Optional[Callable[[], Any]] = None, bs: float = _BS_DEFAULT, *, grad_factor: float = 1.0,
+             found_inf: Union[_core.Tensor, float, None] = None) -> Any:
         """One step; bs is the batch's size in tokens or examples (the reference's argument)."""
         check_nonneg("bs", bs)
         self._bs = bs
         return super().step(closure, grad_factor=grad_factor, found_inf=found_inf)
 
-    def update_hessian(self, *, grad_factor=1.0, found_inf=None):
+    def update_hessian(self, *, grad_factor: float = 1.0, found_inf: Union[_core.Tensor, float, None] = None) -> None:
         """hessian = beta2*hessian + (1-beta2)*g*g for every param with a grad, g being p.grad
         times grad_factor (e.g. a clipping coefficient). Creates missing state."""
         if found_inf is not None and not isinstance(found_inf, _core.Tensor):
@@ -52,8 +58,10 @@ class SophiaG(Optimizer, rule="SophiaG"):
 GNBResult = namedtuple("GNBResult", ["loss", "labels"])
 
 
-def sophia_gnb_step(model, optimizer, inputs, loss_fn=None, *, generator=None, grad_clip=None,
-                    ignore_index=-1):
+def sophia_gnb_step(model: Callable[[Any], _core.Tensor], optimizer: SophiaG, inputs: Any,
+                    loss_fn: Optional[Callable[[_core.Tensor, _core.Tensor], _core.Tensor]] = None, *,
+                    generator: Optional[_core.Generator] = None, grad_clip: Optional[float] = None,
+                    ignore_index: int = -1) -> GNBResult:
     """The Gauss–Newton–Bartlett estimate of train_sophiag.py for a classifier, then
     optimizer.update_hessian(). Clears the grads, runs logits = model(inputs) (class scores in
     the last dim), samples labels y ~ Categorical(softmax(logits)) with `generator` (a
@@ -86,6 +94,6 @@ def sophia_gnb_step(model, optimizer, inputs, loss_fn=None, *, generator=None, g
     return GNBResult(loss.detach(), labels.reshape(list(logits.shape[:-1])))
 
 
-def _core_no_grad():
+def _core_no_grad() -> no_grad:
     from .. import no_grad
     return no_grad()
