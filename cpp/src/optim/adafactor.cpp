@@ -76,7 +76,7 @@ int adafactor_step(TensorLists& lists, const AdafactorOptions& o, const StepCont
       cs[cs.size() - 2] = 1;
       for (auto [k, shape] : {std::pair<int, Shape>{2, rs}, std::pair<int, Shape>{3, cs}}) {
         if (!lists[k][i].defined()) {
-          lists[k][i] = zeros(shape, TensorOptions(p.dtype()));
+          lists[k][i] = zeros(shape, TensorOptions(p.dtype(), p.device()));
           ++created;
         }
         check_state(lists[k][i], p, shape, i, k == 2 ? "row_var" : "col_var");

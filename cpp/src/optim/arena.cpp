@@ -3,6 +3,7 @@
 // zero_grad or an all-reduce bucket is one pass over one buffer.
 #include <algorithm>
 
+#include "dispatch/stub.hpp"
 #include "steepest/ops.hpp"
 #include "steepest/optim.hpp"
 
@@ -13,17 +14,19 @@ std::vector<Tensor> flatten_(const std::vector<Tensor>& params) {
   for (size_t i = 0; i < params.size(); ++i) {
     const Tensor& p = params[i];
     STEEPEST_CHECK(p.defined(), ValueError, "flatten_: param ", i, " is None");
-    STEEPEST_CHECK(p.device().is_cpu(), NotImplementedError, "flatten_: param ", i, " is on ", p.device().str());
     for (size_t j = 0; j < i; ++j)
       STEEPEST_CHECK(!params[j].is_same(p), ValueError, "flatten_: param ", i, " is the same tensor as param ", j);
     if (std::find(dtypes.begin(), dtypes.end(), p.dtype()) == dtypes.end()) dtypes.push_back(p.dtype());
   }
+  std::vector<const Tensor*> operands;
+  for (const Tensor& p : params) operands.push_back(&p);
+  const Device device = dispatch::common_device(operands);  // one arena per device
   std::vector<Tensor> flat_params, flat_grads;
   for (DType dt : dtypes) {
     int64_t total = 0;
     for (const Tensor& p : params)
       if (p.dtype() == dt) total += p.numel();
-    Tensor pbuf = Tensor::empty(Shape{total}, dt), gbuf = zeros(Shape{total}, TensorOptions(dt));
+    Tensor pbuf = Tensor::empty(Shape{total}, dt, device), gbuf = zeros(Shape{total}, TensorOptions(dt, device));
     int64_t off = 0;
     for (const Tensor& p : params) {
       if (p.dtype() != dt) continue;

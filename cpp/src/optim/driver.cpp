@@ -4,7 +4,6 @@
 #include "optim/driver.hpp"
 
 #include <algorithm>
-#include <cstring>
 
 #include "dispatch/optim.hpp"
 #include "optim/updates/precision.hpp"
@@ -62,14 +61,14 @@ void pack_fresh(std::vector<Tensor>& list, const std::vector<size_t>& fresh) {
     int64_t total = 0;
     for (size_t b = a; b < fresh.size(); ++b)
       if (!done[b] && list[fresh[b]].dtype() == dt) total += list[fresh[b]].numel();
-    Tensor buf = Tensor::empty(Shape{total}, dt);
+    Tensor buf = Tensor::empty(Shape{total}, dt, list[fresh[a]].device());
     int64_t off = 0;
     for (size_t b = a; b < fresh.size(); ++b) {
       Tensor& t = list[fresh[b]];
       if (done[b] || t.dtype() != dt) continue;
       done[b] = true;
       Tensor view = Tensor::make(buf.storage(), t.shape(), contiguous_strides(t.shape()), off, dt);
-      std::memcpy(view.data_ptr(), t.data_ptr(), size_t(t.numel()) * t.itemsize());
+      copy_(view, t.detach());
       off += t.numel();
       t = view;
     }
@@ -137,7 +136,7 @@ Gathered gather(TensorLists& lists, const GroupPlan& plan, const StepControl* co
       Tensor& s = lists[k][i];
       if (s.defined()) continue;
       const bool array = std::any_of(plan.arrays.begin(), plan.arrays.end(), [k](ListSlot a) { return a.list == k; });
-      if (array && sdt != p.dtype() && !proto.defined()) proto = Tensor::empty(p.shape(), sdt);
+      if (array && sdt != p.dtype() && !proto.defined()) proto = Tensor::empty(p.shape(), sdt, p.device());
       s = plan.make_state(k, array && sdt != p.dtype() ? proto : p, g);
       ++out.created;
       fresh = 1;
@@ -201,12 +200,14 @@ Gathered gather(TensorLists& lists, const GroupPlan& plan, const StepControl* co
   return out;
 }
 
-Tensor zeros_state(const Tensor& param) { return zeros(param.shape(), TensorOptions(param.dtype())); }
+Tensor zeros_state(const Tensor& param) { return zeros(param.shape(), TensorOptions(param.dtype(), param.device())); }
 Tensor filled_state(const Tensor& param, double value) {
-  return full(param.shape(), Scalar(value), TensorOptions(param.dtype()));
+  return full(param.shape(), Scalar(value), TensorOptions(param.dtype(), param.device()));
 }
-Tensor empty_state(const Tensor& param) { return Tensor::empty(param.shape(), param.dtype()); }
-Tensor scalar_state(double value) { return full(Shape{}, Scalar(value), TensorOptions(kFloat32)); }
+Tensor empty_state(const Tensor& param) { return Tensor::empty(param.shape(), param.dtype(), param.device()); }
+Tensor scalar_state(const Tensor& param, double value) {
+  return full(Shape{}, Scalar(value), TensorOptions(kFloat32, param.device()));
+}
 
 std::vector<double> increment_steps(const TensorLists& lists, const Gathered& g) {
   std::vector<Tensor> counters;

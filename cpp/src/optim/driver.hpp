@@ -77,7 +77,7 @@ std::vector<double> multiply_scalars(Device d, const std::vector<Tensor>& scalar
 Tensor zeros_state(const Tensor& param);
 Tensor filled_state(const Tensor& param, double value);
 Tensor empty_state(const Tensor& param);       // for state the kernel writes before reading
-Tensor scalar_state(double value);             // a 0-d float32 tensor (step counters, products)
+Tensor scalar_state(const Tensor& param, double value);  // a 0-d float32 tensor on the param's device (step counters, products)
 
 // grad_scale with the sign of maximize folded in (negation is exact, so this is torch's -g).
 inline double signed_scale(const StepControl& c, bool maximize) { return maximize ? -c.grad_scale : c.grad_scale; }

@@ -50,7 +50,7 @@ GroupPlan plan_of(const char* name, const std::vector<StateSpec<O>>& states, con
       case Init::Fill: return filled_state(p, s.fill(o));
       case Init::CloneParam: return clone(p);
       case Init::Empty: return empty_state(p);
-      case Init::Scalar: return scalar_state(s.fill ? s.fill(o) : 0.0);
+      case Init::Scalar: return scalar_state(p, s.fill ? s.fill(o) : 0.0);
       case Init::Custom: break;
     }
     return zeros_state(p);
