@@ -55,8 +55,7 @@ int adafactor_step(TensorLists& lists, const AdafactorOptions& o, const StepCont
     STEEPEST_CHECK(lists.size() > size_t(k) && lists[k].size() == lists.at(0).size(), ValueError,
                    "Adafactor: expected lists params, step, row_var, col_var, variance of equal lengths");
   // gather() creates the step counters; the moments depend on the param's rank, made below.
-  static const auto states = adafactor_rule().states();
-  auto g = detail::gather(lists, detail::plan_of("Adafactor", states, o));
+  auto g = detail::gather(lists, detail::plan_for<adafactor_rule>(o));
   int created = g.created;
   if (g.rows.empty()) return created;
   const size_t nr = g.rows.size();

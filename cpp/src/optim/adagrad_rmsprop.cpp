@@ -21,10 +21,6 @@ detail::RuleBuilder<AdagradOptions> adagrad_rule() {
              [](const O& o) { return o.initial_accumulator_value; });
   return b;
 }
-const std::vector<detail::StateSpec<AdagradOptions>>& adagrad_states() {
-  static const auto states = adagrad_rule().states();
-  return states;
-}
 
 detail::RuleBuilder<RMSpropOptions> rmsprop_rule() {
   using O = RMSpropOptions;
@@ -40,15 +36,11 @@ detail::RuleBuilder<RMSpropOptions> rmsprop_rule() {
       .state("grad_avg", S::kGradAvg, detail::Init::Zeros, [](const O& o) { return o.centered; });
   return b;
 }
-const std::vector<detail::StateSpec<RMSpropOptions>>& rmsprop_states() {
-  static const auto states = rmsprop_rule().states();
-  return states;
-}
 }  // namespace
 
 int adagrad_step(TensorLists& lists, const AdagradOptions& o, const StepControl& c) {
   if (detail::skip_step(c)) return 0;
-  auto g = detail::gather(lists, detail::plan_of("Adagrad", adagrad_states(), o));
+  auto g = detail::gather(lists, detail::plan_for<adagrad_rule>(o));
   if (g.rows.empty()) return g.created;
   const std::vector<double> t = detail::increment_steps(lists, g);
   using updates::AdagradStep;
@@ -68,7 +60,7 @@ int adagrad_step(TensorLists& lists, const AdagradOptions& o, const StepControl&
 
 int rmsprop_step(TensorLists& lists, const RMSpropOptions& o, const StepControl& c) {
   if (detail::skip_step(c)) return 0;
-  auto g = detail::gather(lists, detail::plan_of("RMSprop", rmsprop_states(), o));
+  auto g = detail::gather(lists, detail::plan_for<rmsprop_rule>(o));
   if (g.rows.empty()) return g.created;
   detail::increment_steps(lists, g);
   updates::RMSpropStep s{};

@@ -10,9 +10,9 @@ namespace steepest::optim {
 namespace {
 using updates::AdamSlots;
 
-detail::RuleBuilder<AdamOptions> adam_rule(const char* name) {
+detail::RuleBuilder<AdamOptions> adam_rule() {
   using O = AdamOptions;
-  detail::RuleBuilder<O> b(name);
+  detail::RuleBuilder<O> b("Adam");
   b.hyper("lr", &O::lr, "lr").floats("betas", {&O::beta1, &O::beta2}, "betas").hyper("eps", &O::eps, "nonneg")
       .hyper("weight_decay", &O::weight_decay, "nonneg").hyper("amsgrad", &O::amsgrad).keyword_only()
       .ignored("foreach").hyper("maximize", &O::maximize).ignored("capturable", {false, {0}, {}})
@@ -24,15 +24,11 @@ detail::RuleBuilder<AdamOptions> adam_rule(const char* name) {
       .low_precision();
   return b;
 }
-const std::vector<detail::StateSpec<AdamOptions>>& adam_states() {
-  static const auto states = adam_rule("Adam").states();
-  return states;
-}
 }  // namespace
 
 int adam_step(TensorLists& lists, const AdamOptions& o, const StepControl& c) {
   if (detail::skip_step(c)) return 0;
-  auto g = detail::gather(lists, detail::plan_of("Adam", adam_states(), o), &c);
+  auto g = detail::gather(lists, detail::plan_for<adam_rule>(o), &c);
   if (g.rows.empty()) return g.created;
   const std::vector<double> t = detail::increment_steps(lists, g);
   using updates::AdamStep;
@@ -58,6 +54,6 @@ int adam_step(TensorLists& lists, const AdamOptions& o, const StepControl& c) {
   return g.created;
 }
 
-STEEPEST_REGISTER_RULE(Adam) { return adam_rule("Adam").step(adam_step); }
+STEEPEST_REGISTER_RULE(Adam) { return adam_rule().step(adam_step); }
 
 }  // namespace steepest::optim

@@ -52,16 +52,11 @@ detail::RuleBuilder<AdamaxOptions> adamax_rule() {
       .state("exp_avg", updates::AdamaxSlots::kExpAvg).state("exp_inf", updates::AdamaxSlots::kExpInf);
   return b;
 }
-template <class O>
-const std::vector<detail::StateSpec<O>>& states_of(detail::RuleBuilder<O> (*rule)()) {
-  static const auto states = rule().states();
-  return states;
-}
 }  // namespace
 
 int nadam_step(TensorLists& lists, const NAdamOptions& o, const StepControl& c) {
   if (detail::skip_step(c)) return 0;
-  auto g = detail::gather(lists, detail::plan_of("NAdam", states_of(nadam_rule), o));
+  auto g = detail::gather(lists, detail::plan_for<nadam_rule>(o));
   if (g.rows.empty()) return g.created;
   // Key: (t, mu_product after this step's update), both per param in torch.
   struct Key {
@@ -107,7 +102,7 @@ int nadam_step(TensorLists& lists, const NAdamOptions& o, const StepControl& c) 
 
 int radam_step(TensorLists& lists, const RAdamOptions& o, const StepControl& c) {
   if (detail::skip_step(c)) return 0;
-  auto g = detail::gather(lists, detail::plan_of("RAdam", states_of(radam_rule), o));
+  auto g = detail::gather(lists, detail::plan_for<radam_rule>(o));
   if (g.rows.empty()) return g.created;
   const std::vector<double> t = detail::increment_steps(lists, g);
   using updates::RAdamStep;
@@ -140,7 +135,7 @@ int radam_step(TensorLists& lists, const RAdamOptions& o, const StepControl& c) 
 
 int adamax_step(TensorLists& lists, const AdamaxOptions& o, const StepControl& c) {
   if (detail::skip_step(c)) return 0;
-  auto g = detail::gather(lists, detail::plan_of("Adamax", states_of(adamax_rule), o));
+  auto g = detail::gather(lists, detail::plan_for<adamax_rule>(o));
   if (g.rows.empty()) return g.created;
   const std::vector<double> t = detail::increment_steps(lists, g);
   using updates::AdamaxStep;

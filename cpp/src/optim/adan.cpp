@@ -28,8 +28,7 @@ detail::RuleBuilder<AdanOptions> adan_rule() {
 
 int adan_step(TensorLists& lists, const AdanOptions& o, const StepControl& c) {
   if (detail::skip_step(c)) return 0;
-  static const auto states = adan_rule().states();
-  auto g = detail::gather(lists, detail::plan_of("Adan", states, o));
+  auto g = detail::gather(lists, detail::plan_for<adan_rule>(o));
   if (g.rows.empty()) return g.created;
   const std::vector<double> t = detail::increment_steps(lists, g);
   struct Key {

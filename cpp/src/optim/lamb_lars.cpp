@@ -60,8 +60,7 @@ std::vector<double> norms_of(const std::vector<detail::Row>& rows, int array) {
 int lamb_step(TensorLists& lists, const LambOptions& o, int64_t& step, const StepControl& c) {
   if (detail::skip_step(c)) return 0;
   step += 1;
-  static const auto states = lamb_rule().states();
-  auto g = detail::gather(lists, detail::plan_of("Lamb", states, LambRuleOptions{}));
+  auto g = detail::gather(lists, detail::plan_for<lamb_rule>(LambRuleOptions{}));
   if (g.rows.empty()) return g.created;
   // The raw update u of each param (timm materializes it too: its norm is needed first).
   std::vector<Tensor> upd;
@@ -134,8 +133,7 @@ double lamb_grad_norm(const std::vector<Tensor>& grads) {
 int lars_step(TensorLists& lists, const LarsOptions& o, const StepControl& c) {
   if (detail::skip_step(c)) return 0;
   const bool momentum = o.momentum != 0;
-  static const auto states = lars_rule().states();
-  auto g = detail::gather(lists, detail::plan_of("LARS", states, o));
+  auto g = detail::gather(lists, detail::plan_for<lars_rule>(o));
   if (g.rows.empty()) return g.created;
   const bool adapt = o.weight_decay != 0 || o.always_adapt;
   const double gs = detail::signed_scale(c, false);

@@ -15,15 +15,11 @@ detail::RuleBuilder<LionOptions> lion_rule() {
       .low_precision();
   return b;
 }
-const std::vector<detail::StateSpec<LionOptions>>& lion_states() {
-  static const auto states = lion_rule().states();
-  return states;
-}
 }  // namespace
 
 int lion_step(TensorLists& lists, const LionOptions& o, const StepControl& c) {
   if (detail::skip_step(c)) return 0;
-  auto g = detail::gather(lists, detail::plan_of("Lion", lion_states(), o), &c);
+  auto g = detail::gather(lists, detail::plan_for<lion_rule>(o), &c);
   if (g.rows.empty()) return g.created;
   updates::LionStep s{};
   s.grad_scale = detail::signed_scale(c, o.maximize);

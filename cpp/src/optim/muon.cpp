@@ -64,8 +64,7 @@ int muon_step(TensorLists& lists, const MuonOptions& o, const StepControl& c) {
                    "Muon only supports 2-D parameters; param ", i, " has shape ", p.shape(),
                    " (optimize it with AdamW, e.g. st.optim.MuonWithAuxAdamW)");
   }
-  static const auto states = muon_rule().states();
-  auto g = detail::gather(lists, detail::plan_of("Muon", states, o));
+  auto g = detail::gather(lists, detail::plan_for<muon_rule>(o));
   if (g.rows.empty()) return g.created;
   // Momentum: the buffer (gathered into kUpdateOut's slot) moves to kBuffer, and the blended
   // update u is written to kUpdateOut.

@@ -165,6 +165,7 @@ class RuleBuilder {
   }
 
   const std::vector<StateSpec<O>>& states() const { return states_; }
+  const char* name() const { return info_.name.c_str(); }
 
   // Finishes the description with the step: fn(lists, options, control).
   RuleInfo step(std::function<int(TensorLists&, O&, const StepControl&)> fn) {
@@ -205,6 +206,14 @@ class RuleBuilder {
   std::vector<std::function<void(const O&, HyperMap&)>> getters_;
   std::vector<StateSpec<O>> states_;
 };
+
+// The driver's plan of the rule that `Rule()` describes, for options o (the description is
+// built once, on first use).
+template <auto Rule, class O>
+GroupPlan plan_for(const O& o) {
+  static const auto rule = Rule();
+  return plan_of(rule.name(), rule.states(), o);
+}
 
 // Adds a rule to the registry when the library loads.
 struct RuleRegistrar {

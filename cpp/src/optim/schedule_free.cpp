@@ -42,8 +42,7 @@ int schedule_free_adamw_step(TensorLists& lists, const ScheduleFreeAdamWOptions&
   gs.weight_sum = gs.weight_sum + weight;
   const double ckp1 = gs.weight_sum == 0 ? 0.0 : weight / gs.weight_sum;
   gs.k = k + 1;
-  static const auto states = schedule_free_rule().states();
-  auto g = detail::gather(lists, detail::plan_of("ScheduleFreeAdamW", states, ScheduleFreeRuleOptions{}));
+  auto g = detail::gather(lists, detail::plan_for<schedule_free_rule>(ScheduleFreeRuleOptions{}));
   if (g.rows.empty()) return g.created;
   updates::ScheduleFreeAdamWStep s{};
   s.grad_scale = c.grad_scale;

@@ -19,16 +19,12 @@ detail::RuleBuilder<SGDOptions> sgd_rule() {
       .low_precision();
   return b;
 }
-const std::vector<detail::StateSpec<SGDOptions>>& sgd_states() {
-  static const auto states = sgd_rule().states();
-  return states;
-}
 }  // namespace
 
 int sgd_step(TensorLists& lists, const SGDOptions& o, const StepControl& c) {
   if (detail::skip_step(c)) return 0;
   const bool momentum = o.momentum != 0;
-  auto g = detail::gather(lists, detail::plan_of("SGD", sgd_states(), o), &c);
+  auto g = detail::gather(lists, detail::plan_for<sgd_rule>(o), &c);
   if (g.rows.empty()) return g.created;
   using updates::SGDStep;
   auto make = [&](int mode) {

@@ -17,15 +17,11 @@ detail::RuleBuilder<SophiaOptions> sophia_rule() {
       .state("hessian", updates::SophiaSlots::kHessian);
   return b;
 }
-detail::GroupPlan sophia_plan(const SophiaOptions& o) {
-  static const auto states = sophia_rule().states();
-  return detail::plan_of("SophiaG", states, o);
-}
 }  // namespace
 
 int sophia_step(TensorLists& lists, const SophiaOptions& o, const StepControl& c) {
   if (detail::skip_step(c)) return 0;
-  auto g = detail::gather(lists, sophia_plan(o));
+  auto g = detail::gather(lists, detail::plan_for<sophia_rule>(o));
   if (g.rows.empty()) return g.created;
   detail::increment_steps(lists, g);
   updates::SophiaStep s{};
@@ -41,7 +37,7 @@ int sophia_step(TensorLists& lists, const SophiaOptions& o, const StepControl& c
 
 int sophia_update_hessian(TensorLists& lists, const SophiaOptions& o, const StepControl& c) {
   if (detail::skip_step(c)) return 0;
-  auto g = detail::gather(lists, sophia_plan(o));
+  auto g = detail::gather(lists, detail::plan_for<sophia_rule>(o));
   if (g.rows.empty()) return g.created;
   for (auto& row : g.rows) {  // the kernel updates the Hessian EMA from the grad
     row.arrays[updates::SophiaHessianSlots::kHessianEma] = row.arrays[updates::SophiaSlots::kHessian];
