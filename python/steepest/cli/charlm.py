@@ -2,7 +2,6 @@
 by character (AdamW + warmup-cosine + gradient clipping by default), printing generated text
 every --sample-every steps so you can watch it go from noise to words to verses."""
 import math
-import os
 
 import numpy as np
 
@@ -94,12 +93,12 @@ def run(args):
                              max_steps=args.steps)
     last = history.epochs[-1]
     print(f"validation loss {last['val_loss']:.4f} nats/char (uniform guessing: {math.log(corpus.vocab_size):.4f})")
-    ckpt = os.path.join(out, "charlm.safetensors")
+    ckpt = common.out_file(out, "charlm.safetensors")
     save({"task": "charlm", "model": model.state_dict(), "chars": "".join(corpus.chars),
           "config": {"block_size": args.block_size, "d_model": args.d_model, "n_heads": args.heads,
                      "n_layers": args.layers}}, ckpt)
     print(f"checkpoint: {ckpt}")
-    print(report.save_plot(history.plot, os.path.join(out, "loss_curve.png"), "loss curve"))
+    print(report.save_plot(history.plot, common.out_file(out, "loss_curve.png"), "loss curve"))
     print(f"done in {common.elapsed(t0):.1f} s")
     return 0
 

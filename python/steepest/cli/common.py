@@ -27,11 +27,17 @@ def setup(args: argparse.Namespace) -> float:
 
 
 def out_dir(path: str) -> str:
-    """Creates the output folder (and parents); a clear error when a file is in the way."""
+    """The output folder, created (with parents) when the first result is written: a run that
+    fails earlier leaves nothing behind. A clear error when a file is in the way."""
     if os.path.exists(path) and not os.path.isdir(path):
         raise UsageError(f"--out {path}: exists and is not a directory")
-    os.makedirs(path, exist_ok=True)
     return path
+
+
+def out_file(folder: str, name: str) -> str:
+    """The path of a result in the output folder, creating the folder now."""
+    os.makedirs(folder, exist_ok=True)
+    return os.path.join(folder, name)
 
 
 def schedule(optimizer: Any, total_steps: int, warmup_fraction: float = 0.1) -> Any:

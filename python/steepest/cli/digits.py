@@ -1,6 +1,5 @@
 """`steepest train digits`: an MLP on the 8x8 handwritten digits (64 pixels -> 10 classes),
 trained with the optimizer of your choice so update rules can be compared on a real task."""
-import os
 
 from .. import _core, data, datasets, save, train
 from ..nn import functional as F
@@ -37,9 +36,9 @@ def run(args):
     acc = float((pred == y_te).mean())
     print(f"test accuracy {acc:.4f} ({int((pred == y_te).sum())}/{n_te})")
     print(report.format_confusion(report.confusion_matrix(y_te, pred, 10), [str(d) for d in range(10)]))
-    ckpt = os.path.join(out, "digits_mlp.safetensors")
+    ckpt = common.out_file(out, "digits_mlp.safetensors")
     save({"task": "digits", "model": model.state_dict(), "hidden": args.hidden}, ckpt)
     print(f"checkpoint: {ckpt}")
-    print(report.save_plot(history.plot, os.path.join(out, "loss_curve.png"), "loss curve"))
+    print(report.save_plot(history.plot, common.out_file(out, "loss_curve.png"), "loss curve"))
     print(f"done in {common.elapsed(t0):.1f} s")
     return 0

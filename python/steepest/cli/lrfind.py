@@ -1,7 +1,6 @@
 """`steepest lr-find TASK`: the learning-rate range test on one of the CLI's tasks — rates
 grow exponentially from --start-lr to --end-lr, one batch each, until the loss diverges;
 prints the suggested rate and writes the curve as a PNG."""
-import os
 from typing import Any, Callable
 
 from .. import train
@@ -49,5 +48,5 @@ def run(args):
     else:
         print(f"suggested lr: {res.suggestion:.3g}  (steepest descent of the loss; a safe choice is this or a few "
               "times lower)")
-    print(report.save_plot(res.plot, os.path.join(out, f"lr_find_{task}.png"), "lr-find curve"))
+    print(report.save_plot(res.plot, common.out_file(out, f"lr_find_{task}.png"), "lr-find curve"))
     return 0

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import warnings
 from collections.abc import Sequence
-from typing import NoReturn, Optional
+from typing import Callable, NoReturn, Optional
 
 from . import charlm, digits, lrfind, optimizers, spam
 from .errors import UsageError
@@ -32,14 +33,40 @@ class Parser(argparse.ArgumentParser):
 
 
 # ---- argument types: each rejects a bad value with a message argparse puts in one line ----
-def positive_int(s: str) -> int:
-    try:
-        v = int(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{s!r} is not an integer") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"{s!r} must be at least 1")
-    return v
+# (argparse prefixes it with "argument --name:", so every message names its option.)
+def bounded_int(low: int, high: int) -> Callable[[str], int]:
+    """An integer in [low, high]. The upper bounds keep a typo (an extra digit, 1e20) from
+    turning into an allocation the machine can't make or a run that never ends."""
+    def parse(s: str) -> int:
+        try:
+            v = int(s)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{s!r} is not an integer") from None
+        if v < low:
+            raise argparse.ArgumentTypeError(f"{s!r} must be at least {low}")
+        if v > high:
+            raise argparse.ArgumentTypeError(f"{s!r} is above the limit of {high:,}")
+        return v
+    parse.__name__ = "integer"
+    return parse
+
+
+positive_int = bounded_int(1, 10**9)
+seed_int = bounded_int(0, 2**63 - 1)
+# Per-option limits (each far above what these small models need).
+EPOCHS = bounded_int(1, 10**6)
+BATCH = bounded_int(1, 2**20)
+FEATURES = bounded_int(1, 2**24)
+HIDDEN = bounded_int(0, 2**16)
+HIDDEN_POSITIVE = bounded_int(1, 2**16)
+# A model the CLI builds may hold at most this many weights (8 GiB of float32).
+MAX_WEIGHTS = 2**31
+
+
+def nonempty_text(s: str) -> str:
+    if not s:
+        raise argparse.ArgumentTypeError("must not be empty")
+    return s
 
 
 def positive_float(s: str) -> float:
@@ -69,7 +96,7 @@ def optimizer_name(s: str) -> str:
 def _common(p, out_default):
     g = p.add_argument_group("common options")
     g.add_argument("--out", default=out_default, metavar="DIR", help=f"output folder (default: {out_default})")
-    g.add_argument("--seed", type=int, default=0, help="random seed for initialisation, shuffling and the split "
+    g.add_argument("--seed", type=seed_int, default=0, help="random seed for initialisation, shuffling and the split "
                    "(default: 0)")
     g.add_argument("--threads", type=positive_int, default=1, metavar="N",
                    help="CPU threads (default: 1; these models are small, so more threads mostly add "
@@ -86,14 +113,14 @@ def _optimizer(p, default, rates_note):
 
 
 def _spam_args(p, epochs):
-    p.add_argument("--epochs", type=positive_int, default=epochs, metavar="N",
+    p.add_argument("--epochs", type=EPOCHS, default=epochs, metavar="N",
                    help=f"passes over the training set (default: {epochs})")
     p.add_argument("--steps", type=positive_int, default=None, metavar="N",
                    help="stop after N optimizer steps in all (default: all epochs)")
-    p.add_argument("--batch-size", type=positive_int, default=64, metavar="N", help="default: 64")
-    p.add_argument("--features", type=positive_int, default=4096, metavar="N",
+    p.add_argument("--batch-size", type=BATCH, default=64, metavar="N", help="default: 64")
+    p.add_argument("--features", type=FEATURES, default=4096, metavar="N",
                    help="hashed feature columns (default: 4096)")
-    p.add_argument("--hidden", type=int, default=0, metavar="N",
+    p.add_argument("--hidden", type=HIDDEN, default=0, metavar="N",
                    help="hidden units of an MLP; 0 = logistic regression (default: 0)")
     p.add_argument("--test-fraction", type=fraction, default=0.2, metavar="F",
                    help="share held out for testing when no --test-data is given (default: 0.2)")
@@ -141,10 +168,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "4.0), an 80/20 stratified split; prints test accuracy and the confusion matrix.")
     p.add_argument("--data", metavar="FILE", default=None,
                    help="CSV: 64 pixel values 0-16 then the label per line (default: bundled)")
-    p.add_argument("--epochs", type=positive_int, default=20, metavar="N", help="default: 20")
+    p.add_argument("--epochs", type=EPOCHS, default=20, metavar="N", help="default: 20")
     p.add_argument("--steps", type=positive_int, default=None, metavar="N", help="stop after N optimizer steps")
-    p.add_argument("--batch-size", type=positive_int, default=64, metavar="N", help="default: 64")
-    p.add_argument("--hidden", type=positive_int, default=128, metavar="N", help="default: 128")
+    p.add_argument("--batch-size", type=BATCH, default=64, metavar="N", help="default: 64")
+    p.add_argument("--hidden", type=HIDDEN_POSITIVE, default=128, metavar="N", help="default: 128")
     p.add_argument("--clip", type=positive_float, default=None, metavar="NORM", help="clip the gradient norm")
     _optimizer(p, "adamw", "3e-3 for Adam-like, 0.5 for SGD, 1e-3 for Lion")
     p.set_defaults(func=digits.run)
@@ -167,7 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-chars", type=positive_int, default=None, metavar="N", help="use only the first N characters")
     p.add_argument("--sample-every", type=positive_int, default=250, metavar="N", help="default: 250 steps")
     p.add_argument("--sample-chars", type=positive_int, default=160, metavar="N", help="default: 160")
-    p.add_argument("--prompt", default="And God said", help="start of each sample (default: 'And God said')")
+    p.add_argument("--prompt", type=nonempty_text, default="And God said",
+                   help="start of each sample (default: 'And God said')")
     _optimizer(p, "adamw", "3e-3 for Adam-like, 0.3 for SGD, 1e-3 for Lion")
     p.set_defaults(func=charlm.run)
     _common(p, "steepest-charlm")
@@ -187,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--start-lr", type=positive_float, default=1e-6, help="default: 1e-6")
     p.add_argument("--end-lr", type=positive_float, default=10.0, help="default: 10")
     p.add_argument("--num-iter", type=positive_int, default=100, metavar="N", help="default: 100")
-    p.add_argument("--features", type=positive_int, default=4096, help=argparse.SUPPRESS)
+    p.add_argument("--features", type=FEATURES, default=4096, help=argparse.SUPPRESS)
     p.set_defaults(func=lrfind.run, data=None, max_chars=None)
     _common(p, "steepest-lr-find")
     return top
@@ -203,10 +231,32 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
     print(f"steepest: warning: {_one_line(message)}", file=sys.stderr if file is None else file)
 
 
+def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Checks that span options, before anything is created: a failing run leaves no --out
+    folder, checkpoint or metrics file behind."""
+    features, hidden = getattr(args, "features", None), getattr(args, "hidden", None)
+    if features is not None and hidden is not None:
+        weights = features * max(hidden, 2) + (hidden * hidden if hidden else 0)
+        if weights > MAX_WEIGHTS:
+            parser.error(f"argument --features/--hidden: {features:,} features x {hidden:,} hidden units need "
+                         f"{weights:,} weights, above the limit of {MAX_WEIGHTS:,}")
+    metrics_out = getattr(args, "metrics_out", None)
+    if metrics_out:
+        folder = os.path.dirname(os.path.abspath(metrics_out))
+        if not os.path.isdir(folder):
+            parser.error(f"argument --metrics-out: folder {folder} does not exist")
+        if os.path.isdir(metrics_out):
+            parser.error(f"argument --metrics-out: {metrics_out} is a directory")
+    out = getattr(args, "out", None)
+    if out and os.path.exists(out) and not os.path.isdir(out):
+        parser.error(f"argument --out: {out} exists and is not a directory")
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Runs the command line `argv` (default sys.argv[1:]); returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    check_args(parser, args)
     where = "steepest " + " ".join(x for x in (args.command, getattr(args, "task", None)) if x)
     if args.command == "lr-find":
         where = "steepest lr-find"

@@ -77,12 +77,12 @@ def run(args, title):
           f"F1 {m['f1']:.4f}  (spam is the positive class; {len(test_set)} held-out messages)")
     print(report.format_confusion(cm, list(train_set.label_names)))
 
-    ckpt = os.path.join(out, CHECKPOINT_NAME)
+    ckpt = common.out_file(out, CHECKPOINT_NAME)
     save({"task": "spam", "model": model.state_dict(),
           "model_config": {"kind": kind, "n_features": args.features, "hidden": args.hidden, "n_classes": 2},
           "features": vec.config(), "label_names": list(train_set.label_names)}, ckpt)
     print(f"checkpoint: {ckpt}  (try: steepest predict --checkpoint {ckpt} \"WINNER! claim your prize\")")
-    print(report.save_plot(history.plot, os.path.join(out, "loss_curve.png"), "loss curve"))
+    print(report.save_plot(history.plot, common.out_file(out, "loss_curve.png"), "loss curve"))
     if args.metrics_out:
         doc = {k: m[k] for k in ("accuracy", "precision", "recall", "f1")}
         doc.update({"confusion_matrix": cm.tolist(), "labels": list(train_set.label_names),
