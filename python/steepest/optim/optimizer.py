@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import operator
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -93,14 +94,21 @@ _MIXED_ARGS = {"master_weights": None, "state_dtype": None, "stochastic_rounding
 
 @dataclass
 class _GroupPlan:
-    """A group's C++ tensor lists and what they were built from (rebuilt when any changes)."""
+    """A group's C++ tensor lists and what they were built from (rebuilt when any changes).
+    `params` is a snapshot of the group's params, holding them so that no identity it was
+    built from can be reused by another tensor while the plan lives."""
 
-    params: List[_core.Tensor]
-    count: int
+    params: Tuple[_core.Tensor, ...]
     version: int
     lists: _core._TensorLists
     group: Dict[str, Any]
     names: Tuple[str, ...]
+
+
+def _same_tensors(built: Tuple[_core.Tensor, ...], params: Sequence[_core.Tensor]) -> bool:
+    """Whether params holds exactly the tensors a plan was built from, by identity (a C-speed
+    loop: the check runs every step; == on tensors would compare elements)."""
+    return len(built) == len(params) and all(map(operator.is_, built, params))
 
 
 def _rule_signature(info: Mapping[str, Any], overrides: Mapping[str, Any], fixed: Iterable[str]) -> inspect.Signature:
@@ -277,18 +285,19 @@ class Optimizer:
 
     def _lists(self, group: Dict[str, Any]) -> _core._TensorLists:
         """The group's C++ tensor lists (params, then each state name), kept between steps and
-        rebuilt when the group's params or the optimizer's state were replaced."""
+        rebuilt when the group's params (the list, or any tensor in it) or the optimizer's state
+        were replaced."""
         params = group["params"]
         names = self._state_names_of(group)
         plan = self._plans.get(id(group))
-        if (plan is not None and plan.params is params and plan.count == len(params) and plan.version == self._version
-                and plan.names == names):
+        if (plan is not None and plan.version == self._version and plan.names == names
+                and _same_tensors(plan.params, params)):
             return plan.lists
         rows: List[Sequence[Optional[_core.Tensor]]] = [params]
         for name in names:
             rows.append([self.state[p].get(name) if p in self.state else None for p in params])
         lists = _core._TensorLists(rows)
-        self._plans[id(group)] = _GroupPlan(params, len(params), self._version, lists, group, tuple(names))
+        self._plans[id(group)] = _GroupPlan(tuple(params), self._version, lists, group, tuple(names))
         return lists
 
     def _set_mixed(self, group: Dict[str, Any], lists: _core._TensorLists) -> None:
