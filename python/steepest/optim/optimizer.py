@@ -403,21 +403,69 @@ class Optimizer:
         for g, s in zip(self.param_groups, saved_groups):
             for p, i in zip(g["params"], s["params"]):
                 id_map[i] = p
-        self.state = defaultdict(dict)
+        new_groups: List[Dict[str, Any]] = []
+        group_of: Dict[int, Dict[str, Any]] = {}
+        for g, s in zip(self.param_groups, saved_groups):
+            ng = {k: copy.deepcopy(v) for k, v in s.items() if k != "params"}
+            ng["params"] = g["params"]
+            new_groups.append(ng)
+            group_of.update((i, ng) for i in s["params"])
+        state: defaultdict[_core.Tensor, Dict[str, Any]] = defaultdict(dict)
         for i, entries in state_dict["state"].items():
             i = int(i)
             if i not in id_map:
                 continue
             p = id_map[i]
-            self.state[p] = {k: _copy_state(v, p, k) for k, v in entries.items()}
-        new_groups: List[Dict[str, Any]] = []
-        for g, s in zip(self.param_groups, saved_groups):
-            ng = {k: copy.deepcopy(v) for k, v in s.items() if k != "params"}
-            ng["params"] = g["params"]
-            new_groups.append(ng)
+            if entries:
+                self._check_loaded_state(i, p, entries, group_of[i])
+            state[p] = {k: _copy_state(v, p, k) for k, v in entries.items()}
+        self.state = state
         self.param_groups = new_groups
         self._plans = {}
         self._version += 1
+
+
+    def _kept_state(self, group: Dict[str, Any], param: _core.Tensor) -> Dict[str, Optional[Tuple[int, ...]]]:
+        """The state this group's step keeps for a param it has stepped, by name: the tensor's
+        shape, or None for a 0-d scalar (a step counter). From the rule's description; a rule
+        whose state takes shapes of its own (Adafactor) adds them."""
+        if self._rule is None:
+            return {}
+        shape = tuple(param.shape)
+        kept = _core._optim_kept_state(self._rule, self._step_hypers(group))
+        return {name: None if scalar else shape for name, scalar in kept}
+
+    def _check_loaded_state(self, index: int, param: _core.Tensor, entries: Mapping[str, Any],
+                            group: Dict[str, Any]) -> None:
+        """ValueError naming the param's index and the key unless a checkpoint's state for a
+        param is one this optimizer's step can continue from: every state the step keeps is
+        there, a step count is >= 0, tensors have the shape the step expects."""
+        where = f"loaded state dict: state of param {index}"
+        kept = self._kept_state(group, param)
+        missing = [name for name in kept if name not in entries]
+        if missing:
+            raise ValueError(f"{where} has no {missing[0]!r} ({type(self).__name__} keeps "
+                             f"{', '.join(repr(k) for k in kept)} for every param it has stepped)")
+        arrays = set(self._state_names_of(group)) - set(kept)  # kept or not by this configuration
+        for name, value in entries.items():
+            if name == "step" or kept.get(name, ()) is None:
+                if isinstance(value, _core.Tensor) and value.numel() != 1:
+                    raise ValueError(f"{where}: {name!r} must be a one-element tensor or a number, got shape "
+                                     f"{list(value.shape)}")
+                count = float(value.item() if isinstance(value, _core.Tensor) else value)
+                if name == "step" and not count >= 0:
+                    raise ValueError(f"{where}: 'step' is {count:g}, a step count must be >= 0")
+                continue
+            expected = kept.get(name)
+            if expected is None and name in arrays and isinstance(value, _core.Tensor) and value.dim() > 0:
+                expected = tuple(param.shape)  # a tensor the rule keeps in the param's shape when it keeps it
+            if expected is None:
+                continue  # not a tensor of the rule's: kept as given
+            if not isinstance(value, _core.Tensor):
+                raise ValueError(f"{where}: {name!r} must be a tensor, got {type(value).__name__}")
+            if tuple(value.shape) != expected:
+                raise ValueError(f"{where}: {name!r} has shape {list(value.shape)}, expected {list(expected)} "
+                                 f"for a param of shape {list(param.shape)}")
 
 
 def _copy_state(value: Any, param: _core.Tensor, key: str) -> Any:
