@@ -182,7 +182,9 @@ class RuleBuilder {
     };
     info_.step = [fn, getters, options_of](TensorLists& lists, HyperMap& h, const StepControl& c) {
       O o = options_of(h);
+      ContiguousParams contiguous_params(lists);
       const int created = fn(lists, o, c);
+      contiguous_params.write_back();
       for (const auto& get : getters) get(o, h);
       return created;
     };
