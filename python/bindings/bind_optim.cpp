@@ -135,6 +135,16 @@ void bind_optim(py::module_& m) {
         }, py::arg("rule"), py::arg("lists"), py::arg("group"), py::arg("grad_scale") = 1.0,
         py::arg("found_inf") = py::none(),
         "One step of a registered rule over a group's lists; hyperparameters come from `group`.");
+  m.def("_optim_kept_state", [](const std::string& name, const py::dict& group) {
+          const optim::RuleInfo& rule = optim::rule(name);
+          optim::HyperMap h = hypers_of(rule, group);
+          py::list out;
+          if (!rule.kept_state) return out;  // a rule registered without a description of its state
+          for (const auto& k : rule.kept_state(h)) out.append(py::make_tuple(k.name, k.scalar));
+          return out;
+        }, py::arg("rule"), py::arg("group"),
+        "The per-param state a step of the rule with the group's hyperparameters keeps: (name, is a 0-d "
+        "scalar) pairs, leaving out state filled from the first grad and state shaped by the rule itself.");
   m.def("_optim_rules", [] {
           py::dict out;
           for (const optim::RuleInfo* r : optim::rules()) {

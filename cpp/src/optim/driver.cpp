@@ -83,6 +83,31 @@ bool skip_step(const StepControl& c) {
   return dispatch::optim_flag_stub()(c.found_inf.device(), c.found_inf);
 }
 
+ContiguousParams::ContiguousParams(TensorLists& lists) : lists_(lists) {
+  if (lists.empty()) return;
+  for (size_t i = 0; i < lists[0].size(); ++i) {
+    Tensor& p = lists[0][i];
+    if (!p.defined() || p.is_contiguous() || !p.grad().defined()) continue;
+    Tensor copy = contiguous(p.detach());
+    copy.set_grad(p.grad());
+    swapped_.emplace_back(i, p);
+    p = copy;
+  }
+}
+
+void ContiguousParams::write_back() {
+  for (auto& [i, p] : swapped_) {
+    Tensor dst = p.detach();  // shares the param's storage; no autograd on an optimizer write
+    copy_(dst, lists_[0][i]);
+    lists_[0][i] = p;
+  }
+  swapped_.clear();
+}
+
+ContiguousParams::~ContiguousParams() {
+  for (auto& [i, p] : swapped_) lists_[0][i] = p;
+}
+
 Gathered gather(TensorLists& lists, const GroupPlan& plan, const StepControl* control) {
   const char* opt = plan.name;
   const MixedPrecision* mp = control ? &control->mixed : nullptr;

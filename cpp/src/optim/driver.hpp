@@ -68,6 +68,23 @@ bool skip_step(const StepControl& c);
 // it params must be float32/float64.
 Gathered gather(TensorLists& lists, const GroupPlan& plan, const StepControl* control = nullptr);
 
+// Non-contiguous params (torch steps params of any strides) step through contiguous copies:
+// the constructor puts, in lists[0], a contiguous copy sharing the grad in place of every such
+// param that has a grad; write_back() copies the stepped values into the params and puts them
+// back. If the step throws first, the destructor puts the params back unchanged.
+class ContiguousParams {
+ public:
+  explicit ContiguousParams(TensorLists& lists);
+  ContiguousParams(const ContiguousParams&) = delete;
+  ContiguousParams& operator=(const ContiguousParams&) = delete;
+  void write_back();
+  ~ContiguousParams();
+
+ private:
+  TensorLists& lists_;
+  std::vector<std::pair<size_t, Tensor>> swapped_;  // index in lists[0], the param itself
+};
+
 // Increments the step counter (in lists[1]) of every gathered row; returns the new counts.
 std::vector<double> increment_steps(const TensorLists& lists, const Gathered& g);
 // scalars[i] *= factors[i] (one-element float32 tensors, e.g. NAdam's mu_product); the new values.

@@ -172,14 +172,30 @@ class RuleBuilder {
     auto setters = setters_;
     auto getters = getters_;
     const RuleInfo defaults = info_;
-    info_.step = [fn, setters, getters, defaults](TensorLists& lists, HyperMap& h, const StepControl& c) {
+    // The Options of a group's hyperparameters (missing ones take their defaults).
+    auto options_of = [setters, defaults](HyperMap& h) {
       for (const HyperSpec& s : defaults.hypers)
         if (!h.count(s.name)) h[s.name] = s.default_value;
       O o{};
       for (const auto& set : setters) set(o, h);
+      return o;
+    };
+    info_.step = [fn, getters, options_of](TensorLists& lists, HyperMap& h, const StepControl& c) {
+      O o = options_of(h);
+      ContiguousParams contiguous_params(lists);
       const int created = fn(lists, o, c);
+      contiguous_params.write_back();
       for (const auto& get : getters) get(o, h);
       return created;
+    };
+    info_.kept_state = [states = states_, options_of](HyperMap& h) {
+      const O o = options_of(h);
+      std::vector<RuleInfo::KeptState> out;
+      for (const StateSpec<O>& s : states) {
+        if (s.init == Init::Custom || s.init == Init::Empty || (s.used && !s.used(o))) continue;
+        out.push_back({s.name, s.init == Init::Scalar});
+      }
+      return out;
     };
     return info_;
   }

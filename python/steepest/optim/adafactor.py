@@ -2,8 +2,9 @@
 moments for >= 2-D params, beta2_decay, the (eps1, eps2) pair, d, weight_decay, maximize), one
 C++ step per group (docs/optimizers.md); arguments and defaults from the C++ rule "Adafactor"
 (cpp/src/optim/adafactor.cpp). foreach is accepted and ignored."""
-from typing import Any, Dict
+from typing import Any, Dict, Optional, Tuple
 
+from .. import _core
 from .optimizer import Optimizer, _check, check_nonneg
 
 
@@ -33,3 +34,15 @@ class Adafactor(Optimizer, rule="Adafactor"):
         check_nonneg("eps[1]", eps[1])
         _check(isinstance(g["d"], (int, float)) and g["d"] >= 1.0, "d", g["d"], ">= 1")
         check_nonneg("weight_decay", g["weight_decay"])
+
+    def _kept_state(self, group: Dict[str, Any], param: _core.Tensor) -> Dict[str, Optional[Tuple[int, ...]]]:
+        """step, then the factored moments of a >= 2-D param (row_var (..., n, 1), col_var
+        (..., 1, m)) or the full variance of a 0-D/1-D one."""
+        kept = super()._kept_state(group, param)
+        shape = tuple(param.shape)
+        if len(shape) > 1:
+            kept["row_var"] = shape[:-1] + (1,)
+            kept["col_var"] = shape[:-2] + (1,) + shape[-1:]
+        else:
+            kept["variance"] = shape
+        return kept

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import operator
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -93,14 +94,21 @@ _MIXED_ARGS = {"master_weights": None, "state_dtype": None, "stochastic_rounding
 
 @dataclass
 class _GroupPlan:
-    """A group's C++ tensor lists and what they were built from (rebuilt when any changes)."""
+    """A group's C++ tensor lists and what they were built from (rebuilt when any changes).
+    `params` is a snapshot of the group's params, holding them so that no identity it was
+    built from can be reused by another tensor while the plan lives."""
 
-    params: List[_core.Tensor]
-    count: int
+    params: Tuple[_core.Tensor, ...]
     version: int
     lists: _core._TensorLists
     group: Dict[str, Any]
     names: Tuple[str, ...]
+
+
+def _same_tensors(built: Tuple[_core.Tensor, ...], params: Sequence[_core.Tensor]) -> bool:
+    """Whether params holds exactly the tensors a plan was built from, by identity (a C-speed
+    loop: the check runs every step; == on tensors would compare elements)."""
+    return len(built) == len(params) and all(map(operator.is_, built, params))
 
 
 def _rule_signature(info: Mapping[str, Any], overrides: Mapping[str, Any], fixed: Iterable[str]) -> inspect.Signature:
@@ -277,18 +285,19 @@ class Optimizer:
 
     def _lists(self, group: Dict[str, Any]) -> _core._TensorLists:
         """The group's C++ tensor lists (params, then each state name), kept between steps and
-        rebuilt when the group's params or the optimizer's state were replaced."""
+        rebuilt when the group's params (the list, or any tensor in it) or the optimizer's state
+        were replaced."""
         params = group["params"]
         names = self._state_names_of(group)
         plan = self._plans.get(id(group))
-        if (plan is not None and plan.params is params and plan.count == len(params) and plan.version == self._version
-                and plan.names == names):
+        if (plan is not None and plan.version == self._version and plan.names == names
+                and _same_tensors(plan.params, params)):
             return plan.lists
         rows: List[Sequence[Optional[_core.Tensor]]] = [params]
         for name in names:
             rows.append([self.state[p].get(name) if p in self.state else None for p in params])
         lists = _core._TensorLists(rows)
-        self._plans[id(group)] = _GroupPlan(params, len(params), self._version, lists, group, tuple(names))
+        self._plans[id(group)] = _GroupPlan(tuple(params), self._version, lists, group, tuple(names))
         return lists
 
     def _set_mixed(self, group: Dict[str, Any], lists: _core._TensorLists) -> None:
@@ -394,21 +403,69 @@ class Optimizer:
         for g, s in zip(self.param_groups, saved_groups):
             for p, i in zip(g["params"], s["params"]):
                 id_map[i] = p
-        self.state = defaultdict(dict)
+        new_groups: List[Dict[str, Any]] = []
+        group_of: Dict[int, Dict[str, Any]] = {}
+        for g, s in zip(self.param_groups, saved_groups):
+            ng = {k: copy.deepcopy(v) for k, v in s.items() if k != "params"}
+            ng["params"] = g["params"]
+            new_groups.append(ng)
+            group_of.update((i, ng) for i in s["params"])
+        state: defaultdict[_core.Tensor, Dict[str, Any]] = defaultdict(dict)
         for i, entries in state_dict["state"].items():
             i = int(i)
             if i not in id_map:
                 continue
             p = id_map[i]
-            self.state[p] = {k: _copy_state(v, p, k) for k, v in entries.items()}
-        new_groups: List[Dict[str, Any]] = []
-        for g, s in zip(self.param_groups, saved_groups):
-            ng = {k: copy.deepcopy(v) for k, v in s.items() if k != "params"}
-            ng["params"] = g["params"]
-            new_groups.append(ng)
+            if entries:
+                self._check_loaded_state(i, p, entries, group_of[i])
+            state[p] = {k: _copy_state(v, p, k) for k, v in entries.items()}
+        self.state = state
         self.param_groups = new_groups
         self._plans = {}
         self._version += 1
+
+
+    def _kept_state(self, group: Dict[str, Any], param: _core.Tensor) -> Dict[str, Optional[Tuple[int, ...]]]:
+        """The state this group's step keeps for a param it has stepped, by name: the tensor's
+        shape, or None for a 0-d scalar (a step counter). From the rule's description; a rule
+        whose state takes shapes of its own (Adafactor) adds them."""
+        if self._rule is None:
+            return {}
+        shape = tuple(param.shape)
+        kept = _core._optim_kept_state(self._rule, self._step_hypers(group))
+        return {name: None if scalar else shape for name, scalar in kept}
+
+    def _check_loaded_state(self, index: int, param: _core.Tensor, entries: Mapping[str, Any],
+                            group: Dict[str, Any]) -> None:
+        """ValueError naming the param's index and the key unless a checkpoint's state for a
+        param is one this optimizer's step can continue from: every state the step keeps is
+        there, a step count is >= 0, tensors have the shape the step expects."""
+        where = f"loaded state dict: state of param {index}"
+        kept = self._kept_state(group, param)
+        missing = [name for name in kept if name not in entries]
+        if missing:
+            raise ValueError(f"{where} has no {missing[0]!r} ({type(self).__name__} keeps "
+                             f"{', '.join(repr(k) for k in kept)} for every param it has stepped)")
+        arrays = set(self._state_names_of(group)) - set(kept)  # kept or not by this configuration
+        for name, value in entries.items():
+            if name == "step" or kept.get(name, ()) is None:
+                if isinstance(value, _core.Tensor) and value.numel() != 1:
+                    raise ValueError(f"{where}: {name!r} must be a one-element tensor or a number, got shape "
+                                     f"{list(value.shape)}")
+                count = float(value.item() if isinstance(value, _core.Tensor) else value)
+                if name == "step" and not count >= 0:
+                    raise ValueError(f"{where}: 'step' is {count:g}, a step count must be >= 0")
+                continue
+            expected = kept.get(name)
+            if expected is None and name in arrays and isinstance(value, _core.Tensor) and value.dim() > 0:
+                expected = tuple(param.shape)  # a tensor the rule keeps in the param's shape when it keeps it
+            if expected is None:
+                continue  # not a tensor of the rule's: kept as given
+            if not isinstance(value, _core.Tensor):
+                raise ValueError(f"{where}: {name!r} must be a tensor, got {type(value).__name__}")
+            if tuple(value.shape) != expected:
+                raise ValueError(f"{where}: {name!r} has shape {list(value.shape)}, expected {list(expected)} "
+                                 f"for a param of shape {list(param.shape)}")
 
 
 def _copy_state(value: Any, param: _core.Tensor, key: str) -> Any:

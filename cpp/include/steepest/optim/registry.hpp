@@ -56,6 +56,16 @@ struct RuleInfo {
   std::vector<HyperSpec> hypers;   // in the constructor's positional order
   std::vector<std::string> state;  // per-param state names: lists[1 + j] holds state[j]
   bool low_precision = false;      // bfloat16/float16 params (float32 master) and bfloat16 state
+  // The per-param state a step with hyperparameters `h` keeps once it has run, each with
+  // whether it is a 0-d scalar (a step counter) rather than a tensor of the param's shape. State
+  // the step fills from the first grad (Empty: torch starts it when absent) and state whose
+  // shape depends on the param (Custom) are left out: a checkpoint may lack the former, and the
+  // rule's front end describes the latter.
+  struct KeptState {
+    std::string name;
+    bool scalar = false;
+  };
+  std::function<std::vector<KeptState>(HyperMap& h)> kept_state;
   // One step over a group's lists. `h` holds hyperparameters by name (missing ones take their
   // defaults); group_state entries are written back.
   std::function<int(TensorLists& lists, HyperMap& h, const StepControl& c)> step;

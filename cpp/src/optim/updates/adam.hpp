@@ -35,8 +35,8 @@ struct Adam : AdamSlots {
     V m = lerp1(x[kExpAvg], g);
     V v = addcmul(x[kExpAvgSq] * splat<V>(b2), splat<V>(omb2), g, g);
     V vv = v;
-    if constexpr (AMSGRAD) {  // max of the raw second moments; a NaN in v propagates
-      vv = max_raw(x[kMaxExpAvgSq], v);
+    if constexpr (AMSGRAD) {  // torch.maximum of the raw second moments: NaN on either side stays
+      vv = maximum(x[kMaxExpAvgSq], v);
       x[kMaxExpAvgSq] = vv;
     }
     V denom = sqrt(vv) / splat<V>(bc2_sqrt) + splat<V>(eps);  // eps outside the sqrt

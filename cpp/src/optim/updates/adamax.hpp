@@ -29,9 +29,9 @@ struct Adamax : AdamaxSlots {
     V p = x[kParam], g = x[kGrad] * splat<V>(gs);
     if constexpr (L2) g = fma(splat<V>(wd), p, g);
     V m = lerp1(x[kExpAvg], g);
-    // torch.maximum(u*b2, |g|+eps): a NaN from the grad side propagates (the state side
-    // can only be NaN if it already came from a grad)
-    V u = max_raw(x[kExpInf] * splat<V>(b2), abs(g) + splat<V>(eps));
+    // torch.maximum(u*b2, |g|+eps): NaN on either side stays, so exp_inf keeps a NaN that
+    // an earlier grad put there, as torch's does
+    V u = maximum(x[kExpInf] * splat<V>(b2), abs(g) + splat<V>(eps));
     x[kParam] = addcdiv(p, splat<V>(neg_clr), m, u);
     x[kExpAvg] = m;
     x[kExpInf] = u;

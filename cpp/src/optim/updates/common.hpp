@@ -49,6 +49,8 @@ STEEPEST_HOST_DEVICE inline bool cmp_lt(float a, float b) { return a < b; }
 STEEPEST_HOST_DEVICE inline bool cmp_lt(double a, double b) { return a < b; }
 STEEPEST_HOST_DEVICE inline float select(bool m, float a, float b) { return m ? a : b; }
 STEEPEST_HOST_DEVICE inline double select(bool m, double a, double b) { return m ? a : b; }
+STEEPEST_HOST_DEVICE inline bool isnan(float a) { return a != a; }
+STEEPEST_HOST_DEVICE inline bool isnan(double a) { return a != a; }
 
 template <class V> struct IsScalar { static constexpr bool value = false; };
 template <> struct IsScalar<float> { static constexpr bool value = true; };
@@ -78,6 +80,9 @@ template <class T> struct Lerp {
 template <class V> STEEPEST_HOST_DEVICE inline V addcmul(V x, V v, V y, V z) { return fma(v * y, z, x); }
 // x.addcdiv_(y, z, value=v) = x + (v*y)/z (no fma)
 template <class V> STEEPEST_HOST_DEVICE inline V addcdiv(V x, V v, V y, V z) { return x + (v * y) / z; }
+// torch.maximum: the larger, and NaN when either is NaN (max_raw alone keeps a NaN only
+// from b, so a NaN already in a running max would be forgotten).
+template <class V> STEEPEST_HOST_DEVICE inline V maximum(V a, V b) { return select(isnan(a), a, max_raw(a, b)); }
 // torch.sign: +1, -1, and 0 for zeros and NaN.
 template <class V> STEEPEST_HOST_DEVICE inline V sign(V x) {
   V zero = splat<V>(0.0f), one = splat<V>(1.0f);
