@@ -53,7 +53,24 @@ Tensor SavedTensor::unpack(const char* node_name) const {
 // ---- nodes -----------------------------------------------------------------------------
 
 Node::Node() : sequence_nr(next_sequence_nr.fetch_add(1, std::memory_order_relaxed)) {}
-Node::~Node() = default;
+// Freeing the last handle of a long chain would destroy each node inside its successor's
+// destructor, one stack frame per node, and overflow the stack near 200 000 nodes. Instead a
+// node hands the nodes only it keeps alive to a per-thread list, and the outermost destructor
+// frees that list one node at a time.
+Node::~Node() {
+  thread_local std::vector<std::shared_ptr<Node>> orphans;
+  thread_local bool draining = false;
+  for (Edge& e : next_edges)
+    if (e.fn && e.fn.use_count() == 1) orphans.push_back(std::move(e.fn));
+  if (draining) return;
+  draining = true;
+  while (!orphans.empty()) {
+    std::shared_ptr<Node> n = std::move(orphans.back());
+    orphans.pop_back();
+    n.reset();  // its destructor adds its own orphans to the list
+  }
+  draining = false;
+}
 void Node::release_saved() {
   for (auto& s : saved_tensors) s.release();
 }
