@@ -237,16 +237,16 @@ Tensor wrap_dltensor(const dl::DLTensor& d, std::function<void()> release) {
   Shape shape(d.shape, d.shape + d.ndim);
   Strides strides = d.strides ? Strides(d.strides, d.strides + d.ndim) : contiguous_strides(shape);
   char* base = static_cast<char*>(d.data) + d.byte_offset;
-  int64_t n = numel_of(shape), hi = 0;
   for (size_t i = 0; i < shape.size(); ++i) {
     STEEPEST_CHECK(shape[i] >= 0, ValueError, "from_dlpack: negative size in shape ", shape);
     if (shape[i] <= 1) { strides[i] = contiguous_strides(shape)[i]; continue; }
     STEEPEST_CHECK(strides[i] >= 0, ValueError, "from_dlpack: negative strides ", strides,
                    " are not supported (copy the source first)");
-    hi += (shape[i] - 1) * strides[i];
   }
-  if (n > 0) check_aligned(base, size_t(isz), "from_dlpack");
-  size_t nbytes = n > 0 ? size_t((hi + 1) * isz) : 0;
+  // Checked: a producer's sizes must not wrap the byte count the storage is given.
+  ViewReach reach = view_reach(shape, strides, 0, size_t(isz));
+  if (!reach.empty) check_aligned(base, size_t(isz), "from_dlpack");
+  size_t nbytes = reach.empty ? 0 : size_t((reach.hi + 1) * isz);
   auto storage = Storage::borrow(base, nbytes, kCPU, std::move(release));
   return Tensor::make(std::move(storage), std::move(shape), std::move(strides), 0, dt);
 }

@@ -30,6 +30,13 @@ struct Edge {
 using GradHook = std::function<Tensor(const Tensor&)>;
 // Runs after a leaf's .grad has been accumulated; receives the leaf itself.
 using PostAccumulateGradHook = std::function<void(const Tensor&)>;
+// A registered gradient hook: its id (for remove_hook), the callable, and the name errors
+// about what it returned give (a Python hook's __name__).
+struct NamedGradHook {
+  int id;
+  GradHook fn;
+  std::string name;
+};
 
 struct AutogradMeta {
   bool requires_grad = false;
@@ -39,7 +46,7 @@ struct AutogradMeta {
   std::shared_ptr<Node> grad_fn;   // the op that produced a non-leaf
   uint32_t output_nr = 0;          // which output of grad_fn this tensor is
   std::weak_ptr<Node> grad_accumulator;  // a leaf's AccumulateGrad node, while a graph uses it
-  std::vector<std::pair<int, GradHook>> hooks;                        // leaf hooks, by id
+  std::vector<NamedGradHook> hooks;  // leaf hooks
   std::vector<std::pair<int, PostAccumulateGradHook>> post_accumulate_hooks;
 };
 
@@ -61,10 +68,11 @@ class SavedTensor {
 };
 
 // What a gradient flowing into an input must look like (broadcast grads are summed back to
-// `shape`, other dtypes are cast to `dtype`).
+// `shape`, other dtypes are cast to `dtype`; another device is an error).
 struct InputMeta {
   Shape shape;
   DType dtype = kFloat32;
+  Device device = kCPU;
 };
 
 // A recorded operation. apply() receives one gradient per output (undefined where none
@@ -88,8 +96,8 @@ struct Node {
   std::vector<SavedTensor> saved_tensors;
   uint32_t num_outputs = 1;
   uint64_t sequence_nr;                // creation order: later nodes run first
-  // Hooks on a non-leaf output's gradient: (output_nr, id, hook), run before apply().
-  struct PreHook { uint32_t output_nr; int id; GradHook fn; };
+  // Hooks on a non-leaf output's gradient, run before apply().
+  struct PreHook { uint32_t output_nr; NamedGradHook hook; };
   std::vector<PreHook> pre_hooks;
 
   // The engine's bookkeeping for the pass in progress (kept on the node: a hash map per
@@ -162,8 +170,11 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
                          bool allow_unused = false);
 
 // Hooks. Return ids for remove_hook. On a leaf the hook runs before accumulation; on a
-// non-leaf it runs when its gradient is complete.
-int register_hook(const Tensor& t, GradHook hook);
+// non-leaf it runs when its gradient is complete. A hook's replacement gradient must keep the
+// size, dtype and device of the one it replaces ("hook 'name' has changed the size of value").
+int register_hook(const Tensor& t, GradHook hook, std::string name = "hook");
+// Runs `hook` on `g`: the hook's replacement (checked as above), or g when it returns none.
+Tensor run_grad_hook(const NamedGradHook& hook, const Tensor& g);
 int register_post_accumulate_grad_hook(const Tensor& t, PostAccumulateGradHook hook);
 void remove_hook(const Tensor& t, int id);
 // Makes a non-leaf keep its gradient in .grad (no-op on a leaf).

@@ -1,12 +1,13 @@
 // Process-wide settings: threads (OpenMP and OpenBLAS together), the SIMD instruction set
 // in use, and what this build contains.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 
 namespace steepest {
 
-void set_num_threads(int n);  // ValueError if n < 1
+void set_num_threads(int64_t n);  // ValueError unless 1 <= n <= 1024
 int get_num_threads();
 
 // The instruction set the CPU kernels use: "scalar", "avx2", "avx512" or "neon". Chosen at

@@ -37,4 +37,11 @@ class Scalar {
   union { int64_t i_; double d_; };
 };
 
+// Raises steepest::Error "value cannot be converted to type int without overflow" (torch's
+// words) when `value` has no representation in an integer `dtype`: out of its range, NaN or
+// infinity. Writes of a Python number into a tensor (fill_, full, t[i] = v, masked_fill_)
+// check with it instead of letting the conversion wrap. A float beyond a floating dtype's
+// range is not refused: it rounds to infinity, as in torch.tensor and torch.full.
+void check_scalar_fits(Scalar value, DType dtype);
+
 }  // namespace steepest

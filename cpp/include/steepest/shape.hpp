@@ -115,11 +115,39 @@ inline std::ostream& operator<<(std::ostream& os, const Shape& s) {
   return os << ')';
 }
 
+// Element count of a shape that is known to be valid (a tensor's: every tensor's shape passed
+// checked_numel when it was made). Sizes that come from a caller go through checked_numel.
 inline int64_t numel_of(const Shape& s) {
   int64_t n = 1;
   for (int64_t d : s) n *= d;
   return n;
 }
+
+// ---- checked shape arithmetic ----------------------------------------------------------
+// Every size, stride and offset a caller can choose passes through these before memory is
+// sized or addressed from it: a product that overflowed would wrap to a small (or negative)
+// count, and kernels would then read or write outside their buffer. All three raise
+// steepest::Error with torch's wording.
+
+// The element count of `shape`; "numel: integer multiplication overflow" when the product of
+// its nonzero sizes exceeds int64. (Zero sizes don't excuse the rest: contiguous strides are
+// such products, so every stride of a valid shape fits too.)
+int64_t checked_numel(const Shape& shape);
+
+// The bytes a contiguous tensor of `shape` needs; "Storage size calculation overflowed with
+// sizes=[...]" when the product of its sizes, taken in order, or that times itemsize exceeds
+// int64 (as torch: (2^62, 0) is fine, (2^62, 4, 0) is not).
+int64_t contiguous_nbytes(const Shape& shape, size_t itemsize);
+
+// The element positions a strided view reaches, counted from the start of its storage: every
+// element of the view lies in [lo, hi]. `empty` when the view has no elements (then lo = hi =
+// offset). "Storage size calculation overflowed with sizes=[...] and strides=[...]" when
+// (hi + 1) * itemsize exceeds int64.
+struct ViewReach {
+  int64_t lo, hi;
+  bool empty;
+};
+ViewReach view_reach(const Shape& shape, const Strides& strides, int64_t offset, size_t itemsize);
 
 // Row-major (C-order) strides, in elements.
 inline Strides contiguous_strides(const Shape& s) {

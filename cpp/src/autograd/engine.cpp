@@ -6,6 +6,7 @@
 #include <queue>
 #include <unordered_map>
 
+#include "ops/view.hpp"
 #include "steepest/autograd.hpp"
 #include "steepest/ops/creation.hpp"
 #include "steepest/ops/elementwise.hpp"
@@ -31,8 +32,26 @@ void accumulate(Tensor& slot, Tensor g) {
   else slot = add(slot, g);
 }
 
-// Makes an op's gradient fit its input: sum broadcast dims away, cast the dtype.
-Tensor conform(Tensor g, const InputMeta& meta) {
+// Whether `shape` broadcasts to `target` (so a gradient of `target` sums back to it).
+bool expandable_to(const Shape& shape, const Shape& target) {
+  if (shape.size() > target.size()) return false;
+  for (size_t i = 1; i <= shape.size(); ++i) {
+    int64_t s = shape[shape.size() - i], t = target[target.size() - i];
+    if (s != t && s != 1) return false;
+  }
+  return true;
+}
+
+// Makes the gradient node `node` returned for input `i` fit that input: sum broadcast dims
+// away, cast the dtype. A gradient of another shape or device is the node's error (a custom
+// Function's backward), refused before any formula downstream reads it.
+Tensor conform(Tensor g, const Node& node, size_t i) {
+  const InputMeta& meta = node.input_meta[i];
+  STEEPEST_CHECK(g.device() == meta.device, Error, "Function ", node.name(), " returned an invalid gradient at index ",
+                 i, " - expected device ", meta.device.str(), " but got ", g.device().str());
+  STEEPEST_CHECK(expandable_to(meta.shape, g.shape()), Error, "Function ", node.name(),
+                 " returned an invalid gradient at index ", i, " - got ", detail::bracket(g.shape()),
+                 " but expected shape compatible with ", detail::bracket(meta.shape));
   if (g.shape() != meta.shape) g = sum_to(g, meta.shape);
   if (g.dtype() != meta.dtype) g = to_dtype(g, meta.dtype);
   return g;
@@ -208,8 +227,7 @@ std::vector<Tensor> run(const std::vector<Tensor>& outputs, const std::vector<Te
     }
     for (auto& h : node->pre_hooks) {
       if (h.output_nr >= grads.size() || !grads[h.output_nr].defined()) continue;
-      Tensor r = h.fn(grads[h.output_nr]);
-      if (r.defined()) grads[h.output_nr] = std::move(r);
+      grads[h.output_nr] = run_grad_hook(h.hook, grads[h.output_nr]);
     }
     bool is_accumulator = dynamic_cast<AccumulateGrad*>(node) != nullptr;
     for (const Capture& c : captures)
@@ -218,10 +236,7 @@ std::vector<Tensor> run(const std::vector<Tensor>& outputs, const std::vector<Te
         if (is_accumulator) {  // leaf hooks run before the value is handed out
           AccumulateGrad* acc = static_cast<AccumulateGrad*>(node);
           if (auto* m = acc->variable.impl()->autograd.get())
-            for (auto& [id, hook] : m->hooks) {
-              Tensor r = hook(g);
-              if (r.defined()) g = std::move(r);
-            }
+            for (const NamedGradHook& hook : m->hooks) g = run_grad_hook(hook, g);
         }
         captured[c.index] = std::move(g);
       }
@@ -238,7 +253,7 @@ std::vector<Tensor> run(const std::vector<Tensor>& outputs, const std::vector<Te
       if (!e.valid()) continue;
       Node* next = e.fn.get();
       if (i < in_grads.size() && in_grads[i].defined()) {
-        Tensor g = conform(std::move(in_grads[i]), node->input_meta[i]);
+        Tensor g = conform(std::move(in_grads[i]), *node, i);
         accumulate(buffer_of(next)[e.input_nr], std::move(g));
       }
     }

@@ -53,7 +53,24 @@ Tensor SavedTensor::unpack(const char* node_name) const {
 // ---- nodes -----------------------------------------------------------------------------
 
 Node::Node() : sequence_nr(next_sequence_nr.fetch_add(1, std::memory_order_relaxed)) {}
-Node::~Node() = default;
+// Freeing the last handle of a long chain would destroy each node inside its successor's
+// destructor, one stack frame per node, and overflow the stack near 200 000 nodes. Instead a
+// node hands the nodes only it keeps alive to a per-thread list, and the outermost destructor
+// frees that list one node at a time.
+Node::~Node() {
+  thread_local std::vector<std::shared_ptr<Node>> orphans;
+  thread_local bool draining = false;
+  for (Edge& e : next_edges)
+    if (e.fn && e.fn.use_count() == 1) orphans.push_back(std::move(e.fn));
+  if (draining) return;
+  draining = true;
+  while (!orphans.empty()) {
+    std::shared_ptr<Node> n = std::move(orphans.back());
+    orphans.pop_back();
+    n.reset();  // its destructor adds its own orphans to the list
+  }
+  draining = false;
+}
 void Node::release_saved() {
   for (auto& s : saved_tensors) s.release();
 }
@@ -64,10 +81,7 @@ std::vector<Tensor> AccumulateGrad::apply(std::vector<Tensor>& grads) {
   Tensor g = std::move(grads[0]);
   if (!g.defined()) return {};
   AutogradMeta& m = meta_of(variable);
-  for (auto& [id, hook] : m.hooks) {
-    Tensor r = hook(g);
-    if (r.defined()) g = std::move(r);
-  }
+  for (const NamedGradHook& hook : m.hooks) g = autograd::run_grad_hook(hook, g);
   autograd::NoGradGuard no_grad;
   if (!m.grad.defined()) {
     // Take the buffer when nothing else can see it (no other handle, no other view of its
@@ -91,7 +105,7 @@ Edge gradient_edge(const Tensor& t) {
   std::shared_ptr<Node> acc = m->grad_accumulator.lock();
   if (!acc) {
     acc = std::make_shared<AccumulateGrad>(t);
-    acc->input_meta.push_back({t.shape(), t.dtype()});
+    acc->input_meta.push_back({t.shape(), t.dtype(), t.device()});
     m->grad_accumulator = acc;
   }
   return {acc, 0};
@@ -104,7 +118,7 @@ void set_history(const std::shared_ptr<Node>& node, const std::vector<const Tens
   for (const Tensor* in : inputs) {
     if (in && in->defined()) {
       node->next_edges.push_back(gradient_edge(*in));
-      node->input_meta.push_back({in->shape(), in->dtype()});
+      node->input_meta.push_back({in->shape(), in->dtype(), in->device()});
     } else {
       node->next_edges.emplace_back();
       node->input_meta.emplace_back();
@@ -196,13 +210,41 @@ void assign_recorded(Tensor& self, const Tensor& result) {
   rebase_history(self, result);
 }
 
-int register_hook(const Tensor& t, GradHook hook) {
+int register_hook(const Tensor& t, GradHook hook, std::string name) {
   STEEPEST_CHECK(t.requires_grad(), Error, "cannot register a hook on a tensor that doesn't require gradient");
   int id = next_hook_id++;
   AutogradMeta& m = meta_of(t);
-  if (m.grad_fn) m.grad_fn->pre_hooks.push_back({m.output_nr, id, std::move(hook)});
-  else m.hooks.emplace_back(id, std::move(hook));
+  NamedGradHook h{id, std::move(hook), std::move(name)};
+  if (m.grad_fn) m.grad_fn->pre_hooks.push_back({m.output_nr, std::move(h)});
+  else m.hooks.push_back(std::move(h));
   return id;
+}
+
+namespace {
+// torch's legacy type string of a tensor, as its hook messages print it: torch.FloatTensor,
+// torch.cuda.LongTensor.
+std::string legacy_type(const Tensor& t) {
+  const char* kind = "Float";
+  switch (t.dtype()) {
+    case DType::Bool: kind = "Bool"; break;
+    case DType::Int32: kind = "Int"; break;
+    case DType::Int64: kind = "Long"; break;
+    case DType::BFloat16: kind = "BFloat16"; break;
+    case DType::Float16: kind = "Half"; break;
+    case DType::Float32: kind = "Float"; break;
+    case DType::Float64: kind = "Double"; break;
+  }
+  return str("torch.", t.device().is_cuda() ? "cuda." : "", kind, "Tensor");
+}
+}  // namespace
+
+Tensor run_grad_hook(const NamedGradHook& hook, const Tensor& g) {
+  Tensor r = hook.fn(g);
+  if (!r.defined()) return g;
+  STEEPEST_CHECK(r.dtype() == g.dtype() && r.device() == g.device(), Error, "hook '", hook.name,
+                 "' has changed the type of value (was ", legacy_type(g), " got ", legacy_type(r), ")");
+  STEEPEST_CHECK(r.shape() == g.shape(), Error, "hook '", hook.name, "' has changed the size of value");
+  return r;
 }
 
 int register_post_accumulate_grad_hook(const Tensor& t, PostAccumulateGradHook hook) {
@@ -216,17 +258,13 @@ int register_post_accumulate_grad_hook(const Tensor& t, PostAccumulateGradHook h
 void remove_hook(const Tensor& t, int id) {
   AutogradMeta* m = t.impl()->autograd.get();
   if (!m) return;
-  auto drop = [id](auto& v) {
+  auto drop = [](auto& v, auto has_id) {
     for (auto it = v.begin(); it != v.end(); ++it)
-      if (it->first == id) { v.erase(it); return; }
+      if (has_id(*it)) { v.erase(it); return; }
   };
-  drop(m->hooks);
-  drop(m->post_accumulate_hooks);
-  if (m->grad_fn) {
-    auto& ph = m->grad_fn->pre_hooks;
-    for (auto it = ph.begin(); it != ph.end(); ++it)
-      if (it->id == id) { ph.erase(it); break; }
-  }
+  drop(m->hooks, [id](const NamedGradHook& h) { return h.id == id; });
+  drop(m->post_accumulate_hooks, [id](const auto& h) { return h.first == id; });
+  if (m->grad_fn) drop(m->grad_fn->pre_hooks, [id](const Node::PreHook& h) { return h.hook.id == id; });
 }
 
 void retain_grad(const Tensor& t) {
@@ -236,14 +274,14 @@ void retain_grad(const Tensor& t) {
   m.retains_grad = true;
   // The hook lives on t's grad_fn: a weak reference avoids a cycle through t's metadata.
   std::weak_ptr<TensorImpl> weak = t.impl_ptr();
-  m.grad_fn->pre_hooks.push_back({m.output_nr, next_hook_id++, [weak](const Tensor& g) {
+  m.grad_fn->pre_hooks.push_back({m.output_nr, {next_hook_id++, [weak](const Tensor& g) {
     if (auto impl = weak.lock()) {
       NoGradGuard no_grad;
       Tensor& slot = impl->autograd->grad;
       slot = slot.defined() ? add(slot, g) : clone(g);
     }
     return Tensor();
-  }});
+  }, "retain_grad_hook"}});
 }
 
 Tensor sum_to(const Tensor& g, const Shape& shape) {

@@ -38,6 +38,7 @@ Tensor act_forward(Activation act, const Tensor& x, double beta = 1, double thre
 
 // gx = g act'(x) elementwise.
 Tensor act_backward(Activation act, const Tensor& x, const Tensor& g, double beta = 1, double threshold = 20) {
+  check_grad_output(g, x.shape(), "activation_backward");
   Tensor xc = contiguous(x), gc = contiguous(to_dtype(g, x.dtype()));
   Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
   dispatch::activation_backward_stub().get(dispatch::common_device(x, g))(act, out, xc, gc, beta, threshold);
@@ -138,6 +139,7 @@ Tensor softmax_impl(const Tensor& x0, int64_t dim, std::optional<DType> dtype, b
     autograd::record(log_out ? "LogSoftmaxBackward0" : "SoftmaxBackward0", {&x}, {&out}, {out},
                      [d, log_out](Node& nd, V& g) -> V {
       Tensor y = nd.saved(0);
+      check_grad_output(g[0], y.shape(), log_out ? "log_softmax_backward" : "softmax_backward");
       return {along_dim({y, to_dtype(g[0], y.dtype())}, d, [log_out](const std::vector<Tensor>& in, Tensor& o) {
         dispatch::softmax_backward_stub().get(dispatch::common_device(in[0], in[1]))(o, in[0], in[1], log_out);
       })};

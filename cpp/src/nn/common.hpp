@@ -23,6 +23,15 @@ inline void check_same_dtype(const Tensor& a, const Tensor& b, const char* op, c
                  " to have the same dtype, but got ", dtype_name(a.dtype()), " and ", dtype_name(b.dtype()));
 }
 
+// The gradient a fused backward kernel reads must have the shape of the output it
+// differentiates: the kernels walk it with the forward's geometry, so a gradient of any other
+// shape would be read past its end. The engine routes only such gradients; this check keeps
+// the kernels safe whatever reaches them.
+inline void check_grad_output(const Tensor& g, const Shape& output_shape, const char* op) {
+  STEEPEST_CHECK(g.shape() == output_shape, ValueError, op, ": the gradient of shape ", g.shape(),
+                 " doesn't match the output's shape ", output_shape);
+}
+
 // Sums or averages a per-element loss; none returns it as is.
 inline Tensor reduce_loss(const Tensor& l, Reduction r) {
   if (r == Reduction::Mean) return mean(l);

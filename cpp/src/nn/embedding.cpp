@@ -39,7 +39,9 @@ Tensor embedding(const Tensor& weight, const Tensor& indices, std::optional<int6
   }
   if (autograd::needs_grad({&weight})) {
     const int64_t pad = padding_idx ? *padding_idx : -1;
-    autograd::record("EmbeddingBackward0", {&weight}, {&out}, {idx}, [num, dim, pad](Node& nd, std::vector<Tensor>& g) {
+    autograd::record("EmbeddingBackward0", {&weight}, {&out}, {idx},
+                     [num, dim, pad, os = out.shape()](Node& nd, std::vector<Tensor>& g) {
+      detail::check_grad_output(g[0], os, "embedding_backward");
       Tensor ix = nd.saved(0);
       DType dt = g[0].dtype();
       Tensor gc = contiguous(g[0]);

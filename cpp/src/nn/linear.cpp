@@ -53,6 +53,9 @@ Tensor forward(const Tensor& x, const Tensor& weight, const Tensor& bias) {
 
 V backward(Node& n, const Tensor& g0) {
   Tensor x = n.saved(0), weight = n.saved(1);
+  Shape os(x.shape().begin(), x.shape().end() - 1);
+  os.push_back(weight.shape()[0]);
+  check_grad_output(g0, os, "linear_backward");
   Tensor g = contiguous(to_dtype(g0, x.dtype()));
   const Device dev = dispatch::common_device(x, g);
   Tensor gx = n.needs_input_grad(0) ? Tensor::empty(x.shape(), x.dtype(), dev) : Tensor();

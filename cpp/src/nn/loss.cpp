@@ -88,7 +88,9 @@ Tensor checked_targets(const char* op, const Tensor& target, int64_t C, int64_t 
 using dispatch::CrossEntropyArgs;
 
 // d loss / d logits (and the probability target's gradient) from the saved rows.
-V ce_backward(Node& n, const Tensor& g0, const CrossEntropyArgs& k, const Shape& logits_shape) {
+V ce_backward(Node& n, const Tensor& g0, const CrossEntropyArgs& k, const Shape& logits_shape,
+              const Shape& out_shape) {
+  check_grad_output(g0, out_shape, "cross_entropy_backward");
   Tensor x2 = n.saved(0), tgt = n.saved(1), lse = n.saved(2);
   Tensor w = n.saved_tensors[3].defined() ? n.saved(3) : Tensor();
   Tensor g = contiguous(to_dtype(g0, x2.dtype()));
@@ -134,10 +136,10 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, const Tensor& w
     dispatch::cross_entropy_stub().get(dev, op)(out, lse, x2, tgt, w, k);
   }
   if (autograd::needs_grad({&logits, &target})) {
-    Shape ls = logits.shape();
+    Shape ls = logits.shape(), os = out.shape();
     Tensor no_target = prob ? target : Tensor();  // index targets take no gradient
     autograd::record("CrossEntropyLossBackward0", {&logits, &no_target, &weight}, {&out}, {x2, tgt, lse, w},
-                     [k, ls](Node& n, V& g) -> V { return ce_backward(n, g[0], k, ls); });
+                     [k, ls, os](Node& n, V& g) -> V { return ce_backward(n, g[0], k, ls, os); });
   }
   return out;
 }
@@ -162,10 +164,11 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const Tensor& wei
     dispatch::nll_stub().get(log_probs.device(), op)(out, x2, tgt, w, ignore_index, reduction, &d);
   }
   if (autograd::needs_grad({&log_probs})) {
-    Shape ls = log_probs.shape();
+    Shape ls = log_probs.shape(), os = out.shape();
     const DType dt = log_probs.dtype();
     autograd::record("NllLossBackward0", {&log_probs}, {&out}, {tgt, w.defined() ? w : Tensor()},
-                     [C, ignore_index, d, ls, dt](Node& n, V& g) -> V {
+                     [C, ignore_index, d, ls, os, dt](Node& n, V& g) -> V {
+      check_grad_output(g[0], os, "nll_loss_backward");
       Tensor tg = n.saved(0);
       Tensor wt = n.saved_tensors[1].defined() ? n.saved(1) : Tensor();
       Tensor gc = contiguous(to_dtype(g[0], dt));

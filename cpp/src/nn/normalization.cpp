@@ -31,6 +31,7 @@ Tensor ln_forward(const Tensor& x, const Tensor& w, const Tensor& b, int64_t N, 
 
 V ln_backward(Node& n, const Tensor& g0) {
   Tensor x = contiguous(n.saved(0)), w = n.saved(1), mean = n.saved(2), rstd = n.saved(3);
+  check_grad_output(g0, x.shape(), "layer_norm_backward");
   Tensor g = contiguous(to_dtype(g0, x.dtype()));
   const Device dev = dispatch::common_device(x, g);
   Tensor gx = n.needs_input_grad(0) ? Tensor::empty(x.shape(), x.dtype(), dev) : Tensor();

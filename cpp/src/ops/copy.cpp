@@ -19,6 +19,7 @@ Tensor& copy_(Tensor& dst, const Tensor& src) {
 }
 
 Tensor& fill_(Tensor& t, Scalar value) {
+  check_scalar_fits(value, t.dtype());
   dispatch::fill_stub().get(t.device(), "fill_")(t, value);
   t.bump_version();
   return t;

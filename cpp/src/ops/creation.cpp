@@ -1,6 +1,8 @@
 // Creation ops: empty/zeros/ones/full, arange, linspace, eye, the *_like forms. Values are
 // written by the device's fill kernels (dispatch/elementwise.hpp).
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 #include "dispatch/elementwise.hpp"
 #include "steepest/ops/creation.hpp"
@@ -43,8 +45,12 @@ Tensor arange(Scalar start, Scalar end, Scalar step, std::optional<DType> dtype,
   STEEPEST_CHECK((st > 0 && e >= s) || (st < 0 && e <= s), ValueError,
                  "arange: upper bound and lower bound inconsistent with step sign (start=", s, ", end=", e,
                  ", step=", st, ")");
-  int64_t n = all_int ? (end.to_int() - start.to_int() + step.to_int() + (st > 0 ? -1 : 1)) / step.to_int()
-                      : int64_t(std::ceil((e - s) / st));
+  // The length in 128 bits (end - start alone can exceed int64), then checked to fit.
+  __int128 n128 = all_int ? (__int128(end.to_int()) - start.to_int() + step.to_int() + (st > 0 ? -1 : 1)) / step.to_int()
+                          : __int128(std::min(std::ceil((e - s) / st), 0x1p64));
+  STEEPEST_CHECK(n128 <= INT64_MAX, Error, "arange: the range [", s, ", ", e, ") with step ", st,
+                 " holds more than 2^63 - 1 elements");
+  int64_t n = int64_t(n128);
   Tensor t = Tensor::empty(Shape{std::max<int64_t>(n, 0)}, dt, device);
   if (n > 0) dispatch::arange_stub().get(device, "arange")(t, start, step, all_int);
   return t;
@@ -60,9 +66,12 @@ Tensor linspace(double start, double end, int64_t steps, TensorOptions o) {
 Tensor eye(int64_t n, std::optional<int64_t> m_opt, TensorOptions o) {
   int64_t m = m_opt.value_or(n);
   STEEPEST_CHECK(n >= 0 && m >= 0, ValueError, "eye: sizes must be non-negative, got n=", n, ", m=", m);
+  checked_numel(Shape{n, m});  // torch's error for an n x m that overflows, before the byte size
   Tensor t = zeros(Shape{n, m}, TensorOptions(o.dtype, o.device));
-  Tensor diagonal = Tensor::make(t.storage(), Shape{std::min(n, m)}, Strides{m + 1}, t.offset(), t.dtype());
-  fill_(diagonal, Scalar(1));
+  if (std::min(n, m) > 0) {  // (m + 1 can't overflow once n x m fits and n > 0)
+    Tensor diagonal = Tensor::make(t.storage(), Shape{std::min(n, m)}, Strides{m + 1}, t.offset(), t.dtype());
+    fill_(diagonal, Scalar(1));
+  }
   return finish(t, o);
 }
 

@@ -90,7 +90,8 @@ Tensor cat(const std::vector<Tensor>& ts, int64_t dim) {
                      "cat(): sizes of tensors must match except in dimension ", d, ". Expected size ",
                      rshape[size_t(k)], " but got size ", t.shape()[size_t(k)], " for tensor number ", i,
                      " in the list (at dimension ", k, ")");
-    out_shape[size_t(d)] += t.shape()[size_t(d)];
+    STEEPEST_CHECK(!__builtin_add_overflow(out_shape[size_t(d)], t.shape()[size_t(d)], &out_shape[size_t(d)]), Error,
+                   "cat(): the sizes of the tensors at dimension ", d, " add up to more than 2^63 - 1");
   }
   Tensor out = Tensor::empty(out_shape, dt, dev);
   int64_t at = 0;
@@ -186,7 +187,8 @@ std::vector<Tensor> split(const Tensor& t, const std::vector<int64_t>& sizes, in
   for (int64_t s : sizes) {
     STEEPEST_CHECK(s >= 0, ValueError, "split(): split_sizes must have only non-negative entries, but got ",
                    "split_sizes=", sizes_str(sizes));
-    total += s;
+    STEEPEST_CHECK(!__builtin_add_overflow(total, s, &total), ValueError, "split(): split_sizes must sum exactly to ",
+                   size, " (the input's size at dimension ", d, "), but got split_sizes=", sizes_str(sizes));
   }
   STEEPEST_CHECK(total == size, ValueError, "split(): split_sizes must sum exactly to ", size,
                  " (the input's size at dimension ", d, "), but got split_sizes=", sizes_str(sizes));

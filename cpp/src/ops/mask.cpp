@@ -50,6 +50,7 @@ Tensor& masked_fill_(Tensor& t, const Tensor& mask, Scalar value) {
   for (size_t i = 1; fits && i <= ms.size(); ++i) fits = ms[ms.size() - i] == 1 || ms[ms.size() - i] == ts[ts.size() - i];
   STEEPEST_CHECK(fits, ValueError, "masked_fill_: mask of shape ", bracket(ms), " cannot be broadcast to the tensor's shape ",
                  bracket(ts));
+  check_scalar_fits(value, t.dtype());
   dispatch::masked_fill_stub().get(dev, "masked_fill_")(t, mask, value);
   t.bump_version();
   return t;

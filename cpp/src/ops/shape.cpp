@@ -22,8 +22,7 @@ namespace {
 
 // Replaces the single -1 in `shape` by what makes its product `numel` (torch's messages).
 Shape infer_size(const Shape& shape, int64_t numel) {
-  Shape out = shape;
-  int64_t known = 1;
+  Shape out = shape, given;  // given: the sizes other than the -1
   int64_t inferred = -1;
   for (size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] == -1) {
@@ -32,9 +31,10 @@ Shape infer_size(const Shape& shape, int64_t numel) {
     } else {
       STEEPEST_CHECK(shape[i] >= 0, ValueError, "invalid shape dimension ", shape[i], " at index ", i,
                      " of shape ", bracket(shape));
-      known *= shape[i];
+      given.push_back(shape[i]);
     }
   }
+  const int64_t known = checked_numel(given);
   if (inferred >= 0) {
     STEEPEST_CHECK(!(known == 0 && numel == 0), ValueError, "cannot reshape tensor of 0 elements into shape ",
                    bracket(shape), " because the unspecified dimension size -1 can be any value and is ambiguous");
@@ -469,7 +469,7 @@ Tensor narrow(const Tensor& t, int64_t dim, int64_t start, int64_t length) {
   STEEPEST_CHECK(start >= -size && start <= size, IndexError, "start out of range (expected to be in range of [",
                  -size, ", ", size, "], but got ", start, ")");
   if (start < 0) start += size;
-  STEEPEST_CHECK(start + length <= size, ValueError, "start (", start, ") + length (", length,
+  STEEPEST_CHECK(length <= size - start, ValueError, "start (", start, ") + length (", length,
                  ") exceeds dimension size (", size, ").");
   return slice(t, d, start, start + length, 1);
 }

@@ -1,6 +1,7 @@
 // Helpers shared by the view and indexing ops: building a view's TensorImpl directly (its
 // geometry is derived from a valid tensor, so the bounds check of Tensor::make is skipped,
-// keeping per-op overhead low) and printing sizes the way torch's messages do ("[2, 3]").
+// keeping per-op overhead low; TensorImpl still refuses an element count that overflows, as
+// expand can ask for) and printing sizes the way torch's messages do ("[2, 3]").
 #pragma once
 #include <memory>
 #include <string>

@@ -27,9 +27,16 @@ const bool blas_single_threaded = [] {
 }();
 }  // namespace
 
-void set_num_threads(int n) {
+// OpenMP starts one OS thread, each with its own stack, per count at the next parallel region.
+// Counts far above any machine's cores only oversubscribe it, and an absurd one (a typo, a
+// byte count) would exhaust memory or the process's thread limit inside a kernel, where the
+// failure can't be reported cleanly; so the count is refused up front.
+constexpr int64_t kMaxThreads = 1024;
+
+void set_num_threads(int64_t n) {
   STEEPEST_CHECK(n >= 1, ValueError, "set_num_threads: n must be >= 1, got ", n);
-  omp_set_num_threads(n);
+  STEEPEST_CHECK(n <= kMaxThreads, ValueError, "set_num_threads: n must be <= ", kMaxThreads, ", got ", n);
+  omp_set_num_threads(int(n));
   scipy_openblas_set_num_threads(1);
 }
 

@@ -1,13 +1,21 @@
-// Tensor and TensorImpl: construction, metadata queries and autograd-state accessors.
+// Tensor and TensorImpl: construction, the checked shape arithmetic every size entering through
+// the API passes (shape.hpp), metadata queries and autograd-state accessors.
 #include "steepest/tensor.hpp"
 
+#include <algorithm>
+
 #include "dispatch/stub.hpp"
+#include "ops/view.hpp"
 #include "steepest/autograd.hpp"
 
 namespace steepest {
 
+// Every tensor, view or not, is made here: a shape whose element count overflows never exists,
+// so numel() may multiply unchecked.
 TensorImpl::TensorImpl(std::shared_ptr<Storage> st, Shape sh, Strides sd, int64_t off, DType dt)
-    : storage(std::move(st)), shape(std::move(sh)), strides(std::move(sd)), offset(off), dtype(dt) {}
+    : storage(std::move(st)), shape(std::move(sh)), strides(std::move(sd)), offset(off), dtype(dt) {
+  checked_numel(shape);
+}
 TensorImpl::~TensorImpl() = default;
 
 int64_t wrap_dim(int64_t dim, int64_t ndim) {
@@ -17,14 +25,49 @@ int64_t wrap_dim(int64_t dim, int64_t ndim) {
   return dim < 0 ? dim + std::max<int64_t>(ndim, 1) : dim;
 }
 
-int64_t storage_span(const Shape& shape, const Strides& strides) {
-  int64_t lo = 0, hi = 0;
+namespace {
+[[noreturn]] void storage_overflow(const Shape& shape, const Strides* strides) {
+  throw Error(str("Storage size calculation overflowed with sizes=", detail::bracket(shape),
+                  strides ? " and strides=" + detail::bracket(*strides) : std::string()));
+}
+
+}  // namespace
+
+int64_t checked_numel(const Shape& shape) {
+  int64_t bound = 1;  // the product of the nonzero sizes
+  for (int64_t d : shape)
+    if (__builtin_mul_overflow(bound, std::max<int64_t>(d, 1), &bound))
+      throw Error("numel: integer multiplication overflow");
+  return numel_of(shape);  // no larger than bound
+}
+
+int64_t contiguous_nbytes(const Shape& shape, size_t itemsize) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    if (__builtin_mul_overflow(n, d, &n)) storage_overflow(shape, nullptr);
+  if (__builtin_mul_overflow(n, int64_t(itemsize), &n)) storage_overflow(shape, nullptr);
+  return n;
+}
+
+ViewReach view_reach(const Shape& shape, const Strides& strides, int64_t offset, size_t itemsize) {
+  ViewReach r{offset, offset, false};
+  for (size_t i = 0; i < shape.size(); ++i) r.empty = r.empty || shape[i] == 0;
+  if (r.empty) return r;
   for (size_t i = 0; i < shape.size(); ++i) {
-    if (shape[i] == 0) return 0;
-    int64_t ext = (shape[i] - 1) * strides[i];
-    (ext < 0 ? lo : hi) += ext;
+    int64_t ext = 0;
+    bool bad = __builtin_mul_overflow(shape[i] - 1, strides[i], &ext) ||
+               __builtin_add_overflow(ext < 0 ? r.lo : r.hi, ext, ext < 0 ? &r.lo : &r.hi);
+    if (bad) storage_overflow(shape, &strides);
   }
-  return hi - lo + 1;
+  int64_t bytes = 0;
+  if (__builtin_add_overflow(r.hi, 1, &bytes) || __builtin_mul_overflow(bytes, int64_t(itemsize), &bytes))
+    storage_overflow(shape, &strides);
+  return r;
+}
+
+int64_t storage_span(const Shape& shape, const Strides& strides) {
+  ViewReach r = view_reach(shape, strides, 0, 1);
+  return r.empty ? 0 : r.hi - r.lo + 1;
 }
 
 Tensor Tensor::make(std::shared_ptr<Storage> storage, Shape shape, Strides strides, int64_t offset,
@@ -32,14 +75,10 @@ Tensor Tensor::make(std::shared_ptr<Storage> storage, Shape shape, Strides strid
   STEEPEST_CHECK(shape.size() == strides.size(), ValueError, "shape ", shape, " and strides ", strides,
                  " have different lengths");
   for (int64_t d : shape) STEEPEST_CHECK(d >= 0, ValueError, "negative dimension in shape ", shape);
-  if (numel_of(shape) > 0) {
-    int64_t lo = offset, hi = offset;
-    for (size_t i = 0; i < shape.size(); ++i) {
-      int64_t ext = (shape[i] - 1) * strides[i];
-      (ext < 0 ? lo : hi) += ext;
-    }
+  ViewReach r = view_reach(shape, strides, offset, steepest::itemsize(dtype));
+  if (!r.empty) {
     int64_t cap = int64_t(storage->nbytes() / steepest::itemsize(dtype));
-    STEEPEST_CHECK(lo >= 0 && hi < cap, ValueError, "view of shape ", shape, ", strides ", strides,
+    STEEPEST_CHECK(r.lo >= 0 && r.hi < cap, ValueError, "view of shape ", shape, ", strides ", strides,
                    " at offset ", offset, " does not fit in a storage of ", cap, " elements");
   }
   return Tensor(std::make_shared<TensorImpl>(std::move(storage), std::move(shape), std::move(strides),
@@ -48,7 +87,7 @@ Tensor Tensor::make(std::shared_ptr<Storage> storage, Shape shape, Strides strid
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   for (int64_t d : shape) STEEPEST_CHECK(d >= 0, ValueError, "negative dimension in shape ", shape);
-  auto storage = Storage::allocate(size_t(numel_of(shape)) * steepest::itemsize(dtype), device);
+  auto storage = Storage::allocate(size_t(contiguous_nbytes(shape, steepest::itemsize(dtype))), device);
   return Tensor(std::make_shared<TensorImpl>(std::move(storage), shape, contiguous_strides(shape), 0, dtype));
 }
 
