@@ -62,3 +62,53 @@ def test_a_duplicate_key_late_in_a_large_header_is_still_found(tmp_path):
     write_raw(path, ("{" + ",".join(entries) + "}").encode())
     with pytest.raises(ValueError, match=r"dup\.st.*duplicate key \"t57\""):
         st.load(path)
+
+
+# ------------------------------------------------------------------------- 4. corrupt input
+def test_backslash_before_a_non_ascii_byte_is_a_value_error_naming_the_file(tmp_path):
+    path = tmp_path / "esc.st"
+    write_raw(path, b'{"__metadata__":{"k":"\\\xc3\xa9"}}')
+    with pytest.raises(ValueError) as info:
+        st.load(path)
+    assert type(info.value) is ValueError  # not UnicodeDecodeError
+    assert "esc.st" in str(info.value) and "backslash" in str(info.value)
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000, '{"version":1,"root":' + '{"list":[' * 2000 + "1" + "]}" * 2000 + "}",
+                                  '{"version":1,"root":' + '{"list":[' * 400 + "1" + "]}" * 400 + "}"])
+def test_deeply_nested_structure_is_a_value_error_naming_the_file(tmp_path, text):
+    path = tmp_path / "deep.st"
+    st._core._save_tensors(str(path), [("a", st.ones(1))], {"steepest.structure": text})
+    try:
+        got = st.load(path)
+    except ValueError as e:
+        assert type(e) is ValueError and "deep.st" in str(e)
+    else:  # shallow enough to decode: it must then be the 400-deep list
+        for _ in range(400):
+            assert isinstance(got, list) and len(got) == 1
+            got = got[0]
+        assert got == 1
+
+
+def _fit(checkpoint, resume):
+    st.manual_seed(0)
+    model = st.nn.Linear(2, 1)
+    opt = st.optim.SGD(model.parameters(), lr=0.1)
+    X, y = st.randn(8, 2), st.randn(8, 1)
+    data = st.data.DataLoader(st.data.TensorDataset(X, y), batch_size=4)
+    st.train.fit(model, opt, data, loss_fn=st.nn.MSELoss(), epochs=1, checkpoint=checkpoint, resume=resume,
+                 progress=False)
+
+
+def test_resume_from_a_tagged_but_damaged_checkpoint_is_a_value_error(tmp_path):
+    path = tmp_path / "ck.st"
+    _fit(path, False)
+    good = st.load(path)
+    damaged = [{"format": good["format"]},
+               {k: v for k, v in good.items() if k != "optimizer"},
+               dict(good, epoch="one"),
+               dict(good, history={"records": []})]
+    for ck in damaged:
+        st.save(ck, path)
+        with pytest.raises(ValueError, match=r"ck\.st.*damaged"):
+            _fit(path, True)

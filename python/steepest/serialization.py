@@ -138,11 +138,22 @@ def load(path: PathLike) -> Any:
     text = metadata.get(_STRUCTURE_KEY)
     if text is None:
         return tensors
+    # json and _decode recurse once per level: a crafted file nesting thousands of levels
+    # runs out of stack (RecursionError), which is a corrupt file like any other here.
     try:
         doc = json.loads(text)
+    except RecursionError:
+        raise _too_deep(file) from None
     except ValueError as e:
         raise ValueError(f"st.load('{file}'): metadata '{_STRUCTURE_KEY}' is not valid JSON: {e}") from None
     if not (isinstance(doc, dict) and doc.get("version") == _VERSION and "root" in doc):
         raise ValueError(f"st.load('{file}'): metadata '{_STRUCTURE_KEY}' is not a version-{_VERSION} structure "
                          f"(written by a newer steepest?)")
-    return _decode(doc["root"], tensors, file, [])
+    try:
+        return _decode(doc["root"], tensors, file, [])
+    except RecursionError:
+        raise _too_deep(file) from None
+
+
+def _too_deep(file):
+    return ValueError(f"st.load('{file}'): metadata '{_STRUCTURE_KEY}' is corrupt: nested too deeply to load")

@@ -220,7 +220,11 @@ class Parser {
             append_utf8(out, cp);
             break;
           }
-          default: --i_; fail("invalid escape '\\", e, "'");
+          default:
+            // The byte after the backslash may be anything (even half a UTF-8 sequence), so
+            // it is described, never copied into the message.
+            --i_;
+            fail("invalid escape: a backslash followed by ", describe());
         }
         continue;
       }
