@@ -112,3 +112,41 @@ def test_resume_from_a_tagged_but_damaged_checkpoint_is_a_value_error(tmp_path):
         st.save(ck, path)
         with pytest.raises(ValueError, match=r"ck\.st.*damaged"):
             _fit(path, True)
+
+
+# ------------------------------------------------------------ 4. files that are not regular files
+def test_fifo_device_and_directory_are_refused_before_opening(tmp_path):
+    fifo = tmp_path / "pipe.st"
+    os.mkfifo(fifo)
+    (tmp_path / "dir.st").mkdir()
+    out = run_child(f"""
+        import steepest as st, steepest.datasets as D
+        for p in [{str(fifo)!r}, "/dev/zero", {str(tmp_path / "dir.st")!r}]:
+            for load in (st.load, D.load_spam):
+                try:
+                    load(p)
+                except ValueError as e:
+                    print(type(e).__name__, e)
+        """, timeout=60)
+    lines = out.stdout.splitlines()
+    assert len(lines) == 6, out.stdout + out.stderr
+    for line, kind in zip(lines, ["FIFO", "FIFO", "character device", "character device", "directory",
+                                  "directory"]):
+        assert kind in line, line
+    assert str(fifo) in lines[0] and str(fifo) in lines[1] and "/dev/zero" in lines[2]
+
+
+def test_resume_from_a_fifo_is_refused_not_blocked(tmp_path):
+    fifo = tmp_path / "ck.st"
+    os.mkfifo(fifo)
+    out = run_child(f"""
+        import steepest as st
+        model = st.nn.Linear(2, 1)
+        data = st.data.DataLoader(st.data.TensorDataset(st.randn(4, 2), st.randn(4, 1)), batch_size=2)
+        try:
+            st.train.fit(model, st.optim.SGD(model.parameters(), lr=0.1), data, loss_fn=st.nn.MSELoss(),
+                         epochs=1, checkpoint={str(fifo)!r}, resume=True, progress=False)
+        except ValueError as e:
+            print("ValueError", e)
+        """, timeout=60)
+    assert "ValueError" in out.stdout and "FIFO" in out.stdout, out.stdout + out.stderr

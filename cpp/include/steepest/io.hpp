@@ -39,7 +39,8 @@ void save_tensors(const std::string& path, const NamedTensors& tensors,
 // against the file before any tensor is read (header length, strict JSON, known dtypes,
 // shape x itemsize == the byte span, spans inside the data section, no overlap, no gap,
 // nothing truncated or trailing), so a bad file raises ValueError naming the file and the
-// problem and nothing is returned half-loaded. File system errors raise Error.
+// problem and nothing is returned half-loaded. A directory, FIFO or device is refused before
+// it is opened. File system errors raise Error.
 LoadedTensors load_tensors(const std::string& path);
 
 // The safetensors name of a dtype ("F32", "BF16", "BOOL", ...) and back; the latter throws

@@ -1,5 +1,6 @@
 // Checked POSIX file access for save/load: atomic replacement of a file (temp + fsync +
-// rename + directory fsync) and exact reads, each call checked with its path and errno text.
+// rename + directory fsync) and exact reads of regular files only, each call checked with its
+// path and errno text.
 #include "io/file.hpp"
 
 #include <fcntl.h>
@@ -87,20 +88,41 @@ void AtomicFile::commit() {
   if (rc != 0 && err != EINVAL && err != ENOTSUP) file_error("fsync", dir, err, __FILE__, __LINE__);
 }
 
+namespace {
+
+// What a non-regular file is, for the refusal: "a directory", "a FIFO (named pipe)", ...
+const char* file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
+[[noreturn]] void not_regular(const std::string& path, mode_t mode) {
+  throw ValueError(str("load: '", path, "' is ", file_kind(mode), ", not a regular file"));
+}
+
+}  // namespace
+
 InputFile::InputFile(std::string path) : path_(std::move(path)) {
+  // Refused before opening: opening a FIFO for reading blocks until a writer appears, and
+  // a device may act on open. (A failing stat falls through to fopen, which reports why.)
+  struct stat st;
+  if (::stat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) not_regular(path_, st.st_mode);
   f_ = std::fopen(path_.c_str(), "rb");
   STEEPEST_FILE_CHECK(f_ != nullptr, "fopen", path_);
-  struct stat st;
   if (::fstat(::fileno(f_), &st) != 0) {
     int err = errno;
     std::fclose(f_);
     f_ = nullptr;
     file_error("fstat", path_, err, __FILE__, __LINE__);
   }
-  if (!S_ISREG(st.st_mode)) {
+  if (!S_ISREG(st.st_mode)) {  // replaced between the stat and the open
     std::fclose(f_);
     f_ = nullptr;
-    throw ValueError(str("load: '", path_, "' is not a regular file"));
+    not_regular(path_, st.st_mode);
   }
   size_ = uint64_t(st.st_size);
 }
