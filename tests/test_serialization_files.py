@@ -64,6 +64,86 @@ def test_a_duplicate_key_late_in_a_large_header_is_still_found(tmp_path):
         st.load(path)
 
 
+# ----------------------------------------------------------------------- 2. modes and symlinks
+def test_resave_keeps_permission_bits_and_new_files_follow_the_umask(tmp_path):
+    path = tmp_path / "m.st"
+    st.save({"a": st.ones(2)}, path)
+    os.chmod(path, 0o600)
+    st.save({"a": st.zeros(2)}, path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    os.chmod(path, 0o640)
+    st.save({"a": st.zeros(3)}, path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
+    old = os.umask(0o027)
+    try:
+        st.save({"a": st.ones(1)}, tmp_path / "new.st")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(tmp_path / "new.st").st_mode) == 0o640  # 0666 & ~027
+
+
+def test_save_writes_through_a_symlink_to_its_target(tmp_path):
+    (tmp_path / "real").mkdir()
+    target = tmp_path / "real" / "ckpt.st"
+    st.save({"a": st.ones(2)}, target)
+    os.chmod(target, 0o600)
+    link = tmp_path / "latest.st"
+    link.symlink_to(os.path.join("real", "ckpt.st"))  # relative, as `ln -s` makes them
+    st.save({"a": st.full((2,), 7.0)}, link)
+    assert link.is_symlink() and os.readlink(link) == os.path.join("real", "ckpt.st")
+    assert st.load(target)["a"].tolist() == [7.0, 7.0]
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
+    assert sorted(os.listdir(tmp_path / "real")) == ["ckpt.st"]  # the temp went beside the target
+    dangling = tmp_path / "dangling.st"
+    dangling.symlink_to(tmp_path / "real" / "later.st")
+    st.save({"b": st.ones(1)}, dangling)
+    assert dangling.is_symlink() and st.load(tmp_path / "real" / "later.st")["b"].tolist() == [1.0]
+
+
+# -------------------------------------------------------------------- 3. temps of a killed save
+def test_the_temp_of_a_killed_save_is_removed_by_the_next_save(tmp_path):
+    path = tmp_path / "ckpt.safetensors"
+    st.save({"w": st.ones(2)}, path)
+    child = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import steepest as st
+        big = {{"w": st.ones(200_000_000)}}  # 800 MB: still being written when killed
+        print("ready", flush=True)
+        st.save(big, {str(path)!r})
+    """)], stdout=subprocess.PIPE, env=ENV, text=True)
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        deadline = time.monotonic() + 60
+        temps = []
+        while not temps and time.monotonic() < deadline:
+            temps = [n for n in os.listdir(tmp_path) if n != "ckpt.safetensors"]
+            time.sleep(0.005)
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.kill()
+        child.wait(timeout=60)
+    assert child.returncode == -signal.SIGKILL
+    assert len(temps) == 1 and temps[0].startswith("ckpt.safetensors.tmp-")
+    assert not temps[0].endswith((".safetensors", ".st"))  # no checkpoint glob picks it up
+    assert os.path.exists(tmp_path / temps[0])  # left behind by the kill
+    assert st.load(path)["w"].tolist() == [1.0, 1.0]  # the old file is whole
+    st.save({"w": st.zeros(2)}, path)
+    assert sorted(os.listdir(tmp_path)) == ["ckpt.safetensors"]
+
+
+def test_a_temp_in_use_and_unrelated_names_are_left_alone(tmp_path):
+    import fcntl
+    path = tmp_path / "c.st"
+    live = tmp_path / "c.st.tmp-123-0-456-0"
+    stale = tmp_path / "c.st.tmp-999999-1-2-0"
+    others = ["c.st.tmp-notes", "other.st.tmp-1-2-3-0", "c.st.bak"]
+    for name in [live.name, stale.name, *others]:
+        (tmp_path / name).write_bytes(b"x")
+    with open(live, "rb") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)  # a save in progress (another process holds such a lock)
+        st.save({"a": st.ones(1)}, path)
+    assert sorted(os.listdir(tmp_path)) == sorted(["c.st", live.name, *others])
+
+
 # ------------------------------------------------------------------------- 4. corrupt input
 def test_backslash_before_a_non_ascii_byte_is_a_value_error_naming_the_file(tmp_path):
     path = tmp_path / "esc.st"

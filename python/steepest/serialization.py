@@ -82,8 +82,10 @@ def save(obj: Any, path: PathLike) -> None:
     """Saves `obj` (a tensor, or dicts/lists/tuples of tensors and JSON-able values) to `path`.
 
     The file is replaced atomically: on any error the previous file at `path` is untouched.
-    Unsupported objects raise TypeError naming where they sit in `obj`, before any file
-    is written. A tensor reached twice is stored once and loads back as one shared tensor.
+    A symlink is written through (its target is replaced); an existing file keeps its
+    permission bits, a new one gets the umask's. Unsupported objects raise TypeError naming
+    where they sit in `obj`, before any file is written. A tensor reached twice is stored
+    once and loads back as one shared tensor.
     """
     file = _fspath(path)
     enc = _Encoder()

@@ -32,6 +32,8 @@ struct LoadedTensors {
 // non-contiguous ones are written contiguously. Names must be unique, valid UTF-8 and not
 // "__metadata__". Errors: ValueError/TypeError for bad arguments (before any file is
 // touched), Error naming the call, path and errno text when the file system fails.
+// `path` may be a symlink: its target is rewritten. An existing file keeps its permission
+// bits; a new one gets the umask's. Temps left by a save that was killed are removed.
 void save_tensors(const std::string& path, const NamedTensors& tensors,
                   const TensorMetadata& metadata = {});
 
