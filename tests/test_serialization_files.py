@@ -230,3 +230,56 @@ def test_resume_from_a_fifo_is_refused_not_blocked(tmp_path):
             print("ValueError", e)
         """, timeout=60)
     assert "ValueError" in out.stdout and "FIFO" in out.stdout, out.stdout + out.stderr
+
+
+# ------------------------------------------------------------------------------ 5. checksums
+def _tensor_span(path, name):
+    """(start, end) of a tensor's bytes in the file, from the header (independent of steepest)."""
+    raw = path.read_bytes()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8:8 + n])
+    b, e = header[name]["data_offsets"]
+    return 8 + n + b, 8 + n + e, header
+
+
+def test_checksums_match_zlib_stay_readable_by_safetensors_and_catch_a_flipped_byte(tmp_path):
+    path = tmp_path / "sum.safetensors"
+    w = np.arange(1000, dtype=np.float32).reshape(10, 100) / 7
+    b = np.array([1, -2, 3], dtype=np.int64)
+    st.save({"w": st.tensor(w), "b": st.tensor(b), "meta": {"lr": 0.1}}, path, checksum=True)
+    raw = path.read_bytes()
+    for name, arr in (("w", w), ("b", b)):
+        start, end, header = _tensor_span(path, name)
+        assert raw[start:end] == arr.tobytes()
+        assert header["__metadata__"][f"steepest.crc32.{name}"] == f"{zlib.crc32(arr.tobytes()):08x}"
+    theirs = safetensors.numpy.load_file(str(path))
+    assert np.array_equal(theirs["w"], w) and np.array_equal(theirs["b"], b)
+    got = st.load(path)
+    assert np.array_equal(got["w"].numpy(), w) and got["meta"] == {"lr": 0.1}
+
+    start, _, _ = _tensor_span(path, "w")
+    flipped = bytearray(raw)
+    flipped[start + 1234] ^= 0x10
+    path.write_bytes(bytes(flipped))
+    with pytest.raises(ValueError, match=r"sum\.safetensors.*tensor \"w\".*checksum"):
+        st.load(path)
+
+
+def test_without_checksum_a_flipped_byte_loads_and_bad_checksum_entries_are_rejected(tmp_path):
+    path = tmp_path / "plain.st"
+    st.save({"w": st.ones(4)}, path)
+    start, _, header = _tensor_span(path, "w")
+    assert not any(k.startswith("steepest.crc32.") for k in header["__metadata__"])
+    raw = bytearray(path.read_bytes())
+    raw[start] ^= 0x01
+    path.write_bytes(bytes(raw))
+    assert st.load(path)["w"].shape == (4,)  # nothing to check against
+    for meta, problem in (({"steepest.crc32.w": "xyz"}, "8 hex digits"),
+                          ({"steepest.crc32.nope": "00000000"}, "no tensor")):
+        with pytest.raises(ValueError, match="reserved"):
+            st._core._save_tensors(str(path), [("w", st.ones(1))], meta)
+        entry = ",".join(f'"{k}":"{v}"' for k, v in meta.items())
+        write_raw(path, ('{"__metadata__":{' + entry + '},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}')
+                  .encode(), np.ones(1, np.float32).tobytes())
+        with pytest.raises(ValueError, match=problem):
+            st.load(path)

@@ -78,20 +78,21 @@ class _Encoder:
                         f"at {_where(keys)}; supported: {_SUPPORTED}")
 
 
-def save(obj: Any, path: PathLike) -> None:
+def save(obj: Any, path: PathLike, *, checksum: bool = False) -> None:
     """Saves `obj` (a tensor, or dicts/lists/tuples of tensors and JSON-able values) to `path`.
 
     The file is replaced atomically: on any error the previous file at `path` is untouched.
     A symlink is written through (its target is replaced); an existing file keeps its
     permission bits, a new one gets the umask's. Unsupported objects raise TypeError naming
     where they sit in `obj`, before any file is written. A tensor reached twice is stored
-    once and loads back as one shared tensor.
+    once and loads back as one shared tensor. With checksum=True each tensor's CRC-32 is
+    stored too (as safetensors metadata) and st.load verifies it, so flipped bytes raise.
     """
     file = _fspath(path)
     enc = _Encoder()
     root = enc.encode(obj, [])
     structure = json.dumps({"version": _VERSION, "root": root}, separators=(",", ":"), ensure_ascii=False)
-    _core._save_tensors(file, enc.tensors, {_STRUCTURE_KEY: structure})
+    _core._save_tensors(file, enc.tensors, {_STRUCTURE_KEY: structure}, checksum)
 
 
 def _decode(node, tensors, path, keys):

@@ -160,6 +160,18 @@ void AtomicFile::write(const void* data, size_t nbytes) {
   STEEPEST_FILE_CHECK(std::fwrite(data, 1, nbytes, f_) == nbytes, "fwrite", temp_);
 }
 
+void AtomicFile::write_at(uint64_t offset, const void* data, size_t nbytes) {
+  STEEPEST_FILE_CHECK(std::fflush(f_) == 0, "fflush", temp_);
+  const auto* p = static_cast<const char*>(data);
+  while (nbytes > 0) {
+    ssize_t n = ::pwrite(::fileno(f_), p, nbytes, off_t(offset));
+    STEEPEST_FILE_CHECK(n > 0, "pwrite", temp_);
+    p += n;
+    offset += uint64_t(n);
+    nbytes -= size_t(n);
+  }
+}
+
 void AtomicFile::commit() {
   STEEPEST_FILE_CHECK(std::fflush(f_) == 0, "fflush", temp_);
   STEEPEST_FILE_CHECK(::fsync(::fileno(f_)) == 0, "fsync", temp_);

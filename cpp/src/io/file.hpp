@@ -30,6 +30,8 @@ class AtomicFile {
   AtomicFile& operator=(const AtomicFile&) = delete;
 
   void write(const void* data, size_t nbytes);
+  // Overwrites bytes already written, at `offset` from the start (the stream position stays).
+  void write_at(uint64_t offset, const void* data, size_t nbytes);
   void commit();
   const std::string& temp_path() const { return temp_; }
 
