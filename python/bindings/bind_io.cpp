@@ -9,8 +9,9 @@ void bind_io(py::module_& m) {
   // The GIL is released while bytes move, so a checkpoint can be written from a background
   // thread; the argument list keeps every tensor alive meanwhile.
   m.def("_save_tensors", &save_tensors, py::arg("path"), py::arg("tensors"), py::arg("metadata"),
-        py::call_guard<py::gil_scoped_release>(),
-        "Writes [(name, tensor), ...] and a str -> str metadata dict to `path` (safetensors), atomically.");
+        py::arg("checksum") = false, py::call_guard<py::gil_scoped_release>(),
+        "Writes [(name, tensor), ...] and a str -> str metadata dict to `path` (safetensors), atomically; "
+        "with checksum=True, each tensor's CRC-32 too.");
   m.def(
       "_load_tensors",
       [](const std::string& path) {

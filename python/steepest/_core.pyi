@@ -728,7 +728,8 @@ def _record_function(name: str, inputs: Sequence[Tensor], outputs: Sequence[Tens
 
 # ---- safetensors files (bind_io.cpp) ---------------------------------------------------------------
 
-def _save_tensors(path: str, tensors: Sequence[tuple[str, Tensor]], metadata: dict[str, str]) -> None: ...
+def _save_tensors(path: str, tensors: Sequence[tuple[str, Tensor]], metadata: dict[str, str],
+                  checksum: _bool = False) -> None: ...
 def _load_tensors(path: str) -> tuple[list[tuple[str, Tensor]], dict[str, str]]: ...
 
 # ---- learning-rate schedules (bind_schedule.cpp) ------------------------------------------------

@@ -78,18 +78,21 @@ class _Encoder:
                         f"at {_where(keys)}; supported: {_SUPPORTED}")
 
 
-def save(obj: Any, path: PathLike) -> None:
+def save(obj: Any, path: PathLike, *, checksum: bool = False) -> None:
     """Saves `obj` (a tensor, or dicts/lists/tuples of tensors and JSON-able values) to `path`.
 
     The file is replaced atomically: on any error the previous file at `path` is untouched.
-    Unsupported objects raise TypeError naming where they sit in `obj`, before any file
-    is written. A tensor reached twice is stored once and loads back as one shared tensor.
+    A symlink is written through (its target is replaced); an existing file keeps its
+    permission bits, a new one gets the umask's. Unsupported objects raise TypeError naming
+    where they sit in `obj`, before any file is written. A tensor reached twice is stored
+    once and loads back as one shared tensor. With checksum=True each tensor's CRC-32 is
+    stored too (as safetensors metadata) and st.load verifies it, so flipped bytes raise.
     """
     file = _fspath(path)
     enc = _Encoder()
     root = enc.encode(obj, [])
     structure = json.dumps({"version": _VERSION, "root": root}, separators=(",", ":"), ensure_ascii=False)
-    _core._save_tensors(file, enc.tensors, {_STRUCTURE_KEY: structure})
+    _core._save_tensors(file, enc.tensors, {_STRUCTURE_KEY: structure}, checksum)
 
 
 def _decode(node, tensors, path, keys):
@@ -138,11 +141,22 @@ def load(path: PathLike) -> Any:
     text = metadata.get(_STRUCTURE_KEY)
     if text is None:
         return tensors
+    # json and _decode recurse once per level: a crafted file nesting thousands of levels
+    # runs out of stack (RecursionError), which is a corrupt file like any other here.
     try:
         doc = json.loads(text)
+    except RecursionError:
+        raise _too_deep(file) from None
     except ValueError as e:
         raise ValueError(f"st.load('{file}'): metadata '{_STRUCTURE_KEY}' is not valid JSON: {e}") from None
     if not (isinstance(doc, dict) and doc.get("version") == _VERSION and "root" in doc):
         raise ValueError(f"st.load('{file}'): metadata '{_STRUCTURE_KEY}' is not a version-{_VERSION} structure "
                          f"(written by a newer steepest?)")
-    return _decode(doc["root"], tensors, file, [])
+    try:
+        return _decode(doc["root"], tensors, file, [])
+    except RecursionError:
+        raise _too_deep(file) from None
+
+
+def _too_deep(file):
+    return ValueError(f"st.load('{file}'): metadata '{_STRUCTURE_KEY}' is corrupt: nested too deeply to load")

@@ -32,14 +32,21 @@ struct LoadedTensors {
 // non-contiguous ones are written contiguously. Names must be unique, valid UTF-8 and not
 // "__metadata__". Errors: ValueError/TypeError for bad arguments (before any file is
 // touched), Error naming the call, path and errno text when the file system fails.
+// `path` may be a symlink: its target is rewritten. An existing file keeps its permission
+// bits; a new one gets the umask's. Temps left by a save that was killed are removed.
+// With `checksum`, the CRC-32 of each tensor's bytes goes in the metadata under
+// "steepest.crc32.<name>" (8 hex digits); load_tensors verifies every one it finds. Metadata
+// keys with that prefix are reserved.
 void save_tensors(const std::string& path, const NamedTensors& tensors,
-                  const TensorMetadata& metadata = {});
+                  const TensorMetadata& metadata = {}, bool checksum = false);
 
 // Reads a safetensors file into freshly allocated CPU tensors. The whole header is checked
 // against the file before any tensor is read (header length, strict JSON, known dtypes,
 // shape x itemsize == the byte span, spans inside the data section, no overlap, no gap,
 // nothing truncated or trailing), so a bad file raises ValueError naming the file and the
-// problem and nothing is returned half-loaded. File system errors raise Error.
+// problem and nothing is returned half-loaded; so does a tensor whose bytes fail their stored
+// checksum (checksum entries are not returned in `metadata`). A directory, FIFO or device is
+// refused before it is opened. File system errors raise Error.
 LoadedTensors load_tensors(const std::string& path);
 
 // The safetensors name of a dtype ("F32", "BF16", "BOOL", ...) and back; the latter throws

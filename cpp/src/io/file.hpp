@@ -16,9 +16,12 @@ namespace steepest::io_detail {
 // The file's directory ("." for a bare name), for the temp file and the directory fsync.
 std::string parent_dir(const std::string& path);
 
-// A file written in full or not at all. The constructor creates a uniquely named temp file
-// beside `target`; commit() flushes, fsyncs, closes, renames it over `target` and fsyncs the
-// directory. Destroying an uncommitted AtomicFile (an exception on the way) removes the temp.
+// A file written in full or not at all. `target` is followed through symlinks; the
+// constructor creates a uniquely named temp file beside the file it resolves to
+// ("<name>.tmp-<pid>-<n>-<ticks>-<attempt>"), flock'ed until commit, with the old file's mode,
+// and removes the unlocked temps of earlier saves that were killed mid-write. commit()
+// flushes, fsyncs, renames the temp over the target, closes it and fsyncs the directory.
+// Destroying an uncommitted AtomicFile (an exception on the way) removes the temp.
 class AtomicFile {
  public:
   explicit AtomicFile(std::string target);
@@ -27,6 +30,8 @@ class AtomicFile {
   AtomicFile& operator=(const AtomicFile&) = delete;
 
   void write(const void* data, size_t nbytes);
+  // Overwrites bytes already written, at `offset` from the start (the stream position stays).
+  void write_at(uint64_t offset, const void* data, size_t nbytes);
   void commit();
   const std::string& temp_path() const { return temp_; }
 

@@ -3,6 +3,7 @@
 #include "io/json.hpp"
 
 #include <cstdio>
+#include <unordered_set>
 
 #include "steepest/error.hpp"
 
@@ -11,6 +12,7 @@ namespace steepest::json {
 namespace {
 
 constexpr int kMaxDepth = 64;
+constexpr size_t kLinearScan = 16;  // objects up to this size check duplicate keys by a scan
 
 // Length of the UTF-8 sequence starting at p[0] (at most `left` bytes available), or 0 when
 // it is not a valid, shortest-form encoding of a scalar value.
@@ -120,8 +122,14 @@ class Parser {
     return v;
   }
 
+  [[noreturn]] void duplicate(size_t key_at, const std::string& key) {
+    i_ = key_at;
+    fail("duplicate key ", quote(key));
+  }
+
   void object(Value& v, int depth) {
     ++i_;  // '{'
+    std::unordered_set<std::string> seen;
     skip_ws();
     if (i_ < n_ && p_[i_] == '}') { ++i_; return; }
     for (;;) {
@@ -129,11 +137,16 @@ class Parser {
       if (i_ >= n_ || p_[i_] != '"') fail("expected a string key, found ", describe());
       size_t key_at = i_;
       std::string key = string();
-      for (const auto& m : v.members)
-        if (m.first == key) {
-          i_ = key_at;
-          fail("duplicate key ", quote(key));
-        }
+      // A hash set keeps the duplicate check linear in the number of keys (a header can hold
+      // hundreds of thousands); it is built only for objects with more than a few members.
+      if (v.members.size() < kLinearScan) {
+        for (const auto& m : v.members)
+          if (m.first == key) duplicate(key_at, key);
+      } else {
+        if (seen.empty())
+          for (const auto& m : v.members) seen.insert(m.first);
+        if (!seen.insert(key).second) duplicate(key_at, key);
+      }
       skip_ws();
       expect(':', "after an object key");
       skip_ws();
@@ -207,7 +220,11 @@ class Parser {
             append_utf8(out, cp);
             break;
           }
-          default: --i_; fail("invalid escape '\\", e, "'");
+          default:
+            // The byte after the backslash may be anything (even half a UTF-8 sequence), so
+            // it is described, never copied into the message.
+            --i_;
+            fail("invalid escape: a backslash followed by ", describe());
         }
         continue;
       }

@@ -1,10 +1,14 @@
 // save_tensors / load_tensors: the safetensors layout (length-prefixed JSON header, then raw
 // little-endian tensor bytes). Loading validates the whole header against the file first.
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <numeric>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "dispatch/stub.hpp"
+#include "io/crc32.hpp"
 #include "io/file.hpp"
 #include "io/json.hpp"
 #include "steepest/io.hpp"
@@ -19,6 +23,17 @@ namespace {
 
 constexpr uint64_t kMaxHeader = 100'000'000;  // the reference implementation's limit
 constexpr const char* kMetadataKey = "__metadata__";
+// Metadata key of a tensor's checksum: this prefix + the tensor's name -> 8 lowercase hex
+// digits of the CRC-32 of its bytes. Plain metadata to other readers.
+constexpr const char* kChecksumPrefix = "steepest.crc32.";
+
+bool is_checksum_key(const std::string& key) { return key.rfind(kChecksumPrefix, 0) == 0; }
+
+std::string hex8(uint32_t x) {
+  char buf[9];
+  std::snprintf(buf, sizeof buf, "%08x", x);
+  return buf;
+}
 
 }  // namespace
 
@@ -47,11 +62,13 @@ DType dtype_from_safetensors_name(const std::string& name) {
 namespace {
 
 // The header JSON for tensors laid out at `offsets`, padded with spaces to a multiple of 8
-// so the data section starts 8-byte aligned (as the reference writer does).
+// so the data section starts 8-byte aligned (as the reference writer does). With `crc_at`,
+// every tensor also gets a checksum entry holding "00000000", whose offset in the header
+// goes to (*crc_at)[i] so the real value can be written there once the bytes have gone out.
 std::string make_header(const NamedTensors& tensors, const std::vector<std::pair<uint64_t, uint64_t>>& offsets,
-                        const TensorMetadata& metadata) {
+                        const TensorMetadata& metadata, std::vector<size_t>* crc_at) {
   std::string h = "{";
-  if (!metadata.empty()) {
+  if (!metadata.empty() || (crc_at && !tensors.empty())) {
     h += json::quote(kMetadataKey);
     h += ":{";
     bool first = true;
@@ -59,6 +76,13 @@ std::string make_header(const NamedTensors& tensors, const std::vector<std::pair
       if (!first) h += ',';
       first = false;
       h += json::quote(k) + ":" + json::quote(v);
+    }
+    for (size_t i = 0; crc_at && i < tensors.size(); ++i) {
+      if (!first) h += ',';
+      first = false;
+      h += json::quote(kChecksumPrefix + tensors[i].first) + ":\"";
+      crc_at->push_back(h.size());
+      h += "00000000\"";
     }
     h += '}';
   }
@@ -78,6 +102,8 @@ std::string make_header(const NamedTensors& tensors, const std::vector<std::pair
 }
 
 void check_saveable(const std::string& path, const NamedTensors& tensors, const TensorMetadata& metadata) {
+  std::unordered_set<std::string> names;  // a set, not a scan: linear in the number of tensors
+  names.reserve(tensors.size());
   for (size_t i = 0; i < tensors.size(); ++i) {
     const auto& [name, t] = tensors[i];
     STEEPEST_CHECK(json::is_utf8(name), ValueError, "save('", path, "'): tensor name #", i, " is not valid UTF-8");
@@ -85,12 +111,13 @@ void check_saveable(const std::string& path, const NamedTensors& tensors, const 
                    "\" is reserved and can't name a tensor");
     STEEPEST_CHECK(t.defined(), ValueError, "save('", path, "'): tensor ", json::quote(name), " is undefined");
     dispatch::check_on_host(t, str("save('", path, "'): tensor ", json::quote(name)));
-    for (size_t j = 0; j < i; ++j)
-      STEEPEST_CHECK(tensors[j].first != name, ValueError, "save('", path, "'): two tensors are named ",
-                     json::quote(name));
+    STEEPEST_CHECK(names.insert(name).second, ValueError, "save('", path, "'): two tensors are named ",
+                   json::quote(name));
   }
   for (const auto& [k, v] : metadata) {
     STEEPEST_CHECK(json::is_utf8(k), ValueError, "save('", path, "'): a metadata key is not valid UTF-8");
+    STEEPEST_CHECK(!is_checksum_key(k), ValueError, "save('", path, "'): metadata key ", json::quote(k),
+                   " is reserved (keys starting with \"", kChecksumPrefix, "\" hold checksums)");
     STEEPEST_CHECK(json::is_utf8(v), ValueError, "save('", path, "'): metadata value of ", json::quote(k),
                    " is not valid UTF-8");
   }
@@ -98,7 +125,8 @@ void check_saveable(const std::string& path, const NamedTensors& tensors, const 
 
 }  // namespace
 
-void save_tensors(const std::string& path, const NamedTensors& tensors, const TensorMetadata& metadata) {
+void save_tensors(const std::string& path, const NamedTensors& tensors, const TensorMetadata& metadata,
+                  bool checksum) {
   check_saveable(path, tensors, metadata);
 
   // Data order: larger items first (stable), so every tensor's bytes start aligned to its
@@ -115,7 +143,8 @@ void save_tensors(const std::string& path, const NamedTensors& tensors, const Te
     offsets[i] = {at, at + nbytes};
     at += nbytes;
   }
-  std::string header = make_header(tensors, offsets, metadata);
+  std::vector<size_t> crc_at;
+  std::string header = make_header(tensors, offsets, metadata, checksum ? &crc_at : nullptr);
 
   io_detail::AtomicFile out(path);
   unsigned char len[8];
@@ -124,8 +153,13 @@ void save_tensors(const std::string& path, const NamedTensors& tensors, const Te
   out.write(header.data(), header.size());
   for (size_t i : order) {
     Tensor c = contiguous(tensors[i].second);  // one tensor's copy at a time, not the whole dict's
-    out.write(c.data_ptr(), size_t(offsets[i].second - offsets[i].first));
+    size_t nbytes = size_t(offsets[i].second - offsets[i].first);
+    out.write(c.data_ptr(), nbytes);
+    // The CRC of the bytes just written, while they are still in cache; the header went out
+    // with placeholders of the same width and is rewritten in place once all are known.
+    if (checksum) header.replace(crc_at[i], 8, hex8(io_detail::crc32(c.data_ptr(), nbytes)));
   }
+  if (checksum) out.write_at(8, header.data(), header.size());
   out.commit();
 }
 
@@ -188,6 +222,20 @@ Entry parse_entry(const std::string& name, const json::Value& v, uint64_t data_s
   return e;
 }
 
+// The value of a checksum entry: exactly 8 hex digits.
+template <class Fail>
+uint32_t parse_checksum(const std::string& key, const std::string& text, const Fail& fail) {
+  uint32_t x = 0;
+  bool ok = text.size() == 8;
+  for (char c : text) {
+    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    if (d < 0) ok = false;
+    x = x * 16 + uint32_t(d < 0 ? 0 : d);
+  }
+  if (!ok) fail("\"__metadata__\" value of ", json::quote(key), " must be 8 hex digits (a CRC-32), got ", json::quote(text));
+  return x;
+}
+
 }  // namespace
 
 LoadedTensors load_tensors(const std::string& path) {
@@ -220,6 +268,7 @@ LoadedTensors load_tensors(const std::string& path) {
   const uint64_t data_size = file_size - 8 - n;
   LoadedTensors result;
   std::vector<Entry> entries;
+  std::unordered_map<std::string, uint32_t> checksums;  // tensor name -> stored CRC-32
   for (const auto& [key, v] : header.members) {
     if (key == kMetadataKey) {
       if (v.is(json::Value::Kind::Null)) continue;
@@ -227,11 +276,20 @@ LoadedTensors load_tensors(const std::string& path) {
       for (const auto& [mk, mv] : v.members) {
         if (!mv.is(json::Value::Kind::String))
           fail("\"__metadata__\" value of ", json::quote(mk), " must be a string, got ", json::kind_name(mv.kind));
-        result.metadata.emplace(mk, mv.text);
+        if (is_checksum_key(mk))
+          checksums.emplace(mk.substr(std::strlen(kChecksumPrefix)), parse_checksum(mk, mv.text, fail));
+        else
+          result.metadata.emplace(mk, mv.text);
       }
       continue;
     }
     entries.push_back(parse_entry(key, v, data_size, fail));
+  }
+  if (!checksums.empty()) {
+    std::unordered_set<std::string> names;
+    for (const Entry& e : entries) names.insert(e.name);
+    for (const auto& [name, crc] : checksums)
+      if (!names.count(name)) fail("\"__metadata__\" holds a checksum for ", json::quote(name), ", which is no tensor in the file");
   }
 
   // The spans must tile the data section exactly: sorted by offset, each starts where the
@@ -262,6 +320,13 @@ LoadedTensors load_tensors(const std::string& path) {
     const Entry& e = entries[i];
     Tensor t = Tensor::empty(e.shape, e.dtype);
     in.read(t.data_ptr(), size_t(e.end - e.begin));
+    auto stored = checksums.find(e.name);
+    if (stored != checksums.end()) {
+      uint32_t crc = io_detail::crc32(t.data_ptr(), size_t(e.end - e.begin));
+      if (crc != stored->second)
+        fail("tensor ", json::quote(e.name), " fails its checksum (CRC-32 ", hex8(crc), ", stored ", hex8(stored->second),
+             "): its data is corrupt");
+    }
     if (e.dtype == kBool) {
       const auto* b = static_cast<const unsigned char*>(t.data_ptr());
       for (uint64_t k = 0, m = e.end - e.begin; k < m; ++k)

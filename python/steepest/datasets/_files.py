@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import stat
 
 from .._typing import StrPath
 
@@ -24,13 +25,27 @@ def bundled(name: str) -> str:
     return path
 
 
+def _kind(mode: int) -> str:
+    """What a non-regular file is, for the refusal: 'a directory', 'a FIFO (named pipe)', ..."""
+    for test, kind in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return kind
+    return "not a regular file"
+
+
 def read_bytes(path: StrPath, what: str) -> bytes:
     """The whole file, gunzipped when it is gzip (by its magic bytes, not its name)."""
     path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"{what}: no such file: {path}")
-    if os.path.isdir(path):
-        raise DataError(f"{what}: {path} is a directory, not a file")
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{what}: no such file: {path}") from None
+    # Checked before opening: reading a FIFO blocks until a writer comes, and a device such
+    # as /dev/zero never ends.
+    if not stat.S_ISREG(mode):
+        raise DataError(f"{what}: {path} is {_kind(mode)}, not a file")
     with open(path, "rb") as f:
         raw = f.read()
     if raw[:2] == b"\x1f\x8b":

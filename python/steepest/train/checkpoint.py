@@ -38,11 +38,39 @@ def save_checkpoint(path, *, model, optimizer, scheduler, train_data, epoch, ste
                         "must hold only tensors, numbers, strings, lists and dicts)") from None
 
 
+# Each entry save_checkpoint writes, with the types it may hold (None: may be absent).
+_ENTRIES = {"epoch": (int,), "step": (int,), "model": (dict,), "optimizer": (dict,), "scheduler": (dict, type(None)),
+            "rng": (_core.Tensor,), "loader_rng": (_core.Tensor, type(None)), "history": (dict,),
+            "callbacks": (dict,)}
+
+
+def _check_entries(path, ck):
+    """ValueError naming the file and the entry when a tagged checkpoint lacks an entry or holds
+    the wrong kind of value there (a damaged or hand-edited file)."""
+    for key, types in _ENTRIES.items():
+        if key not in ck:
+            raise ValueError(f"fit: checkpoint {os.fspath(path)!r} is damaged: it has no '{key}' entry")
+        if not isinstance(ck[key], types) or isinstance(ck[key], bool):
+            raise ValueError(f"fit: checkpoint {os.fspath(path)!r} is damaged: its '{key}' entry is a "
+                             f"{type(ck[key]).__name__}, expected {' or '.join(t.__name__ for t in types)}")
+
+
 def load_checkpoint(path, *, model, optimizer, scheduler, train_data, history, callbacks):
     """Restores what save_checkpoint wrote into the given objects; returns (epoch, step)."""
     ck = load(path)
     if not isinstance(ck, dict) or ck.get("format") != FORMAT:
         raise ValueError(f"fit: {os.fspath(path)!r} is not a st.train checkpoint (no '{FORMAT}' format tag)")
+    _check_entries(path, ck)
+    try:
+        return _restore(path, ck, model=model, optimizer=optimizer, scheduler=scheduler, train_data=train_data,
+                        history=history, callbacks=callbacks)
+    except (KeyError, IndexError, TypeError) as e:
+        # A state inside (history, optimizer, a callback) lacks what its load_state_dict reads.
+        raise ValueError(f"fit: checkpoint {os.fspath(path)!r} is damaged: a saved state does not fit "
+                         f"({type(e).__name__}: {e})") from None
+
+
+def _restore(path, ck, *, model, optimizer, scheduler, train_data, history, callbacks):
     if (ck["scheduler"] is None) != (scheduler is None):
         raise ValueError(f"fit: checkpoint {os.fspath(path)!r} was saved "
                          f"{'without' if ck['scheduler'] is None else 'with'} a scheduler, but this run has "
