@@ -35,8 +35,12 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
 def read_bytes(path: StrPath, what: str) -> bytes:
-    """The whole file, gunzipped when it is gzip (by its magic bytes, not its name)."""
+    """The whole file, gunzipped when it is gzip (by its magic bytes, not its name), without a
+    leading UTF-8 byte-order mark (editors on Windows write one; it is not part of the text)."""
     path = os.fspath(path)
     try:
         mode = os.stat(path).st_mode
@@ -53,7 +57,7 @@ def read_bytes(path: StrPath, what: str) -> bytes:
             raw = gzip.decompress(raw)
         except (OSError, EOFError) as e:
             raise DataError(f"{what}: {path} looks like gzip but can't be decompressed ({e})") from None
-    return raw
+    return raw[len(_UTF8_BOM):] if raw.startswith(_UTF8_BOM) else raw
 
 
 def read_lines(path: StrPath, what: str) -> list[tuple[int, str]]:
