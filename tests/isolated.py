@@ -10,7 +10,9 @@ import torch
 
 import steepest as st
 
-PYTHON_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "python")
+# The folder this process imported steepest from (the working tree's python/ under
+# PYTHONPATH=python, or site-packages for an installed steepest): the child imports the same one.
+PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(st.__file__)))
 
 
 def run_isolated(code, timeout=120):
