@@ -28,6 +28,10 @@ struct StateSpec {
   Init init = Init::Zeros;
   std::function<double(const O&)> fill;  // Fill / Scalar: the starting value
   std::function<bool(const O&)> used;    // null: always used
+
+  // Whether the driver's plan holds this state for a configuration (Custom state is made by
+  // the step itself).
+  bool planned(const O& o) const { return init != Init::Custom && (!used || used(o)); }
 };
 
 // The driver's plan for a configuration: list 1 + j for state j, in the rule's order. The plan
@@ -38,7 +42,7 @@ GroupPlan plan_of(const char* name, const std::vector<StateSpec<O>>& states, con
   plan.name = name;
   for (size_t j = 0; j < states.size(); ++j) {
     const StateSpec<O>& s = states[j];
-    if (s.init == Init::Custom || (s.used && !s.used(o))) continue;
+    if (!s.planned(o)) continue;
     const int list = int(j) + 1;
     plan.used_lists.push_back(list);
     if (s.slot >= updates::kFirstState) plan.arrays.push_back({list, s.slot});
@@ -192,7 +196,7 @@ class RuleBuilder {
       const O o = options_of(h);
       std::vector<RuleInfo::KeptState> out;
       for (const StateSpec<O>& s : states) {
-        if (s.init == Init::Custom || s.init == Init::Empty || (s.used && !s.used(o))) continue;
+        if (!s.planned(o) || s.init == Init::Empty) continue;  // Empty: filled from the first grad
         out.push_back({s.name, s.init == Init::Scalar});
       }
       return out;
