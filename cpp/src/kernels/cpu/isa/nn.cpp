@@ -2,6 +2,7 @@
 // cross-entropy gradient row, layer norm rows (forward and backward), and erf / GELU / SiLU.
 // The ops in src/nn drive them over rows (OpenMP) and own shapes, dtypes and autograd.
 #include "kernels/cpu/kernel_table.hpp"
+#include "kernels/cpu/simd/fixed_sum.hpp"
 #include "kernels/cpu/simd/math.hpp"
 #include "kernels/cpu/simd/vec.hpp"
 
@@ -68,21 +69,10 @@ inline void map2(int64_t n, const T* x, const T* g, T* y, Op op) {
   for (; i < n; ++i) y[i] = op(x[i], g[i]);
 }
 
-// Sum over i < n of f(i-th vector or scalar), with two vector accumulators.
+// Sum over i < n of f(i-th vector or scalar), in fixed lanes: the same bits on every ISA.
 template <class T, class F>
 inline T row_sum(int64_t n, F f) {
-  using V = Vec<T>;
-  constexpr int W = lanes<V>();
-  V s0 = vbroadcast<V>(T(0)), s1 = s0;
-  int64_t i = 0;
-  for (; i + 2 * W <= n; i += 2 * W) {
-    s0 = s0 + f(V{}, i);
-    s1 = s1 + f(V{}, i + W);
-  }
-  for (; i + W <= n; i += W) s0 = s0 + f(V{}, i);
-  T s = reduce_add(s0 + s1);
-  for (; i < n; ++i) s += f(T{}, i);
-  return s;
+  return fixed_sum<kRowLanes<T>, T>(n, f);
 }
 
 // Max of a row (a NaN need not survive: exp(NaN - m) spreads it through the sum anyway).
@@ -215,27 +205,18 @@ template <class T>
 void layer_norm_backward(const T* x, const T* g, int64_t n, T mean, T rstd, const T* w, T* gx, T* gw, T* gb) {
   using V = Vec<T>;
   constexpr int W = lanes<V>();
-  V vm = vbroadcast<V>(mean), vr = vbroadcast<V>(rstd);
-  V a0 = vbroadcast<V>(T(0)), a1 = a0;  // sum dy, sum dy xhat
+  T sums[2];  // sum dy, sum dy xhat; the same pass accumulates gw and gb
+  fixed_sums<kRowLanes<T>, T, 2>(n, [&](auto u, int64_t j) {
+    using U = decltype(u);
+    U gv = vload<U>(g + j);
+    U h = (vload<U>(x + j) - vbroadcast<U>(mean)) * vbroadcast<U>(rstd);
+    U dy = w ? gv * vload<U>(w + j) : gv;
+    if (gw) vstore(gw + j, fma(gv, h, vload<U>(gw + j)));
+    if (gb) vstore(gb + j, vload<U>(gb + j) + gv);
+    return Terms<U, 2>{{dy, dy * h}};
+  }, sums);
+  const T s0 = sums[0], s1 = sums[1];
   int64_t i = 0;
-  for (; i + W <= n; i += W) {
-    V gv = vload<V>(g + i);
-    V h = (vload<V>(x + i) - vm) * vr;
-    V dy = w ? gv * vload<V>(w + i) : gv;
-    a0 = a0 + dy;
-    a1 = fma(dy, h, a1);
-    if (gw) vstore(gw + i, fma(gv, h, vload<V>(gw + i)));
-    if (gb) vstore(gb + i, vload<V>(gb + i) + gv);
-  }
-  T s0 = reduce_add(a0), s1 = reduce_add(a1);
-  for (int64_t j = i; j < n; ++j) {
-    T h = (x[j] - mean) * rstd;
-    T dy = w ? g[j] * w[j] : g[j];
-    s0 += dy;
-    s1 = fma(dy, h, s1);
-    if (gw) gw[j] = fma(g[j], h, gw[j]);
-    if (gb) gb[j] += g[j];
-  }
   T c0 = s0 / T(n), c1 = s1 / T(n);
   auto one = [&](auto xv, auto gv, int64_t j) {
     using U = decltype(xv);
@@ -243,7 +224,7 @@ void layer_norm_backward(const T* x, const T* g, int64_t n, T mean, T rstd, cons
     U dy = w ? gv * vload<U>(w + j) : gv;
     return vbroadcast<U>(rstd) * (dy - vbroadcast<U>(c0) - h * vbroadcast<U>(c1));
   };
-  for (i = 0; i + W <= n; i += W) vstore(gx + i, one(vload<V>(x + i), vload<V>(g + i), i));
+  for (; i + W <= n; i += W) vstore(gx + i, one(vload<V>(x + i), vload<V>(g + i), i));
   for (; i < n; ++i) gx[i] = one(x[i], g[i], i);
 }
 

@@ -2,6 +2,7 @@
 // kernel of optim/updates/all.hpp gets its table entries here from its visit() and the shared
 // run loops, for float32, float64 and (kernels with kLowPrecision) each mixed-precision mode.
 #include "kernels/cpu/kernel_table.hpp"
+#include "kernels/cpu/simd/fixed_sum.hpp"
 #include "kernels/cpu/simd/vec.hpp"
 #include "kernels/cpu/isa/optim_mixed.hpp"
 #include "optim/updates/all.hpp"
@@ -40,7 +41,10 @@ void run(const F& f, void* const* arrays, int64_t n) {
       if constexpr (kAhead > 0) {
         if (i % kLine == 0 && i + kAhead < n) {
           for (int k = 0; k < K; ++k)
-            if (uses >> k & 1u) __builtin_prefetch(a[k] + i + kAhead, k == up::kGrad ? 0 : 1);
+            if (uses >> k & 1u) {  // the gradient is only read; the rest are written back
+              if (k == up::kGrad) __builtin_prefetch(a[k] + i + kAhead, 0);
+              else __builtin_prefetch(a[k] + i + kAhead, 1);
+            }
         }
       }
       V x[K];
@@ -79,28 +83,18 @@ void fill_mixed(OptimMixedFn* row, std::integer_sequence<int, M...>) {
   if constexpr (K::kLowPrecision) ((row[M] = update_mixed<K, M>), ...);
 }
 
-// Sums of f(x) over n values: four vector accumulators per leaf of kLeaf values (so each
-// float lane adds at most kLeaf/4 terms), leaves added in double.
+// Sums of f(x) over n values: each leaf of kLeaf values in fixed lanes (simd/fixed_sum.hpp,
+// so each float lane adds at most kLeaf/64 terms and the bits do not depend on the ISA),
+// leaves added in double in order.
 constexpr int64_t kLeaf = 512;
 
 template <class T, class F>
 double leaf_sum(const T* x, int64_t n, F f) {
-  using V = Vec<T>;
-  constexpr int W = lanes<V>();
   double total = 0;
   for (int64_t start = 0; start < n; start += kLeaf) {
-    const int64_t end = start + kLeaf < n ? start + kLeaf : n;
-    V a0 = vbroadcast<V>(T(0)), a1 = a0, a2 = a0, a3 = a0;
-    int64_t i = start;
-    for (; i + 4 * W <= end; i += 4 * W) {
-      a0 = a0 + f(vload<V>(x + i));
-      a1 = a1 + f(vload<V>(x + i + W));
-      a2 = a2 + f(vload<V>(x + i + 2 * W));
-      a3 = a3 + f(vload<V>(x + i + 3 * W));
-    }
-    T s = reduce_add((a0 + a1) + (a2 + a3));
-    for (; i < end; ++i) s += f(x[i]);
-    total += double(s);
+    const int64_t len = start + kLeaf < n ? kLeaf : n - start;
+    const T* xs = x + start;
+    total += double(fixed_sum<kFixedLanes<T>, T>(len, [xs, f](auto u, int64_t i) { return f(vload<decltype(u)>(xs + i)); }));
   }
   return total;
 }

@@ -2,15 +2,18 @@
 // max/min, and the (sum d, sum d^2) pass of a two-pass variance. Written once over V.
 //
 // Error bound of the pairwise sums (sum, column_sum, column_sum_ld, sum_dev): blocks of kBlock
-// values are summed with 4 or 8 independent vector accumulators (each lane sees at most
-// kBlock/(4W) values, then the lanes are added), and blocks are combined by recursive halving.
+// values are summed in K fixed virtual lanes (K = 64 floats or 32 doubles; each lane sees at
+// most kBlock/K values, then the lanes are added by a halving tree: simd/fixed_sum.hpp, so
+// the bits do not depend on the vector width), and blocks are combined by recursive halving
+// at fixed boundaries (so they do not depend on the thread count either).
 // kBlock = 2048 (not smaller) because short leaves cost enough loop and horizontal-add
 // overhead to keep a large sum below memory bandwidth. The
 // rounding error of the result is at most about
-//     eps * (kBlock/W + log2(n)) * sum|x|         (eps = 2^-24 for float, 2^-53 for double)
+//     eps * (kBlock/K + log2(K) + log2(n)) * sum|x|     (eps = 2^-24 for float, 2^-53 for double)
 // instead of eps * n * sum|x| for a running sum. Column sums use kRowBlock straight rows
 // before halving: eps * (kRowBlock + log2(rows)) * sum|x|.
 #include "kernels/cpu/kernel_table.hpp"
+#include "kernels/cpu/simd/fixed_sum.hpp"
 #include "kernels/cpu/simd/vec.hpp"
 
 namespace steepest::kernels::STEEPEST_ISA {
@@ -20,28 +23,10 @@ constexpr int64_t kBlock = 2048;   // values per straight block in row sums
 constexpr int64_t kRowBlock = 16;  // rows per straight block in column sums
 constexpr int64_t kTile = 1024;    // columns per tile in column kernels (partials stay in L1)
 
+// K virtual lanes in a fixed assignment (simd/fixed_sum.hpp): the same bits on every ISA.
 template <class T>
 T sum_block(const T* x, int64_t n) {
-  using V = Vec<T>;
-  constexpr int W = lanes<V>();
-  // Eight independent accumulators: four cache lines in flight per iteration (AVX2), and each
-  // lane adds only kBlock/(8W) values in sequence.
-  V a0 = vbroadcast<V>(T(0)), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-  int64_t i = 0;
-  for (; i + 8 * W <= n; i += 8 * W) {
-    a0 = a0 + vload<V>(x + i);
-    a1 = a1 + vload<V>(x + i + W);
-    a2 = a2 + vload<V>(x + i + 2 * W);
-    a3 = a3 + vload<V>(x + i + 3 * W);
-    a4 = a4 + vload<V>(x + i + 4 * W);
-    a5 = a5 + vload<V>(x + i + 5 * W);
-    a6 = a6 + vload<V>(x + i + 6 * W);
-    a7 = a7 + vload<V>(x + i + 7 * W);
-  }
-  for (; i + W <= n; i += W) a0 = a0 + vload<V>(x + i);
-  T s = reduce_add(((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)));
-  for (; i < n; ++i) s += x[i];
-  return s;
+  return fixed_sum<kFixedLanes<T>, T>(n, [x](auto u, int64_t i) { return vload<decltype(u)>(x + i); });
 }
 
 template <class T>
@@ -167,26 +152,14 @@ template <class T> void column_min(const T* x, int64_t r, int64_t ld, int64_t n,
 // Pairwise (sum d, sum d^2) with d = x - mean, for the corrected two-pass variance.
 template <class T>
 void sum_dev_block(const T* x, int64_t n, T mean, T* sd, T* sd2) {
-  using V = Vec<T>;
-  constexpr int W = lanes<V>();
-  V vm = vbroadcast<V>(mean);
-  V s0 = vbroadcast<V>(T(0)), s1 = s0, q0 = s0, q1 = s0;
-  int64_t i = 0;
-  for (; i + 2 * W <= n; i += 2 * W) {
-    V d0 = vload<V>(x + i) - vm, d1 = vload<V>(x + i + W) - vm;
-    s0 = s0 + d0;
-    s1 = s1 + d1;
-    q0 = fma(d0, d0, q0);
-    q1 = fma(d1, d1, q1);
-  }
-  T s = reduce_add(s0 + s1), q = reduce_add(q0 + q1);
-  for (; i < n; ++i) {
-    T d = x[i] - mean;
-    s += d;
-    q = fma(d, d, q);
-  }
-  *sd = s;
-  *sd2 = q;
+  T out[2];
+  fixed_sums<kRowLanes<T>, T, 2>(n, [x, mean](auto u, int64_t i) {
+    using U = decltype(u);
+    U d = vload<U>(x + i) - vbroadcast<U>(mean);
+    return Terms<U, 2>{{d, d * d}};
+  }, out);
+  *sd = out[0];
+  *sd2 = out[1];
 }
 
 template <class T>
