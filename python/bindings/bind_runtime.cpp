@@ -55,6 +55,8 @@ void bind_runtime(py::module_& m) {
   m.def("current_isa", &current_isa);
   m.def("supported_isas", &supported_isas);
   m.def("set_isa", &set_isa, py::arg("name"), "Force the CPU kernel set (tests, benchmarks).");
+  m.def("_set_deterministic", &set_deterministic, py::arg("on"));
+  m.def("_deterministic", &deterministic);
   m.def("memory_cached", &memory_cached, "Bytes of CPU tensor memory held for reuse.");
   m.def("empty_cache", &empty_cache, "Return cached CPU tensor memory to the system.");
   m.def("memory_allocated", &memory_allocated, "Bytes of CPU tensor memory held by live tensors.");

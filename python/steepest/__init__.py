@@ -11,6 +11,11 @@ from . import _tensor_methods  # noqa: F401  (adds Python conveniences to Tensor
 from . import autograd, utils  # noqa: F401
 from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled  # noqa: F401
 from .serialization import save, load  # noqa: F401
+from ._determinism import (  # noqa: F401
+    are_deterministic_algorithms_enabled,
+    is_deterministic_algorithms_warn_only_enabled,
+    use_deterministic_algorithms,
+)
 
 from . import nn  # noqa: F401  (st.nn: modules, functional, init)
 from . import data  # noqa: F401  (st.data: Dataset, DataLoader, random_split)

@@ -16,6 +16,14 @@ std::string current_isa();
 std::vector<std::string> supported_isas();   // compiled in and supported by this CPU
 void set_isa(const std::string& name);       // ValueError if unknown or unsupported
 
+// Deterministic algorithms (off by default). Reductions, softmax, layer norm, variance and
+// gradient norms always sum in a fixed association, independent of the thread count and
+// the instruction set. When this is on, matrix products (matmul, linear and their backward)
+// do too: each output element is one fixed chain of fused multiply-adds, so results are
+// bit-identical across thread counts and ISAs, at a cost in speed (see the README).
+void set_deterministic(bool on);
+bool deterministic();
+
 // CPU tensor memory is cached after release and reused by later tensors of a similar size.
 size_t memory_cached();  // bytes held for reuse
 void empty_cache();      // return them to the system

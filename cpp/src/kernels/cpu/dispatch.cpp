@@ -17,6 +17,7 @@
   void register_reduce(KernelTable&);                           \
   void register_optim(KernelTable&);                            \
   void register_nn(KernelTable&);                               \
+  void register_gemm(KernelTable&);                             \
   }                                                             \
   static void fill_##NAME(steepest::kernels::KernelTable& t) {  \
     t.isa = #NAME;                                              \
@@ -24,6 +25,7 @@
     steepest::kernels::NAME::register_reduce(t);                \
     steepest::kernels::NAME::register_optim(t);                 \
     steepest::kernels::NAME::register_nn(t);                    \
+    steepest::kernels::NAME::register_gemm(t);                  \
   }
 
 STEEPEST_DECLARE_ISA(scalar)

@@ -73,7 +73,21 @@ struct TypedKernels {
   void (*gelu_backward)(int64_t n, const T* x, const T* g, T* gx, bool tanh_approx) = nullptr;
   void (*silu)(int64_t n, const T* x, T* y) = nullptr;
   void (*silu_backward)(int64_t n, const T* x, const T* g, T* gx) = nullptr;
+
+  // deterministic linear algebra (isa/gemm.cpp, used under use_deterministic_algorithms)
+  // C = alpha op(A) op(B) + beta C, row-major (op transposes when ta / tb); each C element
+  // is the fma chain over k = 0..K-1 from 0, then alpha * acc (+ beta * C): the same bits on
+  // every ISA and thread split. ws: scratch of (kGemmFixedRows + kGemmFixedPanel<T>) * k values.
+  void (*gemm_fixed)(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
+                     const T* b, int64_t ldb, T beta, T* c, int64_t ldc, T* ws) = nullptr;
+  // sum x[i] y[i] over unit-stride x, y in fixed lanes (simd/fixed_sum.hpp).
+  T (*dot_fixed)(const T* x, const T* y, int64_t n) = nullptr;
 };
+
+// Widest packed panel of B any ISA's gemm_fixed uses (two 64-byte vectors), and the rows of
+// op(A) it packs at a time.
+template <class T> constexpr int64_t kGemmFixedPanel = 128 / int64_t(sizeof(T));
+constexpr int64_t kGemmFixedRows = 96;
 
 struct KernelTable {
   const char* isa = "";
