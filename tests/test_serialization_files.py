@@ -232,6 +232,72 @@ def test_resume_from_a_fifo_is_refused_not_blocked(tmp_path):
     assert "ValueError" in out.stdout and "FIFO" in out.stdout, out.stdout + out.stderr
 
 
+def test_a_file_swapped_for_a_fifo_after_the_check_is_refused_not_blocked(tmp_path):
+    """The check-then-open race, forced: os.stat in the data reader answers for a regular
+    file, then the path becomes a FIFO before the open. The open must not wait for a writer."""
+    path = tmp_path / "spam.txt"
+    path.write_text("ham\tgo until jurong point\n")
+    out = run_child(f"""
+        import os
+        import steepest.datasets as D
+        from steepest.datasets import _files
+        real_stat = os.stat
+        def stat_then_swap(p, *a, **k):
+            result = real_stat(p, *a, **k)
+            os.remove(p)
+            os.mkfifo(p)
+            return result
+        _files.os.stat = stat_then_swap
+        try:
+            D.load_spam({str(path)!r})
+        except ValueError as e:
+            print("ValueError", e)
+        """, timeout=30)
+    assert "ValueError" in out.stdout and "FIFO" in out.stdout, out.stdout + out.stderr
+
+
+def test_st_load_racing_a_fifo_swap_never_blocks(tmp_path):
+    """A thread keeps swapping the checkpoint's path between a real file and a FIFO while
+    st.load reads it: every load returns the data or raises ValueError naming a FIFO, and the
+    whole run ends (before the non-blocking open, a swap between the check and the open
+    blocked the load forever)."""
+    path = tmp_path / "ck.st"
+    out = run_child(f"""
+        import os, threading
+        import steepest as st
+        path = {str(path)!r}
+        st.save({{"w": st.ones(3)}}, path + ".good")
+        stop = False
+        def swapper():
+            i = 0
+            while not stop:
+                i += 1
+                if i % 2:
+                    os.mkfifo(path + ".fifo")
+                    os.replace(path + ".fifo", path)
+                else:
+                    os.link(path + ".good", path + ".new")
+                    os.replace(path + ".new", path)
+        os.link(path + ".good", path)
+        t = threading.Thread(target=swapper, daemon=True)
+        t.start()
+        ok = refused = 0
+        for _ in range(3000):
+            try:
+                assert st.load(path)["w"].tolist() == [1.0, 1.0, 1.0]
+                ok += 1
+            except ValueError as e:
+                assert "FIFO" in str(e), e
+                refused += 1
+        stop = True
+        t.join()
+        print("done", ok, refused)
+        """, timeout=60)
+    assert out.stdout.startswith("done"), out.stdout + out.stderr
+    ok, refused = map(int, out.stdout.split()[1:3])
+    assert ok + refused == 3000
+
+
 # ------------------------------------------------------------------------------ 5. checksums
 def _tensor_span(path, name):
     """(start, end) of a tensor's bytes in the file, from the header (independent of steepest)."""

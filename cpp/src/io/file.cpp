@@ -212,21 +212,29 @@ const char* file_kind(mode_t mode) {
 
 InputFile::InputFile(std::string path) : path_(std::move(path)) {
   // Refused before opening: opening a FIFO for reading blocks until a writer appears, and
-  // a device may act on open. (A failing stat falls through to fopen, which reports why.)
+  // a device may act on open. (A failing stat falls through to open, which reports why.)
   struct stat st;
   if (::stat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) not_regular(path_, st.st_mode);
-  f_ = std::fopen(path_.c_str(), "rb");
-  STEEPEST_FILE_CHECK(f_ != nullptr, "fopen", path_);
-  if (::fstat(::fileno(f_), &st) != 0) {
+  // Non-blocking open: if the path was swapped for a FIFO after the stat, the open returns at
+  // once instead of waiting for a writer, and fstat below refuses it.
+  int fd = ::open(path_.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  STEEPEST_FILE_CHECK(fd >= 0, "open", path_);
+  if (::fstat(fd, &st) != 0) {
     int err = errno;
-    std::fclose(f_);
-    f_ = nullptr;
+    ::close(fd);
     file_error("fstat", path_, err, __FILE__, __LINE__);
   }
   if (!S_ISREG(st.st_mode)) {  // replaced between the stat and the open
-    std::fclose(f_);
-    f_ = nullptr;
+    ::close(fd);
     not_regular(path_, st.st_mode);
+  }
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags >= 0) ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  f_ = ::fdopen(fd, "rb");
+  if (!f_) {
+    int err = errno;
+    ::close(fd);
+    file_error("fdopen", path_, err, __FILE__, __LINE__);
   }
   size_ = uint64_t(st.st_size);
 }

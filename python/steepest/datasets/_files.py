@@ -50,7 +50,19 @@ def read_bytes(path: StrPath, what: str) -> bytes:
     # as /dev/zero never ends.
     if not stat.S_ISREG(mode):
         raise DataError(f"{what}: {path} is {_kind(mode)}, not a file")
-    with open(path, "rb") as f:
+    # Opened without blocking and checked again: a path swapped for a FIFO after the stat
+    # would otherwise block the open until a writer came.
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise DataError(f"{what}: {path} is {_kind(mode)}, not a file")
+        os.set_blocking(fd, True)
+        f = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with f:
         raw = f.read()
     if raw[:2] == b"\x1f\x8b":
         try:
