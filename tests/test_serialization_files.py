@@ -349,3 +349,43 @@ def test_without_checksum_a_flipped_byte_loads_and_bad_checksum_entries_are_reje
                   .encode(), np.ones(1, np.float32).tobytes())
         with pytest.raises(ValueError, match=problem):
             st.load(path)
+
+
+# ------------------------------------------------------------- names and errors of the OS
+def test_file_names_that_are_not_utf8_save_and_load(tmp_path):
+    """Linux file names are bytes; Python holds a non-UTF-8 one in a str through surrogate
+    escapes. Both forms reach the file system unchanged, and errors print the name escaped."""
+    raw_dir = os.fsencode(str(tmp_path))
+    as_str = os.fsdecode(raw_dir + b"/ck\xff.st")
+    st.save({"a": st.ones(2)}, as_str)
+    assert os.listdir(raw_dir) == [b"ck\xff.st"]
+    assert st.load(as_str)["a"].tolist() == [1.0, 1.0]
+    st.save({"b": st.zeros(1)}, raw_dir + b"/b\xfe.st")
+    assert st.load(raw_dir + b"/b\xfe.st")["b"].tolist() == [0.0]
+    with pytest.raises(FileNotFoundError) as e:
+        st.load(os.fsdecode(raw_dir + b"/missing\xff.st"))
+    assert e.value.filename == os.fsdecode(raw_dir + b"/missing\xff.st")
+    assert e.value.errno == 2
+
+
+def test_missing_files_and_folders_raise_file_not_found_naming_the_path(tmp_path):
+    # As open() does: FileNotFoundError with .filename; a save into a missing folder names
+    # the path asked for, not the temp file it would have written first.
+    with pytest.raises(FileNotFoundError, match="No such file") as e:
+        st.load(tmp_path / "nope.st")
+    assert e.value.filename == str(tmp_path / "nope.st")
+    target = tmp_path / "no_folder" / "x.st"
+    with pytest.raises(FileNotFoundError) as e:
+        st.save({"a": st.ones(1)}, target)
+    assert e.value.filename == str(target)
+    assert not (tmp_path / "no_folder").exists()
+
+
+def test_error_messages_with_raw_bytes_from_a_file_are_escaped(tmp_path):
+    # A header whose bytes are not UTF-8: the error is a ValueError whose message shows the
+    # bad byte escaped, not a UnicodeDecodeError raised while reporting the first error.
+    path = tmp_path / "raw.st"
+    hdr = b'{"w\xff": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}'
+    path.write_bytes(struct.pack("<Q", len(hdr)) + hdr + b"\0" * 4)
+    with pytest.raises(ValueError, match="raw.st"):
+        st.load(path)

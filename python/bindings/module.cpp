@@ -1,4 +1,6 @@
 // The extension module steepest._core: exception mapping, then each family's bindings.
+#include <cstring>
+
 #include "bind.hpp"
 
 namespace steepest::bindings {
@@ -9,6 +11,35 @@ TensorClass tensor_class(py::module_& m) { return py::reinterpret_borrow<TensorC
 // exception mapping is written once.
 void set_python_error() { py::detail::try_translate_exceptions(); }
 
+namespace {
+// Sets a Python exception from a C++ message. Messages quote user data (file names, keys
+// from a file's header) that need not be UTF-8: those bytes are escaped (\xff), never a
+// second exception from decoding the first.
+void set_error(PyObject* type, const char* what) {
+  PyObject* msg = PyUnicode_DecodeUTF8(what, Py_ssize_t(std::strlen(what)), "backslashreplace");
+  if (!msg) return;  // out of memory: that error stands
+  PyErr_SetObject(type, msg);
+  Py_DECREF(msg);
+}
+
+// OSError(errno, "strerror (call)") with .filename, as open() raises it: Python picks the
+// subclass from errno (FileNotFoundError, PermissionError, ...) and prints
+// "[Errno 2] No such file or directory (open): 'path'".
+void set_os_error(const steepest::OSError& e) {
+  const std::string text = steepest::str(std::strerror(e.error_number()), " (", e.call(), ")");
+  PyObject* exc = PyObject_CallFunction(PyExc_OSError, "is", e.error_number(), text.c_str());
+  if (!exc) return;
+  PyObject* name = PyUnicode_DecodeFSDefaultAndSize(e.path().data(), Py_ssize_t(e.path().size()));
+  if (name) {
+    PyObject_SetAttrString(exc, "filename", name);
+    Py_DECREF(name);
+  }
+  PyErr_Clear();  // a failed filename is not worth replacing the error itself
+  PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exc)), exc);
+  Py_DECREF(exc);
+}
+}  // namespace
+
 }  // namespace steepest::bindings
 
 PYBIND11_MODULE(_core, m) {
@@ -18,15 +49,17 @@ PYBIND11_MODULE(_core, m) {
     try {
       if (p) std::rethrow_exception(p);
     } catch (const steepest::ValueError& e) {
-      PyErr_SetString(PyExc_ValueError, e.what());
+      set_error(PyExc_ValueError, e.what());
     } catch (const steepest::TypeError& e) {
-      PyErr_SetString(PyExc_TypeError, e.what());
+      set_error(PyExc_TypeError, e.what());
     } catch (const steepest::IndexError& e) {
-      PyErr_SetString(PyExc_IndexError, e.what());
+      set_error(PyExc_IndexError, e.what());
     } catch (const steepest::NotImplementedError& e) {
-      PyErr_SetString(PyExc_NotImplementedError, e.what());
+      set_error(PyExc_NotImplementedError, e.what());
+    } catch (const steepest::OSError& e) {
+      set_os_error(e);
     } catch (const steepest::Error& e) {
-      PyErr_SetString(PyExc_RuntimeError, e.what());
+      set_error(PyExc_RuntimeError, e.what());
     }
   });
   bind_runtime(m);

@@ -730,9 +730,9 @@ def _record_function(name: str, inputs: Sequence[Tensor], outputs: Sequence[Tens
 
 # ---- safetensors files (bind_io.cpp) ---------------------------------------------------------------
 
-def _save_tensors(path: str, tensors: Sequence[tuple[str, Tensor]], metadata: dict[str, str],
+def _save_tensors(path: str | bytes, tensors: Sequence[tuple[str, Tensor]], metadata: dict[str, str],
                   checksum: _bool = False) -> None: ...
-def _load_tensors(path: str) -> tuple[list[tuple[str, Tensor]], dict[str, str]]: ...
+def _load_tensors(path: str | bytes) -> tuple[list[tuple[str, Tensor]], dict[str, str]]: ...
 
 # ---- learning-rate schedules (bind_schedule.cpp) ------------------------------------------------
 # Reached as steepest.optim.lr_scheduler.schedule. The old top-level spellings

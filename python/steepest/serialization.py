@@ -26,6 +26,12 @@ def _fspath(path: PathLike) -> str:
     return os.fsdecode(p) if isinstance(p, bytes) else p
 
 
+def _native(path: str) -> bytes:
+    """The path's bytes for the C++ core: a file name that is not UTF-8 (legal on Linux, held
+    in a str through surrogate escapes) reaches the file system unchanged."""
+    return os.fsencode(path)
+
+
 def _where(keys):
     """The Python expression reaching a value inside the saved object: obj['state'][0]."""
     return "obj" + "".join(f"[{k!r}]" for k in keys)
@@ -92,7 +98,7 @@ def save(obj: Any, path: PathLike, *, checksum: bool = False) -> None:
     enc = _Encoder()
     root = enc.encode(obj, [])
     structure = json.dumps({"version": _VERSION, "root": root}, separators=(",", ":"), ensure_ascii=False)
-    _core._save_tensors(file, enc.tensors, {_STRUCTURE_KEY: structure}, checksum)
+    _core._save_tensors(_native(file), enc.tensors, {_STRUCTURE_KEY: structure}, checksum)
 
 
 def _decode(node, tensors, path, keys):
@@ -136,7 +142,7 @@ def load(path: PathLike) -> Any:
     problem; nothing is returned half-loaded.
     """
     file = _fspath(path)
-    pairs, metadata = _core._load_tensors(file)
+    pairs, metadata = _core._load_tensors(_native(file))
     tensors = dict(pairs)
     text = metadata.get(_STRUCTURE_KEY)
     if text is None:

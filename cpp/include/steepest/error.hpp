@@ -13,6 +13,21 @@ struct TypeError : Error { using Error::Error; };           // bad dtype or argu
 struct IndexError : Error { using Error::Error; };          // index out of range
 struct NotImplementedError : Error { using Error::Error; };  // valid request this build can't serve
 
+// The system call call() failed with errno error_number() on path() (Python: OSError, so a
+// missing file is a FileNotFoundError and a refused one a PermissionError, as open() raises).
+struct OSError : Error {
+  OSError(const std::string& what, std::string call, int error_number, std::string path)
+      : Error(what), call_(std::move(call)), error_number_(error_number), path_(std::move(path)) {}
+  const std::string& call() const { return call_; }
+  int error_number() const { return error_number_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string call_;
+  int error_number_;
+  std::string path_;
+};
+
 namespace detail {
 inline void str_into(std::ostringstream&) {}
 template <class T, class... Rest>

@@ -19,8 +19,10 @@ namespace steepest::io_detail {
 
 void file_error(const char* call, const std::string& path, int err, const char* src_file, int src_line) {
   const char* base = std::strrchr(src_file, '/');
-  throw Error(str(call, "('", path, "') failed: ", err ? std::strerror(err) : "unexpected end of file",
-                  " (errno ", err, ") [at ", base ? base + 1 : src_file, ":", src_line, "]"));
+  std::string what = str(call, "('", path, "') failed: ", err ? std::strerror(err) : "unexpected end of file",
+                         " (errno ", err, ") [at ", base ? base + 1 : src_file, ":", src_line, "]");
+  if (err) throw OSError(what, call, err, path);
+  throw Error(what);
 }
 
 std::string parent_dir(const std::string& path) {
@@ -104,7 +106,9 @@ int create_locked_temp(const std::string& target, std::string& temp) {
     // 0666 (less the umask), as a file created by open/fopen would get.
     int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0 && errno == EEXIST && attempt < 16) continue;
-    STEEPEST_FILE_CHECK(fd >= 0, "open", temp);
+    // Named by the target: a missing or unwritable directory is what open(target) would
+    // report, and the temp's name means nothing to the caller.
+    STEEPEST_FILE_CHECK(fd >= 0, "open", target);
     // A file system without flock (ENOLCK, EOPNOTSUPP) just gets no sweeping: the sweeper
     // can't lock such temps either, so it never removes a live one.
     bool locked = ::flock(fd, LOCK_EX) == 0;
