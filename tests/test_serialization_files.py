@@ -389,3 +389,25 @@ def test_error_messages_with_raw_bytes_from_a_file_are_escaped(tmp_path):
     path.write_bytes(struct.pack("<Q", len(hdr)) + hdr + b"\0" * 4)
     with pytest.raises(ValueError, match="raw.st"):
         st.load(path)
+
+
+def test_cycles_and_absurd_nesting_raise_value_error_before_writing(tmp_path):
+    cyc: list = []
+    cyc.append(cyc)
+    d: dict = {"a": [1, 2]}
+    d["a"].append(d)
+    path = tmp_path / "c.st"
+    with pytest.raises(ValueError, match=r"obj\[0\] contains itself"):
+        st.save(cyc, path)
+    with pytest.raises(ValueError, match=r"obj\['a'\]\[2\] contains itself"):
+        st.save(d, path)
+    deep: list = []
+    for _ in range(100_000):
+        deep = [deep]
+    with pytest.raises(ValueError, match="nests containers too deeply"):
+        st.save(deep, path)
+    assert not path.exists()
+    # Shared (not cyclic) references are fine: the same list twice is saved twice.
+    shared = [1, 2]
+    st.save({"x": shared, "y": shared}, path)
+    assert st.load(path) == {"x": [1, 2], "y": [1, 2]}

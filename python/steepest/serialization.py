@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from typing import Any
 
 from . import _core
@@ -46,6 +47,13 @@ class _Encoder:
         self.tensors = []  # (name, tensor) in the order met
         self._names = set()
         self._by_id = {}  # id(tensor) -> name: a tensor reached twice is stored once
+        self._open: set[int] = set()  # ids of the containers on the path from the root
+
+    def _enter(self, x, keys):
+        if id(x) in self._open:
+            raise ValueError(f"st.save: {_where(keys)} contains itself (a reference cycle); only trees of "
+                             f"containers can be saved")
+        self._open.add(id(x))
 
     def _unique(self, keys):
         base = ".".join(str(k) for k in keys) or "tensor"
@@ -70,16 +78,21 @@ class _Encoder:
         if x is None or isinstance(x, (bool, int, float, str)):
             return x
         if isinstance(x, dict):
+            self._enter(x, keys)
             items = []
             for k, v in x.items():
                 if isinstance(k, bool) or not isinstance(k, (str, int)):
                     raise TypeError(f"st.save: dict key {k!r} ({type(k).__name__}) in {_where(keys)} is not "
                                     f"supported; keys must be str or int")
                 items.append([k, self.encode(v, keys + [k])])
+            self._open.discard(id(x))
             return {"dict": items}
         if isinstance(x, (list, tuple)):
+            self._enter(x, keys)
             tag = "tuple" if isinstance(x, tuple) else "list"
-            return {tag: [self.encode(v, keys + [i]) for i, v in enumerate(x)]}
+            node = {tag: [self.encode(v, keys + [i]) for i, v in enumerate(x)]}
+            self._open.discard(id(x))
+            return node
         raise TypeError(f"st.save: can't save an object of type {type(x).__module__}.{type(x).__qualname__} "
                         f"at {_where(keys)}; supported: {_SUPPORTED}")
 
@@ -96,8 +109,12 @@ def save(obj: Any, path: PathLike, *, checksum: bool = False) -> None:
     """
     file = _fspath(path)
     enc = _Encoder()
-    root = enc.encode(obj, [])
-    structure = json.dumps({"version": _VERSION, "root": root}, separators=(",", ":"), ensure_ascii=False)
+    try:
+        root = enc.encode(obj, [])
+        structure = json.dumps({"version": _VERSION, "root": root}, separators=(",", ":"), ensure_ascii=False)
+    except RecursionError:
+        raise ValueError(f"st.save('{file}'): the object nests containers too deeply to save "
+                         f"(more than about {sys.getrecursionlimit() // 2} levels)") from None
     _core._save_tensors(_native(file), enc.tensors, {_STRUCTURE_KEY: structure}, checksum)
 
 
