@@ -95,3 +95,19 @@ def test_narrow_whose_end_overflows_is_refused():
     want = error_of(torch, "lib.zeros(4).narrow(0, 1, 2**63 - 1)")
     assert want == ("RuntimeError", "start (1) + length (9223372036854775807) exceeds dimension size (4).")
     assert error_of(st, "lib.zeros(4).narrow(0, 1, 2**63 - 1)") == ("ValueError", want[1])
+
+
+def test_a_huge_slice_step_never_wraps_a_stride():
+    # One element is left; its stride must not be the wrapped product (10 * 2**62 wraps to
+    # -2**63 in int64), which later stride arithmetic (views, reach checks) would trust.
+    x = st.arange(100, dtype=st.float32).reshape(10, 10)
+    for step in (2**62, 2**63 - 1):
+        v = x[::step]
+        assert v.shape == (1, 10)
+        assert all(s >= 0 for s in v.stride())
+        assert v.tolist() == [list(range(10))]
+        assert v.reshape(-1).tolist() == list(range(10))
+        assert float(v.sum()) == 45.0
+        w = v.unsqueeze(0).expand(3, 1, 10).contiguous()
+        assert w.sum().item() == 135.0
+    assert x[:, ::2**62].stride() == (10, 2**62)

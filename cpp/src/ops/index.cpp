@@ -110,9 +110,10 @@ Tensor basic_view(const Tensor& t, const TensorIndex* idx, size_t n, std::vector
         };
         int64_t start = ix.slice.start ? clip(*ix.slice.start) : 0;
         int64_t stop = ix.slice.stop ? clip(*ix.slice.stop) : size;
-        shape.push_back(stop > start ? (stop - start - 1) / step + 1 : 0);
-        strides.push_back(tst[size_t(src)] * step);
-        offset += start * tst[size_t(src)];
+        const detail::SlicedDim sd = detail::slice_dim(tst[size_t(src)], start, stop, step);
+        shape.push_back(sd.len);
+        strides.push_back(sd.stride);
+        offset += sd.offset;
         ++src;
         break;
       }

@@ -152,13 +152,12 @@ Tensor squeeze_dims_view(const Tensor& t, const std::vector<int64_t>& dims) {
 
 // start/stop already clipped to [0, size], step > 0.
 Tensor slice_view(const Tensor& t, int64_t d, int64_t start, int64_t stop, int64_t step) {
-  int64_t len = stop > start ? (stop - start - 1) / step + 1 : 0;
   Shape shape = t.shape();
   Strides strides = t.strides();
-  int64_t offset = t.offset() + start * strides[size_t(d)];
-  shape[size_t(d)] = len;
-  strides[size_t(d)] *= step;
-  return make_view(t, std::move(shape), std::move(strides), offset);
+  const detail::SlicedDim s = detail::slice_dim(strides[size_t(d)], start, stop, step);
+  shape[size_t(d)] = s.len;
+  strides[size_t(d)] = s.stride;
+  return make_view(t, std::move(shape), std::move(strides), t.offset() + s.offset);
 }
 
 // index already wrapped into [0, size).
