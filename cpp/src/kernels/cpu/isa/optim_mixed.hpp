@@ -220,8 +220,15 @@ void run_mixed(const F& f, const MixedChunk& c, int64_t n) {
         for (int k = 0; k < K; ++k) {
           if (!(uses >> k & 1u)) continue;
           const size_t es = kind_bytes(k == kParam ? kP : k == kGrad ? mode.param : mode.state);
-          __builtin_prefetch(static_cast<const char*>(c.arrays[k]) + (i + 512) * es, k == kGrad ? 0 : 1);
-          if (es == 4) __builtin_prefetch(static_cast<const char*>(c.arrays[k]) + (i + 512 + 16) * 4, k == kGrad ? 0 : 1);
+          const char* p = static_cast<const char*>(c.arrays[k]) + (i + 512) * es;
+          // The hint must be a constant even where the loop over k is not unrolled (-O1).
+          if (k == kGrad) {
+            __builtin_prefetch(p, 0);
+            if (es == 4) __builtin_prefetch(p + 64, 0);
+          } else {
+            __builtin_prefetch(p, 1);
+            if (es == 4) __builtin_prefetch(p + 64, 1);
+          }
         }
         if constexpr (mode.master) __builtin_prefetch(static_cast<const char*>(c.out) + (i + 512) * 2, 1);
       }
