@@ -1,0 +1,1 @@
+"""st.distributed.optim: ZeroRedundancyOptimizer (optimizer state sharded across ranks)."""
