@@ -41,3 +41,7 @@ __all__ = [
     "all_gather_into_tensor", "reduce_scatter_tensor", "all_gather_object", "broadcast_object_list", "send",
     "recv", "isend", "irecv", "barrier", "optim",
 ]
+
+# isort: split
+# st.nn.parallel (DistributedDataParallel) becomes reachable as an attribute after `import steepest`.
+from ..nn import parallel as _nn_parallel  # noqa: F401,E402
