@@ -21,8 +21,8 @@ class Sampler:
 
 
 def _index(name: str, value: Any, low: int, high: Optional[int] = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low or \
-            (high is not None and value >= high):
+    ok = not isinstance(value, bool) and isinstance(value, numbers.Integral)
+    if not ok or int(value) < low or (high is not None and int(value) >= high):
         bound = f" and below {high}" if high is not None else ""
         raise ValueError(f"DistributedSampler: {name} must be an integer of at least {low}{bound}, got {value!r}")
     return int(value)
