@@ -95,3 +95,36 @@ def test_a_collective_some_ranks_skip_aborts_after_the_timeout():
     assert out.returncode != 0
     assert "rank 0: all_reduce did not complete within 3 s" in out.stderr, out.stderr
     assert took < 30, took
+
+
+def test_ddp_and_zero_on_one_rank_need_no_mpi():
+    out = run_local(BLOCK_MPI4PY + textwrap.dedent("""
+        import numpy as np
+        import steepest as st
+        import steepest.distributed as dist
+        from steepest.nn.parallel import DistributedDataParallel as DDP
+        from steepest.distributed.optim import ZeroRedundancyOptimizer as ZeRO
+        dist.init_process_group("local")
+
+        def build():
+            st.manual_seed(0)
+            return st.nn.Sequential(st.nn.Linear(4, 8), st.nn.Tanh(), st.nn.Linear(8, 2))
+        x, t = st.randn([6, 4]), st.randn([6, 2])
+        runs = []
+        for kind in ("plain", "ddp", "zero1", "zero2"):
+            m = build() if kind in ("plain", "zero2") else DDP(build())
+            if kind == "zero1":
+                opt = ZeRO(m.parameters(), st.optim.Adam, lr=0.1)
+            elif kind == "zero2":
+                opt = ZeRO(m.parameters(), st.optim.Adam, stage=2, lr=0.1)
+            else:
+                opt = st.optim.Adam(m.parameters(), lr=0.1)
+            for _ in range(3):
+                opt.zero_grad()
+                (m(x) - t).pow(2).mean().backward()
+                opt.step()
+            runs.append(np.concatenate([p.detach().numpy().ravel() for p in m.parameters()]))
+        assert all(np.array_equal(runs[0], r) for r in runs[1:])
+        print("fine")
+    """))
+    assert out.returncode == 0 and "fine" in out.stdout, out.stderr
