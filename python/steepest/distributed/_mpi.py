@@ -48,16 +48,17 @@ def buffer(t: Any, what: str = "tensor") -> np.ndarray:
     clear error for anything MPI cannot read or write in place."""
     if not isinstance(t, _core.Tensor):
         raise TypeError(f"steepest.distributed: {what} must be a steepest Tensor, got {type(t).__name__}")
-    dev = str(t.device)
-    if not dev.startswith("cpu"):
-        raise ValueError(f"steepest.distributed: {what} is on device {dev}, but the mpi backend handles CPU "
+    dev = t.device.type
+    if dev != "cpu":
+        raise ValueError(f"steepest.distributed: {what} is on device {t.device}, but the mpi backend handles CPU "
                          "tensors only (the NCCL backend for CUDA tensors needs steepest's CUDA backend, "
                          "which does not exist yet)")
-    if t.dtype.name not in _DTYPES:
-        raise TypeError(f"steepest.distributed: {what} has dtype {t.dtype.name}, which the mpi backend does not "
+    name = t.dtype.name
+    if name not in _DTYPES:
+        raise TypeError(f"steepest.distributed: {what} has dtype {name}, which the mpi backend does not "
                         f"handle (supported: {', '.join(_DTYPES)})")
     if not t.is_contiguous():
         raise ValueError(f"steepest.distributed: {what} is not contiguous; collectives work in place on "
                          "contiguous memory (pass t.contiguous() and copy the result back)")
-    a = t.detach().numpy()
-    return a.reshape(-1)
+    a = (t.detach() if t.requires_grad else t).numpy()
+    return a if a.ndim == 1 else a.reshape(-1)

@@ -32,10 +32,15 @@ def _check_op(op: Any, dtype: np.dtype) -> None:
         raise TypeError(f"steepest.distributed: ReduceOp.AVG needs a floating dtype, got {dtype}")
 
 
+_OPS: dict = {}
+
+
 def _mpi_op(op: ReduceOp) -> Any:
-    MPI = _world.mpi
-    return {ReduceOp.SUM: MPI.SUM, ReduceOp.AVG: MPI.SUM, ReduceOp.PRODUCT: MPI.PROD,
-            ReduceOp.MIN: MPI.MIN, ReduceOp.MAX: MPI.MAX}[op]
+    if not _OPS:
+        MPI = _world.mpi
+        _OPS.update({ReduceOp.SUM: MPI.SUM, ReduceOp.AVG: MPI.SUM, ReduceOp.PRODUCT: MPI.PROD,
+                     ReduceOp.MIN: MPI.MIN, ReduceOp.MAX: MPI.MAX})
+    return _OPS[op]
 
 
 class Work:

@@ -125,6 +125,12 @@ class Reducer:
         self.ready[i] = True
         b = self.buckets[self.bucket_of[i]]
         b.pending -= 1
+        if self.next_launch:
+            # MPI moves a started collective forward only inside MPI calls (no progress thread):
+            # testing the newest one from each hook keeps the transfer going while backward runs.
+            last = self.buckets[self.next_launch - 1].request
+            if last is not None:
+                last.Test()
         while self.next_launch < len(self.buckets) and self.buckets[self.next_launch].pending == 0:
             self._launch(self.buckets[self.next_launch])
             self.next_launch += 1
