@@ -192,6 +192,24 @@ def alpha_beta(rows):
     return max(a, 1e-9) / 2, 1 / b
 
 
+def allreduce_time(n, nbytes, alpha, bw, buckets=1):
+    """Rabenseifner's all-reduce (MPICH's choice for large messages): a reduce-scatter and an
+    all-gather, each log2(n) rounds of latency and (n-1)/n of the data over each rank's link."""
+    if n <= 1:
+        return 0.0
+    return buckets * 2 * np.log2(n) * alpha + 2 * (n - 1) / n * nbytes / bw
+
+
+def prediction(alpha, bw, grad_bytes, buckets, compute_s):
+    """Weak scaling of the benchmark's DDP step from the fitted alpha and bandwidth: the step's
+    compute stays (fixed batch per rank), the all-reduce grows; no overlap assumed (the bound)."""
+    rows = ["| ranks | all-reduce per step | step | efficiency (no overlap) |", "|---|---|---|---|"]
+    for n in (8, 16, 32, 64, 128, 256, 512, 1024):
+        t = allreduce_time(n, grad_bytes, alpha, bw, buckets)
+        rows.append(f"| {n} | {fmt_t(t)} | {fmt_t(compute_s + t)} | {compute_s / (compute_s + t):.0%} |")
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
@@ -231,7 +249,12 @@ def main():
               f"| 1 | {fmt_t(d1['step_s'])} | {fmt_t(d1['serial_s'])} | - | - |",
               f"| 2 | {fmt_t(d2['step_s'])} | {fmt_t(d2['serial_s'])} | {fmt_t(d2['comm_s'])} | "
               f"{hidden:.0%} |", ""]
-    lines += ["Memory per rank for Adam over the same MLP, 2 ranks (st.memory_allocated):", "",
+    lines += [f"Predicted weak scaling of that DDP step with the fitted alpha and bandwidth (compute "
+              f"{fmt_t(d1['serial_s'])} per step from the 1-rank run, {d2['grad_bytes'] / 2**20:.1f} MiB in "
+              f"{d2['buckets']} buckets, Rabenseifner all-reduce: buckets x 2 log2(N) alpha + 2 (N-1)/N x bytes / "
+              "bandwidth):", ""]
+    lines += prediction(alpha, bw, d2["grad_bytes"], d2["buckets"], d1["serial_s"]) + [""]
+    lines += ["Memory per rank for Adam over the same MLP, 2 ranks (bytes of the tensors a rank holds):", "",
               "| scheme | parameters | optimizer state | gradients kept after step |", "|---|---|---|---|"]
     for k, name in (("full", "DDP + Adam"), ("zero1", "DDP + ZeRO-1"), ("zero2", "ZeRO-2")):
         z = zr[k]
