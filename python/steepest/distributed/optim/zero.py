@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
-import numpy as np
-
 from ... import _core
 from ...autograd import enable_grad
 from .. import _mpi
 from ..process_group import ProcessGroup, _default, _world, blocking
+from .grad_shards import GradSharder
 from .partition import partition
 
 
@@ -34,12 +33,13 @@ class ZeroRedundancyOptimizer:
 
     stage=1 (ZeRO-1): gradients must already be averaged across ranks (the model is wrapped in
     DistributedDataParallel). stage=2 (ZeRO-2): use the plain model, not DDP; the parameters are
-    broadcast from rank 0 at construction, and during backward each gradient is summed to its
-    owner (MPI reduce, started from the gradient's post-accumulate hook so it overlaps backward)
-    and averaged there; non-owners drop theirs, so a rank holds gradients for its own share only.
-    One backward per step under stage 2 (accumulate by summing losses). deterministic=True sums
-    in rank order (gather, then add), matching DistributedDataParallel(deterministic=True) bit
-    for bit.
+    broadcast from rank 0 at construction; during backward, gradients are copied into buckets
+    of about bucket_cap_mb laid out by owning rank, dropped, and each full bucket is
+    reduce-scattered (started from the post-accumulate hooks, so it overlaps backward): a rank
+    receives, averages and keeps only its own parameters' gradients (see grad_shards.py). One
+    backward per step under stage 2 (accumulate by summing losses). deterministic=True sums in
+    rank order (an all-to-all, then adds), matching DistributedDataParallel(deterministic=True)
+    bit for bit.
 
     state_dict() needs consolidate_state_dict(to) first, and only rank `to` can call it; it is
     the state a single optimizer_class over all params would have, so it loads into any number
@@ -47,7 +47,7 @@ class ZeroRedundancyOptimizer:
 
     def __init__(self, params: Any, optimizer_class: Callable[..., Any], process_group: Optional[ProcessGroup] = None,
                  parameters_as_bucket_view: bool = False, overlap_with_ddp: bool = False, *, stage: int = 1,
-                 deterministic: bool = False, **defaults: Any) -> None:
+                 deterministic: bool = False, bucket_cap_mb: float = 25.0, **defaults: Any) -> None:
         if stage not in (1, 2):
             raise ValueError(f"ZeroRedundancyOptimizer: stage must be 1 or 2, got {stage!r} (stage 3, sharded "
                              "parameters, is not implemented)")
@@ -82,7 +82,7 @@ class ZeroRedundancyOptimizer:
         self.optim: Any = optimizer_class(local_groups, **defaults) if local_groups else None
         self._consolidated: Optional[Dict[str, Any]] = None
         if stage == 2:
-            self._setup_stage2()
+            self._setup_stage2(float(bucket_cap_mb))
 
     @property
     def state(self) -> Any:
@@ -96,73 +96,13 @@ class ZeroRedundancyOptimizer:
             raise KeyError("ZeroRedundancyOptimizer: not one of this optimizer's parameters")
         return self._owner[i]
 
-    # -- ZeRO-2: gradients reduced to their owners during backward ------------------------------
-    def _setup_stage2(self) -> None:
+    # -- ZeRO-2 -------------------------------------------------------------------------------------
+    def _setup_stage2(self, bucket_cap_mb: float) -> None:
         from .. import collectives
         src = self.group.ranks[0]
         for p in self._all:
             collectives.broadcast(p.detach(), src=src, group=self.group)
-        # Reverse registration order: the order backward produces gradients, the same on every rank.
-        self._order = list(reversed(range(len(self._all))))
-        self._pos = {i: k for k, i in enumerate(self._order)}
-        self._ready = [False] * len(self._all)
-        self._next = 0
-        self._requests: List[Any] = []
-        self._hooks = [p.register_post_accumulate_grad_hook(self._hook(i)) for i, p in enumerate(self._all)]
-
-    def _hook(self, i: int) -> Callable[[_core.Tensor], None]:
-        def hook(p: _core.Tensor) -> None:
-            if self._ready[i]:
-                raise RuntimeError("ZeroRedundancyOptimizer(stage=2): a gradient was accumulated twice before "
-                                   "step(); stage 2 reduces each gradient once per step (sum the micro-batch "
-                                   "losses before one backward to accumulate)")
-            self._ready[i] = True
-            while self._next < len(self._order) and self._ready[self._order[self._next]]:
-                self._launch(self._order[self._next])
-                self._next += 1
-        return hook
-
-    def _launch(self, i: int) -> None:
-        p = self._all[i]
-        if p.grad is None:
-            p.grad = _core.zeros_like(p)
-        buf = _mpi.buffer(p.grad, "gradient")
-        comm, root = self.group.comm, self._owner[i]
-        if comm is None:
-            return
-        mine = root == self.rank
-        if self.deterministic:
-            stage = np.empty((self.size, buf.size), dtype=buf.dtype) if mine else None
-            req = comm.Igather(buf, stage, root)
-        else:
-            stage = None
-            req = comm.Ireduce(_world.mpi.IN_PLACE if mine else buf, buf if mine else None, _world.mpi.SUM, root)
-        self._requests.append((i, req, buf, stage))
-
-    def _finish_stage2(self) -> None:
-        """Starts what backward did not (unused parameters: zero gradients), waits for every
-        reduction, averages owned gradients and drops the others."""
-        while self._next < len(self._order):
-            i = self._order[self._next]
-            self._ready[i] = True
-            self._launch(i)
-            self._next += 1
-        with blocking("ZeroRedundancyOptimizer gradient reduce", self.group):
-            for i, req, buf, stage in self._requests:
-                req.Wait()
-                p = self._all[i]
-                if self._owner[i] != self.rank:
-                    p.grad = None
-                    continue
-                if stage is not None:
-                    np.copyto(buf, stage[0])
-                    for row in stage[1:]:
-                        np.add(buf, row, out=buf)
-                if self.size > 1:
-                    np.multiply(buf, buf.dtype.type(1.0 / self.size), out=buf)
-        self._requests = []
-        self._ready = [False] * len(self._all)
-        self._next = 0
+        self._sharder = GradSharder(self._all, self._owner, self.group, bucket_cap_mb, self.deterministic)
 
     # -- stepping ----------------------------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -191,7 +131,7 @@ class ZeroRedundancyOptimizer:
             with enable_grad():
                 loss = closure()
         if self.stage == 2:
-            self._finish_stage2()
+            self._sharder.finish()
         if self.optim is not None:
             self._sync_hypers()
             self.optim.step(**kwargs)
