@@ -26,6 +26,10 @@ def test_fit_data_parallel_equals_one_process(tmp_path, n):
     assert ck["epoch"] == 3 and all(not k.startswith("module.") for k in ck["model"])
 
 
+def test_fit_with_a_sharded_optimizer_writes_its_whole_state(tmp_path):
+    check_ok(run_ranks(2, "fit_worker.py", "zero", tmp_path), 2)
+
+
 def test_sigkilled_rank_ends_the_job_and_a_relaunch_resumes(tmp_path):
     whole = tmp_path / "whole"
     whole.mkdir()

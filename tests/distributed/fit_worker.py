@@ -2,7 +2,8 @@
 plain   fit 3 epochs; check it equals a hand-written one-process loop over the global batches
         (the sampler's permutation, N x 4 samples per step) and that the logged losses are global;
 kill    the same run, but rank 1 SIGKILLs itself in epoch 2 (a checkpoint exists after epoch 1);
-resume  fit with resume=True from that checkpoint.
+resume  fit with resume=True from that checkpoint;
+zero    as plain, with a ZeroRedundancyOptimizer: fit consolidates its state into rank 0's checkpoint.
 Rank 0 prints the final parameters' SHA-256."""
 import hashlib
 import json
@@ -14,6 +15,7 @@ import numpy as np
 
 import steepest as st
 import steepest.distributed as dist
+from steepest.distributed.optim import ZeroRedundancyOptimizer as ZeRO
 
 st.set_num_threads(1)
 mode, outdir = sys.argv[1], sys.argv[2]
@@ -39,7 +41,10 @@ class Killer:
 
 
 model = build()
-opt = st.optim.SGD(model.parameters(), lr=0.2, momentum=0.5)
+if mode == "zero":
+    opt = ZeRO(model.parameters(), st.optim.SGD, lr=0.2, momentum=0.5)
+else:
+    opt = st.optim.SGD(model.parameters(), lr=0.2, momentum=0.5)
 train = st.data.DataLoader(st.data.TensorDataset(st.tensor(X), st.tensor(Y)), batch_size=B, shuffle=True)
 val = st.data.DataLoader(st.data.TensorDataset(st.tensor(XV), st.tensor(YV)), batch_size=3)
 ckpt = os.path.join(outdir, "run.ckpt")
@@ -47,7 +52,7 @@ hist = st.train.fit(model, opt, train, epochs=EPOCHS, val_data=val, metrics={"ac
                     checkpoint=ckpt, resume=(mode == "resume"), progress=False, seed=SEED, log_every=1,
                     metrics_out=os.path.join(outdir, f"metrics{r}.jsonl"), callbacks=[Killer()])
 
-if mode == "plain":
+if mode in ("plain", "zero"):
     # The reference: one process, each step on the global batch the ranks' shares make up.
     ref = build()
     ref_opt = st.optim.SGD(ref.parameters(), lr=0.2, momentum=0.5)
@@ -70,6 +75,14 @@ if mode == "plain":
     ev = st.train.evaluate(ref, val, metrics={"accuracy": st.train.accuracy})
     last = [rec for rec in hist.records if rec["type"] == "epoch"][-1]
     np.testing.assert_allclose([last["val_loss"], last["val_accuracy"]], [ev["loss"], ev["accuracy"]], rtol=1e-5)
+    if r == 0 and mode == "zero":  # the checkpoint holds every parameter's momentum, equal to the reference's
+        saved = st.load(ckpt)["optimizer"]["state"]
+        want = ref_opt.state_dict()["state"]
+        assert sorted(int(k) for k in saved) == sorted(want), (sorted(saved), sorted(want))
+        for k, v in want.items():
+            got = saved[k] if k in saved else saved[str(k)]
+            np.testing.assert_allclose(got["momentum_buffer"].numpy(), v["momentum_buffer"].numpy(), rtol=1e-5,
+                                       atol=1e-6)
     if r == 0:
         with open(os.path.join(outdir, "metrics0.jsonl")) as f:
             assert len([json.loads(line) for line in f]) == len(hist.records)
