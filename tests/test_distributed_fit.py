@@ -21,6 +21,7 @@ def final_hash(out):
 def test_fit_data_parallel_equals_one_process(tmp_path, n):
     out = run_ranks(n, "fit_worker.py", "plain", tmp_path)
     check_ok(out, n)
+    assert out.stderr.count("exploding") == 1, out.stderr  # the forced gradient warning: rank 0 alone
     assert sorted(os.listdir(tmp_path)) == ["metrics0.jsonl", "run.ckpt"]  # rank 0 alone wrote
     ck = st.load(str(tmp_path / "run.ckpt"))
     assert ck["epoch"] == 3 and all(not k.startswith("module.") for k in ck["model"])

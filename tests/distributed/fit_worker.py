@@ -50,6 +50,7 @@ val = st.data.DataLoader(st.data.TensorDataset(st.tensor(XV), st.tensor(YV)), ba
 ckpt = os.path.join(outdir, "run.ckpt")
 hist = st.train.fit(model, opt, train, epochs=EPOCHS, val_data=val, metrics={"accuracy": st.train.accuracy},
                     checkpoint=ckpt, resume=(mode == "resume"), progress=False, seed=SEED, log_every=1,
+                    grad_norms=st.train.GradNormMonitor(exploding=1e-9, max_warnings=1),
                     metrics_out=os.path.join(outdir, f"metrics{r}.jsonl"), callbacks=[Killer()])
 
 if mode in ("plain", "zero"):

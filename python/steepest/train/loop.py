@@ -204,6 +204,10 @@ def fit(model: Any, optimizer: Any, train_data: Iterable[Any], loss_fn: Callable
         history._sink = write_record
     loop = _Loop(model, optimizer, train_data, loss_fn, scheduler, scheduler_interval, accumulate, clip_grad_norm,
                  on_nonfinite, log_every, max_steps, progress, epochs, state, hooks, dp)
+    quiet = warnings.catch_warnings()
+    if dp is not None and not dp.is_main:  # the ranks see the same averaged gradients: rank 0 warns
+        quiet.__enter__()
+        warnings.simplefilter("ignore")
     try:
         for epoch in range(start_epoch, epochs):
             if history.stopped_early or loop.steps_done():
@@ -249,6 +253,8 @@ def fit(model: Any, optimizer: Any, train_data: Iterable[Any], loss_fn: Callable
                 extra = "".join(f"  {k} {v:.4g}" for k, v in rec.items() if k.startswith("val_"))
                 write(f"epoch {epoch + 1}/{epochs}  train_loss {train_loss:.4g}{extra}")
     finally:
+        if dp is not None and not dp.is_main:
+            quiet.__exit__(None, None, None)
         history._sink = None
         if sink is not None:
             sink.close()
