@@ -13,3 +13,7 @@ def test_checkpoint_from_two_ranks_resumes_on_three(tmp_path):
     check_ok(run_ranks(2, "zero_worker.py", "save", tmp_path), 2)
     assert (tmp_path / "zero.ckpt").exists()
     check_ok(run_ranks(3, "zero_worker.py", "resume", tmp_path), 3)
+
+
+def test_every_optimizer_class_shards_exactly():
+    check_ok(run_ranks(3, "zero_rules_worker.py", timeout=150), 3)

@@ -148,6 +148,27 @@ class ZeroRedundancyOptimizer:
         with blocking("ZeroRedundancyOptimizer parameter broadcast", self.group):
             _world.mpi.Request.Waitall(reqs)
 
+    def train(self) -> None:
+        """For optimizers with train/eval modes (ScheduleFreeAdamW): each rank switches its own
+        share, then every parameter is broadcast from its owner."""
+        self._switch_mode("train")
+
+    def eval(self) -> None:
+        self._switch_mode("eval")
+
+    def _switch_mode(self, name: str) -> None:
+        fn = getattr(self.optimizer_class, name, None)
+        if fn is None:
+            raise AttributeError(f"{getattr(self.optimizer_class, '__name__', 'the optimizer')} has no {name}() mode")
+        if self.optim is not None:
+            getattr(self.optim, name)()
+            self._copy_back_hypers()
+        else:  # no share on this rank: keep the group flags the rule reads in step with the others
+            for g in self.param_groups:
+                if "train_mode" in g:
+                    g["train_mode"] = name == "train"
+        self._broadcast_params()
+
     # -- checkpoints -------------------------------------------------------------------------------
     def _local_entries(self) -> Dict[str, Any]:
         """This rank's state by global parameter index, and its local groups' values by group."""
