@@ -53,6 +53,15 @@ class TwoHeads(st.nn.Module):
         return self.used(self.body(x))
 
 
+# A second backward through the same forward would go unsynchronized: refused.
+out = model(mine(0)).pow(2).mean()
+out.backward(retain_graph=True)
+try:
+    out.backward()
+    raise AssertionError("no error for a second backward")
+except RuntimeError as e:
+    assert "second backward" in str(e), str(e)
+
 # An unused parameter without find_unused_parameters: the next forward says what to do.
 m = DDP(TwoHeads(), bucket_cap_mb=0.0001)
 m(mine(0)).sum().backward()

@@ -71,6 +71,7 @@ class Reducer:
                 self._add_bucket(flat, start, stop, members)
         self.index_of: Dict[int, int] = {id(p): i for i, p in enumerate(self.params)}
         self.active = False
+        self.finished = False  # this forward's reduction is done: another backward would go unsynced
         self.ready = [False] * len(self.params)
         self.next_launch = 0
 
@@ -101,6 +102,7 @@ class Reducer:
         self.ready = [False] * len(self.params)
         self.next_launch = 0
         self.active = True
+        self.finished = False
 
     def unfinished(self) -> List[int]:
         """Params whose gradient never arrived in an iteration whose backward began (a forward
@@ -165,3 +167,4 @@ class Reducer:
                 if self.size > 1:
                     np.multiply(b.view, b.view.dtype.type(1.0 / self.size), out=b.view)
         self.active = False
+        self.finished = True

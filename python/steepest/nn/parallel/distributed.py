@@ -109,6 +109,10 @@ class DistributedDataParallel(Module):
         def hook(p: _core.Tensor) -> None:
             if reducer.active:
                 reducer.mark_ready(i)
+            elif reducer.finished:
+                raise RuntimeError("DistributedDataParallel: a second backward through one forward (retain_graph) "
+                                   "would leave its gradients unsynchronized across ranks; run a new forward, or "
+                                   "do the earlier backwards inside no_sync()")
         return hook
 
     @contextlib.contextmanager
@@ -137,6 +141,8 @@ class DistributedDataParallel(Module):
         sync = self.require_backward_grad_sync and _core.is_grad_enabled()
         if sync:
             reducer.prepare()
+        else:
+            reducer.finished = False
         out = self.module(*inputs, **kwargs)
         if sync and self.find_unused_parameters:
             used = _used_leaves(out)
