@@ -115,6 +115,15 @@ sd = model.state_dict()
 assert sorted(sd) == ["module.0.bias", "module.0.weight", "module.2.bias", "module.2.weight"], sorted(sd)
 model.load_state_dict(sd)
 
+# Parameters moved out of DDP's buffers by st.optim.flatten_: the next forward says so.
+flat = DDP(build())
+st.optim.flatten_(st.optim.SGD(flat.parameters(), lr=0.1))
+try:
+    flat(mine(0))
+    raise AssertionError("no error for flattened parameters")
+except RuntimeError as e:
+    assert "flatten_" in str(e), str(e)
+
 # A model that differs on one rank: the same clear error on every rank, no hang.
 st.manual_seed(0)
 other = st.nn.Sequential(st.nn.Linear(5, 8), st.nn.Tanh(), st.nn.Linear(8, 2 if r == 0 else 3))

@@ -70,6 +70,7 @@ class Reducer:
             if members:
                 self._add_bucket(flat, start, stop, members)
         self.index_of: Dict[int, int] = {id(p): i for i, p in enumerate(self.params)}
+        self.param_ptrs = [p.data_ptr() for p in self.params]
         self.active = False
         self.finished = False  # this forward's reduction is done: another backward would go unsynced
         self.ready = [False] * len(self.params)
@@ -85,6 +86,10 @@ class Reducer:
     def prepare(self) -> None:
         """Before a forward whose backward must reduce: gradients back on their views, counters reset.
         Buckets a backward-less forward started (find_unused_parameters) are completed first."""
+        if [p.data_ptr() for p in self.params] != self.param_ptrs:
+            raise RuntimeError("DistributedDataParallel: parameters were moved out of DDP's flat buffer (e.g. by "
+                               "st.optim.flatten_); DDP already keeps parameters and gradients in flat buffers: "
+                               "do not flatten_ its parameters")
         for b in self.buckets:
             if b.request is not None:
                 b.request.Wait()

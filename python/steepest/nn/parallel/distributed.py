@@ -64,7 +64,10 @@ class DistributedDataParallel(Module):
     deterministic (steepest's own argument): buckets are all-gathered and summed in rank order,
     so results are bit-identical from launch to launch and for any bucket_cap_mb.
     device_ids/output_device/dim exist for torch's signature; only CPU tensors are supported.
-    state_dict keys are the module's with a "module." prefix, as torch's."""
+    state_dict keys are the module's with a "module." prefix, as torch's.
+    Do not st.optim.flatten_ the parameters, before or after wrapping: DDP's own flat buffers
+    replace that arena (flattening afterwards raises at the next forward; an optimizer flattened
+    before would zero a stale arena; st.train.fit drops such an arena itself)."""
 
     def __init__(self, module: Module, device_ids: Optional[List[Any]] = None, output_device: Any = None,
                  dim: int = 0, broadcast_buffers: bool = True, process_group: Optional[ProcessGroup] = None,
