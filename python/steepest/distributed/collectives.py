@@ -122,8 +122,19 @@ def all_reduce(tensor: _core.Tensor, op: ReduceOp = ReduceOp.SUM, group: Optiona
         return _done(async_op)
     mop = _mpi_op(op)
     IN_PLACE = _world.mpi.IN_PLACE
-    return _run(g, "all_reduce", lambda: g.comm.Allreduce(IN_PLACE, buf, mop),
-                lambda: g.comm.Iallreduce(IN_PLACE, buf, mop), async_op, _scaler(buf, op, g.size()), buf)
+    if async_op or op is ReduceOp.AVG:
+        return _run(g, "all_reduce", lambda: g.comm.Allreduce(IN_PLACE, buf, mop),
+                    lambda: g.comm.Iallreduce(IN_PLACE, buf, mop), async_op, _scaler(buf, op, g.size()), buf)
+    # The common case, written out: small all-reduces are latency-bound, Python adds to it.
+    w = _world.watchdog
+    if w is not None:
+        w.arm("all_reduce", g.timeout)
+    try:
+        g.comm.Allreduce(IN_PLACE, buf, mop)
+    finally:
+        if w is not None:
+            w.disarm()
+    return None
 
 
 def reduce(tensor: _core.Tensor, dst: int, op: ReduceOp = ReduceOp.SUM, group: Optional[ProcessGroup] = None,
