@@ -3,6 +3,7 @@ and a rank killed with SIGKILL ends the job with the checkpoint intact; a relaun
 ends where the uninterrupted run ends."""
 import os
 import re
+import shutil
 import time
 
 import pytest
@@ -46,8 +47,15 @@ def test_sigkilled_rank_ends_the_job_and_a_relaunch_resumes(tmp_path):
     assert time.monotonic() - t0 < 45
     ck = st.load(str(killed / "run.ckpt"))  # intact: loads, and holds the last finished epoch
     assert ck["epoch"] == 1
+    three = tmp_path / "three"
+    three.mkdir()
+    shutil.copy(killed / "run.ckpt", three / "run.ckpt")
 
     out = run_ranks(2, "fit_worker.py", "resume", killed)
     check_ok(out, 2)
     assert final_hash(out) == want
     assert st.load(str(killed / "run.ckpt"))["epoch"] == 3
+
+    # The same checkpoint resumes on 3 ranks too (a different split of the data, so other bits).
+    check_ok(run_ranks(3, "fit_worker.py", "resume", three), 3)
+    assert st.load(str(three / "run.ckpt"))["epoch"] == 3
