@@ -249,6 +249,9 @@ def main():
               f"| 1 | {fmt_t(d1['step_s'])} | {fmt_t(d1['serial_s'])} | - | - |",
               f"| 2 | {fmt_t(d2['step_s'])} | {fmt_t(d2['serial_s'])} | {fmt_t(d2['comm_s'])} | "
               f"{hidden:.0%} |", ""]
+    slow = (d2["serial_s"] - d2["comm_s"]) / d1["serial_s"]
+    lines += [f"Compute per step on 2 ranks (step without overlap - all-reduce alone) is {slow:.1f}x the 1-rank "
+              "step: the two ranks did not get a core each, so this machine cannot show overlap.", ""]
     lines += [f"Predicted weak scaling of that DDP step with the fitted alpha and bandwidth (compute "
               f"{fmt_t(d1['serial_s'])} per step from the 1-rank run, {d2['grad_bytes'] / 2**20:.1f} MiB in "
               f"{d2['buckets']} buckets, Rabenseifner all-reduce: buckets x 2 log2(N) alpha + 2 (N-1)/N x bytes / "
