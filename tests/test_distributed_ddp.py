@@ -30,3 +30,19 @@ def test_deterministic_mode_is_bit_identical_across_launches_and_bucket_sizes():
 
 def test_no_sync_unused_parameters_buffers_state_dict_and_mismatch():
     check_ok(run_ranks(2, "ddp_features_worker.py"), 2)
+
+
+def test_model_mismatch_messages_name_the_first_difference():
+    from steepest.nn.parallel._consistency import first_mismatch
+    w, b = ("parameter", "w", (2, 3), "float32", True), ("parameter", "b", (2,), "float32", True)
+    assert first_mismatch([w, b], [w, b]) is None
+    assert first_mismatch([w, b], [w, ("buffer", "b", (2,), "float32", False)]).format(rank=2) == \
+        "entry #1 is parameter 'b' on rank 0 but buffer 'b' on rank 2"
+    assert first_mismatch([w, b], [w]).format(rank=1) == \
+        "parameter 'b' exists only on rank 0 (rank 0 has 2 entries, rank 1 1)"
+    assert first_mismatch([w], [w, b]).format(rank=3) == \
+        "parameter 'b' exists only on rank 3 (rank 0 has 1 entries, rank 3 2)"
+    assert first_mismatch([w, b], [w[:3] + ("float64", True), b]).format(rank=1) == \
+        "parameter 'w' has dtype float32 on rank 0 but float64 on rank 1"
+    assert first_mismatch([w], [w[:4] + (False,)]).format(rank=1) == \
+        "parameter 'w' has requires_grad True on rank 0 but False on rank 1"

@@ -20,9 +20,9 @@ def describe(module: Any) -> List[Entry]:
 
 def first_mismatch(ref: List[Entry], other: List[Entry]) -> Optional[str]:
     """What first differs between rank 0's description and another rank's, in words."""
-    for a, b in zip(ref, other):
+    for i, (a, b) in enumerate(zip(ref, other)):
         if a[:2] != b[:2]:
-            return f"{a[0]} #{ref.index(a)} is {a[0]} {a[1]!r} on rank 0 but {b[0]} {b[1]!r} on rank {{rank}}"
+            return f"entry #{i} is {a[0]} {a[1]!r} on rank 0 but {b[0]} {b[1]!r} on rank {{rank}}"
         for i, what in ((2, "shape"), (3, "dtype"), (4, "requires_grad")):
             if a[i] != b[i]:
                 return f"{a[0]} {a[1]!r} has {what} {a[i]} on rank 0 but {b[i]} on rank {{rank}}"
