@@ -23,5 +23,6 @@ from . import optim  # noqa: F401  (st.optim: fused optimizers, lr_scheduler, cl
 from . import amp  # noqa: F401  (st.amp: GradScaler)
 from . import train  # noqa: F401  (st.train: fit, evaluate, lr_find, diagnostics, plots)
 from . import datasets  # noqa: F401  (st.datasets: the bundled data sets, loaders, text hashing)
+from . import distributed  # noqa: F401  (st.distributed: process groups, collectives on MPI, ZeRO)
 
 __version__ = _core.build_info()["version"]

@@ -86,11 +86,18 @@ def run(args):
           f"{args.batch_size} x {args.block_size} characters")
     opt = optimizers.make_optimizer(args.optimizer, model.parameters(), lr)
     epochs = math.ceil(args.steps / args.sample_every)
-    train_data = RandomWindows(corpus, "train", args.batch_size, args.block_size, args.sample_every, args.seed)
+    # Data-parallel (--nproc): each rank draws its own windows (fit cannot shard this iterable).
+    from ..distributed._mpi import launched_size
+    from .launch import rank_from_env
+    shard = rank_from_env() if launched_size() > 1 else 0
+    train_data = RandomWindows(corpus, "train", args.batch_size, args.block_size, args.sample_every,
+                               args.seed + 1_000_003 * shard)
     val_data = list(RandomWindows(corpus, "val", args.batch_size, args.block_size, 4, args.seed + 7))
     sampler = Sampler(corpus, args.prompt, args.sample_chars, args.seed)
     history = common.run_fit(args, model, opt, train_data, val_data, epochs, lm_loss, callbacks=[sampler],
                              max_steps=args.steps)
+    if common.rank() != 0:  # data-parallel: rank 0 reports and writes the results
+        return 0
     last = history.epochs[-1]
     print(f"validation loss {last['val_loss']:.4f} nats/char (uniform guessing: {math.log(corpus.vocab_size):.4f})")
     ckpt = common.out_file(out, "charlm.safetensors")

@@ -90,5 +90,11 @@ def run_fit(args: argparse.Namespace, model: Any, optimizer: Any, train_data: An
                      progress=shown, max_steps=max_steps, callbacks=cbs)
 
 
+def rank() -> int:
+    """This process's rank when training data-parallel (--nproc), else 0."""
+    from .. import distributed as dist
+    return dist.get_rank() if dist.is_initialized() else 0
+
+
 def elapsed(t0: float) -> float:
     return time.perf_counter() - t0

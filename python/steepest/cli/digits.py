@@ -31,6 +31,8 @@ def run(args):
     opt = optimizers.make_optimizer(args.optimizer, model.parameters(), lr)
     history = common.run_fit(args, model, opt, train_loader, test_loader, args.epochs, F.cross_entropy,
                              metrics={"accuracy": train.accuracy}, max_steps=args.steps, val_name="test")
+    if common.rank() != 0:  # data-parallel: rank 0 reports and writes the results
+        return 0
     model.eval()
     pred = model(_core.from_numpy(X_te)).argmax(dim=1).numpy()
     acc = float((pred == y_te).mean())

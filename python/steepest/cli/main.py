@@ -11,7 +11,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Callable, NoReturn, Optional
 
-from . import charlm, digits, lrfind, optimizers, spam
+from . import charlm, digits, launch, lrfind, optimizers, spam
 from .errors import UsageError
 
 EPILOG = """examples:
@@ -21,6 +21,8 @@ EPILOG = """examples:
   steepest train digits --optimizer lion
   steepest train charlm --steps 2000
   steepest lr-find digits
+  steepest train digits --nproc 2        data-parallel on 2 ranks (pip install steepest[mpi])
+  steepest launch -n 4 train.py          any script on 4 ranks (mpiexec)
 Every command takes --help. Data bundled with steepest: SMS Spam Collection (CC BY 4.0),
 UCI handwritten digits (CC BY 4.0), King James Bible (public domain)."""
 
@@ -131,6 +133,12 @@ def _spam_args(p, epochs):
     _optimizer(p, "adamw", "chosen for the optimizer, e.g. 0.05 for AdamW on logistic regression")
 
 
+def _nproc(p):
+    p.add_argument("--nproc", type=bounded_int(1, 4096), default=1, metavar="N",
+                   help="train data-parallel on N ranks (mpiexec; pip install steepest[mpi]); --batch-size is "
+                   "per rank (default: 1)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     top = Parser(prog="steepest", description="Train small models by gradient descent with steepest.",
                  epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -174,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hidden", type=HIDDEN_POSITIVE, default=128, metavar="N", help="default: 128")
     p.add_argument("--clip", type=positive_float, default=None, metavar="NORM", help="clip the gradient norm")
     _optimizer(p, "adamw", "3e-3 for Adam-like, 0.5 for SGD, 1e-3 for Lion")
+    _nproc(p)
     p.set_defaults(func=digits.run)
     _common(p, "steepest-digits")
 
@@ -197,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prompt", type=nonempty_text, default="And God said",
                    help="start of each sample (default: 'And God said')")
     _optimizer(p, "adamw", "3e-3 for Adam-like, 0.3 for SGD, 1e-3 for Lion")
+    _nproc(p)
     p.set_defaults(func=charlm.run)
     _common(p, "steepest-charlm")
 
@@ -218,6 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--features", type=FEATURES, default=4096, help=argparse.SUPPRESS)
     p.set_defaults(func=lrfind.run, data=None, max_chars=None)
     _common(p, "steepest-lr-find")
+
+    launch.add_parser(sub, positive_int)
     return top
 
 
@@ -257,6 +269,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     check_args(parser, args)
+    if getattr(args, "nproc", 1) > 1 and args.command == "train":
+        status = launch.relaunch(args.nproc, list(sys.argv[1:] if argv is None else argv))
+        if status is not None:
+            return status
+        if launch.rank_from_env() != 0:  # one rank speaks: the others' output would repeat it
+            sys.stdout = open(os.devnull, "w")
     where = "steepest " + " ".join(x for x in (args.command, getattr(args, "task", None)) if x)
     if args.command == "lr-find":
         where = "steepest lr-find"

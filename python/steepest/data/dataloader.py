@@ -79,12 +79,14 @@ class DataLoader:
       runs reproducible). With drop_last=False every sample is visited exactly once per epoch;
       with drop_last=True the last incomplete batch is skipped.
     collate_fn: turns a list of samples into a batch (default: default_collate).
+    sampler: an iterable of dataset indices with a length (e.g. a DistributedSampler) giving
+      each epoch's sample order instead of shuffle (the two exclude each other, as in torch).
     Loading happens in this process (num_workers must be 0).
     """
 
     def __init__(self, dataset: Any, batch_size: int = 1, shuffle: bool = False, drop_last: bool = False,
                  collate_fn: Optional[Callable[[list[Any]], Any]] = None,
-                 generator: Optional[_core.Generator] = None, num_workers: int = 0) -> None:
+                 generator: Optional[_core.Generator] = None, num_workers: int = 0, sampler: Any = None) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size <= 0:
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
         if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
@@ -94,6 +96,11 @@ class DataLoader:
             raise TypeError(f"DataLoader: generator must be an st.Generator, got {type(generator).__name__}")
         if collate_fn is not None and not callable(collate_fn):
             raise TypeError(f"DataLoader: collate_fn must be callable, got {type(collate_fn).__name__}")
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
+        if sampler is not None and not (hasattr(sampler, "__iter__") and hasattr(sampler, "__len__")):
+            raise TypeError(f"DataLoader: sampler must be an iterable of indices with a length, got "
+                            f"{type(sampler).__name__}")
         if num_workers != 0:
             raise NotImplementedError(f"DataLoader: num_workers={num_workers}: steepest loads batches in the "
                                       "main process; use num_workers=0")
@@ -103,14 +110,17 @@ class DataLoader:
         self.drop_last: bool = bool(drop_last)
         self.collate_fn: Optional[Callable[[list[Any]], Any]] = collate_fn
         self.generator: Optional[_core.Generator] = generator
+        self.sampler: Any = sampler
         self.num_workers = 0
 
     def __len__(self) -> int:
-        n = len(self.dataset)
+        n = len(self.dataset) if self.sampler is None else len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def _order(self, n):
-        """This epoch's sample order: None for 0..n-1, else an int64 permutation tensor."""
+        """This epoch's sample order: None for 0..n-1, else an int64 tensor of indices."""
+        if self.sampler is not None:
+            return as_tensor(np.fromiter(iter(self.sampler), dtype=np.int64))
         if not self.shuffle:
             return None
         gen = self.generator if self.generator is not None else _core.default_generator
@@ -119,6 +129,8 @@ class DataLoader:
     def __iter__(self) -> Iterator[Any]:
         n = len(self.dataset)
         order = self._order(n)
+        if self.sampler is not None:
+            n = int(order.numel())
         bs = self.batch_size
         stop = (n // bs) * bs if self.drop_last else n
         batched = self.collate_fn is None and _serves_batches(self.dataset)

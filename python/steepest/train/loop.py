@@ -17,6 +17,7 @@ from ..nn import functional as F
 from ..optim.clip import clip_grads_with_norm_
 from ..optim.lr_scheduler import ReduceLROnPlateau
 from ._batch import batch_size, check_iterable, forward, loss_value, split_batch
+from ._parallel import data_parallel
 from .callbacks import EarlyStopping, TrainState
 from .checkpoint import load_checkpoint, save_checkpoint
 from .diagnostics import GradNormMonitor, LossSpikeMonitor, NonFiniteError, first_nonfinite_grad, param_names
@@ -128,6 +129,13 @@ def fit(model: Any, optimizer: Any, train_data: Iterable[Any], loss_fn: Callable
       optimizer steps in all (the epoch then ends early, is evaluated and recorded).
     seed: st.manual_seed(seed) before training (the default generator: init-free dropout and
       shuffling by loaders without their own generator).
+    Data-parallel: launched on several ranks (steepest launch -n N, or mpiexec), fit wraps the
+      model in DistributedDataParallel (unless it already is one), gives each rank its share of
+      a DataLoader's data through a DistributedSampler (batch_size is per rank: a step sees
+      N x batch_size samples), splits an unshuffled val DataLoader across ranks, and all-reduces
+      the epoch's train loss, the logged step losses and the validation loss and metrics. Only
+      rank 0 shows progress, writes metrics_out and the checkpoint (which holds the unwrapped
+      model's state, so it resumes on any number of ranks); every rank returns the same History.
     callbacks: objects with any of on_after_backward(state), on_step_end(state),
       on_epoch_end(state) (see st.train.callbacks).
     """
@@ -146,10 +154,16 @@ def fit(model: Any, optimizer: Any, train_data: Iterable[Any], loss_fn: Callable
             raise TypeError(f"fit: seed must be an integer or None, got {seed!r}")
         _core.manual_seed(int(seed))
 
+    dp = data_parallel(model, optimizer, train_data, val_data, seed)
+    if dp is not None:
+        progress = progress and dp.is_main
+        if not dp.is_main:
+            metrics_out = None
     history = History()
     if early_stopping is not None:
         history.monitor = (early_stopping.monitor, early_stopping.mode)
-    named = param_names(model, optimizer)
+    base_model = model if dp is None else dp.module  # names and checkpoints: the unwrapped model's
+    named = param_names(base_model, optimizer)
     grad_monitor = GradNormMonitor() if grad_norms == "track" else grad_norms
     stateful: dict[str, Any] = {}  # checkpoint key -> callback with state
     hooks: list[Any] = []
@@ -168,12 +182,14 @@ def fit(model: Any, optimizer: Any, train_data: Iterable[Any], loss_fn: Callable
         hooks.append(early_stopping)
         stateful["early_stopping"] = early_stopping
 
-    state = TrainState(model, optimizer, scheduler, history, named)
+    state = TrainState(base_model, optimizer, scheduler, history, named)
     start_epoch = 0
-    ckpt_args = dict(model=model, optimizer=optimizer, scheduler=scheduler, train_data=train_data,
+    ckpt_args = dict(model=base_model, optimizer=optimizer, scheduler=scheduler, train_data=train_data,
                      history=history, callbacks=stateful)
     if resume and checkpoint is not None and os.path.exists(checkpoint):
         start_epoch, state.step = load_checkpoint(checkpoint, **ckpt_args)
+    if dp is not None:
+        model, train_data = dp.ddp, dp.train_data
 
     sink = None
     if metrics_out is not None:
@@ -187,18 +203,26 @@ def fit(model: Any, optimizer: Any, train_data: Iterable[Any], loss_fn: Callable
             sink.flush()
         history._sink = write_record
     loop = _Loop(model, optimizer, train_data, loss_fn, scheduler, scheduler_interval, accumulate, clip_grad_norm,
-                 on_nonfinite, log_every, max_steps, progress, epochs, state, hooks)
+                 on_nonfinite, log_every, max_steps, progress, epochs, state, hooks, dp)
+    quiet = warnings.catch_warnings()
+    if dp is not None and not dp.is_main:  # the ranks see the same averaged gradients: rank 0 warns
+        quiet.__enter__()
+        warnings.simplefilter("ignore")
     try:
         for epoch in range(start_epoch, epochs):
             if history.stopped_early or loop.steps_done():
                 break
             state.epoch = epoch
             t0 = time.perf_counter()
+            if dp is not None:
+                dp.set_epoch(epoch)
             train_loss = loop.run_epoch(epoch)
+            if dp is not None:
+                train_loss = dp.weighted_mean(loop._loss_sum, loop._samples)
             rec = {"type": "epoch", "epoch": epoch, "steps": state.step, "train_loss": train_loss}
             plateau_value = train_loss
             if val_data is not None:
-                res = evaluate(model, val_data, loss_fn, metrics)
+                res = evaluate(model, val_data, loss_fn, metrics) if dp is None else dp.evaluate(loss_fn, metrics)
                 rec["val_loss"] = res.pop("loss")
                 plateau_value = rec["val_loss"]
                 rec.update({f"val_{k}": v for k, v in res.items()})
@@ -218,11 +242,19 @@ def fit(model: Any, optimizer: Any, train_data: Iterable[Any], loss_fn: Callable
             if state.stop_training:
                 history.stopped_early = True
             if checkpoint is not None:
-                save_checkpoint(checkpoint, epoch=epoch + 1, step=state.step, **ckpt_args)
+                consolidate = getattr(optimizer, "consolidate_state_dict", None)
+                if dp is not None and consolidate is not None:
+                    consolidate(to=0)  # a sharded optimizer: rank 0 gathers the whole state
+                if dp is None or dp.is_main:
+                    save_checkpoint(checkpoint, epoch=epoch + 1, step=state.step, **ckpt_args)
+                if dp is not None:
+                    dp.barrier()  # the checkpoint is complete before any rank goes on
             if loop.bar_shown:
                 extra = "".join(f"  {k} {v:.4g}" for k, v in rec.items() if k.startswith("val_"))
                 write(f"epoch {epoch + 1}/{epochs}  train_loss {train_loss:.4g}{extra}")
     finally:
+        if dp is not None and not dp.is_main:
+            quiet.__exit__(None, None, None)
         history._sink = None
         if sink is not None:
             sink.close()
@@ -237,7 +269,7 @@ class _Loop:
     """One run's step machinery: micro-batches -> accumulated gradients -> checks -> step."""
 
     def __init__(self, model, optimizer, train_data, loss_fn, scheduler, interval, accumulate, clip, on_nonfinite,
-                 log_every, max_steps, progress, epochs, state, hooks):
+                 log_every, max_steps, progress, epochs, state, hooks, dp=None):
         self.model, self.optimizer, self.train_data, self.loss_fn = model, optimizer, train_data, loss_fn
         self.scheduler = scheduler
         self.step_scheduler = scheduler is not None and interval == "step" and not isinstance(scheduler,
@@ -247,6 +279,7 @@ class _Loop:
         self.state, self.hooks = state, hooks
         self.history = state.history
         self.bar_shown = False
+        self.dp = dp
 
     def steps_done(self):
         return self.max_steps is not None and self.state.step >= self.max_steps
@@ -337,7 +370,10 @@ class _Loop:
         rate = self._tick_samples / (now - self._tick) if now > self._tick else float("nan")
         if st.is_log_step:
             rec = st.step_record
-            rec.update({"loss": step_loss, "loss_avg": sum(self._log_losses) / len(self._log_losses), "lr": st.lr,
+            loss_avg = sum(self._log_losses) / len(self._log_losses)
+            if self.dp is not None:
+                step_loss, loss_avg = self.dp.mean([step_loss, loss_avg])
+            rec.update({"loss": step_loss, "loss_avg": loss_avg, "lr": st.lr,
                         "grad_norm": total_norm, "samples_per_s": rate})
             if "grad_norms" in rec:  # keep the per-layer dict last: it is the long one
                 rec["grad_norms"] = rec.pop("grad_norms")
