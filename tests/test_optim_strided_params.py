@@ -89,3 +89,51 @@ def test_bfloat16_params_without_a_mixed_kernel_raise_a_clear_type_error(name):
     opt = getattr(st.optim, name)([p], lr=0.1)
     with pytest.raises(TypeError, match=r"param 0 is bfloat16; this fused step takes float32 or float64 params"):
         opt.step()
+
+
+def _strided_and_contiguous(seed):
+    """The same values as a transposed view (non-contiguous) and as a contiguous tensor."""
+    a = np.random.default_rng(seed).standard_normal((6, 4)).astype(np.float32)
+    strided = st.from_numpy(a.copy()).t().requires_grad_()
+    dense = st.from_numpy(np.ascontiguousarray(a.T)).requires_grad_()
+    assert not strided.is_contiguous() and dense.is_contiguous()
+    return strided, dense
+
+
+def test_schedule_free_modes_on_strided_params_match_contiguous_ones():
+    """train()/eval() rewrite every param (grad or not): a strided one through a copy written
+    back, with the bits of the same run on a contiguous param, and x = y after train/eval."""
+    strided, dense = _strided_and_contiguous(1)
+    runs = []
+    for p in (strided, dense):
+        opt = st.optim.ScheduleFreeAdamW([p], lr=0.05, warmup_steps=2)
+        seen = []
+        for step in range(4):
+            opt.train()
+            p.grad = (p.detach() * (step + 1)).contiguous()
+            opt.step()
+            opt.eval()
+            seen.append(p.detach().numpy().copy())
+        opt.train()
+        seen.append(p.detach().numpy().copy())
+        runs.append(seen)
+    for a, b in zip(*runs):
+        assert a.tobytes() == np.ascontiguousarray(b).tobytes()
+    # eval() moved the strided param itself (its storage), not a copy of it
+    assert not np.array_equal(runs[0][0], runs[0][-1])
+
+
+def test_sophia_hessian_update_on_strided_params_matches_contiguous_ones():
+    strided, dense = _strided_and_contiguous(2)
+    out = []
+    for p in (strided, dense):
+        opt = st.optim.SophiaG([p], lr=0.05)
+        for _ in range(3):
+            p.grad = (p.detach() * 2).contiguous()
+            opt.update_hessian()
+            opt.step()
+        out.append((p.detach().numpy().copy(), opt.state[p]["hessian"].numpy().copy()))
+    assert out[0][0].tobytes() == np.ascontiguousarray(out[1][0]).tobytes()
+    assert out[0][1].tobytes() == out[1][1].tobytes()
+    assert out[0][1].shape == (4, 6)
+    assert np.all(out[0][1] > 0)  # the EMA of g*g really was updated

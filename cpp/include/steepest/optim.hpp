@@ -17,7 +17,9 @@ namespace steepest::optim {
 // torch creates state lazily. Lists a configuration doesn't use may be empty.
 // Params whose grad() is undefined are skipped: no state change, step count unchanged.
 // Params, grads and state must be contiguous float32 or float64 tensors of the param's dtype
-// (a non-contiguous grad is read through a contiguous copy). Step counters are one-element
+// (a non-contiguous grad is read through a contiguous copy). A non-contiguous param is a
+// ValueError here, so the typed calls never hide a copy; stepping by rule name (registry.hpp)
+// and the Python optimizers accept any strides, through a contiguous copy written back. Step counters are one-element
 // float32 tensors counted here, before the update (t = 1 at the first step), like torch's
 // state["step"].
 using TensorLists = std::vector<std::vector<Tensor>>;

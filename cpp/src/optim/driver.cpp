@@ -83,13 +83,13 @@ bool skip_step(const StepControl& c) {
   return dispatch::optim_flag_stub()(c.found_inf.device(), c.found_inf);
 }
 
-ContiguousParams::ContiguousParams(TensorLists& lists) : lists_(lists) {
+ContiguousParams::ContiguousParams(TensorLists& lists, bool grads_only) : lists_(lists) {
   if (lists.empty()) return;
   for (size_t i = 0; i < lists[0].size(); ++i) {
     Tensor& p = lists[0][i];
-    if (!p.defined() || p.is_contiguous() || !p.grad().defined()) continue;
+    if (!p.defined() || p.is_contiguous() || (grads_only && !p.grad().defined())) continue;
     Tensor copy = contiguous(p.detach());
-    copy.set_grad(p.grad());
+    if (p.grad().defined()) copy.set_grad(p.grad());
     swapped_.emplace_back(i, p);
     p = copy;
   }

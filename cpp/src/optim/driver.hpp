@@ -70,11 +70,12 @@ Gathered gather(TensorLists& lists, const GroupPlan& plan, const StepControl* co
 
 // Non-contiguous params (torch steps params of any strides) step through contiguous copies:
 // the constructor puts, in lists[0], a contiguous copy sharing the grad in place of every such
-// param that has a grad; write_back() copies the stepped values into the params and puts them
-// back. If the step throws first, the destructor puts the params back unchanged.
+// param that has a grad (every such param when !grads_only: a mode switch writes params that
+// have none); write_back() copies the stepped values into the params and puts them back. If the
+// step throws first, or nothing is written, the destructor puts the params back unchanged.
 class ContiguousParams {
  public:
-  explicit ContiguousParams(TensorLists& lists);
+  explicit ContiguousParams(TensorLists& lists, bool grads_only = true);
   ContiguousParams(const ContiguousParams&) = delete;
   ContiguousParams& operator=(const ContiguousParams&) = delete;
   void write_back();

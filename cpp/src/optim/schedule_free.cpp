@@ -62,6 +62,7 @@ int schedule_free_adamw_step(TensorLists& lists, const ScheduleFreeAdamWOptions&
 void schedule_free_set_mode(TensorLists& lists, double beta1, bool train) {
   STEEPEST_CHECK(lists.size() >= 2 && lists[1].size() == lists[0].size(), ValueError,
                  "ScheduleFreeAdamW: expected the params and z lists");
+  detail::ContiguousParams contiguous_params(lists, /*grads_only=*/false);  // strided params: via copies
   std::vector<detail::Row> rows;
   for (size_t i = 0; i < lists[0].size(); ++i) {
     const Tensor& p = lists[0][i];
@@ -81,6 +82,7 @@ void schedule_free_set_mode(TensorLists& lists, double beta1, bool train) {
     p.bump_version();
   }
   detail::run_rows<updates::LerpToKernel>(rows, {{train ? 1 - beta1 : 1 - 1 / beta1}});
+  contiguous_params.write_back();
 }
 
 STEEPEST_REGISTER_RULE(ScheduleFreeAdamW) {

@@ -21,6 +21,7 @@ detail::RuleBuilder<SophiaOptions> sophia_rule() {
 
 int sophia_step(TensorLists& lists, const SophiaOptions& o, const StepControl& c) {
   if (detail::skip_step(c)) return 0;
+  detail::ContiguousParams contiguous_params(lists);  // read only: nothing to write back
   auto g = detail::gather(lists, detail::plan_for<sophia_rule>(o));
   if (g.rows.empty()) return g.created;
   detail::increment_steps(lists, g);
@@ -37,6 +38,7 @@ int sophia_step(TensorLists& lists, const SophiaOptions& o, const StepControl& c
 
 int sophia_update_hessian(TensorLists& lists, const SophiaOptions& o, const StepControl& c) {
   if (detail::skip_step(c)) return 0;
+  detail::ContiguousParams contiguous_params(lists);  // read only: nothing to write back
   auto g = detail::gather(lists, detail::plan_for<sophia_rule>(o));
   if (g.rows.empty()) return g.created;
   for (auto& row : g.rows) {  // the kernel updates the Hessian EMA from the grad
