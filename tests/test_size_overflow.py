@@ -110,4 +110,7 @@ def test_a_huge_slice_step_never_wraps_a_stride():
         assert float(v.sum()) == 45.0
         w = v.unsqueeze(0).expand(3, 1, 10).contiguous()
         assert w.sum().item() == 135.0
-    assert x[:, ::2**62].stride() == (10, 2**62)
+    v = x[:, ::2**62]
+    assert v.stride() == (10, 2**62)
+    assert repr(v).startswith("tensor([[ 0.],") and v.contiguous().reshape(-1).tolist() == list(range(0, 100, 10))
+    assert (v + 1).reshape(-1).tolist() == list(range(1, 101, 10))

@@ -47,7 +47,16 @@ ElementwiseIter::ElementwiseIter(const std::vector<Tensor>& ops) {
       int64_t s = t.shape()[i];
       STEEPEST_CHECK(s == out_shape[od] || s == 1, ValueError, "shape ", t.shape(),
                      " cannot be broadcast to ", out_shape);
-      full[size_t(k)][od] = (s == 1 && out_shape[od] != 1) ? 0 : t.strides()[i] * isz;
+      // A size-1 dim (broadcast or not) is never stepped over, and an empty result addresses
+      // nothing: their strides, which may be huge, are not turned into byte counts. Any other
+      // stride times the item size fits, as the tensor's reach in bytes does.
+      int64_t bytes = 0;
+      if (s != 1 && numel_ != 0) {
+        const bool overflow = __builtin_mul_overflow(t.strides()[i], isz, &bytes);
+        STEEPEST_CHECK(!overflow, ValueError, "stride ", t.strides()[i], " of a tensor of shape ", t.shape(),
+                       " overflows a byte offset");
+      }
+      full[size_t(k)][od] = bytes;
     }
   }
 

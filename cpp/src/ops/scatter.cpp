@@ -65,8 +65,11 @@ Tensor src_view(const Tensor& src, const Tensor& index) {
   return detail::make_view(src, index.shape(), src.strides(), src.offset());
 }
 
+// Bytes between neighbours along d; 0 where d has at most one element (its stride, which a
+// huge slice step may leave large, is never stepped over then).
 int64_t dim_step_bytes(const Tensor& t, int64_t d) {
-  return (t.dim() == 0 ? 0 : t.strides()[size_t(d)]) * int64_t(t.itemsize());
+  if (t.dim() == 0 || t.shape()[size_t(d)] <= 1) return 0;
+  return t.strides()[size_t(d)] * int64_t(t.itemsize());
 }
 
 // One pass of the device's scatter kernel over (t seen along index, other, index).

@@ -42,7 +42,8 @@ double as_double(DType dt, const char* p) {
 template <class Fn>
 void for_printed(const Tensor& t, bool summarize, int64_t dim, const char* p, const Fn& fn) {
   if (dim == t.dim()) { fn(p); return; }
-  int64_t n = t.shape()[size_t(dim)], step = t.strides()[size_t(dim)] * int64_t(t.itemsize());
+  // A dim of one element is never stepped over: its (maybe huge) stride is not scaled.
+  int64_t n = t.shape()[size_t(dim)], step = n > 1 ? t.strides()[size_t(dim)] * int64_t(t.itemsize()) : 0;
   bool cut = summarize && n > 2 * kEdgeItems;
   for (int64_t i = 0; i < n; ++i) {
     if (cut && i == kEdgeItems) i = n - kEdgeItems;
@@ -114,7 +115,7 @@ class Printer {
   std::string str(int64_t dim, const char* p, int indent) const {
     int64_t nd = t_.dim() - dim;
     if (nd == 0) return f_.format(p);
-    int64_t n = t_.shape()[size_t(dim)], step = t_.strides()[size_t(dim)] * int64_t(t_.itemsize());
+    int64_t n = t_.shape()[size_t(dim)], step = n > 1 ? t_.strides()[size_t(dim)] * int64_t(t_.itemsize()) : 0;
     bool cut = summarize_ && n > 2 * kEdgeItems;
     std::vector<std::string> items;
     for (int64_t i = 0; i < n; ++i) {
