@@ -19,6 +19,10 @@ flags = open("/proc/cpuinfo").read()
 sys.exit(0 if all(f in flags for f in ("avx512f", "avx512bw", "avx512dq", "avx512vl")) else 1)
 EOF
 
+# The extension's build needs pybind11's CMake files (a pip install builds in an isolated
+# environment, so the interpreter's own environment may lack it).
+"$PY" -c "import pybind11" 2>/dev/null || "$PY" -m pip install -q "pybind11>=3.0"
+
 if [ ! -f "$B/build.ninja" ]; then
   # -O1: ASan's own guidance for speed with readable reports; no debug info (the build time is
   # what CI pays), symbolized frames still name the functions.
