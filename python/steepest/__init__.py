@@ -16,9 +16,11 @@ from ._pointwise_extras import (  # noqa: F401
 from ._shape_extras import flip, outer, roll, tile, tril, triu  # noqa: F401
 from ._reduce_extras import logsumexp, norm  # noqa: F401
 from ._foreach import *  # noqa: F401,F403  (st._foreach_add_, _foreach_lerp_, ...)
+from ._devices import get_default_device, set_default_device  # noqa: F401
 from ._memory_format import (  # noqa: F401
     channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format,
 )
+from ._compile import compile  # noqa: F401  (identity: st.compile(model) is model)
 from . import autograd, utils  # noqa: F401
 from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled  # noqa: F401
 from .serialization import save, load  # noqa: F401
@@ -35,6 +37,6 @@ from . import amp  # noqa: F401  (st.amp: GradScaler)
 from . import train  # noqa: F401  (st.train: fit, evaluate, lr_find, diagnostics, plots)
 from . import datasets  # noqa: F401  (st.datasets: the bundled data sets, loaders, text hashing)
 from . import distributed  # noqa: F401  (st.distributed: process groups, collectives on MPI, ZeRO)
-from . import linalg  # noqa: F401  (st.linalg: vector, matrix norms)
+from . import cuda, accelerator, backends, onnx, linalg  # noqa: F401  (torch's device and export namespaces)
 
 __version__ = _core.build_info()["version"]
