@@ -8,6 +8,7 @@ from ._core import *  # noqa: F401,F403  (tensors, dtypes, ops: the bound C++ AP
 from ._core import Tensor, dtype, device  # noqa: F401
 from ._tensor import tensor, as_tensor, show_config, cmake_dir  # noqa: F401
 from . import _tensor_methods  # noqa: F401  (adds Python conveniences to Tensor)
+from . import _pickle  # noqa: F401  (pickle and copy.deepcopy of tensors)
 from ._tensor_surface import erf, is_complex, numel  # noqa: F401
 from ._pointwise_extras import (  # noqa: F401
     addcdiv, addcmul, all, allclose, any, clamp_max, clamp_min, equal, frac, isclose, isfinite, isinf,
