@@ -108,3 +108,12 @@ def test_empty_and_errors():
     with pytest.raises(TypeError, match="can't compute a float32 input in int64"):
         st.ones(2).cumsum(0, dtype=st.int64)
 
+
+def test_grad_setter_names_itself_and_what_it_accepts():
+    p = st.ones(2, requires_grad=True)
+    for bad, kind in ((0.0, "builtins.float"), (torch.zeros(2), "torch.Tensor"), ([0.0, 0.0], "builtins.list")):
+        with pytest.raises(TypeError, match=f"Tensor.grad = value: value must be a steepest Tensor or None, got {kind}"):
+            p.grad = bad
+    p.grad = st.zeros(2)
+    p.grad = None
+    assert p.grad is None
