@@ -482,3 +482,53 @@ def test_foreach_ops_match_torch():
         np.testing.assert_allclose(s.numpy(), t.numpy(), rtol=1e-6)
     with pytest.raises(ValueError, match="different lengths"):
         st._foreach_add_(S(a), S(b)[:2])
+
+
+# ---- diagonal, diag, trace, tril/triu_indices, repeat_interleave -----------------------------
+@pytest.mark.parametrize("offset", [-3, -1, 0, 1, 2, 5])
+def test_diagonal_is_a_view_with_torch_values_and_grads(offset):
+    for shape, d1, d2 in [((4, 4), 0, 1), ((3, 5), 0, 1), ((2, 3, 4), 1, 2), ((2, 3, 4), -1, 0), ((3, 2, 4), 2, 0)]:
+        x = floats(shape, seed=abs(offset))
+        check(lambda s, d1=d1, d2=d2: st.diagonal(s, offset, d1, d2),
+              lambda t, d1=d1, d2=d2: torch.diagonal(t, offset, d1, d2), x)
+    s, t = st.tensor(floats((4, 5))), torch.tensor(floats((4, 5)))
+    s.diagonal(offset).fill_(7.0)  # writes reach the input
+    t.diagonal(offset).fill_(7.0)
+    np.testing.assert_array_equal(s.numpy(), t.numpy())
+    t2 = torch.tensor(floats((3, 4)))[:, 1:]  # a strided view
+    s2 = st.tensor(floats((3, 4)))[:, 1:]
+    np.testing.assert_array_equal(s2.diagonal(offset).numpy(), t2.diagonal(offset).numpy())
+    with pytest.raises(ValueError, match="at least 2 dimensions"):
+        st.diagonal(st.ones(3))
+    with pytest.raises(ValueError, match="same dim"):
+        st.diagonal(st.ones(3, 3), 0, 1, -1)
+
+
+@pytest.mark.parametrize("k", [-2, 0, 1])
+def test_diag_and_trace(k):
+    check(lambda s: st.diag(s, k), lambda t: torch.diag(t, k), floats((4,)))
+    check(lambda s: s.diag(k), lambda t: t.diag(k), floats((3, 4)))
+    check(lambda s: st.trace(s), lambda t: torch.trace(t), floats((3, 4)))
+    assert st.diag(st.tensor([1, 2]), k).dtype == st.int64
+    with pytest.raises(ValueError, match="1-D or 2-D"):
+        st.diag(st.ones(2, 2, 2))
+
+
+@pytest.mark.parametrize("row, col, off", [(3, 3, 0), (4, 2, -1), (2, 5, 2), (0, 3, 0)])
+def test_tril_triu_indices(row, col, off):
+    assert st.tril_indices(row, col, off).tolist() == torch.tril_indices(row, col, off).tolist()
+    assert st.triu_indices(row, col, off).tolist() == torch.triu_indices(row, col, off).tolist()
+    assert st.tril_indices(row, col, off).dtype == st.int64
+
+
+def test_repeat_interleave():
+    x = floats((2, 3))
+    for reps, dim in [(2, None), (3, 0), (2, 1), (0, 1), ([1, 0, 2], 1), ([2, 1], 0), ([3], 0)]:
+        check(lambda s, r=reps, d=dim: s.repeat_interleave(st.tensor(r) if isinstance(r, list) else r, d),
+              lambda t, r=reps, d=dim: t.repeat_interleave(torch.tensor(r) if isinstance(r, list) else r, d), x)
+    counts = [2, 0, 1]
+    assert st.repeat_interleave(st.tensor(counts)).tolist() == torch.repeat_interleave(torch.tensor(counts)).tolist()
+    with pytest.raises(ValueError, match="same size"):
+        st.tensor(x).repeat_interleave(st.tensor([1, 2]), 1)
+    with pytest.raises(ValueError, match="non-negative"):
+        st.tensor(x).repeat_interleave(-1)

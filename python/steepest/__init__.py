@@ -14,7 +14,9 @@ from ._pointwise_extras import (  # noqa: F401
     addcdiv, addcmul, all, allclose, any, clamp_max, clamp_min, equal, frac, isclose, isfinite, isinf,
     isnan, lerp, square,
 )
-from ._shape_extras import flip, outer, roll, tile, tril, triu  # noqa: F401
+from ._shape_extras import (  # noqa: F401
+    diag, diagonal, flip, outer, repeat_interleave, roll, tile, trace, tril, tril_indices, triu, triu_indices,
+)
 from ._reduce_extras import logsumexp, norm  # noqa: F401
 from ._foreach import *  # noqa: F401,F403  (st._foreach_add_, _foreach_lerp_, ...)
 from ._devices import get_default_device, set_default_device  # noqa: F401

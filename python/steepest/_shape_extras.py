@@ -1,10 +1,13 @@
 """Layout ops torch code uses, built on the core's differentiable index_select, expand,
-reshape and where (values and gradients come from those kernels): tril/triu, flip, roll,
-repeat, tile, outer."""
+reshape, where and as_strided (values and gradients come from those kernels): tril/triu,
+flip, roll, repeat, tile, repeat_interleave, outer, diagonal (a view, as torch's), diag,
+trace, tril_indices/triu_indices."""
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Optional, Union
+
+import numpy as np
 
 from . import _core
 
@@ -119,12 +122,97 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
     return input.reshape(-1, 1) * vec2.reshape(1, -1)
 
 
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """A view of the diagonal of dims (dim1, dim2), `offset` above (below, if negative) the
+    main one; those dims are dropped and the diagonal becomes the last dim. Writes through
+    the view reach input, as torch's."""
+    nd = input.dim()
+    if nd < 2:
+        raise ValueError(f"diagonal: expected a tensor with at least 2 dimensions, got shape {tuple(input.shape)}")
+    d1, d2 = _dim(dim1, nd, "diagonal"), _dim(dim2, nd, "diagonal")
+    if d1 == d2:
+        raise ValueError(f"diagonal: dim1 and dim2 can't be the same dim ({dim1}, {dim2})")
+    shape, stride = tuple(input.shape), tuple(input.stride())
+    if offset >= 0:
+        length, start = max(min(shape[d1], shape[d2] - offset), 0), offset * stride[d2]
+    else:
+        length, start = max(min(shape[d1] + offset, shape[d2]), 0), -offset * stride[d1]
+    keep = [i for i in range(nd) if i not in (d1, d2)]
+    sizes = [shape[i] for i in keep] + [length]
+    strides = [stride[i] for i in keep] + [stride[d1] + stride[d2]]
+    return input.as_strided(sizes, strides, input.storage_offset() + (start if length else 0))
+
+
+def trace(input: Tensor) -> Tensor:
+    """The sum of a matrix's main diagonal."""
+    if input.dim() != 2:
+        raise ValueError(f"trace: expected a matrix, got shape {tuple(input.shape)}")
+    return diagonal(input).sum()
+
+
+def diag(input: Tensor, diagonal: int = 0) -> Tensor:
+    """A 1-D input becomes a square matrix with it on the `diagonal`-th diagonal (zeros
+    elsewhere); a 2-D input gives a copy of that diagonal."""
+    if input.dim() == 2:
+        return input.diagonal(diagonal).clone()
+    if input.dim() != 1:
+        raise ValueError(f"diag: expected a 1-D or 2-D tensor, got shape {tuple(input.shape)}")
+    k, n = diagonal, input.shape[0] + abs(diagonal)
+    pad = _core.zeros(abs(k), dtype=input.dtype)
+    # column j of the k-th diagonal holds input[j - k] (k >= 0) or input[j] (k < 0)
+    by_column = _core.cat([pad, input] if k >= 0 else [input, pad])
+    offset = _core.arange(n).reshape(1, n) - _core.arange(n).reshape(n, 1)  # col - row
+    return _core.where(offset == k, by_column.reshape(1, n).expand(n, n), _core.zeros((n, n), dtype=input.dtype))
+
+
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype: Optional[_core.dtype] = None) -> Tensor:
+    """The (2, N) row and column indices of a row x col matrix's lower triangle, row-major."""
+    r, c = np.tril_indices(row, offset, col)
+    return _core.from_numpy(np.stack([r, c]).astype(np.int64))._to_dtype(dtype or _core.int64)
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Optional[_core.dtype] = None) -> Tensor:
+    """The (2, N) row and column indices of a row x col matrix's upper triangle, row-major."""
+    r, c = np.triu_indices(row, offset, col)
+    return _core.from_numpy(np.stack([r, c]).astype(np.int64))._to_dtype(dtype or _core.int64)
+
+
+def repeat_interleave(input: Tensor, repeats: Union[int, Tensor, None] = None, dim: Optional[int] = None, *,
+                      output_size: Optional[int] = None) -> Tensor:
+    """Each element (each slice along dim) repeated `repeats` times in place; repeats is an
+    int or a 1-D tensor with one count per slice. Without dim the input is flattened first.
+    repeat_interleave(counts) alone gives arange(len(counts)) repeated by counts."""
+    if repeats is None:
+        counts = input.numpy() if isinstance(input, Tensor) else np.asarray(input)
+        return _core.from_numpy(np.repeat(np.arange(len(counts), dtype=np.int64), counts))
+    if dim is None:
+        input, dim = input.flatten(), 0
+    d = _dim(dim, input.dim(), "repeat_interleave")
+    n = input.shape[d] if input.dim() else 1
+    if isinstance(repeats, Tensor) and repeats.numel() == 1:
+        repeats = int(repeats.item())
+    if isinstance(repeats, int):
+        if repeats < 0:
+            raise ValueError(f"repeat_interleave: repeats must be non-negative, got {repeats}")
+        shape = tuple(input.shape)
+        expanded = input.unsqueeze(d + 1).expand(shape[:d + 1] + (repeats,) + shape[d + 1:])
+        return expanded.reshape(shape[:d] + (shape[d] * repeats,) + shape[d + 1:])
+    counts = np.asarray(repeats.tolist() if isinstance(repeats, Tensor) else repeats, dtype=np.int64)
+    if counts.ndim != 1 or len(counts) != n:
+        raise ValueError(f"repeat_interleave: repeats must have the same size as input along dim ({n}), "
+                         f"got shape {counts.shape}")
+    if (counts < 0).any():
+        raise ValueError("repeat_interleave: repeats must be non-negative")
+    return input.index_select(d, _core.from_numpy(np.repeat(np.arange(n, dtype=np.int64), counts)))
+
+
 def _flip_method(self: Tensor, *dims: Union[int, Sequence[int]]) -> Tensor:
     return flip(self, *dims)
 
 
 for _name, _fn in {"tril": tril, "triu": triu, "roll": roll, "repeat": repeat, "tile": tile, "outer": outer,
-                   "flip": _flip_method, "ger": outer}.items():
+                   "flip": _flip_method, "ger": outer, "diagonal": diagonal, "diag": diag, "trace": trace,
+                   "repeat_interleave": repeat_interleave}.items():
     setattr(Tensor, _name, _fn)
 Tensor.tril_ = lambda self, diagonal=0: self.copy_(tril(self, diagonal))  # type: ignore[method-assign]
 Tensor.triu_ = lambda self, diagonal=0: self.copy_(triu(self, diagonal))  # type: ignore[method-assign]
