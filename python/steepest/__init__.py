@@ -18,6 +18,7 @@ from ._shape_extras import (  # noqa: F401
     diag, diagonal, flip, outer, repeat_interleave, roll, tile, trace, tril, tril_indices, triu, triu_indices,
 )
 from ._reduce_extras import logsumexp, norm  # noqa: F401
+from ._einsum import einsum  # noqa: F401
 from ._foreach import *  # noqa: F401,F403  (st._foreach_add_, _foreach_lerp_, ...)
 from ._devices import get_default_device, set_default_device  # noqa: F401
 from ._memory_format import (  # noqa: F401
