@@ -470,11 +470,13 @@ def test_to_other_forms():
     assert s.to(st.device("cpu")) is s
     c = s.to(st.float32, copy=True)
     assert c is not s and c.data_ptr() != s.data_ptr() and c.tolist() == s.tolist()
-    assert s.type() == "steepest.float32" and s.type(st.int64).dtype == st.int64
+    assert s.type() == "torch.FloatTensor" and s.type(st.int64).dtype == st.int64
     with pytest.raises(NotImplementedError, match="no CUDA backend"):
         s.to("cuda")
-    with pytest.raises(TypeError, match="unexpected argument of type int"):
+    with pytest.raises(NotImplementedError, match="cuda:3"):  # an int is a CUDA device index, as torch
         s.to(3)
+    with pytest.raises(TypeError, match="unexpected argument of type float"):
+        s.to(1.5)
 
 
 # ------------------------------------------------------------------ printing (torch's exact output)

@@ -299,6 +299,21 @@ void bind_elementwise(py::module_& m) {
         "max(input, 0); NaN stays NaN.");
   unary(m, cls, "sign", [](const Tensor& x) { return sign(x); }, [](Tensor& x) -> Tensor& { return sign_(x); },
         "-1, 0 or 1 (0 for NaN).");
+  unary(m, cls, "log1p", [](const Tensor& x) { return log1p(x); }, [](Tensor& x) -> Tensor& { return log1p_(x); },
+        "log(1 + input), accurate for small input.");
+  unary(m, cls, "expm1", [](const Tensor& x) { return expm1(x); }, [](Tensor& x) -> Tensor& { return expm1_(x); },
+        "exp(input) - 1, accurate for small input.");
+  unary(m, cls, "floor", [](const Tensor& x) { return floor(x); }, [](Tensor& x) -> Tensor& { return floor_(x); },
+        "Largest whole number <= input.");
+  unary(m, cls, "ceil", [](const Tensor& x) { return ceil(x); }, [](Tensor& x) -> Tensor& { return ceil_(x); },
+        "Smallest whole number >= input.");
+  m.def("round", [](const Tensor& x, int64_t decimals) { return round(x, decimals); }, py::arg("input"),
+        py::kw_only(), py::arg("decimals") = 0, "input rounded half to even (to 10**-decimals).");
+  cls.def("round", [](const Tensor& x, int64_t decimals) { return round(x, decimals); }, py::kw_only(),
+          py::arg("decimals") = 0, "input rounded half to even (to 10**-decimals).");
+  cls.def("round_", [](Tensor& x) -> Tensor& { return round_(x); });
+  unary(m, cls, "trunc", [](const Tensor& x) { return trunc(x); }, [](Tensor& x) -> Tensor& { return trunc_(x); },
+        "input rounded toward zero.");
   m.attr("negative") = m.attr("neg");
   cls.attr("negative") = cls.attr("neg");
   cls.attr("negative_") = cls.attr("neg_");

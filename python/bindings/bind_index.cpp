@@ -86,7 +86,9 @@ TensorIndex index_item(PyObject* o) {
   if (o == Py_Ellipsis) return TensorIndex::ellipsis();
   if (PyBool_Check(o)) return TensorIndex::from_bool(o == Py_True);
   if (is_tensor(o)) return TensorIndex::from_tensor(py::handle(o).cast<Tensor>());
-  if (PyList_Check(o) || PyTuple_Check(o) || py::isinstance<py::array>(o)) return TensorIndex::from_tensor(array_index(o));
+  // A range is a list of ints (torch indexes with it the same way).
+  if (PyList_Check(o) || PyTuple_Check(o) || PyRange_Check(o) || py::isinstance<py::array>(o))
+    return TensorIndex::from_tensor(array_index(o));
   if (PyIndex_Check(o)) {  // numpy integer scalars and other __index__ objects
     Py_ssize_t v = PyNumber_AsSsize_t(o, PyExc_IndexError);
     if (v == -1 && PyErr_Occurred()) throw py::error_already_set();

@@ -125,6 +125,23 @@ void bind_reduce(py::module_& m) {
             py::arg("dtype") = py::none(), py::arg("axis") = py::none());
   }
 
+  // cumsum / cumprod / prod (ops/scan.hpp)
+  auto cumsum_fn = [](const Tensor& t, int64_t dim, std::optional<DType> dtype) { return cumsum(t, dim, dtype); };
+  auto cumprod_fn = [](const Tensor& t, int64_t dim, std::optional<DType> dtype) { return cumprod(t, dim, dtype); };
+  auto prod_fn = [](const Tensor& t, std::optional<int64_t> dim, bool keepdim, std::optional<DType> dtype) {
+    return dim ? prod(t, *dim, keepdim, dtype) : prod(t, dtype);
+  };
+  m.def("cumsum", cumsum_fn, py::arg("input"), py::arg("dim"), py::kw_only(), py::arg("dtype") = py::none(),
+        "Running sums along dim (integers and bool give int64).");
+  m.def("cumprod", cumprod_fn, py::arg("input"), py::arg("dim"), py::kw_only(), py::arg("dtype") = py::none(),
+        "Running products along dim (integers and bool give int64).");
+  m.def("prod", prod_fn, py::arg("input"), py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(),
+        py::arg("dtype") = py::none(), "The product of all elements, or along dim.");
+  cls.def("cumsum", cumsum_fn, py::arg("dim"), py::kw_only(), py::arg("dtype") = py::none());
+  cls.def("cumprod", cumprod_fn, py::arg("dim"), py::kw_only(), py::arg("dtype") = py::none());
+  cls.def("prod", prod_fn, py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(),
+          py::arg("dtype") = py::none());
+
   m.def("amax", amax_fn, py::arg("input"), py::arg("dim") = py::tuple(), py::arg("keepdim") = false);
   m.def("amin", amin_fn, py::arg("input"), py::arg("dim") = py::tuple(), py::arg("keepdim") = false);
   cls.def("amax", amax_fn, py::arg("dim") = py::tuple(), py::arg("keepdim") = false);

@@ -53,7 +53,32 @@ void bind_tensor(py::module_& m) {
                     [](Tensor& t, bool flag) { t.set_requires_grad(flag); })
       .def("requires_grad_", [](Tensor& t, bool flag) { t.set_requires_grad(flag); return t; },
            py::arg("requires_grad") = true)
-      .def_property("grad", method(&Tensor::grad), [](Tensor& t, std::optional<Tensor> g) { t.set_grad(g ? *g : Tensor()); })
+      .def_property("grad", method(&Tensor::grad), [](Tensor& t, py::handle v) {
+        if (v.is_none()) return t.set_grad(Tensor());
+        Tensor g;
+        try {
+          g = v.cast<Tensor>();
+        } catch (const py::cast_error&) {
+          py::handle type = py::type::of(v);
+          throw TypeError(str("Tensor.grad = value: value must be a steepest Tensor or None, got ",
+                              std::string(py::str(type.attr("__module__"))), ".",
+                              std::string(py::str(type.attr("__qualname__")))));
+        }
+        t.set_grad(g);
+      })
+      .def_property("data", [](const Tensor& t) { return t.detach(); },
+                    [](Tensor& t, py::handle v) {
+                      Tensor other;
+                      try {
+                        other = v.cast<Tensor>();
+                      } catch (const py::cast_error&) {
+                        py::handle type = py::type::of(v);
+                        throw TypeError(str("Tensor.data = value: value must be a steepest Tensor, got ",
+                                            std::string(py::str(type.attr("__module__"))), ".",
+                                            std::string(py::str(type.attr("__qualname__")))));
+                      }
+                      t.set_data(other);
+                    }, "The tensor's values without autograd history; assigning a tensor makes this tensor view its memory.")
       .def("item", [](const Tensor& t) { return t.item(); })
       .def("tolist", [](const Tensor& t) {
         STEEPEST_CHECK(t.device().is_cpu(), NotImplementedError, "tolist() of a ", t.device().str(), " tensor");

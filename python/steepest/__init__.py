@@ -8,6 +8,23 @@ from ._core import *  # noqa: F401,F403  (tensors, dtypes, ops: the bound C++ AP
 from ._core import Tensor, dtype, device  # noqa: F401
 from ._tensor import tensor, as_tensor, show_config, cmake_dir  # noqa: F401
 from . import _tensor_methods  # noqa: F401  (adds Python conveniences to Tensor)
+from . import _pickle  # noqa: F401  (pickle and copy.deepcopy of tensors)
+from ._tensor_surface import erf, is_complex, numel  # noqa: F401
+from ._pointwise_extras import (  # noqa: F401
+    addcdiv, addcmul, all, allclose, any, clamp_max, clamp_min, equal, frac, isclose, isfinite, isinf,
+    isnan, lerp, square,
+)
+from ._shape_extras import (  # noqa: F401
+    diag, diagonal, flip, outer, repeat_interleave, roll, tile, trace, tril, tril_indices, triu, triu_indices,
+)
+from ._reduce_extras import logsumexp, norm  # noqa: F401
+from ._einsum import einsum  # noqa: F401
+from ._foreach import *  # noqa: F401,F403  (st._foreach_add_, _foreach_lerp_, ...)
+from ._devices import get_default_device, set_default_device  # noqa: F401
+from ._memory_format import (  # noqa: F401
+    channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format,
+)
+from ._compile import compile  # noqa: F401  (identity: st.compile(model) is model)
 from . import autograd, utils  # noqa: F401
 from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled  # noqa: F401
 from .serialization import save, load  # noqa: F401
@@ -24,5 +41,6 @@ from . import amp  # noqa: F401  (st.amp: GradScaler)
 from . import train  # noqa: F401  (st.train: fit, evaluate, lr_find, diagnostics, plots)
 from . import datasets  # noqa: F401  (st.datasets: the bundled data sets, loaders, text hashing)
 from . import distributed  # noqa: F401  (st.distributed: process groups, collectives on MPI, ZeRO)
+from . import cuda, accelerator, backends, onnx, linalg  # noqa: F401  (torch's device and export namespaces)
 
 __version__ = _core.build_info()["version"]

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
-from typing import Any
+import tempfile
+from typing import Any, Optional
 
 from . import _core
 from ._core import Tensor
@@ -97,7 +99,11 @@ class _Encoder:
                         f"at {_where(keys)}; supported: {_SUPPORTED}")
 
 
-def save(obj: Any, path: PathLike, *, checksum: bool = False) -> None:
+def _is_file_object(f: Any) -> bool:
+    return not isinstance(f, (str, bytes, os.PathLike)) and (hasattr(f, "write") or hasattr(f, "read"))
+
+
+def save(obj: Any, path: Any, *, checksum: bool = False, **torch_kwargs: Any) -> None:
     """Saves `obj` (a tensor, or dicts/lists/tuples of tensors and JSON-able values) to `path`.
 
     The file is replaced atomically: on any error the previous file at `path` is untouched.
@@ -106,7 +112,24 @@ def save(obj: Any, path: PathLike, *, checksum: bool = False) -> None:
     where they sit in `obj`, before any file is written. A tensor reached twice is stored
     once and loads back as one shared tensor. With checksum=True each tensor's CRC-32 is
     stored too (as safetensors metadata) and st.load verifies it, so flipped bytes raise.
+
+    `path` may also be a binary file object (open(..., "wb"), io.BytesIO): the same bytes
+    are written to it, at its current position. torch's pickle_module= and
+    _use_new_zipfile_serialization= keywords are refused (the format is always safetensors).
     """
+    if torch_kwargs:
+        raise TypeError(f"st.save: unsupported keyword arguments {sorted(torch_kwargs)} (steepest always writes "
+                        f"safetensors)")
+    if _is_file_object(path):
+        if not hasattr(path, "write"):
+            raise TypeError(f"st.save: the file object {type(path).__name__} has no write()")
+        # The core writes files atomically by name; a file object gets the finished file's bytes.
+        with tempfile.TemporaryDirectory(prefix="steepest-save-") as tmp:
+            name = os.path.join(tmp, "object.safetensors")
+            save(obj, name, checksum=checksum)
+            with open(name, "rb") as f:
+                shutil.copyfileobj(f, path)
+        return
     file = _fspath(path)
     enc = _Encoder()
     try:
@@ -151,13 +174,45 @@ def _decode(node, tensors, path, keys):
     raise bad(f"unknown node {json.dumps(node)[:80]}")
 
 
-def load(path: PathLike) -> Any:
+def _check_map_location(map_location: Any) -> None:
+    """Every tensor loads on the CPU: accept the locations that mean the CPU, refuse others."""
+    from ._devices import check_host
+    if map_location is None:
+        return
+    if isinstance(map_location, dict):
+        for v in map_location.values():
+            check_host(v, "st.load(map_location=...)")
+        return
+    if callable(map_location):
+        raise NotImplementedError("st.load(map_location=<function>): functions are not supported; tensors always "
+                                  "load on the CPU (pass map_location='cpu' or leave it out)")
+    check_host(map_location, "st.load(map_location=...)")
+
+
+def load(path: Any, map_location: Any = None, *, weights_only: Optional[bool] = None, mmap: Optional[bool] = None,
+         **torch_kwargs: Any) -> Any:
     """Loads what st.save wrote, with the same nesting (tuples stay tuples, dict order kept).
 
     A safetensors file written by another program loads as a dict name -> tensor, in the
     file's order. A corrupt or truncated file raises ValueError naming the file and the
     problem; nothing is returned half-loaded.
+
+    `path` may also be a binary file object (read from its current position to the end).
+    map_location may be None, 'cpu', st.device('cpu') or a dict whose targets are the CPU:
+    every tensor loads on the CPU. weights_only is accepted for torch's signature: loading
+    never runs code from the file, whatever its value.
     """
+    if torch_kwargs:
+        raise TypeError(f"st.load: unsupported keyword arguments {sorted(torch_kwargs)}")
+    _check_map_location(map_location)
+    if _is_file_object(path):
+        if not hasattr(path, "read"):
+            raise TypeError(f"st.load: the file object {type(path).__name__} has no read()")
+        with tempfile.TemporaryDirectory(prefix="steepest-load-") as tmp:
+            name = os.path.join(tmp, "object.safetensors")
+            with open(name, "wb") as f:
+                shutil.copyfileobj(path, f)
+            return load(name)
     file = _fspath(path)
     pairs, metadata = _core._load_tensors(_native(file))
     tensors = dict(pairs)

@@ -8,4 +8,5 @@
 #include "ops/linalg.hpp"
 #include "ops/random.hpp"
 #include "ops/reduce.hpp"
+#include "ops/scan.hpp"
 #include "ops/shape.hpp"

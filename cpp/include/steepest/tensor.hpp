@@ -81,6 +81,9 @@ class Tensor {
   std::shared_ptr<Node> grad_fn() const;
   // The same data with no history (shares storage and version counter).
   Tensor detach() const;
+  // torch's `t.data = other`: this tensor object now views other's memory (shape, strides,
+  // dtype included); its autograd flags, grad and hooks stay. Records no history.
+  void set_data(const Tensor& other);
   // Backpropagates from this tensor (see autograd::backward).
   void backward(const Tensor& gradient = Tensor(), bool retain_graph = false) const;
 

@@ -6,7 +6,8 @@
 
 namespace steepest::kernels {
 
-enum class UnaryOp : uint8_t { Neg, Abs, Exp, Log, Sqrt, Rsqrt, Sin, Cos, Tanh, Sigmoid, Relu, Sign, Count };
+enum class UnaryOp : uint8_t { Neg, Abs, Exp, Log, Sqrt, Rsqrt, Sin, Cos, Tanh, Sigmoid, Relu, Sign,
+                               Log1p, Expm1, Floor, Ceil, Round, Trunc, Count };
 enum class BinaryOp : uint8_t { Add, Sub, Mul, Div, Pow, Maximum, Minimum, Count };
 constexpr int kNumUnary = int(UnaryOp::Count);
 constexpr int kNumBinary = int(BinaryOp::Count);

@@ -1,5 +1,5 @@
 // Unary elementwise ops (neg, abs, exp, log, sqrt, rsqrt, sin, cos, tanh, sigmoid, relu,
-// sign), clamp, and their in-place forms: dtype rules and autograd; the math runs in the
+// sign, log1p, expm1, floor, ceil, round, trunc), clamp, and their in-place forms: dtype rules and autograd; the math runs in the
 // device's kernels (dispatch/elementwise.hpp). Transcendentals of integer/bool tensors
 // compute in the default float dtype.
 #include "autograd/pointwise.hpp"
@@ -19,7 +19,8 @@ using dispatch::UnaryOp;
 
 const char* op_name(UnaryOp op) {
   static const char* names[] = {"neg", "abs", "exp", "log", "sqrt", "rsqrt", "sin", "cos",
-                                "tanh", "sigmoid", "relu", "sign"};
+                                "tanh", "sigmoid", "relu", "sign", "log1p", "expm1", "floor", "ceil",
+                                "round", "trunc"};
   return names[int(op)];
 }
 
@@ -48,6 +49,9 @@ DType unary_type(UnaryOp op, const Tensor& x) {
       STEEPEST_CHECK(d != kBool, TypeError, "Boolean inputs not supported for relu");
       return d;
     case UnaryOp::Sign:
+      return d;
+    case UnaryOp::Floor: case UnaryOp::Ceil: case UnaryOp::Round: case UnaryOp::Trunc:
+      STEEPEST_CHECK(d != kBool, TypeError, op_name(op), ": not implemented for bool tensors");
       return d;
     default:
       return is_floating(d) ? d : default_dtype();
@@ -108,6 +112,17 @@ void record_unary(UnaryOp op, const Tensor& x, Tensor& out) {
         return {r.defined() ? r : where(gt(y, Scalar(0)), g[0], Scalar(0.0))};
       });
       break;
+    case UnaryOp::Log1p:  // g / (1 + x)
+      record("Log1pBackward0", {&x}, {&out}, {x},
+             [](Node& n, V& g) -> V { return {div(g[0], add(n.saved(0), Scalar(1.0)))}; });
+      break;
+    case UnaryOp::Expm1:  // g (y + 1)
+      record("Expm1Backward0", {&x}, {&out}, {out},
+             [](Node& n, V& g) -> V { return {mul(g[0], add(n.saved(0), Scalar(1.0)))}; });
+      break;
+    case UnaryOp::Floor: case UnaryOp::Ceil: case UnaryOp::Round: case UnaryOp::Trunc:
+      record("RoundingBackward0", {&x}, {&out}, {}, [](Node&, V& g) -> V { return {zeros_like(g[0])}; });
+      break;
     case UnaryOp::Sign:
       record("SignBackward0", {&x}, {&out}, {}, [](Node&, V& g) -> V { return {zeros_like(g[0])}; });
       break;
@@ -130,7 +145,8 @@ Tensor& unary_(UnaryOp op, Tensor& x) {
   if (autograd::needs_grad({&x})) {  // out of place, recorded, then written back
     autograd::check_inplace_allowed(x);
     // Formulas that read the input back get a copy of it (x is overwritten below).
-    bool reads_x = op == UnaryOp::Abs || op == UnaryOp::Log || op == UnaryOp::Sin || op == UnaryOp::Cos;
+    bool reads_x = op == UnaryOp::Abs || op == UnaryOp::Log || op == UnaryOp::Sin || op == UnaryOp::Cos ||
+                   op == UnaryOp::Log1p;
     Tensor r = reads_x ? unary(op, autograd::inplace_source(x)) : unary(op, x);
     autograd::assign_recorded(x, r);
     return x;
@@ -163,6 +179,22 @@ Tensor tanh(const Tensor& a) { return unary(UnaryOp::Tanh, a); }
 Tensor sigmoid(const Tensor& a) { return unary(UnaryOp::Sigmoid, a); }
 Tensor relu(const Tensor& a) { return unary(UnaryOp::Relu, a); }
 Tensor sign(const Tensor& a) { return unary(UnaryOp::Sign, a); }
+Tensor log1p(const Tensor& a) { return unary(UnaryOp::Log1p, a); }
+Tensor expm1(const Tensor& a) { return unary(UnaryOp::Expm1, a); }
+Tensor floor(const Tensor& a) { return unary(UnaryOp::Floor, a); }
+Tensor ceil(const Tensor& a) { return unary(UnaryOp::Ceil, a); }
+Tensor round(const Tensor& a) { return unary(UnaryOp::Round, a); }
+Tensor round(const Tensor& a, int64_t decimals) {
+  if (decimals == 0) return round(a);
+  STEEPEST_CHECK(is_floating(a.dtype()), TypeError, "round(decimals=", decimals,
+                 "): needs a floating tensor, got ", dtype_name(a.dtype()));
+  // Scaled by 10^decimals, rounded half to even, scaled back (torch's definition).
+  double f = 1.0;
+  for (int64_t i = 0; i < (decimals < 0 ? -decimals : decimals); ++i) f *= 10.0;
+  Scalar s(decimals > 0 ? f : 1.0 / f);
+  return div(round(mul(a, s)), s);
+}
+Tensor trunc(const Tensor& a) { return unary(UnaryOp::Trunc, a); }
 
 Tensor& neg_(Tensor& a) { return unary_(UnaryOp::Neg, a); }
 Tensor& abs_(Tensor& a) { return unary_(UnaryOp::Abs, a); }
@@ -176,6 +208,12 @@ Tensor& tanh_(Tensor& a) { return unary_(UnaryOp::Tanh, a); }
 Tensor& sigmoid_(Tensor& a) { return unary_(UnaryOp::Sigmoid, a); }
 Tensor& relu_(Tensor& a) { return unary_(UnaryOp::Relu, a); }
 Tensor& sign_(Tensor& a) { return unary_(UnaryOp::Sign, a); }
+Tensor& log1p_(Tensor& a) { return unary_(UnaryOp::Log1p, a); }
+Tensor& expm1_(Tensor& a) { return unary_(UnaryOp::Expm1, a); }
+Tensor& floor_(Tensor& a) { return unary_(UnaryOp::Floor, a); }
+Tensor& ceil_(Tensor& a) { return unary_(UnaryOp::Ceil, a); }
+Tensor& round_(Tensor& a) { return unary_(UnaryOp::Round, a); }
+Tensor& trunc_(Tensor& a) { return unary_(UnaryOp::Trunc, a); }
 
 Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max) {
   DType ct = clamp_type(a, min, max);

@@ -146,6 +146,16 @@ void Tensor::set_grad(const Tensor& g) {
   impl_->autograd->grad = g;
 }
 
+void Tensor::set_data(const Tensor& other) {
+  STEEPEST_CHECK(other.defined(), TypeError, "data: the new value is an undefined tensor");
+  if (other.impl_ == impl_) return;
+  impl_->storage = other.impl_->storage;
+  impl_->shape = other.impl_->shape;
+  impl_->strides = other.impl_->strides;
+  impl_->offset = other.impl_->offset;
+  impl_->dtype = other.impl_->dtype;
+}
+
 Tensor Tensor::alias() const {
   return Tensor(std::make_shared<TensorImpl>(impl_->storage, impl_->shape, impl_->strides, impl_->offset,
                                              impl_->dtype));

@@ -10,6 +10,7 @@ from typing import Any, Optional, TypeVar
 from .. import _core
 from .._tensor import as_tensor
 from ..autograd import no_grad
+from ._module_casts import ModuleCasts
 from .parameter import Parameter
 
 _M = TypeVar("_M", bound="Module")
@@ -49,7 +50,7 @@ class RemovableHandle:
         self.remove()
 
 
-class Module:
+class Module(ModuleCasts):
     """Base class for layers and models. Subclasses call super().__init__() first, assign
     Parameters, tensors registered with register_buffer, and Modules as attributes, and
     define forward(); calling the module runs forward (with any forward hooks)."""

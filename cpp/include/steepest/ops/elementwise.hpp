@@ -50,6 +50,15 @@ Tensor tanh(const Tensor& a);
 Tensor sigmoid(const Tensor& a);
 Tensor relu(const Tensor& a);
 Tensor sign(const Tensor& a);
+Tensor log1p(const Tensor& a);  // log(1 + a), accurate for small a
+Tensor expm1(const Tensor& a);  // e^a - 1, accurate for small a
+// Rounding to whole numbers (floating results; integer tensors are returned as copies; round
+// is half to even). Their gradient is zero, as torch.
+Tensor floor(const Tensor& a);
+Tensor ceil(const Tensor& a);
+Tensor round(const Tensor& a);
+Tensor round(const Tensor& a, int64_t decimals);  // to 10^-decimals (floating tensors)
+Tensor trunc(const Tensor& a);
 Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max);
 // cond must be bool (TypeError otherwise); a and b promote like a binary op's operands.
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
@@ -117,6 +126,12 @@ Tensor& tanh_(Tensor& a);
 Tensor& sigmoid_(Tensor& a);
 Tensor& relu_(Tensor& a);
 Tensor& sign_(Tensor& a);
+Tensor& log1p_(Tensor& a);
+Tensor& expm1_(Tensor& a);
+Tensor& floor_(Tensor& a);
+Tensor& ceil_(Tensor& a);
+Tensor& round_(Tensor& a);
+Tensor& trunc_(Tensor& a);
 
 inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
 inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }

@@ -42,6 +42,17 @@ struct ReluOp {
     return select(cmp_lt(a, zero), zero, a);
   }
 };
+struct Log1pOp { template <class V> V operator()(V a) const { return log1p(a); } };
+struct Expm1Op { template <class V> V operator()(V a) const { return expm1(a); } };
+// Rounding keeps NaN, infinities and the sign of zero (IEEE); round is half to even (torch).
+struct FloorOp { template <class V> V operator()(V a) const { return floor(a); } };
+struct CeilOp { template <class V> V operator()(V a) const { return -floor(-a); } };
+struct RoundOp { template <class V> V operator()(V a) const { return round_even(a); } };
+struct TruncOp {
+  template <class V> V operator()(V a) const {
+    return select(cmp_lt(a, vbroadcast<V>(0.0f)), -floor(-a), floor(a));
+  }
+};
 // sign: 1, -1 or 0; NaN and -0 give 0 (torch).
 struct SignOp {
   template <class V> V operator()(V a) const {

@@ -17,6 +17,7 @@ template <class T> struct INeg { T operator()(T a) const { return T(U<T>(0) - U<
 template <class T> struct IAbs { T operator()(T a) const { return a < 0 ? T(U<T>(0) - U<T>(a)) : a; } };
 template <class T> struct IRelu { T operator()(T a) const { return a < 0 ? T(0) : a; } };
 template <class T> struct ISign { T operator()(T a) const { return T((T(0) < a) - (a < T(0))); } };
+template <class T> struct IIdentity { T operator()(T a) const { return a; } };
 struct BoolIdentity { bool operator()(bool a) const { return a; } };
 
 template <class T>
@@ -39,7 +40,7 @@ struct ClampK {
 
 bool is_heavy(UnaryOp op) {
   return op == UnaryOp::Exp || op == UnaryOp::Log || op == UnaryOp::Sin || op == UnaryOp::Cos ||
-         op == UnaryOp::Tanh || op == UnaryOp::Sigmoid;
+         op == UnaryOp::Tanh || op == UnaryOp::Sigmoid || op == UnaryOp::Log1p || op == UnaryOp::Expm1;
 }
 
 template <class T>
@@ -55,6 +56,9 @@ void compute_int(UnaryOp op, const Tensor& out, const Tensor& x, DType ct) {
       case UnaryOp::Abs: return run_unary<T, T>(LoopUnary<T, T, IAbs<T>>{}, out, x, ct, g);
       case UnaryOp::Relu: return run_unary<T, T>(LoopUnary<T, T, IRelu<T>>{}, out, x, ct, g);
       case UnaryOp::Sign: return run_unary<T, T>(LoopUnary<T, T, ISign<T>>{}, out, x, ct, g);
+      // Integers are already whole: floor, ceil, round and trunc copy them (as torch).
+      case UnaryOp::Floor: case UnaryOp::Ceil: case UnaryOp::Round: case UnaryOp::Trunc:
+        return run_unary<T, T>(LoopUnary<T, T, IIdentity<T>>{}, out, x, ct, g);
       default: throw Error("unary: integer form not handled");
     }
   }

@@ -137,6 +137,12 @@ void fill(TypedKernels<T>& k) {
   STEEPEST_UNARY(Sigmoid)
   STEEPEST_UNARY(Relu)
   STEEPEST_UNARY(Sign)
+  STEEPEST_UNARY(Log1p)
+  STEEPEST_UNARY(Expm1)
+  STEEPEST_UNARY(Floor)
+  STEEPEST_UNARY(Ceil)
+  STEEPEST_UNARY(Round)
+  STEEPEST_UNARY(Trunc)
 #undef STEEPEST_UNARY
 #define STEEPEST_BINARY(OP)                                 \
   k.binary[int(BinaryOp::OP)] = binary<OP##Op, T>;          \

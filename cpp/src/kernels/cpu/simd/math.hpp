@@ -194,6 +194,13 @@ inline V expm1(V x) {
   if constexpr (is_f64<V>) return map_lanes(x, [](double v) { return __builtin_expm1(v); });
   else return expm1_f32(x);
 }
+// log(1 + x): libm's log1p per lane in double for both widths (the float result is then
+// correctly rounded almost always, and ISA-independent like pow below).
+template <class V>
+inline V log1p(V x) {
+  if constexpr (is_f64<V>) return map_lanes(x, [](double v) { return __builtin_log1p(v); });
+  else return map_lanes(x, [](float v) { return float(__builtin_log1p(double(v))); });
+}
 template <class V>
 inline V log(V x) {
   if constexpr (is_f64<V>) return map_lanes(x, [](double v) { return __builtin_log(v); });
