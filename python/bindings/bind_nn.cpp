@@ -29,6 +29,16 @@ void bind_nn(py::module_& m) {
   m.def("_nn_gelu", &F::gelu, py::arg("input"), py::arg("approximate") = "none");
   m.def("_nn_silu", &F::silu, py::arg("input"));
   m.def("_nn_softplus", &F::softplus, py::arg("input"), py::arg("beta") = 1.0, py::arg("threshold") = 20.0);
+  m.def("_nn_leaky_relu", &F::leaky_relu, py::arg("input"), py::arg("negative_slope") = 0.01);
+  m.def("_nn_elu", &F::elu, py::arg("input"), py::arg("alpha") = 1.0);
+  m.def("_nn_selu", &F::selu, py::arg("input"));
+  m.def("_nn_celu", &F::celu, py::arg("input"), py::arg("alpha") = 1.0);
+  m.def("_nn_hardswish", &F::hardswish, py::arg("input"));
+  m.def("_nn_hardsigmoid", &F::hardsigmoid, py::arg("input"));
+  m.def("_nn_hardtanh", &F::hardtanh, py::arg("input"), py::arg("min_val") = -1.0, py::arg("max_val") = 1.0);
+  m.def("_nn_mish", &F::mish, py::arg("input"));
+  m.def("_nn_logsigmoid", &F::logsigmoid, py::arg("input"));
+  m.def("_nn_softsign", &F::softsign, py::arg("input"));
   m.def("_nn_softmax", &F::softmax, py::arg("input"), py::arg("dim"), py::arg("dtype") = py::none());
   m.def("_nn_log_softmax", &F::log_softmax, py::arg("input"), py::arg("dim"), py::arg("dtype") = py::none());
   m.def("_nn_cross_entropy",
@@ -68,6 +78,11 @@ void bind_nn(py::module_& m) {
         },
         py::arg("input"), py::arg("normalized_shape"), py::arg("weight") = py::none(), py::arg("bias") = py::none(),
         py::arg("eps") = 1e-5);
+  m.def("_nn_rms_norm",
+        [](const Tensor& x, const py::object& ns, const O& w, std::optional<double> eps) {
+          return F::rms_norm(x, shape_arg(ns, "rms_norm", "normalized_shape"), opt(w), eps);
+        },
+        py::arg("input"), py::arg("normalized_shape"), py::arg("weight") = py::none(), py::arg("eps") = py::none());
   m.def("_nn_embedding",
         [](const Tensor& idx, const Tensor& w, std::optional<int64_t> padding_idx) {
           return F::embedding(w, idx, padding_idx);

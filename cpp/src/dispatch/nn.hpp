@@ -12,10 +12,13 @@ namespace steepest::dispatch {
 
 using nn::functional::Reduction;
 
-enum class Activation : uint8_t { Erf, Gelu, GeluTanh, Silu, Softplus };
+enum class Activation : uint8_t { Erf, Gelu, GeluTanh, Silu, Softplus, LeakyRelu, Elu, Selu, Celu, Hardswish,
+                                  Hardsigmoid, Hardtanh, Mish, LogSigmoid, Softsign };
 
-// y = act(x) and gx = g act'(x), elementwise over dense same-shaped tensors; beta and
-// threshold are softplus's (ignored by the others).
+// y = act(x) and gx = g act'(x), elementwise over dense same-shaped tensors. beta and
+// threshold are the activation's two parameters: softplus's beta and threshold, leaky_relu's
+// slope (beta), elu's and celu's alpha (beta), hardtanh's min (beta) and max (threshold);
+// the others ignore them.
 using ActivationKernel = void (*)(Activation act, const Tensor& y, const Tensor& x, double beta, double threshold);
 using ActivationBackwardKernel = void (*)(Activation act, const Tensor& gx, const Tensor& x, const Tensor& g,
                                           double beta, double threshold);
@@ -32,6 +35,13 @@ using LayerNormKernel = void (*)(const Tensor& y, const Tensor& mean, const Tens
 // gx (x's shape), gw and gb (w's shape) as needed (each may be undefined).
 using LayerNormBackwardKernel = void (*)(const Tensor& gx, const Tensor& gw, const Tensor& gb, const Tensor& x,
                                          const Tensor& g, const Tensor& w, const Tensor& mean, const Tensor& rstd);
+
+// RMS norm over rows of N = x.numel() / rstd.numel() trailing values; w (shape of the
+// normalized dims) may be undefined. Writes y and 1/rms (M,) per row for the backward.
+using RmsNormKernel = void (*)(const Tensor& y, const Tensor& rstd, const Tensor& x, const Tensor& w, double eps);
+// gx (x's shape) and gw (w's shape) as needed (either may be undefined).
+using RmsNormBackwardKernel = void (*)(const Tensor& gx, const Tensor& gw, const Tensor& x, const Tensor& g,
+                                       const Tensor& w, const Tensor& rstd);
 
 // Constants of one cross-entropy call: logits are (M, C) rows; targets int64 class indices
 // (M,) or probabilities (M, C) when `prob`. The forward fills in d1 and d2, the denominators
@@ -68,6 +78,8 @@ STEEPEST_DECLARE_STUB(SoftmaxKernel, softmax_stub);
 STEEPEST_DECLARE_STUB(SoftmaxBackwardKernel, softmax_backward_stub);
 STEEPEST_DECLARE_STUB(LayerNormKernel, layer_norm_stub);
 STEEPEST_DECLARE_STUB(LayerNormBackwardKernel, layer_norm_backward_stub);
+STEEPEST_DECLARE_STUB(RmsNormKernel, rms_norm_stub);
+STEEPEST_DECLARE_STUB(RmsNormBackwardKernel, rms_norm_backward_stub);
 STEEPEST_DECLARE_STUB(CrossEntropyKernel, cross_entropy_stub);
 STEEPEST_DECLARE_STUB(CrossEntropyBackwardKernel, cross_entropy_backward_stub);
 STEEPEST_DECLARE_STUB(NllKernel, nll_stub);

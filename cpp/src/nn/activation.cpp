@@ -102,6 +102,47 @@ Tensor softplus(const Tensor& x, double beta, double threshold) {
   });
 }
 
+// ---- the parameterised pointwise activations (kernels/cpu/activation_math.hpp) ----
+namespace {
+
+// act(x) with its backward g act'(x) recorded as `node`; p0, p1 as in dispatch/nn.hpp.
+Tensor pointwise(const char* op, const char* node, Activation act, const Tensor& x, double p0 = 0, double p1 = 0) {
+  return float_op(op, x, [=](const Tensor& x) {
+    Tensor out = act_forward(act, x, p0, p1);
+    if (autograd::needs_grad({&x}))
+      autograd::record(node, {&x}, {&out}, {x}, [=](Node& n, V& g) -> V {
+        return {act_backward(act, n.saved(0), g[0], p0, p1)};
+      });
+    return out;
+  });
+}
+
+}  // namespace
+
+Tensor leaky_relu(const Tensor& x, double negative_slope) {
+  return pointwise("leaky_relu", "LeakyReluBackward0", Activation::LeakyRelu, x, negative_slope);
+}
+Tensor elu(const Tensor& x, double alpha) { return pointwise("elu", "EluBackward0", Activation::Elu, x, alpha); }
+Tensor selu(const Tensor& x) { return pointwise("selu", "EluBackward0", Activation::Selu, x); }
+Tensor celu(const Tensor& x, double alpha) {
+  STEEPEST_CHECK(alpha != 0, ValueError, "celu: alpha must not be 0 (it divides the input)");
+  return pointwise("celu", "EluBackward0", Activation::Celu, x, alpha);
+}
+Tensor hardswish(const Tensor& x) { return pointwise("hardswish", "HardswishBackward0", Activation::Hardswish, x); }
+Tensor hardsigmoid(const Tensor& x) {
+  return pointwise("hardsigmoid", "HardsigmoidBackward0", Activation::Hardsigmoid, x);
+}
+Tensor hardtanh(const Tensor& x, double min_val, double max_val) {
+  STEEPEST_CHECK(min_val <= max_val, ValueError, "hardtanh: min_val (", min_val, ") must be <= max_val (", max_val,
+                 ")");
+  return pointwise("hardtanh", "HardtanhBackward0", Activation::Hardtanh, x, min_val, max_val);
+}
+Tensor mish(const Tensor& x) { return pointwise("mish", "MishBackward0", Activation::Mish, x); }
+Tensor logsigmoid(const Tensor& x) {
+  return pointwise("logsigmoid", "LogSigmoidBackward0", Activation::LogSigmoid, x);
+}
+Tensor softsign(const Tensor& x) { return pointwise("softsign", "SoftsignBackward0", Activation::Softsign, x); }
+
 // ---- softmax / log_softmax ----
 namespace {
 

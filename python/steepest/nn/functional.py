@@ -415,3 +415,34 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Opti
                 raise ValueError(f"{fn}(): {name} of shape {_shape(t)} is not broadcastable to the "
                                  f"input's shape {_shape(input)}") from None
     return _impl.binary_cross_entropy_with_logits(input, target, weight, pos_weight, reduction)
+
+
+# ---- more of torch's functional API, one family per file ---------------------------------------
+from ._f_activation import (  # noqa: E402,F401
+    celu,
+    elu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    leaky_relu,
+    logsigmoid,
+    mish,
+    prelu,
+    relu6,
+    selu,
+    softplus,
+    softsign,
+    tanhshrink,
+)
+from ._f_distance import bilinear, cosine_similarity, normalize, pairwise_distance  # noqa: E402,F401
+from ._f_loss import (  # noqa: E402,F401
+    binary_cross_entropy,
+    cosine_embedding_loss,
+    huber_loss,
+    kl_div,
+    margin_ranking_loss,
+    smooth_l1_loss,
+    triplet_margin_loss,
+)
+from ._f_norm import group_norm, rms_norm  # noqa: E402,F401
+from ._f_shape import interpolate, one_hot, pad, pixel_shuffle, pixel_unshuffle  # noqa: E402,F401

@@ -27,6 +27,17 @@ Tensor gelu(const Tensor& x, const std::string& approximate = "none");
 Tensor silu(const Tensor& x);
 // log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (torch).
 Tensor softplus(const Tensor& x, double beta = 1.0, double threshold = 20.0);
+// torch's pointwise activations; each computes in double per element and rounds once.
+Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
+Tensor elu(const Tensor& x, double alpha = 1.0);
+Tensor selu(const Tensor& x);
+Tensor celu(const Tensor& x, double alpha = 1.0);
+Tensor hardswish(const Tensor& x);
+Tensor hardsigmoid(const Tensor& x);
+Tensor hardtanh(const Tensor& x, double min_val = -1.0, double max_val = 1.0);
+Tensor mish(const Tensor& x);
+Tensor logsigmoid(const Tensor& x);
+Tensor softsign(const Tensor& x);
 // Along `dim`; `dtype` casts the input first (torch's argument). 16-bit floats compute in float32.
 Tensor softmax(const Tensor& x, int64_t dim, std::optional<DType> dtype = std::nullopt);
 Tensor log_softmax(const Tensor& x, int64_t dim, std::optional<DType> dtype = std::nullopt);
@@ -49,6 +60,10 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
 // Normalizes over the trailing dims `normalized_shape`; weight and bias have that shape.
 Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight = Tensor(),
                   const Tensor& bias = Tensor(), double eps = 1e-5);
+// x / sqrt(mean(x^2) + eps) * weight over the trailing dims `normalized_shape`; eps defaults
+// to the machine epsilon of x's dtype (torch).
+Tensor rms_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight = Tensor(),
+                std::optional<double> eps = std::nullopt);
 
 // ---- embedding ----
 // Rows of weight (num, dim) picked by integer `indices` (any shape): (*indices.shape, dim).

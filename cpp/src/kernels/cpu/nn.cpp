@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "dispatch/nn.hpp"
+#include "kernels/cpu/activation_math.hpp"
 #include "kernels/cpu/kernel_table.hpp"
 
 namespace steepest::kernels::cpu {
@@ -74,6 +75,9 @@ void activation(Activation act, const Tensor& y, const Tensor& x, double beta, d
             o[i] = bx > threshold ? a[i] : T(std::log1p(std::exp(bx)) / beta);
           }
           break;
+        default:  // the parameterised ones of activation_math.hpp
+          for (int64_t i = 0; i < n; ++i) o[i] = T(act_value(act, double(a[i]), beta, threshold));
+          break;
       }
     });
   });
@@ -103,6 +107,9 @@ void activation_backward(Activation act, const Tensor& gx, const Tensor& x, cons
           }
           break;
         case Activation::Erf: break;
+        default:
+          for (int64_t i = 0; i < m; ++i) o[i] = T(double(gg[i]) * act_derivative(act, double(a[i]), beta, threshold));
+          break;
       }
     });
   });
@@ -201,6 +208,82 @@ void layer_norm_backward(const Tensor& gx, const Tensor& gw, const Tensor& gb, c
                          const Tensor& w, const Tensor& mean, const Tensor& rstd) {
   if (x.dtype() == kFloat64) ln_backward<double>(gx, gw, gb, x, g, w, mean, rstd);
   else ln_backward<float>(gx, gw, gb, x, g, w, mean, rstd);
+}
+
+// ---------------- rms norm ----------------
+// One pass per row forward (sum of squares in double, 1/rms saved per row) and one per row
+// backward; gw is summed per thread over its rows and the partials added in thread order.
+
+template <class T>
+void rms_forward(const Tensor& out, const Tensor& rstd, const Tensor& xc, const Tensor& wc, double eps) {
+  const int64_t M = rstd.numel(), N = M > 0 ? xc.numel() / M : 0;
+  const T* px = xc.data<T>();
+  const T* pw = wc.defined() ? wc.data<T>() : nullptr;
+  T* py = out.data<T>();
+  T* pr = rstd.data<T>();
+  parallel_rows(M, 3 * N, [&](int64_t r) {
+    const T* x = px + r * N;
+    T* y = py + r * N;
+    double ss = 0;
+    for (int64_t j = 0; j < N; ++j) ss += double(x[j]) * double(x[j]);
+    const double rs = 1.0 / std::sqrt(ss / double(N) + eps);
+    pr[r] = T(rs);
+    for (int64_t j = 0; j < N; ++j) y[j] = T(double(x[j]) * rs * (pw ? double(pw[j]) : 1.0));
+  });
+}
+
+template <class T>
+void rms_backward(const Tensor& gx, const Tensor& gw, const Tensor& x, const Tensor& g, const Tensor& wc,
+                  const Tensor& rstd) {
+  const int64_t M = rstd.numel();
+  const int64_t N = M > 0 ? x.numel() / M : gw.defined() ? gw.numel() : 0;
+  const T* px = x.data<T>();
+  const T* pg = g.data<T>();
+  const T* pw = wc.defined() ? wc.data<T>() : nullptr;
+  const T* pr = rstd.data<T>();
+  T* pgx = gx.defined() ? gx.data<T>() : nullptr;
+  const bool par = M > 1 && M * N >= 32768 && omp_get_max_threads() > 1 && !omp_in_parallel();
+  const int nt = par ? int(std::min<int64_t>(omp_get_max_threads(), M)) : 1;
+  std::vector<double> acc(size_t(gw.defined() ? nt * N : 0), 0.0);
+#pragma omp parallel num_threads(nt) if (par)
+  {
+    const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+    const int64_t r0 = M * tid / nth, r1 = M * (tid + 1) / nth;
+    double* gw_t = acc.empty() ? nullptr : acc.data() + tid * N;
+    for (int64_t r = r0; r < r1; ++r) {
+      const T* xr = px + r * N;
+      const T* gr = pg + r * N;
+      const double rs = double(pr[r]);
+      if (gw_t)
+        for (int64_t j = 0; j < N; ++j) gw_t[j] += double(gr[j]) * double(xr[j]) * rs;
+      if (!pgx) continue;
+      // y = x rs w: gx = rs (g w) - x rs^3 mean(g w x).
+      double dot = 0;
+      for (int64_t j = 0; j < N; ++j) dot += double(gr[j]) * (pw ? double(pw[j]) : 1.0) * double(xr[j]);
+      const double c = rs * rs * rs * dot / double(N);
+      T* o = pgx + r * N;
+      for (int64_t j = 0; j < N; ++j) o[j] = T(rs * double(gr[j]) * (pw ? double(pw[j]) : 1.0) - double(xr[j]) * c);
+    }
+  }
+  if (gw.defined()) {
+    T* p = gw.data<T>();
+    for (int64_t j = 0; j < N; ++j) {
+      double s = 0;
+      for (int k = 0; k < nt; ++k) s += acc[size_t(k * N + j)];
+      p[j] = T(s);
+    }
+  }
+}
+
+void rms_norm(const Tensor& y, const Tensor& rstd, const Tensor& x, const Tensor& w, double eps) {
+  if (x.dtype() == kFloat64) rms_forward<double>(y, rstd, x, w, eps);
+  else rms_forward<float>(y, rstd, x, w, eps);
+}
+
+void rms_norm_backward(const Tensor& gx, const Tensor& gw, const Tensor& x, const Tensor& g, const Tensor& w,
+                       const Tensor& rstd) {
+  if (x.dtype() == kFloat64) rms_backward<double>(gx, gw, x, g, w, rstd);
+  else rms_backward<float>(gx, gw, x, g, w, rstd);
 }
 
 // ---------------- cross entropy and nll ----------------
@@ -447,6 +530,8 @@ STEEPEST_REGISTER_KERNEL(dispatch::softmax_stub, CPU, softmax);
 STEEPEST_REGISTER_KERNEL(dispatch::softmax_backward_stub, CPU, softmax_backward);
 STEEPEST_REGISTER_KERNEL(dispatch::layer_norm_stub, CPU, layer_norm);
 STEEPEST_REGISTER_KERNEL(dispatch::layer_norm_backward_stub, CPU, layer_norm_backward);
+STEEPEST_REGISTER_KERNEL(dispatch::rms_norm_stub, CPU, rms_norm);
+STEEPEST_REGISTER_KERNEL(dispatch::rms_norm_backward_stub, CPU, rms_norm_backward);
 STEEPEST_REGISTER_KERNEL(dispatch::cross_entropy_stub, CPU, cross_entropy);
 STEEPEST_REGISTER_KERNEL(dispatch::cross_entropy_backward_stub, CPU, cross_entropy_backward);
 STEEPEST_REGISTER_KERNEL(dispatch::nll_stub, CPU, nll);

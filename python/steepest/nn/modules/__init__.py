@@ -1,15 +1,49 @@
 """The layer classes of st.nn, one family per file."""
 from .activation import GELU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh  # noqa: F401
+from .activation_extra import (  # noqa: F401
+    CELU,
+    ELU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LeakyReLU,
+    LogSigmoid,
+    Mish,
+    PReLU,
+    ReLU6,
+    Softplus,
+    Softsign,
+    Tanhshrink,
+)
+from .bilinear import Bilinear, CosineSimilarity, PairwiseDistance  # noqa: F401
 from .container import ModuleDict, ModuleList, Sequential  # noqa: F401
 from .dropout import Dropout  # noqa: F401
 from .flatten import Flatten  # noqa: F401
 from .linear import Identity, Linear  # noqa: F401
 from .loss import BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss  # noqa: F401
+from .loss_extra import (  # noqa: F401
+    BCELoss,
+    CosineEmbeddingLoss,
+    HuberLoss,
+    KLDivLoss,
+    MarginRankingLoss,
+    SmoothL1Loss,
+    TripletMarginLoss,
+)
 from .normalization import LayerNorm  # noqa: F401
+from .normalization_extra import GroupNorm, RMSNorm  # noqa: F401
+from .resample import PixelShuffle, PixelUnshuffle, Upsample  # noqa: F401
 from .sparse import Embedding  # noqa: F401
 
 __all__ = [
     "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "Embedding", "Flatten", "GELU",
     "Identity", "L1Loss", "LayerNorm", "Linear", "LogSoftmax", "MSELoss", "ModuleDict",
     "ModuleList", "NLLLoss", "ReLU", "Sequential", "SiLU", "Sigmoid", "Softmax", "Tanh",
+]
+__all__ += [
+    "BCELoss", "Bilinear", "CELU", "CosineEmbeddingLoss", "CosineSimilarity", "ELU", "GroupNorm", "Hardsigmoid",
+    "Hardswish", "Hardtanh", "HuberLoss", "KLDivLoss", "LeakyReLU", "LogSigmoid", "MarginRankingLoss", "Mish",
+    "PReLU", "PairwiseDistance", "PixelShuffle", "PixelUnshuffle", "RMSNorm", "ReLU6", "SELU", "SmoothL1Loss",
+    "Softplus", "Softsign", "Tanhshrink", "TripletMarginLoss", "Upsample",
 ]
