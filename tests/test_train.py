@@ -560,7 +560,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def test_plots_are_png(tmp_path):
-    pytest.importorskip("matplotlib")
+    """With matplotlib when it is installed, else with the built-in writer."""
     X, y = small_data(64)
     st.manual_seed(0)
     model = mlp(hidden=8)
@@ -582,13 +582,40 @@ def test_plots_are_png(tmp_path):
         st.train.plot_grad_norms(hist, tmp_path / "none.png")
 
 
-def test_plot_without_matplotlib_says_how_to_install(tmp_path, monkeypatch):
+def _png_size(path):
+    """(width, height) from a PNG's IHDR, after checking the signature and every chunk's CRC."""
+    import struct
+    import zlib
+    data = open(path, "rb").read()
+    assert data[:8] == PNG
+    pos, chunks = 8, []
+    while pos < len(data):
+        (n,) = struct.unpack(">I", data[pos:pos + 4])
+        kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + n]
+        assert struct.unpack(">I", data[pos + 8 + n:pos + 12 + n])[0] == zlib.crc32(kind + body) & 0xFFFFFFFF
+        chunks.append((kind, body))
+        pos += 12 + n
+    assert chunks[0][0] == b"IHDR" and chunks[-1][0] == b"IEND"
+    w, h, depth, color = struct.unpack(">IIBB", chunks[0][1][:10])
+    raw = zlib.decompress(b"".join(b for k, b in chunks if k == b"IDAT"))
+    assert (depth, color) == (8, 2) and len(raw) == h * (1 + 3 * w)
+    return w, h, raw
+
+
+def test_plot_without_matplotlib_draws_png(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     hist = st.train.History()
-    hist.records.append({"type": "epoch", "epoch": 0, "steps": 1, "train_loss": 1.0, "lr": 0.1})
-    with pytest.raises(ImportError, match=r"steepest\[plot\]"):
-        hist.plot(tmp_path / "x.png")
+    for s in range(1, 21):
+        hist.records.append({"type": "step", "step": s, "loss": 2.0 / s, "lr": 0.1})
+    hist.records.append({"type": "epoch", "epoch": 0, "steps": 20, "train_loss": 0.3, "val_loss": 0.4,
+                         "val_accuracy": 0.9, "lr": 0.1})
+    w, h, raw = _png_size(hist.plot(tmp_path / "x.png"))
+    assert w == 700 and h > 500  # three panels: loss, learning rate, the metric
+    px = np.frombuffer(raw, np.uint8).reshape(h, 1 + 3 * w)[:, 1:].reshape(h, w, 3)
+    assert (px != 255).any(axis=2).mean() > 0.01  # curves, axes and labels were drawn
+    blue = (px[:, :, 0] < 80) & (px[:, :, 2] > 150)  # the first series' colour
+    assert blue.sum() > 200
 
 
 # ------------------------------------------------------------------------- bad arguments

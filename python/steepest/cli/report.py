@@ -1,6 +1,6 @@
 """Classification results as the CLI prints them: accuracy, precision/recall/F1 for one
 positive class, a confusion matrix (rows: true class, columns: predicted), and plot saving
-that degrades to one line when matplotlib is missing."""
+(matplotlib when installed, else the built-in PNG writer)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -41,10 +41,6 @@ def format_confusion(m: np.ndarray[Any, Any], names: Sequence[str]) -> str:
 
 
 def save_plot(plot_fn: Callable[[str], Any], path: str, what: str) -> str:
-    """Calls plot_fn(path); returns the line to print (where it went, or why not)."""
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        return f"{what}: not drawn (matplotlib is not installed; pip install 'steepest[plot]')"
+    """Calls plot_fn(path); returns the line to print (where it went)."""
     plot_fn(path)
     return f"{what}: {path}"

@@ -1,6 +1,7 @@
 """PNG plots of training: loss, learning-rate and metric curves of a History, per-layer
 gradient norms, and the lr_find curve. matplotlib is an optional extra (steepest[plot]),
-imported only here and only when a plot is asked for; figures never touch pyplot's state."""
+imported only here and only when a plot is asked for; figures never touch pyplot's state.
+Without it the same curves are drawn by the small built-in PNG writer (_png.py)."""
 from __future__ import annotations
 
 import os
@@ -9,12 +10,21 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .._typing import PathLike
+from . import _png
 
 if TYPE_CHECKING:
     from .history import History
     from .lr_finder import LRFinderResult
 
 __all__ = ["plot_history", "plot_grad_norms", "plot_lr_find"]
+
+
+def _have_matplotlib() -> bool:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def _figure(*args, **kwargs):
@@ -46,6 +56,8 @@ def plot_history(history: History, path: PathLike) -> PathLike:
     if not steps and not epochs:
         raise ValueError("plot_history: the history has no records yet")
     metric_keys = [k for k in (epochs[-1] if epochs else {}) if k.startswith("val_") and k != "val_loss"]
+    if not _have_matplotlib():
+        return _history_png(history, steps, epochs, metric_keys, path)
     rows = 3 if metric_keys else 2
     fig = _figure(figsize=(7, 2.6 * rows))
     ax = fig.add_subplot(rows, 1, 1)
@@ -88,6 +100,9 @@ def plot_grad_norms(history: History, path: PathLike) -> PathLike:
         raise ValueError("plot_grad_norms: the history holds no gradient norms (fit with grad_norms='track' for "
                          "at least log_every steps)")
     names = list(dict.fromkeys(n for r in steps for n in r["grad_norms"]))
+    if not _have_matplotlib():
+        series = [_png.Series([r["step"] for r in steps], [r["grad_norms"].get(n) for r in steps], n) for n in names]
+        return _png.line_chart(os.fspath(path), [_png.Panel(series, "step", "gradient l2 norm", logy=True)])
     fig = _figure(figsize=(7, 4))
     ax = fig.add_subplot(1, 1, 1)
     for name in names:
@@ -113,6 +128,11 @@ def plot_lr_find(result: LRFinderResult, path: PathLike) -> PathLike:
     suggested rate marked; written as a PNG to path."""
     if not result.lrs:
         raise ValueError("plot_lr_find: the result holds no points")
+    if not _have_matplotlib():
+        panel = _png.Panel([_png.Series(result.lrs, result.losses, "loss"),
+                            _png.Series(result.lrs, result.smoothed, "smoothed")], "learning rate", "loss",
+                           logx=True, vlines=[] if result.suggestion is None else [result.suggestion])
+        return _png.line_chart(os.fspath(path), [panel])
     fig = _figure(figsize=(6, 4))
     ax = fig.add_subplot(1, 1, 1)
     ax.plot(result.lrs, result.losses, lw=0.8, alpha=0.4, label="loss")
@@ -129,3 +149,24 @@ def plot_lr_find(result: LRFinderResult, path: PathLike) -> PathLike:
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
     return _save(fig, path)
+
+
+def _history_png(history, steps, epochs, metric_keys, path):
+    """plot_history's panels drawn by the built-in PNG writer."""
+    loss = []
+    if steps:
+        loss.append(_png.Series([r["step"] for r in steps], [r["loss"] for r in steps], "train (step)"))
+    if epochs:
+        x = [r["steps"] for r in epochs]
+        loss.append(_png.Series(x, [r["train_loss"] for r in epochs], "train (epoch)", markers=True))
+        if "val_loss" in epochs[-1]:
+            loss.append(_png.Series(x, [r.get("val_loss") for r in epochs], "validation", markers=True))
+    spikes = [r["step"] for r in _records(history, "loss_spike")]
+    panels = [_png.Panel(loss, "step", "loss", vlines=spikes)]
+    src = steps or epochs
+    panels.append(_png.Panel([_png.Series([r["step"] if r.get("type") == "step" else r["steps"] for r in src],
+                                          [r["lr"] for r in src])], "step", "learning rate"))
+    if metric_keys:
+        panels.append(_png.Panel([_png.Series([r["epoch"] + 1 for r in epochs], [r.get(k) for r in epochs], k,
+                                              markers=True) for k in metric_keys], "epoch", "metric"))
+    return _png.line_chart(os.fspath(path), panels)
