@@ -151,6 +151,8 @@ def _draw_panel(c: Canvas, p: Panel, left: int, top: int, w: int, h: int) -> Non
     y_lo, y_hi = min(ys), max(ys)
     if x_hi == x_lo:
         x_lo, x_hi = x_lo - 0.5, x_hi + 0.5
+    xpad = (x_hi - x_lo) * 0.02
+    x_lo, x_hi = x_lo - xpad, x_hi + xpad
     pad = (y_hi - y_lo) * 0.05 or 0.5
     y_lo, y_hi = y_lo - pad, y_hi + pad
 
@@ -195,9 +197,14 @@ def _draw_panel(c: Canvas, p: Panel, left: int, top: int, w: int, h: int) -> Non
     c.text(left + w // 2 - len(p.xlabel) * 3, top + h + 17, p.xlabel, (0, 0, 0))
     c.text(12, top + h // 2 + len(p.ylabel) * 3, p.ylabel, (0, 0, 0), vertical=True)
     labelled = [(k, s.label) for k, s in enumerate(p.series) if s.label]
+    if labelled:  # a boxed legend in the upper right corner, over the curves
+        bw = max(len(label) for _, label in labelled) * 6 + 28
+        bx, by = left + w - bw - 6, top + 4
+        c.rect(bx - 1, by - 1, bx + bw + 1, by + len(labelled) * 11 + 5, (200, 200, 200))
+        c.rect(bx, by, bx + bw, by + len(labelled) * 11 + 4, (255, 255, 255))
     for i, (k, label) in enumerate(labelled):
-        ly = top + 6 + i * 11
-        lx = left + w - 12 - len(label) * 6 - 16
+        ly = top + 7 + i * 11
+        lx = left + w - 6 - bw + 6
         c.rect(lx, ly + 3, lx + 12, ly + 5, PALETTE[k % len(PALETTE)])
         c.text(lx + 16, ly, label, (0, 0, 0))
 
