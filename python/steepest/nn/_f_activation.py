@@ -110,7 +110,5 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     if weight.ndim > 1 or (n != 1 and n != channels):
         raise ValueError(f"prelu(): weight of shape {tuple(weight.shape)} must hold 1 value or one per input "
                          f"channel ({channels} for input of shape {tuple(x.shape)})")
-    w = weight.reshape(())
-    if n != 1:
-        w = weight.reshape((channels,) + (1,) * (x.ndim - 2))
+    w = weight.reshape(()) if n == 1 else weight.reshape((channels,) + (1,) * (x.ndim - 2))
     return _core.where(x > 0, x, w.to(x.dtype) * x)

@@ -41,7 +41,7 @@ inline double act_derivative(dispatch::Activation act, double x, double p0, doub
     case A::Elu: return x > 0 ? 1.0 : p0 * std::exp(x);
     case A::Selu: return kSeluScale * (x > 0 ? 1.0 : kSeluAlpha * std::exp(x));
     case A::Celu: return x > 0 ? 1.0 : std::exp(x / p0);
-    case A::Hardswish: return x < -3 ? 0.0 : x <= 3 ? x / 3 + 0.5 : 1.0;
+    case A::Hardswish: return x <= -3 ? 0.0 : x < 3 ? x / 3 + 0.5 : 1.0;
     case A::Hardsigmoid: return x > -3 && x < 3 ? 1.0 / 6 : 0.0;
     case A::Hardtanh: return x <= p0 || x >= p1 ? 0.0 : 1.0;
     case A::Mish: {
