@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
-from hypothesis import given, settings, strategies as hs
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 from nn_ref import check_against_torch, pair, same
 
 import steepest as st
@@ -98,7 +99,8 @@ def test_inplace_writes_the_input(name, kw):
     same(xs, getattr(TF, name)(torch.from_numpy(x), **kw))
 
 
-MODULES = [("Softplus", {"beta": 2.0, "threshold": 5.0}), ("LeakyReLU", {"negative_slope": 0.1}), ("ELU", {"alpha": 0.5}),
+MODULES = [("Softplus", {"beta": 2.0, "threshold": 5.0}), ("LeakyReLU", {"negative_slope": 0.1}),
+           ("ELU", {"alpha": 0.5}),
            ("SELU", {}), ("CELU", {"alpha": 1.5}), ("Hardswish", {}), ("Hardsigmoid", {}),
            ("Hardtanh", {"min_val": -2.0, "max_val": 0.5}), ("ReLU6", {}), ("Mish", {}), ("LogSigmoid", {}),
            ("Softsign", {}), ("Tanhshrink", {})]
