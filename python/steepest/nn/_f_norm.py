@@ -44,6 +44,9 @@ def group_norm(input: Tensor, num_groups: int, weight: Optional[Tensor] = None, 
     rest = 1
     for s in shape[2:]:
         rest *= s
+    if N * (C // num_groups) * rest == 1:  # torch refuses statistics of one value per group
+        raise ValueError(f"{fn}(): expected more than 1 value per channel when training, got input size "
+                         f"{list(shape)}")
     row = (C // num_groups) * rest
     if row == 0 or N == 0:
         out = input * 1.0
