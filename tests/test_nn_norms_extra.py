@@ -18,7 +18,8 @@ SET = settings(max_examples=15, deadline=None)
 
 @SET
 @given(n=hs.integers(1, 3), groups=hs.sampled_from([1, 2, 3]), per=hs.integers(1, 3),
-       spatial=hs.lists(hs.integers(1, 4), max_size=2), affine=hs.booleans(), dt=hs.sampled_from([np.float32, np.float64]),
+       spatial=hs.lists(hs.integers(1, 4), max_size=2), affine=hs.booleans(),
+       dt=hs.sampled_from([np.float32, np.float64]),
        seed=hs.integers(0, 99))
 def test_group_norm_matches_torch(n, groups, per, spatial, affine, dt, seed):
     r = np.random.default_rng(seed)
