@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
-from hypothesis import assume, given, settings, strategies as hs
+from hypothesis import assume, given, settings
+from hypothesis import strategies as hs
 from nn_ref import check_against_torch, pair, same
 
 import steepest as st
