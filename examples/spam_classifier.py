@@ -27,7 +27,8 @@ def main(argv=None):
     # Data: the bundled SMS Spam Collection subset (CC BY 4.0), 80/20 stratified split.
     data = st.datasets.load_spam()
     train_idx, test_idx = st.datasets.train_test_split(data.labels, test_fraction=0.2, seed=0)
-    vec = st.datasets.HashingVectorizer(n_features=4096, ngrams=2)
+    # Words, word pairs and the character 2- to 5-grams of each word, hashed into 4096 columns.
+    vec = st.datasets.HashingVectorizer(n_features=4096, ngrams=2, char_ngrams=(2, 5))
     X = vec.transform(data.texts)  # float32 (4262, 4096): log(1 + count), rows of unit length
     y = data.labels  # 0 = ham, 1 = spam
 

@@ -20,7 +20,7 @@ def run(args):
     if task == "spam":
         args.test_data, args.test_fraction = None, 0.2
         tr, _, _ = spam._split(args)
-        vec = spam.datasets.HashingVectorizer(n_features=args.features)
+        vec = spam.datasets.HashingVectorizer(n_features=args.features, char_ngrams=spam.CHAR_NGRAMS)
         data = spam._loader(vec.transform(tr.texts), tr.labels, 64, shuffle=True)
         model, loss = text_classifier(args.features, 2), F.cross_entropy
     elif task == "digits":

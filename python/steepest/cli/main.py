@@ -148,7 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="train an SMS spam classifier on the bundled data, report test metrics",
                        description="Trains an SMS spam classifier on the bundled SMS Spam Collection subset "
-                       "(4262 messages; CC BY 4.0): words and word bigrams hashed into --features columns, "
+                       "(4262 messages; CC BY 4.0): words, word bigrams and character 2-5-grams hashed into "
+                       "--features columns, "
                        "logistic regression, cross-entropy, mini-batch AdamW with warmup-cosine. Prints test "
                        "accuracy, precision, recall, F1 (spam = positive) and the confusion matrix on a held-out "
                        "split, and saves a checkpoint and a loss-curve PNG into --out.")
