@@ -53,8 +53,8 @@ def test_demo_f1_against_tuned_linear_svc(tmp_path):
     print(f"\nheld-out F1 on {n_test} messages: steepest demo {ours:.4f}, "
           f"scikit-learn TF-IDF word+char LinearSVC (C={C} by 5-fold CV) {ref:.4f}")
     # Measured at seed 0: steepest 0.9732 (precision 1.0, 6 of 115 spam missed), LinearSVC
-    # 0.9823. The demo is within one F1 point of the tuned SVM (two messages), not above it;
-    # the bar fails a regression of the features or the training (0.9455 without the
-    # character n-grams).
-    assert ours >= ref - 0.01
-    assert ours > 0.965
+    # 0.9823: the demo is one F1 point (two messages) below the tuned SVM, not above it. The
+    # bar leaves room for BLAS rounding on other CPUs (0.9689 is one message less) and still
+    # fails the demo without its character n-grams (0.9455).
+    assert ours >= ref - 0.02
+    assert ours > 0.96
