@@ -30,8 +30,11 @@ def test_group_norm_matches_torch(n, groups, per, spatial, affine, dt, seed):
             F.group_norm(st.from_numpy(x), groups)
         return
     arrays = [x] + ([r.standard_normal(C).astype(dt), r.standard_normal(C).astype(dt)] if affine else [])
+    # torch computed in float64 (and cast back): with 2 values per group, float32 torch's own
+    # gradient rounding reaches 1e-3 relative, more than the kernel's.
     check_against_torch(lambda *a: F.group_norm(a[0], groups, *a[1:], eps=1e-4),
-                        lambda *a: TF.group_norm(a[0], groups, *a[1:], eps=1e-4), arrays, dt, scale=20)
+                        lambda *a: TF.group_norm(a[0].double(), groups, *(t.double() for t in a[1:]),
+                                                 eps=1e-4).to(a[0].dtype), arrays, dt, scale=20)
 
 
 @SET
