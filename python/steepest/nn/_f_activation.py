@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Callable
 
 from .. import _core
-from ..autograd.grad_mode import no_grad
+from ._inplace import write_into
 
 Tensor = _core.Tensor
 
@@ -27,12 +27,8 @@ def _number(fn: str, name: str, v: object) -> float:
 
 
 def _apply(fn: str, x: Tensor, kernel: Callable[[Tensor], Tensor], inplace: bool) -> Tensor:
-    out = kernel(_check(fn, x))
-    if not inplace:
-        return out
-    with no_grad():  # the value lands in x; like dropout(inplace=True), x keeps no new history
-        x.copy_(out)
-    return x
+    _check(fn, x)
+    return write_into(x, kernel) if inplace else kernel(x)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:

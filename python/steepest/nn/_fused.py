@@ -4,8 +4,8 @@ arguments first; _composite.py keeps the compositions the kernels are tested aga
 import numpy as _np
 
 from .. import _core
-from ..autograd.grad_mode import no_grad
 from ._composite import _repeat_heads, relu, sigmoid, tanh  # noqa: F401  (core ops already)
+from ._inplace import write_into
 
 
 def silu(x):
@@ -37,12 +37,9 @@ def embedding(indices, weight, padding_idx=None):
 
 
 def dropout(x, p, inplace, generator=None):
-    out = _core._nn_dropout(x, p, True, generator)
     if inplace:
-        with no_grad():
-            x.copy_(out)
-        return x
-    return out
+        return write_into(x, lambda t: _core._nn_dropout(t, p, True, generator))
+    return _core._nn_dropout(x, p, True, generator)
 
 
 def scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal, scale, enable_gqa):

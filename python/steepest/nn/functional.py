@@ -10,6 +10,7 @@ from typing import Any, Callable, Optional, TypeVar, Union, cast
 
 from .. import _core
 from . import _fused as _impl
+from ._inplace import write_into
 
 Tensor = _core.Tensor
 _REDUCTIONS = ("none", "mean", "sum")
@@ -121,8 +122,7 @@ def tanh(input: Tensor) -> Tensor:
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     _check_float("silu", "input", input)
-    out = _impl.silu(input)
-    return input.copy_(out) if inplace else out
+    return write_into(input, _impl.silu) if inplace else _impl.silu(input)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
