@@ -167,9 +167,8 @@ class Loader(pickle.Unpickler):
             ("torch", "UntypedStorage"): _Marker("storage", "uint8"),
             ("torch.storage", "UntypedStorage"): _Marker("storage", "uint8"),
         })
-        for builtins in ("builtins", "__builtin__"):
-            self.globals.update({(builtins, "set"): set, (builtins, "complex"): self._complex,
-                                 (builtins, "bytearray"): self._bytearray, (builtins, "bytes"): self._bytes})
+        self.globals.update({("builtins", "set"): set, ("builtins", "complex"): self._complex,
+                             ("builtins", "bytearray"): self._bytearray, ("builtins", "bytes"): self._bytes})
         for storage, dtype in _STORAGE_DTYPE.items():
             self.globals[("torch", storage)] = _Marker("storage", dtype)
         for name in _DTYPES:  # dtype values: steepest's where it has the dtype
@@ -179,6 +178,8 @@ class Loader(pickle.Unpickler):
 
     # -- the allowlist -------------------------------------------------------------------------
     def find_class(self, module: str, name: str) -> Any:
+        if module == "__builtin__":  # protocol 2 names builtins by their Python 2 module
+            module = "builtins"
         fn = self.globals.get((module, name))
         if fn is None:
             raise UnsafeGlobalError(
@@ -491,7 +492,7 @@ class Writer:
         elif -(1 << 31) <= v < (1 << 31):
             self.out += b"J" + struct.pack("<i", v)
         else:
-            b = pickle.encode_long(v)  # type: ignore[attr-defined]
+            b = pickle.encode_long(v)
             self.out += (b"\x8a" + bytes([len(b)]) if len(b) < 256 else b"\x8b" + struct.pack("<I", len(b))) + b
 
     def _str(self, s: str) -> None:

@@ -5,7 +5,12 @@ from ._worker import WorkerInfo, get_worker_info  # noqa: F401
 from .dataloader import DataLoader, default_collate, default_convert  # noqa: F401
 from .dataset import ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split  # noqa: F401
 from .sampler import (  # noqa: F401
-    BatchSampler, DistributedSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler,
+    BatchSampler,
+    DistributedSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
     WeightedRandomSampler,
 )
 

@@ -10,6 +10,7 @@ import os
 import pickle
 import queue
 import time
+import weakref
 from typing import Any, Optional
 
 from .. import _core
@@ -31,7 +32,9 @@ class WorkersIterator:
     when the workers persist)."""
 
     def __init__(self, loader: Any) -> None:
-        self.loader = loader
+        # Persistent workers belong to the loader (it stops them when it goes): a weak reference
+        # back, so that dropping the loader frees it.
+        self._loader: Any = weakref.ref(loader) if loader.persistent_workers else (lambda: loader)
         self.n = loader.num_workers
         self.prefetch = loader.prefetch_factor * self.n
         self.timeout = loader.timeout
@@ -41,6 +44,13 @@ class WorkersIterator:
         self.started = False
         self.closed = False
         self._begin_epoch()
+
+    @property
+    def loader(self) -> Any:
+        loader = self._loader()
+        if loader is None:
+            raise RuntimeError("DataLoader: the loader of these persistent workers was deleted")
+        return loader
 
     # -- epochs --------------------------------------------------------------------------------
     def _begin_epoch(self) -> None:
@@ -125,17 +135,17 @@ class WorkersIterator:
         while True:
             wait = POLL_S if deadline is None else max(0.0, min(POLL_S, deadline - time.monotonic()))
             try:
-                return self.result_queue.get(timeout=wait)  # type: ignore[no-any-return]
+                return self.result_queue.get(timeout=wait)
             except queue.Empty:
                 pass
             dead = [w for w in self.workers if not w.is_alive()]
             if dead:
                 desc = ", ".join(f"pid {w.pid}: exit code {w.exitcode}" for w in dead)
-                self.shutdown()
+                self.shutdown(graceful=False)
                 raise RuntimeError(f"DataLoader worker ({desc}) exited unexpectedly. A negative exit code is "
                                    f"the signal that killed it (-9: killed, e.g. out of memory)")
             if deadline is not None and time.monotonic() >= deadline:
-                self.shutdown()
+                self.shutdown(graceful=False)
                 raise RuntimeError(f"DataLoader timed out after {self.timeout:g} seconds waiting for a batch "
                                    f"from its workers")
 
@@ -195,8 +205,9 @@ class WorkersIterator:
         return data
 
     # -- shutdown ------------------------------------------------------------------------------
-    def shutdown(self) -> None:
-        """Stops the workers and reaps them (terminating any that doesn't stop in time)."""
+    def shutdown(self, graceful: bool = True) -> None:
+        """Stops the workers and reaps them: they finish the batch in hand (at most _JOIN_S) or
+        are terminated; at once when not graceful (a timeout, a dead sibling)."""
         if self.closed or not self.started:
             self.closed = True
             return
@@ -207,7 +218,7 @@ class WorkersIterator:
                 q.put(None)
             except (OSError, ValueError):
                 pass
-        deadline = time.monotonic() + _JOIN_S
+        deadline = time.monotonic() + (_JOIN_S if graceful else 0.0)
         for w in self.workers:
             w.join(timeout=max(0.0, deadline - time.monotonic()))
         for w in self.workers:

@@ -132,7 +132,7 @@ class DataLoader:
         if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral)
                                        or batch_size <= 0):
             raise ValueError(f"DataLoader: batch_size must be a positive integer or None, got {batch_size!r}")
-        iterable = isinstance(dataset, IterableDataset)
+        iterable: bool = isinstance(dataset, IterableDataset)
         if iterable:
             if not hasattr(dataset, "__iter__"):
                 raise TypeError(f"DataLoader: {type(dataset).__name__} must define __iter__")
@@ -185,6 +185,7 @@ class DataLoader:
         elif batch_size is None and drop_last:
             raise ValueError("DataLoader: batch_size=None option disables auto-batching and is mutually exclusive "
                              "with drop_last")
+        self._own_sampler: bool = sampler is None and batch_sampler is None  # made here from shuffle
         if sampler is None and not iterable:
             sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
         if batch_size is not None and batch_sampler is None and not iterable:
@@ -207,7 +208,7 @@ class DataLoader:
         self.multiprocessing_context: Any = multiprocessing_context
         self.persistent_workers: bool = persistent_workers
         self.in_order: bool = in_order
-        self._iterable = iterable
+        self._iterable: bool = iterable
         self._workers_iter: Any = None
 
     # -- what the loops need ------------------------------------------------------------------
@@ -276,8 +277,8 @@ class DataLoader:
                 self._workers_iter = WorkersIterator(self)
             else:
                 self._workers_iter.reset()
-            return self._workers_iter  # type: ignore[no-any-return]
-        return WorkersIterator(self)  # type: ignore[no-any-return]
+            return self._workers_iter
+        return WorkersIterator(self)
 
     def _spec(self) -> Any:
         from ._worker import FetchSpec

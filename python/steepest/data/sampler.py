@@ -64,7 +64,8 @@ class RandomSampler(Sampler):
         self.replacement = replacement
         self._num_samples = num_samples
         self.generator = _generator("RandomSampler", generator)
-        _count("RandomSampler", "num_samples", self.num_samples)
+        if num_samples is not None:  # an empty dataset gives an empty epoch (torch refuses it)
+            _count("RandomSampler", "num_samples", num_samples)
 
     @property
     def num_samples(self) -> int:
@@ -74,6 +75,8 @@ class RandomSampler(Sampler):
         n = len(self.data_source)
         gen = self.generator if self.generator is not None else _core.default_generator
         m = self.num_samples
+        if n == 0 or m == 0:
+            return iter(())
         if self.replacement:
             return iter(_core.randint(0, n, [m], generator=gen).numpy().tolist())
         out: list[int] = []
@@ -155,7 +158,7 @@ class BatchSampler(Sampler):
         self.sampler = sampler
         self.drop_last = drop_last
 
-    def __iter__(self) -> Iterator[list[int]]:
+    def __iter__(self) -> Iterator[list[int]]:  # type: ignore[override]  # batches, as torch's
         batch: list[int] = []
         for i in self.sampler:
             batch.append(i)
