@@ -13,7 +13,6 @@ import time
 import weakref
 from typing import Any, Optional
 
-from .. import _core
 from ._worker import POLL_S, ExceptionWrapper, Resume, StopMarker, worker_loop
 
 _JOIN_S = 5.0  # how long a stopping worker may take before it is terminated
@@ -64,8 +63,8 @@ class WorkersIterator:
         self.cycle = itertools.cycle(range(self.n))
         self.pending: Optional[Any] = None
         if not self.started:
-            # The sampler draws its order before the workers' base seed is drawn, so the order
-            # is the same as with num_workers=0 from the same generator state.
+            # The sampler draws its order first, so the workers' base seed depends on the
+            # generator's state after this epoch's draws.
             try:
                 self.pending = next(self.tasks)
             except StopIteration:
@@ -90,8 +89,7 @@ class WorkersIterator:
 
     def _start(self) -> None:
         loader = self.loader
-        gen = loader.generator if loader.generator is not None else _core.default_generator
-        base_seed = int(_core.randint(0, 1 << 62, [1], generator=gen).item())
+        base_seed = loader._base_seed()
         ctx = _context(loader.multiprocessing_context)
         self.result_queue = ctx.Queue()
         self.done_event = ctx.Event()

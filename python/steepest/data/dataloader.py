@@ -6,6 +6,7 @@ unshuffled ones are views of the data, so numpy input is never copied."""
 from __future__ import annotations
 
 import collections.abc
+import hashlib
 import numbers
 from collections.abc import Iterator
 from typing import Any, Callable, Optional
@@ -92,6 +93,33 @@ def _flag(name: str, value: Any) -> bool:
     return bool(value)
 
 
+def _task_stream(dataset: Any, sampler: Any, batch_sampler: Any, iterable: bool) -> Iterator[Any]:
+    from .sampler import BatchSampler, RandomSampler, SequentialSampler
+    if iterable:
+        while True:
+            yield None
+    if batch_sampler is None:
+        yield from iter(sampler)
+        return
+    bs = batch_sampler
+    default = type(bs) is BatchSampler and bs.sampler is sampler
+    if default and type(sampler) is SequentialSampler:
+        n = len(sampler)
+        stop = (n // bs.batch_size) * bs.batch_size if bs.drop_last else n
+        for start in range(0, stop, bs.batch_size):
+            yield slice(start, min(start + bs.batch_size, n))
+        return
+    if default and type(sampler) is RandomSampler and not sampler.replacement and sampler._num_samples is None:
+        n = len(dataset)
+        gen = sampler.generator if sampler.generator is not None else _core.default_generator
+        order = _core.randperm(n, generator=gen)
+        stop = (n // bs.batch_size) * bs.batch_size if bs.drop_last else n
+        for start in range(0, stop, bs.batch_size):
+            yield order[start:min(start + bs.batch_size, n)]
+        return
+    yield from iter(bs)
+
+
 class DataLoader:
     """Iterates over `dataset` in batches, as torch.utils.data.DataLoader.
 
@@ -107,9 +135,10 @@ class DataLoader:
     collate_fn: turns a list of samples into a batch (default: default_collate).
     num_workers: 0 loads in this process; N > 0 starts N worker processes
       (multiprocessing_context, default fork where available), each with a copy of the dataset,
-      loading whole batches; batches still come out in the sampler's order. Each worker seeds
-      steepest, random and numpy from base_seed + worker_id (base_seed drawn from `generator`
-      each epoch's first iterator), then calls worker_init_fn(worker_id);
+      loading whole batches; batches still come out in the sampler's order, and are the same
+      batches as with num_workers=0. Each worker seeds steepest, random and numpy from
+      base_seed + worker_id (base_seed: a hash of `generator`'s state and the epoch count, so
+      nothing is drawn from it), then calls worker_init_fn(worker_id);
       get_worker_info() tells code inside a worker which one it is. An exception in a worker
       is re-raised here with the worker's traceback text; a worker that dies raises
       RuntimeError; with timeout > 0 a batch that takes longer raises RuntimeError.
@@ -210,6 +239,7 @@ class DataLoader:
         self.in_order: bool = in_order
         self._iterable: bool = iterable
         self._workers_iter: Any = None
+        self._worker_epochs: int = 0
 
     # -- what the loops need ------------------------------------------------------------------
     @property
@@ -232,31 +262,9 @@ class DataLoader:
         """This epoch's tasks: each batch's indices (a slice for unshuffled consecutive runs, an
         index tensor for a plain shuffle, else a list), one index when batch_size is None, or
         None forever for an IterableDataset (its workers read their own streams)."""
-        from .sampler import BatchSampler, RandomSampler, SequentialSampler
-        if self._iterable:
-            while True:
-                yield None
-        if self.batch_sampler is None:
-            yield from iter(self.sampler)
-            return
-        bs = self.batch_sampler
-        default = type(bs) is BatchSampler and bs.sampler is self.sampler
-        if default and type(self.sampler) is SequentialSampler:
-            n = len(self.sampler)
-            stop = (n // bs.batch_size) * bs.batch_size if bs.drop_last else n
-            for start in range(0, stop, bs.batch_size):
-                yield slice(start, min(start + bs.batch_size, n))
-            return
-        if default and type(self.sampler) is RandomSampler and not self.sampler.replacement and \
-                self.sampler._num_samples is None:
-            n = len(self.dataset)
-            gen = self.sampler.generator if self.sampler.generator is not None else _core.default_generator
-            order = _core.randperm(n, generator=gen)
-            stop = (n // bs.batch_size) * bs.batch_size if bs.drop_last else n
-            for start in range(0, stop, bs.batch_size):
-                yield order[start:min(start + bs.batch_size, n)]
-            return
-        yield from iter(bs)
+        # A module function: the generator must not hold the loader, whose persistent workers
+        # stop when it is freed.
+        return _task_stream(self.dataset, self.sampler, self.batch_sampler, self._iterable)
 
     def __len__(self) -> int:
         if self._iterable:
@@ -279,6 +287,15 @@ class DataLoader:
                 self._workers_iter.reset()
             return self._workers_iter
         return WorkersIterator(self)
+
+    def _base_seed(self) -> int:
+        """The workers' base seed: a hash of the generator's state and the number of worker
+        epochs started so far. Nothing is drawn from the generator, so the sampler's orders
+        (and everything else drawn from it) are the same for every num_workers."""
+        gen = self.generator if self.generator is not None else _core.default_generator
+        self._worker_epochs += 1
+        key = repr((gen.get_state().tolist(), self._worker_epochs)).encode()
+        return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "little") >> 2
 
     def _spec(self) -> Any:
         from ._worker import FetchSpec
