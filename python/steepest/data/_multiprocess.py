@@ -34,6 +34,7 @@ class WorkersIterator:
         # Persistent workers belong to the loader (it stops them when it goes): a weak reference
         # back, so that dropping the loader frees it.
         self._loader: Any = weakref.ref(loader) if loader.persistent_workers else (lambda: loader)
+        self._epoch_loader: Any = loader  # held while an epoch runs: iter(DataLoader(...)) must work
         self.n = loader.num_workers
         self.prefetch = loader.prefetch_factor * self.n
         self.timeout = loader.timeout
@@ -78,6 +79,7 @@ class WorkersIterator:
         acknowledge, which also flushes what an abandoned epoch left in the queue."""
         if self.closed:
             raise RuntimeError("DataLoader: the persistent workers were shut down")
+        self._epoch_loader = self.loader
         for q in self.index_queues:
             q.put(Resume())
         acks = 0
@@ -161,6 +163,7 @@ class WorkersIterator:
                 if info is not None:  # never answered (a StopMarker answer was counted already)
                     self.outstanding -= 1
             else:
+                self._epoch_loader = None  # the loader may go now, and its workers with it
                 if not self.persistent:
                     self.shutdown()
                 raise StopIteration
