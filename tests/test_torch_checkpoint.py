@@ -7,6 +7,7 @@ import io
 import os
 import pickle
 import struct
+import warnings
 import zipfile
 
 import numpy as np
@@ -447,6 +448,39 @@ def test_byte_flips_and_truncations_give_a_value_error_or_a_correct_load(tmp_pat
         assert "damaged.pt" in str(e)
         return
     same(_OBJ, got)
+
+
+def _rezip(raw, edit):
+    """The archive with data.pkl replaced by edit(data.pkl), CRCs recomputed."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(raw)) as zin, zipfile.ZipFile(out, "w") as zout:
+        for n in zin.namelist():
+            v = zin.read(n)
+            zout.writestr(n, edit(v) if n.endswith("data.pkl") else v)
+    return out.getvalue()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(flips=st_.lists(st_.tuples(st_.integers(0, 10**6), st_.integers(1, 255)), min_size=1, max_size=3),
+       cut=st_.one_of(st_.none(), st_.integers(0, 10**6)))
+def test_damaged_pickles_behind_valid_crcs_fail_cleanly_or_load_as_torch_loads_them(tmp_path, flips, cut):
+    def edit(pkl):
+        b = bytearray(pkl)
+        for pos, x in flips:
+            b[pos % len(b)] ^= x
+        return bytes(b[:cut % (len(b) + 1)] if cut is not None else b)
+
+    path = tmp_path / "pkl.pt"
+    path.write_bytes(_rezip(_RAW, edit))
+    try:
+        mine = st.load(path)
+    except ValueError as e:
+        assert "pkl.pt" in str(e)
+        return
+    with warnings.catch_warnings():  # torch warns about pickle protocols it doesn't expect
+        warnings.simplefilter("ignore")
+        theirs = torch.load(path, weights_only=True)  # what we accepted, torch accepts and reads alike
+    same(theirs, mine)
 
 
 def test_every_truncation_is_a_value_error(tmp_path):

@@ -305,6 +305,9 @@ class Loader(pickle.Unpickler):
             return
         if not isinstance(state, dict) or not all(isinstance(k, str) and not k.startswith("__") for k in state):
             raise ValueError("a tensor's attributes must be a dict with plain str keys")
+        taken = [k for k in state if hasattr(type(obj), k)]
+        if taken:  # only new attributes: a file must not replace .data, .grad or a method
+            raise ValueError(f"a tensor's saved attributes {taken[:3]} would replace its own")
         for k, v in state.items():
             setattr(obj, k, v)
 
