@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import pickle
 import pickletools
+import re
 import struct
 import warnings
 from collections import Counter, OrderedDict
@@ -55,7 +56,8 @@ _STORAGE_DTYPE = {v[0]: k for k, v in _DTYPES.items() if v[0]}
 _TORCH_NAME = {v[2]: k for k, v in _DTYPES.items() if v[2] is not None and k in (
     "float32", "float64", "float16", "bfloat16", "int64", "int32", "bool")}
 _WIDENED = ("int16", "int8", "uint8", "uint16", "uint32")
-_LIMIT = 1 << 62  # sizes, strides and offsets beyond this are corrupt, whatever the storage
+_LIMIT = 1 << 62
+_LOCATION = re.compile(r"(cpu|cuda|mps|xpu|hpu|mtia|xla|privateuseone)(:[0-9]{1,5})?")  # sizes, strides and offsets beyond this are corrupt, whatever the storage
 
 
 class UnsafeGlobalError(pickle.UnpicklingError, ValueError):
@@ -196,6 +198,8 @@ class Loader(pickle.Unpickler):
             raise ValueError(f"storage type {kind!r} is not a storage class"[:200])
         if not isinstance(key, str) or not isinstance(_location, str):
             raise ValueError("a storage's key and location must be strings")
+        if not _LOCATION.fullmatch(_location):  # any device's tensors load on the CPU, but must name one
+            raise ValueError(f"storage '{key}' has the unknown location {_location[:40]!r}")
         numel = _int(numel, "a storage's element count")
         dtype = kind.name
         npt = _DTYPES[dtype][1]
@@ -208,9 +212,9 @@ class Loader(pickle.Unpickler):
             if not self.archive.has(name):
                 raise self.archive.corrupt(f"storage '{key}' has no record {self.archive.prefix}{name}")
             size = self.archive.entry_size(name)
-            if size < nbytes:
+            if size != nbytes:  # exact, as torch checks
                 raise self.archive.corrupt(f"storage '{key}' holds {size} bytes, but {numel} elements of "
-                                           f"torch.{dtype} need {nbytes}")
+                                           f"torch.{dtype} are {nbytes}")
             raw = np.empty(size, dtype=np.uint8)
             self.archive.read(name, raw)
             s = self.storages[key] = _Storage(raw, self.big_endian)

@@ -152,6 +152,9 @@ class WorkersIterator:
     def __iter__(self) -> WorkersIterator:
         return self
 
+    def __len__(self) -> int:
+        return len(self.loader)
+
     def __next__(self) -> Any:
         while True:
             while self.rcvd_idx < self.send_idx:  # skip tasks of workers that ran dry
