@@ -56,8 +56,8 @@ _STORAGE_DTYPE = {v[0]: k for k, v in _DTYPES.items() if v[0]}
 _TORCH_NAME = {v[2]: k for k, v in _DTYPES.items() if v[2] is not None and k in (
     "float32", "float64", "float16", "bfloat16", "int64", "int32", "bool")}
 _WIDENED = ("int16", "int8", "uint8", "uint16", "uint32")
-_LIMIT = 1 << 62
-_LOCATION = re.compile(r"(cpu|cuda|mps|xpu|hpu|mtia|xla|privateuseone)(:[0-9]{1,5})?")  # sizes, strides and offsets beyond this are corrupt, whatever the storage
+_LIMIT = 1 << 62  # sizes, strides and offsets beyond this are corrupt, whatever the storage
+_LOCATION = re.compile(r"(cpu|cuda|mps|xpu|hpu|mtia|xla|privateuseone)(:[0-9]{1,5})?")  # where a storage lived
 
 
 class UnsafeGlobalError(pickle.UnpicklingError, ValueError):
