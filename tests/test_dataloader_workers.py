@@ -259,6 +259,24 @@ def test_iterable_dataset_sharding_matches_torch(n, workers, bs, drop_last):
     assert_no_children()
 
 
+class SlowFirst(Dataset):
+    def __len__(self):
+        return 12
+
+    def __getitem__(self, i):
+        if i == 0:
+            time.sleep(1.0)
+        return i
+
+
+def test_in_order_false_yields_batches_as_they_arrive():
+    got = flat(DataLoader(SlowFirst(), batch_size=2, num_workers=2, in_order=False))
+    assert sorted(got) == flat(DataLoader(SlowFirst(), batch_size=2))
+    assert got[0] != [0, 1]  # the slow first batch didn't hold back the others
+    assert flat(DataLoader(SlowFirst(), batch_size=2, num_workers=2)) == flat(DataLoader(SlowFirst(), batch_size=2))
+    assert_no_children()
+
+
 def test_persistent_workers_survive_epochs_and_stop_with_the_loader():
     loader = DataLoader(Samples(), batch_size=5, shuffle=True, num_workers=2, persistent_workers=True,
                         generator=st.Generator().manual_seed(1))

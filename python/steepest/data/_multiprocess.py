@@ -39,6 +39,7 @@ class WorkersIterator:
         self.prefetch = loader.prefetch_factor * self.n
         self.timeout = loader.timeout
         self.persistent = loader.persistent_workers
+        self.in_order = loader.in_order  # False: batches as they come, not in the sampler's order
         self.workers: list[Any] = []
         self.index_queues: list[Any] = []
         self.started = False
@@ -158,6 +159,9 @@ class WorkersIterator:
     def __next__(self) -> Any:
         while True:
             while self.rcvd_idx < self.send_idx:  # skip tasks of workers that ran dry
+                if self.rcvd_idx not in self.task_info:  # delivered out of order (in_order=False)
+                    self.rcvd_idx += 1
+                    continue
                 info = self.task_info[self.rcvd_idx]
                 if info is not None and (len(info) == 2 or self.active[info[0]]):
                     break
@@ -192,9 +196,10 @@ class WorkersIterator:
                 self.task_info[idx] = None
                 self._put_task()
                 continue
-            if idx == self.rcvd_idx:
+            if idx == self.rcvd_idx or not self.in_order:
                 del self.task_info[idx]
-                self.rcvd_idx += 1
+                if idx == self.rcvd_idx:
+                    self.rcvd_idx += 1
                 return self._deliver(data)
             pending = self.task_info[idx]
             assert pending is not None

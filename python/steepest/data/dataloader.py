@@ -144,7 +144,8 @@ class DataLoader:
       RuntimeError; with timeout > 0 a batch that takes longer raises RuntimeError.
       prefetch_factor batches per worker are loaded ahead (default 2). persistent_workers
       keeps the workers between epochs. Workers are stopped and reaped when an epoch ends
-      (or its iterator is dropped), or with the loader when persistent.
+      (or its iterator is dropped), or with the loader when persistent. in_order=False yields
+      each batch as soon as a worker delivers it (a slow item then doesn't hold the others).
     pin_memory: accepted for torch's signature; it changes nothing (tensors live on the CPU,
       where there is no page-locked staging to do).
     """
@@ -236,7 +237,7 @@ class DataLoader:
         self.worker_init_fn: Optional[Callable[[int], None]] = worker_init_fn
         self.multiprocessing_context: Any = multiprocessing_context
         self.persistent_workers: bool = persistent_workers
-        self.in_order: bool = in_order
+        self.in_order: bool = _flag("in_order", in_order)
         self._iterable: bool = iterable
         self._workers_iter: Any = None
         self._worker_epochs: int = 0
