@@ -7,6 +7,8 @@
 import collections
 import multiprocessing as mp
 import os
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -304,6 +306,30 @@ def test_breaking_out_of_an_epoch_stops_and_reaps_the_workers():
     del it
     assert_no_children()
     assert all(process_gone(p) for p in pids)
+
+
+def test_workers_exit_when_the_main_process_is_killed():
+    code = ("import time\n"
+            "from steepest.data import DataLoader\n"
+            "it = iter(DataLoader(list(range(100000)), batch_size=2, num_workers=2))\n"
+            "next(it)\n"
+            "print(' '.join(str(w.pid) for w in it.workers), flush=True)\n"
+            "time.sleep(60)\n")
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    pids = [int(x) for x in p.stdout.readline().split()]
+    p.kill()
+    p.wait()
+
+    def running(pid):  # an orphan's zombie is its new parent's to reap: exited is what counts
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                return f.read().split(")")[-1].split()[0] not in ("Z", "X")
+        except FileNotFoundError:
+            return False
+    deadline = time.monotonic() + 10
+    while any(running(q) for q in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(pids) == 2 and not any(running(q) for q in pids)
 
 
 def test_spawned_workers_and_pin_memory_work():
