@@ -289,9 +289,9 @@ def test_zip_entries_are_64_byte_aligned_and_python_zipfile_agrees(tmp_path):
 
 
 def test_zip64_records_are_read_by_zipfile_torch_and_st(tmp_path):
-    from steepest import _torch_pickle, _torch_zip
+    from steepest import _torch_pickle_writer, _torch_zip
     obj = {"w": st.arange(5.0), "n": 3}
-    pkl, records = _torch_pickle.dump(obj, "test")
+    pkl, records = _torch_pickle_writer.dump(obj, "test")
     z = _torch_zip.Writer(force_zip64=True)
     z.add("archive/data.pkl", pkl)
     z.add("archive/byteorder", b"little")

@@ -17,7 +17,7 @@ import sys
 import tempfile
 from typing import Any, Optional
 
-from . import _core, _file_kind, _torch_pickle, _torch_zip
+from . import _core, _file_kind, _torch_pickle, _torch_pickle_writer, _torch_zip
 from ._core import Tensor
 from ._typing import PathLike
 
@@ -114,7 +114,7 @@ _TORCH_SUFFIXES = (".pt", ".pth")
 def _torch_parts(obj: Any, what: str) -> list[Any]:
     """The byte parts of a torch zip checkpoint of `obj` (the records torch.save writes)."""
     try:
-        pickled, records = _torch_pickle.dump(obj, what)
+        pickled, records = _torch_pickle_writer.dump(obj, what)
     except RecursionError:
         raise ValueError(f"{what}: the object nests containers too deeply to save") from None
     z = _torch_zip.Writer()
