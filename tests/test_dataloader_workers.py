@@ -266,7 +266,7 @@ class SlowFirst(Dataset):
         return 12
 
     def __getitem__(self, i):
-        if i == 0:
+        if i == 0 and get_worker_info() is not None:  # slow in a worker only: the references stay fast
             time.sleep(1.0)
         return i
 
@@ -336,6 +336,23 @@ def test_spawned_workers_and_pin_memory_work():
     ds = TensorDataset(np.arange(12, dtype=np.float32), np.arange(12))
     mine = flat(DataLoader(ds, batch_size=5, num_workers=1, multiprocessing_context="spawn", pin_memory=True))
     assert mine == flat(DataLoader(ds, batch_size=5))
+    assert_no_children()
+
+
+class NoPickle(Dataset):
+    def __init__(self):
+        self.lock = __import__("threading").Lock()  # can't be sent to a spawned worker
+
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        return i
+
+
+def test_a_dataset_that_cannot_reach_spawned_workers_fails_cleanly():
+    with pytest.raises(TypeError, match="pickle"):
+        list(DataLoader(NoPickle(), batch_size=2, num_workers=2, multiprocessing_context="spawn"))
     assert_no_children()
 
 

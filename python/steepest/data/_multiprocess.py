@@ -96,6 +96,7 @@ class WorkersIterator:
         ctx = _context(loader.multiprocessing_context)
         self.result_queue = ctx.Queue()
         self.done_event = ctx.Event()
+        self.started = True  # from here on shutdown() has something to stop, even if a start fails
         spec = loader._spec()
         for wid in range(self.n):
             iq = ctx.Queue()
@@ -103,10 +104,9 @@ class WorkersIterator:
             w = ctx.Process(target=worker_loop, daemon=True,
                             args=(loader.dataset, spec, iq, self.result_queue, self.done_event, base_seed + wid,
                                   loader.worker_init_fn, wid, self.n, os.getpid()))
-            w.start()
             self.index_queues.append(iq)
+            w.start()
             self.workers.append(w)
-        self.started = True
 
     # -- tasks and results ---------------------------------------------------------------------
     def _put_task(self) -> None:
