@@ -31,7 +31,10 @@ class _Stride:
 
 def _reloader(loader: DataLoader, sampler: Any) -> DataLoader:
     out = DataLoader(loader.dataset, batch_size=loader.batch_size, drop_last=loader.drop_last,
-                     collate_fn=loader.collate_fn, generator=loader.generator, sampler=sampler)
+                     collate_fn=loader.collate_fn, generator=loader.generator, sampler=sampler,
+                     num_workers=loader.num_workers, worker_init_fn=loader.worker_init_fn, timeout=loader.timeout,
+                     multiprocessing_context=loader.multiprocessing_context, prefetch_factor=loader.prefetch_factor,
+                     persistent_workers=loader.persistent_workers, pin_memory=loader.pin_memory)
     return out
 
 
