@@ -193,7 +193,7 @@ def test_random_split_fractions_like_torch(n, fractions, expected):
     (lambda ds: DataLoader(ds, batch_size=2.5), ValueError, "batch_size"),
     (lambda ds: DataLoader(ds, batch_size=True), ValueError, "batch_size"),
     (lambda ds: DataLoader(ds, shuffle=True, generator=np.random.default_rng(0)), TypeError, "st.Generator"),
-    (lambda ds: DataLoader(ds, num_workers=2), NotImplementedError, "num_workers"),
+    (lambda ds: DataLoader(ds, num_workers=-1), ValueError, "num_workers"),
     (lambda ds: DataLoader(ds, collate_fn=3), TypeError, "collate_fn"),
     (lambda ds: DataLoader(iter([1, 2])), TypeError, "__len__"),
     (lambda ds: random_split(ds, [3, 3]), ValueError, "sum to 6"),

@@ -2,17 +2,22 @@
 stored in a safetensors file (written atomically by the C++ core). Tensors go in the file body
 under their dotted key paths ("0.weight", "state.3.exp_avg"), so `safetensors` users see
 torch-like names; the nesting and the non-tensor values go as JSON in the metadata entry
-"steepest.structure". A plain safetensors file loads as a dict name -> tensor."""
+"steepest.structure". A plain safetensors file loads as a dict name -> tensor.
+
+st.save(..., format="torch") (the default for a path ending in .pt or .pth) writes torch's zip
+checkpoint instead, which torch.load(f, weights_only=True) reads; st.load tells the formats
+apart by their first bytes and reads torch checkpoints under torch's weights_only rules."""
 from __future__ import annotations
 
 import json
 import os
 import shutil
+import stat
 import sys
 import tempfile
 from typing import Any, Optional
 
-from . import _core
+from . import _core, _file_kind, _torch_pickle, _torch_pickle_writer, _torch_zip
 from ._core import Tensor
 from ._typing import PathLike
 
@@ -103,30 +108,86 @@ def _is_file_object(f: Any) -> bool:
     return not isinstance(f, (str, bytes, os.PathLike)) and (hasattr(f, "write") or hasattr(f, "read"))
 
 
-def save(obj: Any, path: Any, *, checksum: bool = False, **torch_kwargs: Any) -> None:
-    """Saves `obj` (a tensor, or dicts/lists/tuples of tensors and JSON-able values) to `path`.
+_TORCH_SUFFIXES = (".pt", ".pth")
+
+
+def _torch_parts(obj: Any, what: str) -> list[Any]:
+    """The byte parts of a torch zip checkpoint of `obj` (the records torch.save writes)."""
+    try:
+        pickled, records = _torch_pickle_writer.dump(obj, what)
+    except RecursionError:
+        raise ValueError(f"{what}: the object nests containers too deeply to save") from None
+    z = _torch_zip.Writer()
+    z.add("archive/data.pkl", pickled)
+    z.add("archive/.format_version", b"1")
+    z.add("archive/.storage_alignment", b"64")
+    z.add("archive/byteorder", sys.byteorder.encode())
+    for key, values in records:
+        z.add(f"archive/data/{key}", _torch_zip.as_bytes(values))
+    z.add("archive/version", b"3\n")
+    return z.finish()
+
+
+def _save_format(path: Any, format: Optional[str], torch_kwargs: dict[str, Any]) -> str:
+    if format is None:
+        named = not _is_file_object(path)
+        format = "torch" if named and _fspath(path).lower().endswith(_TORCH_SUFFIXES) else "safetensors"
+    if format not in ("safetensors", "torch"):
+        raise ValueError(f"st.save: format must be 'safetensors' or 'torch', got {format!r}")
+    if format == "safetensors" and torch_kwargs:
+        raise TypeError(f"st.save: unsupported keyword arguments {sorted(torch_kwargs)} (the safetensors format "
+                        f"takes none; format='torch' accepts torch's pickle_protocol=2 and "
+                        f"_use_new_zipfile_serialization=True)")
+    for k, v in torch_kwargs.items():
+        ok = {"pickle_protocol": 2, "_use_new_zipfile_serialization": True}
+        if k not in ok or v != ok[k] or isinstance(v, bool) != isinstance(ok[k], bool):
+            raise TypeError(f"st.save: {k}={v!r} is not supported (steepest writes torch's zip format with pickle "
+                            f"protocol 2, as torch does by default)")
+    return format
+
+
+def save(obj: Any, path: Any, *, checksum: bool = False, format: Optional[str] = None, **torch_kwargs: Any) -> None:
+    """Saves `obj` to `path` as safetensors (the default) or as a torch checkpoint.
+
+    format="safetensors": `obj` is a tensor, or dicts/lists/tuples of tensors and JSON-able
+    values. A tensor reached twice is stored once and loads back as one shared tensor. With
+    checksum=True each tensor's CRC-32 is stored too (as safetensors metadata) and st.load
+    verifies it, so flipped bytes raise.
+
+    format="torch" (the default when `path` ends in .pt or .pth): torch's zip checkpoint, which
+    torch.load(f, weights_only=True) reads. It holds tensors and Parameters (views of one memory
+    keep sharing it), dict, OrderedDict, list, tuple, set, int, float, complex, str, bytes, bool,
+    None, dtypes and devices: what torch's weights_only=True load accepts. Every zip entry
+    carries a CRC-32, which st.load always checks (checksum= changes nothing here). torch's
+    pickle_protocol=2 and _use_new_zipfile_serialization=True are accepted.
 
     The file is replaced atomically: on any error the previous file at `path` is untouched.
     A symlink is written through (its target is replaced); an existing file keeps its
     permission bits, a new one gets the umask's. Unsupported objects raise TypeError naming
-    where they sit in `obj`, before any file is written. A tensor reached twice is stored
-    once and loads back as one shared tensor. With checksum=True each tensor's CRC-32 is
-    stored too (as safetensors metadata) and st.load verifies it, so flipped bytes raise.
+    where they sit in `obj`, before any file is written.
 
     `path` may also be a binary file object (open(..., "wb"), io.BytesIO): the same bytes
-    are written to it, at its current position. torch's pickle_module= and
-    _use_new_zipfile_serialization= keywords are refused (the format is always safetensors).
+    are written to it, at its current position (safetensors unless format="torch").
     """
-    if torch_kwargs:
-        raise TypeError(f"st.save: unsupported keyword arguments {sorted(torch_kwargs)} (steepest always writes "
-                        f"safetensors)")
+    fmt = _save_format(path, format, torch_kwargs)
+    if fmt == "torch":
+        what = "st.save" if _is_file_object(path) else f"st.save('{_fspath(path)}')"
+        if _is_file_object(path) and not hasattr(path, "write"):
+            raise TypeError(f"st.save: the file object {type(path).__name__} has no write()")
+        parts = _torch_parts(obj, what)
+        if _is_file_object(path):
+            for part in parts:
+                path.write(part)
+        else:
+            _core._write_file_atomically(_native(_fspath(path)), parts)
+        return
     if _is_file_object(path):
         if not hasattr(path, "write"):
             raise TypeError(f"st.save: the file object {type(path).__name__} has no write()")
         # The core writes files atomically by name; a file object gets the finished file's bytes.
         with tempfile.TemporaryDirectory(prefix="steepest-save-") as tmp:
             name = os.path.join(tmp, "object.safetensors")
-            save(obj, name, checksum=checksum)
+            save(obj, name, checksum=checksum, format="safetensors")
             with open(name, "rb") as f:
                 shutil.copyfileobj(f, path)
         return
@@ -189,18 +250,51 @@ def _check_map_location(map_location: Any) -> None:
     check_host(map_location, "st.load(map_location=...)")
 
 
+def _open_regular(file: str) -> Optional[int]:
+    """A read descriptor of `file` when it is a regular file, else None (the core's reader then
+    refuses it with its own message). Opened non-blocking, so a FIFO swapped in never blocks."""
+    try:
+        if not stat.S_ISREG(os.stat(file).st_mode):
+            return None
+        fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            return None
+        os.set_blocking(fd, True)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _load_torch(f: Any, size: int, what: str) -> Any:
+    return _torch_pickle.load(_torch_zip.Archive(f, size, what), what)
+
+
 def load(path: Any, map_location: Any = None, *, weights_only: Optional[bool] = None, mmap: Optional[bool] = None,
          **torch_kwargs: Any) -> Any:
-    """Loads what st.save wrote, with the same nesting (tuples stay tuples, dict order kept).
+    """Loads a safetensors file (what st.save writes by default) or a torch zip checkpoint
+    (torch.save's format, or st.save(..., format="torch")); the first bytes tell which.
 
+    What st.save wrote comes back with the same nesting (tuples stay tuples, dict order kept).
     A safetensors file written by another program loads as a dict name -> tensor, in the
-    file's order. A corrupt or truncated file raises ValueError naming the file and the
-    problem; nothing is returned half-loaded.
+    file's order. A torch checkpoint is read without torch and under torch's
+    weights_only=True rules whatever weights_only says: tensors, Parameters, dicts,
+    OrderedDicts, lists, tuples, sets and plain values are rebuilt, any other global is
+    refused by name (UnsafeGlobalError, a ValueError). Tensors that were views of one storage
+    share memory again. torch integer dtypes steepest lacks (int8, uint8, int16, uint16,
+    uint32) load widened to int32/int64 with a warning. A corrupt or truncated file raises
+    ValueError naming the file and the problem; nothing is returned half-loaded. A file of
+    another kind (torch's legacy format, numpy .npy, a plain pickle, text ...) raises
+    ValueError saying what it is.
 
     `path` may also be a binary file object (read from its current position to the end).
     map_location may be None, 'cpu', st.device('cpu') or a dict whose targets are the CPU:
-    every tensor loads on the CPU. weights_only is accepted for torch's signature: loading
-    never runs code from the file, whatever its value.
+    every tensor loads on the CPU (a checkpoint saved from a GPU too). mmap is accepted and
+    changes nothing.
     """
     if torch_kwargs:
         raise TypeError(f"st.load: unsupported keyword arguments {sorted(torch_kwargs)}")
@@ -214,7 +308,23 @@ def load(path: Any, map_location: Any = None, *, weights_only: Optional[bool] = 
                 shutil.copyfileobj(path, f)
             return load(name)
     file = _fspath(path)
-    pairs, metadata = _core._load_tensors(_native(file))
+    fd = _open_regular(file)
+    head, size = b"", 0
+    if fd is not None:
+        with os.fdopen(fd, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            head = f.read(_file_kind.HEAD)
+            kind = _file_kind.foreign(head)
+            if kind is not None:
+                raise ValueError(f"st.load('{file}'): the file is {kind}")
+            if _file_kind.is_zip(head):
+                return _load_torch(f, size, f"st.load('{file}')")
+    try:
+        pairs, metadata = _core._load_tensors(_native(file))
+    except ValueError as e:
+        if fd is None:
+            raise
+        raise ValueError(f"{e}{_file_kind.hint(head, size)}") from None
     tensors = dict(pairs)
     text = metadata.get(_STRUCTURE_KEY)
     if text is None:

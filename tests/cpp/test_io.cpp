@@ -83,3 +83,14 @@ TEST_CASE("load_tensors rejects a truncated file, naming the file and the proble
   CHECK(msg.find("truncated") != std::string::npos);
   std::remove(path.c_str());
 }
+
+TEST_CASE("write_file_atomically writes the parts in order and replaces a file in one step") {
+  std::string path = temp_path("atomic");
+  std::string a = "PK\x03\x04", b(1000, 'x'), c = "end";
+  write_file_atomically(path, {{a.data(), a.size()}, {b.data(), b.size()}, {nullptr, 0}, {c.data(), c.size()}});
+  CHECK(read_all(path) == a + b + c);
+  write_file_atomically(path, {{c.data(), c.size()}});  // replaces, never appends
+  CHECK(read_all(path) == c);
+  std::remove(path.c_str());
+  CHECK_THROWS(write_file_atomically("/nonexistent-dir-steepest/x.pt", {{c.data(), c.size()}}));
+}

@@ -6,6 +6,7 @@
 //   {"__metadata__": {"k": "v"}, "w": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]}}
 // data_offsets are relative to the first byte after the header.
 #pragma once
+#include <cstddef>
 #include <map>
 #include <string>
 #include <utility>
@@ -48,6 +49,11 @@ void save_tensors(const std::string& path, const NamedTensors& tensors,
 // checksum (checksum entries are not returned in `metadata`). A directory, FIFO or device is
 // refused before it is opened. File system errors raise Error.
 LoadedTensors load_tensors(const std::string& path);
+
+// Writes the concatenation of `parts` (pointer, byte count) to `path` with save_tensors'
+// guarantees: atomically through a temp file, symlinks followed, the old file's permission
+// bits kept. File system errors raise Error naming the call and path.
+void write_file_atomically(const std::string& path, const std::vector<std::pair<const void*, size_t>>& parts);
 
 // The safetensors name of a dtype ("F32", "BF16", "BOOL", ...) and back; the latter throws
 // ValueError for names steepest has no dtype for (U8, F8_E4M3, ...).

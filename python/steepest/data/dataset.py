@@ -24,6 +24,18 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
+class IterableDataset(Dataset):
+    """Base of stream-style datasets: define __iter__(). With DataLoader workers each worker
+    iterates its own copy; split the stream with get_worker_info() (its id and num_workers),
+    or every worker yields every item."""
+
+    def __iter__(self) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+    def __add__(self, other: Dataset) -> ConcatDataset:
+        raise TypeError("IterableDatasets can't be concatenated with +")
+
+
 def _as_tensor(x, i):
     if isinstance(x, _core.Tensor):
         return x

@@ -31,7 +31,10 @@ class _Stride:
 
 def _reloader(loader: DataLoader, sampler: Any) -> DataLoader:
     out = DataLoader(loader.dataset, batch_size=loader.batch_size, drop_last=loader.drop_last,
-                     collate_fn=loader.collate_fn, generator=loader.generator, sampler=sampler)
+                     collate_fn=loader.collate_fn, generator=loader.generator, sampler=sampler,
+                     num_workers=loader.num_workers, worker_init_fn=loader.worker_init_fn, timeout=loader.timeout,
+                     multiprocessing_context=loader.multiprocessing_context, prefetch_factor=loader.prefetch_factor,
+                     persistent_workers=loader.persistent_workers, pin_memory=loader.pin_memory)
     return out
 
 
@@ -53,7 +56,7 @@ class DataParallel:
         self.train_data = train_data
         self.sampler: Optional[DistributedSampler] = None
         if isinstance(train_data, DataLoader):
-            sampler = train_data.sampler
+            sampler = None if train_data._own_sampler else train_data.sampler
             if not isinstance(sampler, DistributedSampler):
                 if sampler is not None:
                     raise ValueError("fit: with more than one rank, train_data's sampler must be a "
@@ -64,7 +67,8 @@ class DataParallel:
             self.sampler = sampler
         self.val_data = val_data
         self.val_count: Optional[int] = None
-        if isinstance(val_data, DataLoader) and val_data.sampler is None and not val_data.shuffle:
+        if isinstance(val_data, DataLoader) and val_data._own_sampler and not val_data.shuffle and \
+                val_data.batch_size is not None:
             share = _Stride(len(val_data.dataset), self.rank, self.size)
             self.val_data = _reloader(val_data, share)
             bs = val_data.batch_size
