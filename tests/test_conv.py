@@ -77,8 +77,9 @@ def test_conv2d_matches_torch(dt, kw):
 @pytest.mark.parametrize("dt", DTYPES)
 @pytest.mark.parametrize("batch", [1, 5])
 def test_conv2d_pointwise_and_depthwise(dt, batch):
-    run_both(lambda x, w, b: F.conv2d(x, w, b), lambda x, w, b: TF.conv2d(x, w, b),
-             [randn(batch, 5, 7, 6), randn(3, 5, 1, 1), randn(3)], dt)
+    for hw in ((7, 6), (9, 9)):  # small images batch samples into one GEMM; 9x9 multiplies in place
+        run_both(lambda x, w, b: F.conv2d(x, w, b), lambda x, w, b: TF.conv2d(x, w, b),
+                 [randn(batch, 5, *hw), randn(3, 5, 1, 1), randn(3)], dt)
     run_both(lambda x, w: F.conv2d(x, w, padding=1, groups=4), lambda x, w: TF.conv2d(x, w, padding=1, groups=4),
              [randn(batch, 4, 7, 6), randn(8, 1, 3, 3)], dt)
 
