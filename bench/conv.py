@@ -108,7 +108,10 @@ def main():
                       "all threads together (for 2 threads, total work rather than latency). This run shared its 2 "
                       "cores with other jobs (load average about 14), so wall times, and 2-thread rows most, "
                       "measure contention as much as the kernels; the 1-thread CPU-time ratio is the steadiest "
-                      "comparison.")
+                      "comparison. Where steepest is slower (32x14x14->64) the input gradient is mainly the cause "
+                      "(profiled per part: the forward beats torch, the input gradient does not): a "
+                      "GEMM with only 64 terms per output followed by col2im, where torch's oneDNN runs a direct "
+                      "convolution.")
 
 
 if __name__ == "__main__":
