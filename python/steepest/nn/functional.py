@@ -446,3 +446,22 @@ from ._f_loss import (  # noqa: E402,F401
 )
 from ._f_norm import group_norm, rms_norm  # noqa: E402,F401
 from ._f_shape import interpolate, one_hot, pad, pixel_shuffle, pixel_unshuffle  # noqa: E402,F401
+# ---- convolution and pooling (nn/_conv_functional.py) ----------------------------------------------
+from ._conv_functional import (  # noqa: E402,F401
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    conv_transpose1d,
+    conv_transpose2d,
+    fold,
+    max_pool1d,
+    max_pool1d_with_indices,
+    max_pool2d,
+    max_pool2d_with_indices,
+    unfold,
+)

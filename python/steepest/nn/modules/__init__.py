@@ -18,8 +18,10 @@ from .activation_extra import (  # noqa: F401
 )
 from .bilinear import Bilinear, CosineSimilarity, PairwiseDistance  # noqa: F401
 from .container import ModuleDict, ModuleList, Sequential  # noqa: F401
+from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d  # noqa: F401
 from .dropout import Dropout  # noqa: F401
 from .flatten import Flatten  # noqa: F401
+from .fold import Fold, Unfold  # noqa: F401
 from .linear import Identity, Linear  # noqa: F401
 from .loss import BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss  # noqa: F401
 from .loss_extra import (  # noqa: F401
@@ -34,6 +36,16 @@ from .loss_extra import (  # noqa: F401
 from .normalization import LayerNorm  # noqa: F401
 from .normalization_extra import GroupNorm, RMSNorm  # noqa: F401
 from .resample import PixelShuffle, PixelUnshuffle, Upsample  # noqa: F401
+from .pooling import (  # noqa: F401
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+)
 from .sparse import Embedding  # noqa: F401
 
 __all__ = [
@@ -46,4 +58,6 @@ __all__ += [
     "Hardswish", "Hardtanh", "HuberLoss", "KLDivLoss", "LeakyReLU", "LogSigmoid", "MarginRankingLoss", "Mish",
     "PReLU", "PairwiseDistance", "PixelShuffle", "PixelUnshuffle", "RMSNorm", "ReLU6", "SELU", "SmoothL1Loss",
     "Softplus", "Softsign", "Tanhshrink", "TripletMarginLoss", "Upsample",
+    "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AvgPool1d", "AvgPool2d",
+    "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "Fold", "MaxPool1d", "MaxPool2d", "Unfold",
 ]
