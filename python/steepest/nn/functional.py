@@ -418,6 +418,25 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Opti
 
 
 # ---- more of torch's functional API, one family per file ---------------------------------------
+# ---- convolution and pooling (nn/_conv_functional.py) ----------------------------------------------
+from ._conv_functional import (  # noqa: E402,F401
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    conv_transpose1d,
+    conv_transpose2d,
+    fold,
+    max_pool1d,
+    max_pool1d_with_indices,
+    max_pool2d,
+    max_pool2d_with_indices,
+    unfold,
+)
 from ._f_activation import (  # noqa: E402,F401
     celu,
     elu,
@@ -446,22 +465,3 @@ from ._f_loss import (  # noqa: E402,F401
 )
 from ._f_norm import group_norm, rms_norm  # noqa: E402,F401
 from ._f_shape import interpolate, one_hot, pad, pixel_shuffle, pixel_unshuffle  # noqa: E402,F401
-# ---- convolution and pooling (nn/_conv_functional.py) ----------------------------------------------
-from ._conv_functional import (  # noqa: E402,F401
-    adaptive_avg_pool1d,
-    adaptive_avg_pool2d,
-    adaptive_max_pool1d,
-    adaptive_max_pool2d,
-    avg_pool1d,
-    avg_pool2d,
-    conv1d,
-    conv2d,
-    conv_transpose1d,
-    conv_transpose2d,
-    fold,
-    max_pool1d,
-    max_pool1d_with_indices,
-    max_pool2d,
-    max_pool2d_with_indices,
-    unfold,
-)

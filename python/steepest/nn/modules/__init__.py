@@ -35,7 +35,6 @@ from .loss_extra import (  # noqa: F401
 )
 from .normalization import LayerNorm  # noqa: F401
 from .normalization_extra import GroupNorm, RMSNorm  # noqa: F401
-from .resample import PixelShuffle, PixelUnshuffle, Upsample  # noqa: F401
 from .pooling import (  # noqa: F401
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
@@ -46,6 +45,7 @@ from .pooling import (  # noqa: F401
     MaxPool1d,
     MaxPool2d,
 )
+from .resample import PixelShuffle, PixelUnshuffle, Upsample  # noqa: F401
 from .sparse import Embedding  # noqa: F401
 
 __all__ = [
