@@ -415,3 +415,6 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Opti
                 raise ValueError(f"{fn}(): {name} of shape {_shape(t)} is not broadcastable to the "
                                  f"input's shape {_shape(input)}") from None
     return _impl.binary_cross_entropy_with_logits(input, target, weight, pos_weight, reduction)
+
+
+from ._batch_norm import batch_norm  # noqa: E402,F401  (fused kernel; its own file)

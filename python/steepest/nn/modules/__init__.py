@@ -1,5 +1,6 @@
 """The layer classes of st.nn, one family per file."""
 from .activation import GELU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh  # noqa: F401
+from .batchnorm import BatchNorm1d, BatchNorm2d  # noqa: F401
 from .container import ModuleDict, ModuleList, Sequential  # noqa: F401
 from .dropout import Dropout  # noqa: F401
 from .flatten import Flatten  # noqa: F401
@@ -13,3 +14,4 @@ __all__ = [
     "Identity", "L1Loss", "LayerNorm", "Linear", "LogSoftmax", "MSELoss", "ModuleDict",
     "ModuleList", "NLLLoss", "ReLU", "Sequential", "SiLU", "Sigmoid", "Softmax", "Tanh",
 ]
+__all__ += ["BatchNorm1d", "BatchNorm2d"]
