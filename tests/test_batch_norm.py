@@ -93,8 +93,11 @@ def test_gradcheck_training_and_eval():
     assert gradcheck(lambda a, c, d: F.batch_norm(a, None, None, c, d, training=True), (x, w, b))
     rm, rv = S(r.standard_normal(2)), S(r.random(2) + 0.5)
     assert gradcheck(lambda a, c, d: F.batch_norm(a, rm, rv, c, d, training=False), (x, w, b))
-    x4 = S(r.standard_normal((2, 3, 3, 5)), True)
+    x4 = S(r.standard_normal((2, 3, 3, 5)), True)  # short runs: the column layout
     assert gradcheck(lambda a: (F.batch_norm(a, None, None, training=True) ** 2).sum(), (x4,))
+    x5 = S(r.standard_normal((2, 2, 4, 5)), True)  # runs of 20: the per-channel layout
+    w5 = S(r.standard_normal(2) + 1.5, True)
+    assert gradcheck(lambda a, c: (F.batch_norm(a, None, None, c, training=True) ** 3).sum(), (x5, w5))
 
 
 @SET

@@ -3,9 +3,10 @@
 // ld = C * S). Per-channel sums (the moments forward, the gradient sums backward) and the
 // two elementwise passes. kernels/cpu/batch_norm.cpp drives them over channels.
 //
-// Sums: each run of n >= kShortRun values by fixed lanes (simd/fixed_sum.hpp), the run totals
-// added in order in double; shorter runs (a BatchNorm1d's (N, C) input has n = 1) add every
-// term in double in order. Either way the bits depend only on the shape, never on the ISA.
+// Sums: each run of n values by fixed lanes (simd/fixed_sum.hpp), the run totals added in
+// order in double (short runs add every term in double). The driver sends inputs whose runs
+// are short (a BatchNorm1d's (N, C) input has n = 1) to the column kernels below instead.
+// Either way the bits depend only on the shape, never on the ISA.
 #include "kernels/cpu/kernel_table.hpp"
 #include "kernels/cpu/simd/fixed_sum.hpp"
 #include "kernels/cpu/simd/vec.hpp"
@@ -103,8 +104,93 @@ void bn_backward_apply(const T* g, const T* x, int64_t rows, int64_t n, int64_t 
   }
 }
 
+// ---- columns: short runs (n < kShortRun, e.g. a BatchNorm1d's (N, C) input) are handled as
+// the columns of an (N, C * S) matrix, vectorized across columns; each column's values are
+// added row by row in order, so lanes never mix and every ISA gives the same bits.
+
+// For j < n over `rows` rows ld apart: s1[j] = sum (x - c[j]), s2[j] = sum (x - c[j])^2
+// (written, not accumulated; c null means 0).
+template <class T>
+void bn_col_moments(const T* x, int64_t rows, int64_t n, int64_t ld, const T* c, T* s1, T* s2) {
+  using V = Vec<T>;
+  constexpr int W = lanes<V>();
+  auto col = [&](auto u, int64_t j) {
+    using U = decltype(u);
+    U cv = c ? vload<U>(c + j) : vbroadcast<U>(T(0));
+    U a1 = vbroadcast<U>(T(0)), a2 = vbroadcast<U>(T(0));
+    for (int64_t r = 0; r < rows; ++r) {
+      U d = vload<U>(x + r * ld + j) - cv;
+      a1 = a1 + d;
+      a2 = a2 + d * d;
+    }
+    vstore(s1 + j, a1);
+    vstore(s2 + j, a2);
+  };
+  int64_t j = 0;
+  for (; j + W <= n; j += W) col(V{}, j);
+  for (; j < n; ++j) col(T{}, j);
+}
+
+// sg[j] = sum g, sgx[j] = sum g (x - mean[j]) down each column (written).
+template <class T>
+void bn_col_grad_sums(const T* x, const T* g, int64_t rows, int64_t n, int64_t ld, const T* mean, T* sg, T* sgx) {
+  using V = Vec<T>;
+  constexpr int W = lanes<V>();
+  auto col = [&](auto u, int64_t j) {
+    using U = decltype(u);
+    U m = vload<U>(mean + j);
+    U a1 = vbroadcast<U>(T(0)), a2 = vbroadcast<U>(T(0));
+    for (int64_t r = 0; r < rows; ++r) {
+      U gv = vload<U>(g + r * ld + j);
+      a1 = a1 + gv;
+      a2 = a2 + gv * (vload<U>(x + r * ld + j) - m);
+    }
+    vstore(sg + j, a1);
+    vstore(sgx + j, a2);
+  };
+  int64_t j = 0;
+  for (; j + W <= n; j += W) col(V{}, j);
+  for (; j < n; ++j) col(T{}, j);
+}
+
+// y = x a[j] + b[j] in every row.
+template <class T>
+void bn_col_apply(const T* x, int64_t rows, int64_t n, int64_t ld, const T* a, const T* b, T* y) {
+  using V = Vec<T>;
+  constexpr int W = lanes<V>();
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* p = x + r * ld;
+    T* o = y + r * ld;
+    int64_t j = 0;
+    for (; j + W <= n; j += W) vstore(o + j, fma(vload<V>(p + j), vload<V>(a + j), vload<V>(b + j)));
+    for (; j < n; ++j) o[j] = fma(p[j], a[j], b[j]);
+  }
+}
+
+// gx = a[j] g + b[j] (x - mean[j]) + k[j] in every row.
+template <class T>
+void bn_col_backward_apply(const T* g, const T* x, int64_t rows, int64_t n, int64_t ld, const T* a, const T* b,
+                           const T* mean, const T* k, T* gx) {
+  using V = Vec<T>;
+  constexpr int W = lanes<V>();
+  auto one = [&](auto u, int64_t r, int64_t j) {
+    using U = decltype(u);
+    U gv = vload<U>(g + r * ld + j), xv = vload<U>(x + r * ld + j);
+    return fma(vload<U>(a + j), gv, fma(vload<U>(b + j), xv - vload<U>(mean + j), vload<U>(k + j)));
+  };
+  for (int64_t r = 0; r < rows; ++r) {
+    int64_t j = 0;
+    for (; j + W <= n; j += W) vstore(gx + r * ld + j, one(V{}, r, j));
+    for (; j < n; ++j) gx[r * ld + j] = one(T{}, r, j);
+  }
+}
+
 template <class T>
 void fill(TypedKernels<T>& k) {
+  k.bn_col_moments = bn_col_moments<T>;
+  k.bn_col_grad_sums = bn_col_grad_sums<T>;
+  k.bn_col_apply = bn_col_apply<T>;
+  k.bn_col_backward_apply = bn_col_backward_apply<T>;
   k.bn_moments = bn_moments<T>;
   k.bn_grad_sums = bn_grad_sums<T>;
   k.bn_apply = bn_apply<T>;
