@@ -51,7 +51,8 @@ def numpy_bn(x, w, b, eps):
     return (x - m) / np.sqrt(v + eps) * w.reshape(shape) + b.reshape(shape)
 
 
-SHAPES = [(5, 3), (4, 6, 7), (3, 4, 5, 6), (2, 3, 17, 19), (64, 8, 4, 4)]
+# Short runs take the column layout, runs of 512 or more the per-channel one.
+SHAPES = [(5, 3), (4, 6, 7), (3, 4, 5, 6), (2, 3, 17, 19), (64, 8, 4, 4), (3, 2, 24, 23)]
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -95,8 +96,8 @@ def test_gradcheck_training_and_eval():
     assert gradcheck(lambda a, c, d: F.batch_norm(a, rm, rv, c, d, training=False), (x, w, b))
     x4 = S(r.standard_normal((2, 3, 3, 5)), True)  # short runs: the column layout
     assert gradcheck(lambda a: (F.batch_norm(a, None, None, training=True) ** 2).sum(), (x4,))
-    x5 = S(r.standard_normal((2, 2, 4, 5)), True)  # runs of 20: the per-channel layout
-    w5 = S(r.standard_normal(2) + 1.5, True)
+    x5 = S(r.standard_normal((2, 1, 2, 260)), True)  # runs of 520: the per-channel layout
+    w5 = S(r.standard_normal(1) + 1.5, True)
     assert gradcheck(lambda a, c: (F.batch_norm(a, None, None, c, training=True) ** 3).sum(), (x5, w5))
 
 
@@ -201,8 +202,8 @@ def test_strided_running_stats_are_written():
 
 def test_isa_paths_agree_bitwise():
     r = np.random.default_rng(7)
-    x = r.standard_normal((5, 3, 9, 11)).astype(np.float32)  # runs of 99: vectors and tails
-    x1 = r.standard_normal((33, 4)).astype(np.float32)
+    x = r.standard_normal((5, 3, 23, 25)).astype(np.float32)  # runs of 575: vectors and tails
+    x1 = r.standard_normal((33, 5, 3)).astype(np.float32)  # columns: 15 per row
     results = {}
     before = st._core.current_isa()
     for isa in st._core.supported_isas():
