@@ -79,12 +79,14 @@ def main(argv=None):
                     help="residual blocks per stage in the depth comparison (default: 4: 17 conv layers)")
     ap.add_argument("--skip-comparisons", action="store_true", help="only the ResNet vs the MLP")
     ap.add_argument("--quick", action="store_true", help="3 epochs, 2 in the comparisons (for CI)")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="CPU threads (default: 1; these images are small, more threads mostly synchronise)")
     ap.add_argument("--out", default="digits_cnn_out", help="output folder (PNG)")
     args = ap.parse_args(argv)
     if args.quick:
         args.epochs, args.compare_epochs, args.depth_blocks = min(args.epochs, 3), min(args.compare_epochs, 2), 3
     t0 = time.perf_counter()
-    st.set_num_threads(min(2, os.cpu_count() or 1))
+    st.set_num_threads(args.threads)
 
     X, y = st.datasets.load_digits()  # 1797 images, 64 pixels in [0, 1], labels 0-9
     tr, te = st.datasets.train_test_split(y, test_fraction=0.2, seed=0)
