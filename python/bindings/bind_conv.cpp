@@ -15,7 +15,12 @@ namespace {
 
 int64_t int_of(const py::handle& o, const char* arg, const char* what) {
   if (PyBool_Check(o.ptr()) || !PyIndex_Check(o.ptr())) bad_size(o, arg, what);
-  return py::reinterpret_borrow<py::object>(o).cast<int64_t>();
+  py::object index = py::reinterpret_steal<py::object>(PyNumber_Index(o.ptr()));
+  if (!index) throw py::error_already_set();
+  int overflow = 0;
+  const long long v = PyLong_AsLongLongAndOverflow(index.ptr(), &overflow);
+  if (overflow) throw ValueError(str(arg, " of ", std::string(py::str(index)), " is too large"));
+  return int64_t(v);
 }
 
 // An int or a sequence of ints; None entries (allow_none) become -1.

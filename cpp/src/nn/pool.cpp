@@ -80,8 +80,7 @@ struct Window {
   Shape out;
 };
 
-// Expands and checks the window arguments; `pad_limit_dilated`: max pooling bounds the
-// padding by half the dilated window, average pooling by half the kernel.
+// Expands and checks the window arguments (torch's rule: padding at most half the kernel).
 Window pool_window(const PoolInput& in, size_t nd, const SizeArg& kernel_size, const SizeArg& stride,
                    const SizeArg& padding, const SizeArg& dilation, bool ceil_mode, const char* op) {
   Window w;
@@ -90,9 +89,9 @@ Window pool_window(const PoolInput& in, size_t nd, const SizeArg& kernel_size, c
   w.pad = expand_arg(padding, nd, 0, op, "padding");
   w.dilation = expand_arg(dilation, nd, 1, op, "dilation");
   for (size_t d = 0; d < nd; ++d) {
-    const int64_t eff = checked_mul(w.dilation[d], w.kernel[d] - 1, op) + 1;
-    STEEPEST_CHECK(w.pad[d] <= eff / 2, ValueError, op, ": padding should be at most half of the effective kernel size, but got padding=",
-                   w.pad[d], ", kernel_size=", w.kernel[d], " and dilation=", w.dilation[d]);
+    STEEPEST_CHECK(w.pad[d] <= w.kernel[d] / 2, ValueError, op,
+                   ": padding should be at most half of the kernel size, but got padding=", w.pad[d],
+                   " and kernel_size=", w.kernel[d]);
     w.out.push_back(pool_size(in.spatial[d], w.kernel[d], w.stride[d], w.pad[d], w.dilation[d], ceil_mode, op,
                               in.spatial));
   }
