@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
-from hypothesis import given, settings, strategies as hs
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 
 import steepest as st
 from steepest.autograd import gradcheck
@@ -70,8 +71,8 @@ def test_conv2d_matches_torch(dt, kw):
     for groups, bias in ((1, True), (2, False)):
         x, w = randn(3, 4, 9, 8), randn(6, 4 // groups, 3, 2)
         arrays = [x, w] + ([randn(6)] if bias else [])
-        run_both(lambda x, w, b=None: F.conv2d(x, w, b, groups=groups, **kw),
-                 lambda x, w, b=None: TF.conv2d(x, w, b, groups=groups, **kw), arrays, dt)
+        run_both(lambda x, w, b=None, g=groups: F.conv2d(x, w, b, groups=g, **kw),
+                 lambda x, w, b=None, g=groups: TF.conv2d(x, w, b, groups=g, **kw), arrays, dt)
 
 
 @pytest.mark.parametrize("dt", DTYPES)
@@ -96,7 +97,8 @@ def test_conv2d_unbatched_and_positional_args(dt):
 def test_conv2d_mnist_sizes_and_strided_input():
     # the sizes the benchmark times, and a non-contiguous (transposed) input
     for shape, wshape, pad in (((8, 1, 28, 28), (32, 1, 3, 3), 1), ((4, 32, 14, 14), (64, 32, 3, 3), 1)):
-        run_both(lambda x, w, b: F.conv2d(x, w, b, padding=pad), lambda x, w, b: TF.conv2d(x, w, b, padding=pad),
+        run_both(lambda x, w, b, p=pad: F.conv2d(x, w, b, padding=p),
+                 lambda x, w, b, p=pad: TF.conv2d(x, w, b, padding=p),
                  [randn(*shape), randn(*wshape) * 0.2, randn(wshape[0])], np.float32)
     run_both(lambda x, w: F.conv2d(x.transpose(2, 3), w), lambda x, w: TF.conv2d(x.transpose(2, 3), w),
              [randn(2, 3, 7, 9), randn(4, 3, 2, 2)], np.float64)
@@ -156,8 +158,8 @@ def test_conv_transpose2d_matches_torch(dt, kw):
 
 @pytest.mark.parametrize("dt", DTYPES)
 def test_conv_transpose_unbatched_and_1d(dt):
-    run_both(lambda x, w, b: F.conv_transpose2d(x, w, b, 2, 1, 1), lambda x, w, b: TF.conv_transpose2d(x, w, b, 2, 1, 1),
-             [randn(3, 4, 5), randn(3, 2, 3, 3), randn(2)], dt)
+    run_both(lambda x, w, b: F.conv_transpose2d(x, w, b, 2, 1, 1),
+             lambda x, w, b: TF.conv_transpose2d(x, w, b, 2, 1, 1), [randn(3, 4, 5), randn(3, 2, 3, 3), randn(2)], dt)
     kw = dict(stride=3, padding=2, output_padding=1, groups=2, dilation=2)
     run_both(lambda x, w, b: F.conv_transpose1d(x, w, b, **kw), lambda x, w, b: TF.conv_transpose1d(x, w, b, **kw),
              [randn(2, 4, 7), randn(4, 3, 4), randn(6)], dt)
@@ -385,7 +387,8 @@ def z(*shape, dtype=st.float32):
     (lambda: F.conv2d(z(1, 3, 5, 5), z(4, 3, 3, 3), stride=1.5), TypeError, "stride must be an int"),
     (lambda: F.conv2d(z(1, 3, 5, 5), z(4, 3, 3, 3), padding=2 ** 62), ValueError, "too large"),
     (lambda: F.conv2d(z(1, 3, 5, 5), z(4, 3, 3, 3), dilation=2 ** 62), ValueError, "too large"),
-    (lambda: F.conv2d(z(1, 3, 5, 5), z(4, 3, 3, 3), stride=2 ** 64), ValueError, "stride of 18446744073709551616 is too large"),
+    (lambda: F.conv2d(z(1, 3, 5, 5), z(4, 3, 3, 3), stride=2 ** 64), ValueError,
+     "stride of 18446744073709551616 is too large"),
     (lambda: F.conv2d([1.0], z(4, 3, 3, 3)), TypeError, "argument 'input' must be a Tensor"),
     (lambda: F.conv1d(z(1, 3, 5), z(4, 3, 3, 3)), ValueError, "3-D weight"),
     (lambda: F.conv_transpose2d(z(1, 3, 5, 5), z(4, 2, 3, 3)), ValueError, "to have 4 channels"),

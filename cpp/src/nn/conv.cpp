@@ -49,7 +49,7 @@ Shape window_output(const Shape& in, const Shape& kernel, const Spatial& s, cons
   Shape out(in.size());
   for (size_t d = 0; d < in.size(); ++d) {
     const int64_t eff = effective_kernel(kernel[d], s.dilation[d], op);
-    const int64_t padded = in[d] + s.pad_lo[d] + s.pad_hi[d];
+    const int64_t padded = checked_add(checked_add(in[d], s.pad_lo[d], op), s.pad_hi[d], op);
     STEEPEST_CHECK(eff <= padded, ValueError, op, ": the kernel's extent (", eff, " = dilation ", s.dilation[d],
                    " * (kernel size ", kernel[d], " - 1) + 1) is larger than the padded input (", padded,
                    ") along spatial dim ", d, " (input spatial size ", in, ")");
@@ -249,8 +249,8 @@ Tensor conv_transpose_nd(const Tensor& x, const Tensor& w, const Tensor& b, int6
     STEEPEST_CHECK(opad[d] < s.stride[d] || opad[d] < s.dilation[d], ValueError, op, ": output_padding (", opad[d],
                    ") must be smaller than either stride (", s.stride[d], ") or dilation (", s.dilation[d], ")");
     STEEPEST_CHECK(in[d] >= 1, ValueError, op, ": input of shape ", x.shape(), " has an empty spatial dim");
-    const int64_t size = checked_mul(in[d] - 1, s.stride[d], op) - 2 * s.pad_lo[d] +
-                         effective_kernel(kernel[d], s.dilation[d], op) + opad[d];
+    const int64_t size = checked_add(checked_mul(in[d] - 1, s.stride[d], op) - 2 * s.pad_lo[d],
+                                     effective_kernel(kernel[d], s.dilation[d], op) + opad[d], op);
     STEEPEST_CHECK(size >= 1, ValueError, op, ": the output size along spatial dim ", d, " would be ", size,
                    " (input spatial size ", in, ", kernel ", kernel, "); padding is too large");
     out[d] = size;

@@ -67,7 +67,7 @@ PoolGeom make_geom(int64_t planes, const Shape& in, const Shape& out, const std:
 int64_t pool_size(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d, bool ceil_mode, const char* op,
                   const Shape& spatial) {
   const int64_t eff = checked_mul(d, k - 1, op) + 1;
-  const int64_t span = in + 2 * p - eff;
+  const int64_t span = checked_add(in, 2 * p, op) - eff;
   STEEPEST_CHECK(span >= 0, ValueError, op, ": given input spatial size ", spatial, ", the window's extent (", eff,
                  ") is larger than the padded input (", in + 2 * p, "): output size is too small");
   int64_t out = (ceil_mode ? (span + s - 1) / s : span / s) + 1;

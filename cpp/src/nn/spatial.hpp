@@ -36,6 +36,12 @@ inline int64_t checked_mul(int64_t a, int64_t b, const char* op) {
   return r;
 }
 
+inline int64_t checked_add(int64_t a, int64_t b, const char* op) {
+  int64_t r = 0;
+  STEEPEST_CHECK(!__builtin_add_overflow(a, b, &r), ValueError, op, ": sizes overflow (", a, " + ", b, ")");
+  return r;
+}
+
 // The input's batch size and whether it had a batch dim: `spatial` spatial dims after a channel
 // dim, with or without a leading batch dim.
 inline bool check_input_rank(const Tensor& x, int64_t spatial, const char* op) {
