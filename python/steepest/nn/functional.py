@@ -418,6 +418,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Opti
 
 
 # ---- more of torch's functional API, one family per file ---------------------------------------
+from ._batch_norm import batch_norm  # noqa: E402,F401  (fused kernel; its own file)
+
 # ---- convolution and pooling (nn/_conv_functional.py) ----------------------------------------------
 from ._conv_functional import (  # noqa: E402,F401
     adaptive_avg_pool1d,

@@ -16,6 +16,7 @@ from .activation_extra import (  # noqa: F401
     Softsign,
     Tanhshrink,
 )
+from .batchnorm import BatchNorm1d, BatchNorm2d  # noqa: F401
 from .bilinear import Bilinear, CosineSimilarity, PairwiseDistance  # noqa: F401
 from .container import ModuleDict, ModuleList, Sequential  # noqa: F401
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d  # noqa: F401
@@ -53,6 +54,7 @@ __all__ = [
     "Identity", "L1Loss", "LayerNorm", "Linear", "LogSoftmax", "MSELoss", "ModuleDict",
     "ModuleList", "NLLLoss", "ReLU", "Sequential", "SiLU", "Sigmoid", "Softmax", "Tanh",
 ]
+__all__ += ["BatchNorm1d", "BatchNorm2d"]
 __all__ += [
     "BCELoss", "Bilinear", "CELU", "CosineEmbeddingLoss", "CosineSimilarity", "ELU", "GroupNorm", "Hardsigmoid",
     "Hardswish", "Hardtanh", "HuberLoss", "KLDivLoss", "LeakyReLU", "LogSigmoid", "MarginRankingLoss", "Mish",
