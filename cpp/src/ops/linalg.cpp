@@ -45,9 +45,6 @@ Tensor matmul_impl(const char* op, const Tensor& a0, const Tensor& b0) {
   STEEPEST_CHECK(ka == kb, ValueError, op, ": shapes ", a0.shape(), " and ", b0.shape(), " cannot be multiplied (",
                  ka, " != ", kb, ")");
 
-  if (dt == kBFloat16 || dt == kFloat16)  // compute in float32, round once
-    return to_dtype(matmul_impl(op, to_dtype(a0, kFloat32), to_dtype(b0, kFloat32)), dt);
-
   const bool a_vec = a0.dim() == 1, b_vec = b0.dim() == 1;
   Shape out_shape = broadcast_batch(op, a0, b0, batch_dims(a0), batch_dims(b0));
   if (!a_vec) out_shape.push_back(a0.shape()[size_t(a0.dim() - 2)]);
