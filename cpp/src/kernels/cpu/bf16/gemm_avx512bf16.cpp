@@ -13,12 +13,15 @@ namespace {
 
 constexpr int kNV = int(kNR / 16);  // zmm vectors per tile row
 constexpr int kRows = int(kMR);
-constexpr int64_t kKC = 384;  // values of k per block (even)
+constexpr int64_t kKC = 512;  // values of k per block (even)
 constexpr int64_t kMC = 192;  // rows of A per block (a multiple of kMR)
-constexpr int64_t kNC = 3072; // columns of B per block (a multiple of kNR)
+constexpr int64_t kNC = 512;  // columns of B per block (a multiple of kNR)
 
 inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 inline int64_t round_up(int64_t v, int64_t to) { return (v + to - 1) / to * to; }
+// Row stride of the float32 staging C: one cache line past a multiple of 16, so that the 12
+// rows of a tile do not all fall into one L1 set when n is a power of two.
+inline int64_t staged_ld(int64_t n) { return round_up(n, 16) + 16; }
 
 inline uint32_t load32(const uint16_t* p) {
   uint32_t v;
@@ -47,21 +50,28 @@ template <int64_t panel>
 void pack(bool along_rows, const uint16_t* x, int64_t ld, int64_t k0, int64_t kc, int64_t c0, int64_t width,
           uint32_t* out) {
   const int64_t kp = (kc + 1) / 2;
+  if (along_rows) {  // row pair by row pair, each read whole (sequential), spread over the panels
+    for (int64_t p = 0; p < kp; ++p) {
+      const uint16_t* r0 = x + (k0 + 2 * p) * ld + c0;
+      const uint16_t* r1 = 2 * p + 1 < kc ? r0 + ld : nullptr;
+      for (int64_t cp = 0; cp < width; cp += panel) {
+        const int64_t w = min64(panel, width - cp);
+        uint32_t* o = out + (cp / panel) * kp * panel + p * panel;
+        for (int64_t v = 0; v < panel; v += 16) {
+          const int64_t left = w - v;
+          const __m512i z =
+              left > 0 ? interleave(r0 + cp + v, r1 ? r1 + cp + v : nullptr, lanes(left)) : _mm512_setzero_si512();
+          if (v + 16 <= panel) _mm512_storeu_si512(o + v, z);
+          else _mm512_mask_storeu_epi32(o + v, lanes(panel - v), z);
+        }
+      }
+    }
+    return;
+  }
   for (int64_t cp = 0; cp < width; cp += panel) {
     const int64_t w = min64(panel, width - cp);
     uint32_t* o = out + (cp / panel) * kp * panel;
-    if (along_rows) {
-      for (int64_t p = 0; p < kp; ++p) {
-        const uint16_t* r0 = x + (k0 + 2 * p) * ld + c0 + cp;
-        const uint16_t* r1 = 2 * p + 1 < kc ? r0 + ld : nullptr;
-        for (int64_t v = 0; v < panel; v += 16) {
-          const int64_t left = w - v;
-          const __m512i z = left > 0 ? interleave(r0 + v, r1 ? r1 + v : nullptr, lanes(left)) : _mm512_setzero_si512();
-          if (v + 16 <= panel) _mm512_storeu_si512(o + p * panel + v, z);
-          else _mm512_mask_storeu_epi32(o + p * panel + v, lanes(panel - v), z);
-        }
-      }
-    } else {
+    {
       const int64_t full = kc / 2;
       for (int64_t c = 0; c < panel; ++c) {
         if (c >= w) {
@@ -69,6 +79,12 @@ void pack(bool along_rows, const uint16_t* x, int64_t ld, int64_t k0, int64_t kc
           continue;
         }
         const uint16_t* src = x + (c0 + cp + c) * ld + k0;
+        // The source rows sit ld apart, too far for the hardware prefetcher to follow from one
+        // row's end to the next row's start: fetch the next row while this one is copied.
+        if (c + 1 < w) {
+          const char* next = reinterpret_cast<const char*>(src + ld);
+          for (int64_t off = 0; off < kc * 2; off += 64) _mm_prefetch(next + off, _MM_HINT_T0);
+        }
         for (int64_t p = 0; p < full; ++p) o[p * panel + c] = load32(src + 2 * p);
         if (kc & 1) o[full * panel + c] = src[kc - 1];
       }
@@ -90,23 +106,114 @@ inline __m512 widen_bf16(__m256i h) { return _mm512_castsi512_ps(_mm512_slli_epi
 // C tile (mr <= kMR rows, nr <= kNR columns) = alpha * sum over kp pairs + beta * C.
 void micro(int64_t kp, const uint32_t* pa, const uint32_t* pb, int64_t mr, int64_t nr, float alpha, float beta,
            float* c32, uint16_t* c16, int64_t ldc) {
-  __m512 acc[kRows][kNV];
-#pragma GCC unroll 16
-  for (int i = 0; i < kRows; ++i)
-#pragma GCC unroll 4
-    for (int v = 0; v < kNV; ++v) acc[i][v] = _mm512_setzero_ps();
-  for (int64_t p = 0; p < kp; ++p) {
-    __m512bh bv[kNV];
-#pragma GCC unroll 4
-    for (int v = 0; v < kNV; ++v) bv[v] = (__m512bh)_mm512_loadu_si512(pb + p * kNR + 16 * v);
-    const uint32_t* ap = pa + p * kRows;
-#pragma GCC unroll 16
-    for (int i = 0; i < kRows; ++i) {
-      const __m512bh av = (__m512bh)_mm512_set1_epi32(int(ap[i]));
-#pragma GCC unroll 4
-      for (int v = 0; v < kNV; ++v) acc[i][v] = _mm512_dpbf16_ps(acc[i][v], bv[v], av);
-    }
+  // The k loop in assembly: GCC spills the 12x2 accumulators once the A broadcast is folded
+  // into vdpbf16ps ({1to16}) through asm operands, so the loop is written out with fixed
+  // registers: zmm0-23 accumulate tile row i in zmm(2i), zmm(2i+1); zmm30/31 hold B's two
+  // vectors of the k-pair. The sums land in acc for the stores below.
+  static_assert(kRows == 12 && kNV == 2, "the asm loop below is written for a 12x32 tile");
+  // Fetch the C tile now so that it arrives while the k loop runs: from the second k block
+  // on C is read back, and a tile of a large C is no longer in cache by then.
+  {
+    const char* c0 = c32 ? reinterpret_cast<const char*>(c32) : reinterpret_cast<const char*>(c16);
+    const int64_t row_bytes = c32 ? ldc * 4 : ldc * 2, tile_bytes = c32 ? kNR * 4 : kNR * 2;
+    for (int64_t i = 0; i < mr; ++i)
+      for (int64_t off = 0; off < tile_bytes; off += 64) _mm_prefetch(c0 + i * row_bytes + off, _MM_HINT_T0);
   }
+  alignas(64) float accbuf[kRows * kNV * 16];
+  {
+    const uint32_t* a_ = pa;
+    const uint32_t* b_ = pb;
+    int64_t n_ = kp;
+    __asm__ volatile(
+      "vpxord %%zmm0, %%zmm0, %%zmm0\n\t"
+      "vpxord %%zmm1, %%zmm1, %%zmm1\n\t"
+      "vpxord %%zmm2, %%zmm2, %%zmm2\n\t"
+      "vpxord %%zmm3, %%zmm3, %%zmm3\n\t"
+      "vpxord %%zmm4, %%zmm4, %%zmm4\n\t"
+      "vpxord %%zmm5, %%zmm5, %%zmm5\n\t"
+      "vpxord %%zmm6, %%zmm6, %%zmm6\n\t"
+      "vpxord %%zmm7, %%zmm7, %%zmm7\n\t"
+      "vpxord %%zmm8, %%zmm8, %%zmm8\n\t"
+      "vpxord %%zmm9, %%zmm9, %%zmm9\n\t"
+      "vpxord %%zmm10, %%zmm10, %%zmm10\n\t"
+      "vpxord %%zmm11, %%zmm11, %%zmm11\n\t"
+      "vpxord %%zmm12, %%zmm12, %%zmm12\n\t"
+      "vpxord %%zmm13, %%zmm13, %%zmm13\n\t"
+      "vpxord %%zmm14, %%zmm14, %%zmm14\n\t"
+      "vpxord %%zmm15, %%zmm15, %%zmm15\n\t"
+      "vpxord %%zmm16, %%zmm16, %%zmm16\n\t"
+      "vpxord %%zmm17, %%zmm17, %%zmm17\n\t"
+      "vpxord %%zmm18, %%zmm18, %%zmm18\n\t"
+      "vpxord %%zmm19, %%zmm19, %%zmm19\n\t"
+      "vpxord %%zmm20, %%zmm20, %%zmm20\n\t"
+      "vpxord %%zmm21, %%zmm21, %%zmm21\n\t"
+      "vpxord %%zmm22, %%zmm22, %%zmm22\n\t"
+      "vpxord %%zmm23, %%zmm23, %%zmm23\n\t"
+      "test %[n], %[n]\n\t"
+      "jle 2f\n\t"
+      "1:\n\t"
+      "vmovdqu32 (%[pb]), %%zmm30\n\t"
+      "vmovdqu32 64(%[pb]), %%zmm31\n\t"
+      "vdpbf16ps 0(%[pa])%{1to16%}, %%zmm30, %%zmm0\n\t"
+      "vdpbf16ps 0(%[pa])%{1to16%}, %%zmm31, %%zmm1\n\t"
+      "vdpbf16ps 4(%[pa])%{1to16%}, %%zmm30, %%zmm2\n\t"
+      "vdpbf16ps 4(%[pa])%{1to16%}, %%zmm31, %%zmm3\n\t"
+      "vdpbf16ps 8(%[pa])%{1to16%}, %%zmm30, %%zmm4\n\t"
+      "vdpbf16ps 8(%[pa])%{1to16%}, %%zmm31, %%zmm5\n\t"
+      "vdpbf16ps 12(%[pa])%{1to16%}, %%zmm30, %%zmm6\n\t"
+      "vdpbf16ps 12(%[pa])%{1to16%}, %%zmm31, %%zmm7\n\t"
+      "vdpbf16ps 16(%[pa])%{1to16%}, %%zmm30, %%zmm8\n\t"
+      "vdpbf16ps 16(%[pa])%{1to16%}, %%zmm31, %%zmm9\n\t"
+      "vdpbf16ps 20(%[pa])%{1to16%}, %%zmm30, %%zmm10\n\t"
+      "vdpbf16ps 20(%[pa])%{1to16%}, %%zmm31, %%zmm11\n\t"
+      "vdpbf16ps 24(%[pa])%{1to16%}, %%zmm30, %%zmm12\n\t"
+      "vdpbf16ps 24(%[pa])%{1to16%}, %%zmm31, %%zmm13\n\t"
+      "vdpbf16ps 28(%[pa])%{1to16%}, %%zmm30, %%zmm14\n\t"
+      "vdpbf16ps 28(%[pa])%{1to16%}, %%zmm31, %%zmm15\n\t"
+      "vdpbf16ps 32(%[pa])%{1to16%}, %%zmm30, %%zmm16\n\t"
+      "vdpbf16ps 32(%[pa])%{1to16%}, %%zmm31, %%zmm17\n\t"
+      "vdpbf16ps 36(%[pa])%{1to16%}, %%zmm30, %%zmm18\n\t"
+      "vdpbf16ps 36(%[pa])%{1to16%}, %%zmm31, %%zmm19\n\t"
+      "vdpbf16ps 40(%[pa])%{1to16%}, %%zmm30, %%zmm20\n\t"
+      "vdpbf16ps 40(%[pa])%{1to16%}, %%zmm31, %%zmm21\n\t"
+      "vdpbf16ps 44(%[pa])%{1to16%}, %%zmm30, %%zmm22\n\t"
+      "vdpbf16ps 44(%[pa])%{1to16%}, %%zmm31, %%zmm23\n\t"
+      "add $128, %[pb]\n\t"
+      "add $48, %[pa]\n\t"
+      "dec %[n]\n\t"
+      "jnz 1b\n\t"
+      "2:\n\t"
+      "vmovups %%zmm0, 0(%[out])\n\t"
+      "vmovups %%zmm1, 64(%[out])\n\t"
+      "vmovups %%zmm2, 128(%[out])\n\t"
+      "vmovups %%zmm3, 192(%[out])\n\t"
+      "vmovups %%zmm4, 256(%[out])\n\t"
+      "vmovups %%zmm5, 320(%[out])\n\t"
+      "vmovups %%zmm6, 384(%[out])\n\t"
+      "vmovups %%zmm7, 448(%[out])\n\t"
+      "vmovups %%zmm8, 512(%[out])\n\t"
+      "vmovups %%zmm9, 576(%[out])\n\t"
+      "vmovups %%zmm10, 640(%[out])\n\t"
+      "vmovups %%zmm11, 704(%[out])\n\t"
+      "vmovups %%zmm12, 768(%[out])\n\t"
+      "vmovups %%zmm13, 832(%[out])\n\t"
+      "vmovups %%zmm14, 896(%[out])\n\t"
+      "vmovups %%zmm15, 960(%[out])\n\t"
+      "vmovups %%zmm16, 1024(%[out])\n\t"
+      "vmovups %%zmm17, 1088(%[out])\n\t"
+      "vmovups %%zmm18, 1152(%[out])\n\t"
+      "vmovups %%zmm19, 1216(%[out])\n\t"
+      "vmovups %%zmm20, 1280(%[out])\n\t"
+      "vmovups %%zmm21, 1344(%[out])\n\t"
+      "vmovups %%zmm22, 1408(%[out])\n\t"
+      "vmovups %%zmm23, 1472(%[out])\n\t"
+      : [pa] "+r"(a_), [pb] "+r"(b_), [n] "+r"(n_)
+      : [out] "r"(accbuf)
+      : "zmm0", "zmm1", "zmm2", "zmm3", "zmm4", "zmm5", "zmm6", "zmm7", "zmm8", "zmm9", "zmm10", "zmm11", "zmm12", "zmm13", "zmm14", "zmm15", "zmm16", "zmm17", "zmm18", "zmm19", "zmm20", "zmm21", "zmm22", "zmm23", "zmm30", "zmm31", "memory", "cc");
+  }
+  __m512 acc[kRows][kNV];
+  for (int i = 0; i < kRows; ++i)
+    for (int v = 0; v < kNV; ++v) acc[i][v] = _mm512_load_ps(accbuf + (i * kNV + v) * 16);
   __mmask16 mask[kNV];
   for (int v = 0; v < kNV; ++v) mask[v] = lanes(nr - 16 * v > 0 ? nr - 16 * v : 0);
   const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
@@ -135,7 +242,7 @@ void micro(int64_t kp, const uint32_t* pa, const uint32_t* pb, int64_t mr, int64
 int64_t workspace_bytes(int64_t m, int64_t n, int64_t k, bool c_bf16) {
   const int64_t kp = (min64(k, kKC) + 1) / 2;
   int64_t bytes = kp * (kMC + round_up(min64(n, kNC), kNR)) * 4 + 64;
-  if (c_bf16 && k > kKC) bytes += m * n * 4;  // float32 C while k runs over several blocks
+  if (c_bf16 && k > kKC) bytes += m * staged_ld(n) * 4;  // float32 C while k runs over several blocks
   return bytes;
 }
 
@@ -152,7 +259,7 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const 
   const bool staged = c16 && k > kKC;
   if (staged) {
     acc32 = reinterpret_cast<float*>(pb + kpmax * round_up(min64(n, kNC), kNR));
-    ldacc = n;
+    ldacc = staged_ld(n);
     beta0 = 0.0f;
   }
   uint16_t* direct16 = staged ? nullptr : c16;
@@ -182,7 +289,7 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const 
   for (int64_t i = 0; i < m; ++i) {
     for (int64_t j = 0; j < n; j += 16) {
       const __mmask16 mk = lanes(n - j);
-      __m512 r = _mm512_maskz_loadu_ps(mk, acc32 + i * n + j);
+      __m512 r = _mm512_maskz_loadu_ps(mk, acc32 + i * ldacc + j);
       uint16_t* dst = c16 + i * ldc + j;
       if (beta != 0.0f) r = _mm512_fmadd_ps(vb, widen_bf16(_mm256_maskz_loadu_epi16(mk, dst)), r);
       _mm256_mask_storeu_epi16(dst, mk, round_bf16(r));
