@@ -16,7 +16,7 @@ void bind_linalg(py::module_& m) {
   m.def("_bf16_gemm_path", &bf16_gemm_path);
   m.def("_set_bf16_gemm_path", &set_bf16_gemm_path, py::arg("path"));
   m.def("_bf16_peak_gflops", &bf16_peak_gflops, py::arg("threads"), py::arg("seconds") = 0.2,
-        py::call_guard<py::gil_scoped_release>());
+        py::arg("cpu_time") = false, py::call_guard<py::gil_scoped_release>());
 
   TensorClass cls = tensor_class(m);
   cls.def("matmul", [](const Tensor& a, const Tensor& b) { return matmul(a, b); }, py::arg("other"))

@@ -40,8 +40,9 @@ void reset_peak_memory_stats();  // the peak restarts from what is in use now
 std::string bf16_gemm_path();
 void set_bf16_gemm_path(const std::string& name);
 // GFLOP/s of a register-only vdpbf16ps loop on `threads` threads for about `seconds`: the
-// bfloat16 ceiling benchmarks compare the GEMM with (0 without AVX512_BF16).
-double bf16_peak_gflops(int threads, double seconds);
+// bfloat16 ceiling benchmarks compare the GEMM with (0 without AVX512_BF16). cpu_time: per
+// thread CPU seconds instead of wall-clock ones (less distorted on a shared machine).
+double bf16_peak_gflops(int threads, double seconds, bool cpu_time = false);
 
 struct BuildInfo {
   std::string version, compiler, blas, isas_compiled;

@@ -6,15 +6,18 @@
 
 #include <algorithm>
 #include <atomic>
+#include <climits>
 #include <chrono>
 #include <cstdlib>
 #include <memory>
+#include <ctime>
 
 #include "kernels/cpu/bf16/gemm_avx512bf16.hpp"
 #include "kernels/cpu/blas.hpp"
 #include "steepest/error.hpp"
 #include "steepest/half.hpp"
 #include "steepest/runtime.hpp"
+#include "steepest/tensor.hpp"
 
 namespace steepest::kernels {
 namespace {
@@ -44,12 +47,14 @@ bool use_native() {
 // Products with fewer multiply-adds run on one thread (waking the second costs more).
 constexpr double kParallelWork = double(1 << 21);
 
-float widen(uint16_t h, bool f16) { return f16 ? float16::widen(h) : float(bfloat16::from_bits(h)); }
+// Scratch memory from the CPU caching allocator: GEMMs of one size repeat, and a fresh
+// malloc of megabytes would be page-faulted in again on every call.
+Tensor scratch_floats(int64_t n) { return Tensor::empty({std::max<int64_t>(n, 1)}, kFloat32, Device()); }
 
 // rows x cols of x (leading dimension ld) as a dense float32 matrix.
-std::unique_ptr<float[]> widen_matrix(const uint16_t* x, int64_t rows, int64_t cols, int64_t ld, bool f16) {
-  std::unique_ptr<float[]> out(new float[size_t(std::max<int64_t>(rows * cols, 1))]);
-  float* o = out.get();
+Tensor widen_matrix(const uint16_t* x, int64_t rows, int64_t cols, int64_t ld, bool f16) {
+  Tensor out = scratch_floats(rows * cols);
+  float* o = out.data<float>();
   const bool par = rows * cols >= (1 << 16) && !omp_in_parallel();
 #pragma omp parallel for schedule(static) if (par)
   for (int64_t r = 0; r < rows; ++r) {
@@ -69,21 +74,26 @@ std::unique_ptr<float[]> widen_matrix(const uint16_t* x, int64_t rows, int64_t c
 void gemm_widened(bool f16, bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const uint16_t* a,
                   int64_t lda, const uint16_t* b, int64_t ldb, float beta, float* c32, uint16_t* c16,
                   int64_t ldc) {
+  STEEPEST_CHECK(m <= INT_MAX && n <= INT_MAX && k <= INT_MAX && ldc <= INT_MAX, NotImplementedError,
+                 "matmul: dims (", m, ", ", k, ", ", n, ") exceed the 32-bit BLAS interface of the float32 path");
   const int64_t ar = ta ? k : m, ac = ta ? m : k, br = tb ? n : k, bc = tb ? k : n;
-  auto a32 = widen_matrix(a, ar, ac, lda, f16);
-  auto b32 = widen_matrix(b, br, bc, ldb, f16);
+  Tensor a32 = widen_matrix(a, ar, ac, lda, f16);
+  Tensor b32 = widen_matrix(b, br, bc, ldb, f16);
+  const float* pa = a32.data<float>();
+  const float* pb = b32.data<float>();
   const auto t = [](bool x) { return x ? blas::DoTrans : blas::NoTrans; };
   if (c32) {
-    blas::gemm_ex<float>(t(ta), t(tb), int(m), int(n), int(k), alpha, a32.get(), int(std::max<int64_t>(ac, 1)),
-                         b32.get(), int(std::max<int64_t>(bc, 1)), beta, c32, int(ldc));
+    blas::gemm_ex<float>(t(ta), t(tb), int(m), int(n), int(k), alpha, pa, int(std::max<int64_t>(ac, 1)), pb,
+                         int(std::max<int64_t>(bc, 1)), beta, c32, int(ldc));
     return;
   }
-  std::unique_ptr<float[]> out(new float[size_t(m * n)]);
-  blas::gemm_ex<float>(t(ta), t(tb), int(m), int(n), int(k), alpha, a32.get(), int(std::max<int64_t>(ac, 1)),
-                       b32.get(), int(std::max<int64_t>(bc, 1)), 0.0f, out.get(), int(n));
+  Tensor out32 = scratch_floats(m * n);
+  const float* out = out32.data<float>();
+  blas::gemm_ex<float>(t(ta), t(tb), int(m), int(n), int(k), alpha, pa, int(std::max<int64_t>(ac, 1)), pb,
+                       int(std::max<int64_t>(bc, 1)), 0.0f, out32.data<float>(), int(n));
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < n; ++j) {
-      float r = out[size_t(i * n + j)];
+      float r = out[i * n + j];
       if (beta != 0.0f) r += beta * float(bfloat16::from_bits(c16[i * ldc + j]));
       c16[i * ldc + j] = bfloat16::round(r);
     }
@@ -109,18 +119,23 @@ void gemm_native(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,
   const int64_t total = by_rows ? m : n, unit = by_rows ? nat::kMR : nat::kNR;
   nt = int(std::min<int64_t>(nt, (total + unit - 1) / unit));
   if (nt <= 1) {
-    std::unique_ptr<char[]> ws(new char[size_t(nat::workspace_bytes(m, n, k, c16 != nullptr))]);
-    nat::gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c32, c16, ldc, ws.get());
+    Tensor ws = scratch_floats(nat::workspace_bytes(m, n, k, c16 != nullptr) / 4 + 1);
+    nat::gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c32, c16, ldc, ws.data_ptr());
     return;
   }
+  // One scratch block for all threads, a slice each (sized for the largest split).
+  const int64_t per = ((total + nt - 1) / nt + unit - 1) / unit * unit;
+  const int64_t slice_floats =
+      (nat::workspace_bytes(by_rows ? per : m, by_rows ? n : per, k, c16 != nullptr) + 63) / 64 * 16;
+  Tensor ws_all = scratch_floats(slice_floats * nt);
+  float* ws_base = ws_all.data<float>();
 #pragma omp parallel num_threads(nt)
   {
-    const int t = omp_get_thread_num(), parts = omp_get_num_threads();
-    const int64_t per = ((total + parts - 1) / parts + unit - 1) / unit * unit;
+    const int t = omp_get_thread_num();
     const int64_t lo = std::min(total, t * per), hi = std::min(total, lo + per);
-    if (lo < hi) {
+    if (lo < hi && t < nt) {
       const int64_t mm = by_rows ? hi - lo : m, nn = by_rows ? n : hi - lo;
-      std::unique_ptr<char[]> ws(new char[size_t(nat::workspace_bytes(mm, nn, k, c16 != nullptr))]);
+      float* ws = ws_base + t * slice_floats;
       const uint16_t* as = a;
       const uint16_t* bs = b;
       int64_t coff;
@@ -132,7 +147,7 @@ void gemm_native(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,
         coff = lo;
       }
       nat::gemm(ta, tb, mm, nn, k, alpha, as, lda, bs, ldb, beta, c32 ? c32 + coff : nullptr,
-                c16 ? c16 + coff : nullptr, ldc, ws.get());
+                c16 ? c16 + coff : nullptr, ldc, ws);
     }
   }
 }
@@ -167,7 +182,14 @@ void set_bf16_gemm_path_impl(const std::string& name) {
   g_native.store(1);
 }
 
-double bf16_peak_gflops_impl(int threads, double seconds) {
+// CPU time of the whole process (every thread), for figures that a loaded machine distorts less.
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+
+double bf16_peak_gflops_impl(int threads, double seconds, bool cpu_time) {
 #if defined(STEEPEST_HAVE_AVX512BF16)
   if (!cpu_has_bf16()) return 0.0;
   STEEPEST_CHECK(threads >= 1 && threads <= 1024, ValueError, "bf16 peak: threads must be in [1, 1024], got ",
@@ -187,16 +209,19 @@ double bf16_peak_gflops_impl(int threads, double seconds) {
     iters *= 4;
   }
   const auto t0 = clock::now();
+  const double c0 = process_cpu_seconds();
 #pragma omp parallel num_threads(threads)
   {
     volatile float sink = avx512bf16::peak_loop(iters);
     (void)sink;
   }
-  const double dt = std::chrono::duration<double>(clock::now() - t0).count();
+  const double dt = cpu_time ? (process_cpu_seconds() - c0) / threads
+                             : std::chrono::duration<double>(clock::now() - t0).count();
   return double(iters) * 24 * 16 * 2 * 2 * threads / dt / 1e9;  // 16 lanes x 2 products x 2 flops
 #else
   (void)threads;
   (void)seconds;
+  (void)cpu_time;
   return 0.0;
 #endif
 }
@@ -206,5 +231,7 @@ double bf16_peak_gflops_impl(int threads, double seconds) {
 namespace steepest {
 std::string bf16_gemm_path() { return kernels::bf16_gemm_path_impl(); }
 void set_bf16_gemm_path(const std::string& name) { kernels::set_bf16_gemm_path_impl(name); }
-double bf16_peak_gflops(int threads, double seconds) { return kernels::bf16_peak_gflops_impl(threads, seconds); }
+double bf16_peak_gflops(int threads, double seconds, bool cpu_time) {
+  return kernels::bf16_peak_gflops_impl(threads, seconds, cpu_time);
+}
 }  // namespace steepest

@@ -20,6 +20,6 @@ void gemm_lowp(bool f16, bool ta, bool tb, int64_t m, int64_t n, int64_t k, floa
 // bf16_peak_gflops (runtime.hpp).
 std::string bf16_gemm_path_impl();
 void set_bf16_gemm_path_impl(const std::string& name);
-double bf16_peak_gflops_impl(int threads, double seconds);
+double bf16_peak_gflops_impl(int threads, double seconds, bool cpu_time);
 
 }  // namespace steepest::kernels
