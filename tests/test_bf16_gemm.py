@@ -15,7 +15,18 @@ from hypothesis import strategies as hs
 
 import steepest as st
 
-PATHS = ["f32"] + (["avx512_bf16"] if st._core._bf16_peak_gflops(1, 0.0001) > 0 else [])
+
+def _native_available():
+    before = st._core._bf16_gemm_path()
+    try:
+        st._core._set_bf16_gemm_path("avx512_bf16")
+    except ValueError:  # no AVX512_BF16 here, or a lower instruction set forced
+        return False
+    st._core._set_bf16_gemm_path(before)
+    return True
+
+
+PATHS = ["f32"] + (["avx512_bf16"] if _native_available() else [])
 U24, U8 = 2.0 ** -24, 2.0 ** -8
 
 

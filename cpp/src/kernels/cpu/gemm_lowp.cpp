@@ -14,6 +14,7 @@
 
 #include "kernels/cpu/bf16/gemm_avx512bf16.hpp"
 #include "kernels/cpu/blas.hpp"
+#include "kernels/cpu/kernel_table.hpp"
 #include "steepest/error.hpp"
 #include "steepest/half.hpp"
 #include "steepest/runtime.hpp"
@@ -41,7 +42,9 @@ bool use_native() {
     v = cpu_has_bf16() && !forced_f32 ? 1 : 0;
     g_native.store(v, std::memory_order_relaxed);
   }
-  return v == 1;
+  // An instruction set forced below AVX-512 (STEEPEST_ISA, set_isa) stands for a CPU without
+  // it: bfloat16 products then take the widened path too.
+  return v == 1 && std::string(cpu_kernels().isa) == "avx512";
 }
 
 // Products with fewer multiply-adds run on one thread (waking the second costs more).
@@ -179,6 +182,9 @@ void set_bf16_gemm_path_impl(const std::string& name) {
                  "' (expected 'avx512_bf16' or 'f32')");
   STEEPEST_CHECK(cpu_has_bf16(), ValueError,
                  "bfloat16 GEMM path 'avx512_bf16' needs a CPU with AVX512_BF16 and a build that compiled it");
+  STEEPEST_CHECK(std::string(cpu_kernels().isa) == "avx512", ValueError,
+                 "bfloat16 GEMM path 'avx512_bf16' needs the avx512 instruction set, but '", cpu_kernels().isa,
+                 "' is in use (set_isa / STEEPEST_ISA)");
   g_native.store(1);
 }
 
