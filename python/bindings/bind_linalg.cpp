@@ -9,6 +9,14 @@ void bind_linalg(py::module_& m) {
   m.def("bmm", &bmm, py::arg("input"), py::arg("mat2"));
   m.def("mv", &mv, py::arg("input"), py::arg("vec"));
   m.def("dot", &dot, py::arg("input"), py::arg("tensor"));
+  // Private: the in-place GEMM with alpha/beta, and the bfloat16 GEMM's path and ceiling.
+  m.def("_gemm_", [](Tensor& c, const Tensor& a, const Tensor& b, double alpha, double beta) -> Tensor& {
+    return gemm_(c, a, b, alpha, beta);
+  }, py::arg("c"), py::arg("a"), py::arg("b"), py::arg("alpha") = 1.0, py::arg("beta") = 0.0);
+  m.def("_bf16_gemm_path", &bf16_gemm_path);
+  m.def("_set_bf16_gemm_path", &set_bf16_gemm_path, py::arg("path"));
+  m.def("_bf16_peak_gflops", &bf16_peak_gflops, py::arg("threads"), py::arg("seconds") = 0.2,
+        py::arg("cpu_time") = false, py::call_guard<py::gil_scoped_release>());
 
   TensorClass cls = tensor_class(m);
   cls.def("matmul", [](const Tensor& a, const Tensor& b) { return matmul(a, b); }, py::arg("other"))

@@ -33,6 +33,17 @@ size_t memory_allocated();
 size_t max_memory_allocated();
 void reset_peak_memory_stats();  // the peak restarts from what is in use now
 
+// The kernel of bfloat16 matrix products: "avx512_bf16" (vdpbf16ps, chosen when the CPU has
+// AVX512_BF16 while the avx512 instruction set is in use) or "f32" (operands widened to
+// float32 and multiplied by the float32 GEMM); STEEPEST_BF16_GEMM=f32 in the environment
+// forces "f32" at start. Either accumulates in float32. set_bf16_gemm_path raises ValueError for an unknown or unsupported path.
+std::string bf16_gemm_path();
+void set_bf16_gemm_path(const std::string& name);
+// GFLOP/s of a register-only vdpbf16ps loop on `threads` threads for about `seconds`: the
+// bfloat16 ceiling benchmarks compare the GEMM with (0 without AVX512_BF16). cpu_time: per
+// thread CPU seconds instead of wall-clock ones (less distorted on a shared machine).
+double bf16_peak_gflops(int threads, double seconds, bool cpu_time = false);
+
 struct BuildInfo {
   std::string version, compiler, blas, isas_compiled;
   bool cuda = false;

@@ -69,10 +69,6 @@ V backward(Node& n, const Tensor& g0) {
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   check_args(x, weight, bias);
-  if (is_16bit(x.dtype()))
-    return to_dtype(linear(to_dtype(x, kFloat32), to_dtype(weight, kFloat32),
-                           bias.defined() ? to_dtype(bias, kFloat32) : Tensor()),
-                    x.dtype());
   Tensor out;
   {
     autograd::NoGradGuard ng;

@@ -11,6 +11,7 @@ namespace steepest {
 
 namespace dispatch {
 STEEPEST_DEFINE_STUB(MatmulKernel, matmul_stub);
+STEEPEST_DEFINE_STUB(GemmKernel, gemm_stub);
 }  // namespace dispatch
 
 namespace {
@@ -43,8 +44,6 @@ Tensor matmul_impl(const char* op, const Tensor& a0, const Tensor& b0) {
   int64_t ka = a0.shape().back(), kb = b0.dim() == 1 ? b0.shape()[0] : b0.shape()[size_t(b0.dim() - 2)];
   STEEPEST_CHECK(ka == kb, ValueError, op, ": shapes ", a0.shape(), " and ", b0.shape(), " cannot be multiplied (",
                  ka, " != ", kb, ")");
-  if (dt == kBFloat16 || dt == kFloat16)  // compute in float32, round once
-    return to_dtype(matmul_impl(op, to_dtype(a0, kFloat32), to_dtype(b0, kFloat32)), dt);
 
   const bool a_vec = a0.dim() == 1, b_vec = b0.dim() == 1;
   Shape out_shape = broadcast_batch(op, a0, b0, batch_dims(a0), batch_dims(b0));
@@ -129,6 +128,30 @@ Tensor dot(const Tensor& a, const Tensor& b) {
   STEEPEST_CHECK(a.dim() == 1 && b.dim() == 1, ValueError, "dot: expected 1-D tensors, but got ", a.dim(), "-D and ",
                  b.dim(), "-D (shapes ", a.shape(), " and ", b.shape(), ")");
   return matmul_recorded("dot", a, b);
+}
+
+Tensor& gemm_(Tensor& c, const Tensor& a, const Tensor& b, double alpha, double beta) {
+  const Device dev = dispatch::common_device({&c, &a, &b});
+  STEEPEST_CHECK(a.dim() == 2 && b.dim() == 2 && c.dim() == 2, ValueError, "gemm_: expected 2-D tensors, but got ",
+                 "c ", c.shape(), ", a ", a.shape(), ", b ", b.shape());
+  STEEPEST_CHECK(a.dtype() == b.dtype(), TypeError, "gemm_: a and b must share a dtype, but got ",
+                 dtype_name(a.dtype()), " and ", dtype_name(b.dtype()));
+  const DType dt = a.dtype();
+  const bool lowp = dt == kBFloat16 || dt == kFloat16;
+  STEEPEST_CHECK(lowp || dt == kFloat32 || dt == kFloat64, TypeError, "gemm_: a and b must be floating, got ",
+                 dtype_name(dt));
+  STEEPEST_CHECK(c.dtype() == dt || (lowp && c.dtype() == kFloat32), TypeError, "gemm_: c of dtype ",
+                 dtype_name(c.dtype()), " cannot hold the product of ", dtype_name(dt), " operands");
+  const int64_t m = a.shape()[0], k = a.shape()[1], n = b.shape()[1];
+  STEEPEST_CHECK(b.shape()[0] == k && c.shape()[0] == m && c.shape()[1] == n, ValueError, "gemm_: shapes a ",
+                 a.shape(), ", b ", b.shape(), " and c ", c.shape(), " do not fit c = a @ b");
+  STEEPEST_CHECK((n <= 1 || c.strides()[1] == 1) && (m <= 1 || c.strides()[0] >= std::max<int64_t>(n, 1)),
+                 ValueError, "gemm_: c must be row-major with unit column stride, but has strides ", c.strides());
+  STEEPEST_CHECK(!autograd::needs_grad({&c, &a, &b}), ValueError,
+                 "gemm_: works outside autograd; call it under no_grad or on tensors that do not require grad");
+  if (m == 0 || n == 0) return c;
+  dispatch::gemm_stub().get(dev, "gemm_")(c, a, b, alpha, beta);
+  return c;
 }
 
 }  // namespace steepest

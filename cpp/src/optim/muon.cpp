@@ -1,5 +1,6 @@
 // torch.optim.Muon's description and step (docs/optimizers.md): the momentum kernel, Newton–Schulz through
-// steepest::matmul (BLAS) per param, then the decayed, lr-adjusted update kernel.
+// steepest::matmul (BLAS) per param, or in bfloat16 through the bfloat16 GEMM (gemm_), then the decayed,
+// lr-adjusted update kernel.
 #include <algorithm>
 #include <cmath>
 
@@ -47,6 +48,24 @@ Tensor newton_schulz(const Tensor& g, const MuonOptions& o) {
   double norm = std::sqrt(sum_sq(x));
   if (bf) norm = double(float(round_bf16(full(Shape{}, Scalar(norm), TensorOptions(kFloat32))).item<float>()));
   x = rnd(div(x, Scalar(std::max(norm, o.eps))));  // X / clamp(||X||_F, min=eps)
+  if (bf) {
+    // Every iterate a bfloat16 tensor, each step three bfloat16 GEMMs (float32 accumulation,
+    // one rounding per iterate, the scaled sums folded in as alpha / beta):
+    // A = X X^T, B = b A + c A A, X = a X + B X.
+    Tensor xb = to_dtype(x, kBFloat16);
+    const int64_t rows = xb.shape()[0];
+    for (int k = 0; k < o.ns_steps; ++k) {
+      Tensor a = Tensor::empty({rows, rows}, kBFloat16, xb.device());
+      gemm_(a, xb, transpose(xb, 0, 1));
+      Tensor b = clone(a);
+      gemm_(b, a, a, o.ns_c, o.ns_b);
+      Tensor xn = clone(xb);
+      gemm_(xn, b, xb, 1.0, o.ns_a);
+      xb = xn;
+    }
+    if (transposed) xb = transpose(xb, 0, 1);
+    return contiguous(to_dtype(xb, g.dtype()));
+  }
   for (int k = 0; k < o.ns_steps; ++k) {
     Tensor a = rnd(matmul(x, transpose(x, 0, 1)));                                    // Gram X X^T
     Tensor b = rnd(add(mul(a, Scalar(o.ns_b)), mul(matmul(a, a), Scalar(o.ns_c))));   // b A + c A A

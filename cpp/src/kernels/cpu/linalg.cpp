@@ -10,6 +10,7 @@
 
 #include "dispatch/linalg.hpp"
 #include "kernels/cpu/blas.hpp"
+#include "kernels/cpu/gemm_lowp.hpp"
 #include "kernels/cpu/kernel_table.hpp"
 #include "steepest/ops.hpp"
 
@@ -141,6 +142,34 @@ void blas_batched(const Mat& A, const Mat& B, const Shape& batch, T* C, int64_t 
   for (int64_t i = 0; i < nb; ++i) one(i);
 }
 
+// bfloat16/float16 products: every case (dot and matrix-vector included) is one call of the
+// 16-bit GEMM per batch, a 1-D operand addressed as a (1, K) or (K, 1) matrix. c32 is set for
+// float16 (rounded to float16 by the caller), else C is written in bfloat16.
+void lowp_batched(bool f16, const Mat& A, const Mat& B, const Shape& batch, float* c32, uint16_t* c16, int64_t M,
+                  int64_t N, int64_t K) {
+  const uint16_t* pa = static_cast<const uint16_t*>(A.t->data_ptr());
+  const uint16_t* pb = static_cast<const uint16_t*>(B.t->data_ptr());
+  const Layout la = blas_layout(A), lb = blas_layout(B);
+  BatchIndexer ia(batch, A), ib(batch, B);
+  int64_t nb = numel_of(batch);
+  if (nb > 1 && ib.all_broadcast() && la.trans == blas::NoTrans && M > 1) {  // (B, M, K) @ (K, N): one GEMM
+    bool foldable = true;
+    int64_t expect = M * la.ld;
+    for (size_t d = batch.size(); d-- > 0 && foldable;) {
+      if (batch[d] == 1) continue;
+      foldable = ia.strides[d] == expect;
+      expect *= batch[d];
+    }
+    if (foldable) { M *= nb; nb = 1; }
+  }
+  const bool par = nb > 1 && M * N * K < kSmallGemm && nb * M * N * K >= kSmallGemm && omp_get_max_threads() > 1 &&
+                   !omp_in_parallel();
+#pragma omp parallel for schedule(static) if (par)
+  for (int64_t i = 0; i < nb; ++i)
+    gemm_lowp(f16, la.trans == blas::DoTrans, lb.trans == blas::DoTrans, M, N, K, 1.0f, pa + ia(i), la.ld,
+              pb + ib(i), lb.ld, 0.0f, c32 ? c32 + i * M * N : nullptr, c16 ? c16 + i * M * N : nullptr, N);
+}
+
 // Integer products: a plain loop (torch supports int matmul on the CPU); wraps on overflow.
 template <class T>
 void int_batched(const Mat& A, const Mat& B, const Shape& batch, T* C, int64_t M, int64_t N, int64_t K) {
@@ -173,15 +202,25 @@ void matmul(const Tensor& out, const Tensor& a0, const Tensor& b0) {
   Tensor a = a0, b = b0;
   Mat A = as_mat(a, true), B = as_mat(b, false);
   bool a_vec = a.dim() == 1, b_vec = b.dim() == 1;
+  const bool lowp = dt == kBFloat16 || dt == kFloat16;
   const bool is_blas = dt == kFloat32 || dt == kFloat64;
-  if (is_blas) {
-    bool a_ok = a_vec ? A.cs >= 1 && A.cs <= INT_MAX : blas_layout(A).ok;
-    bool b_ok = b_vec ? B.rs >= 1 && B.rs <= INT_MAX : blas_layout(B).ok;
+  if (is_blas || lowp) {
+    // The 16-bit GEMM addresses vectors as matrices too, so they need blas_layout's strides.
+    bool a_ok = a_vec && !lowp ? A.cs >= 1 && A.cs <= INT_MAX : blas_layout(A).ok;
+    bool b_ok = b_vec && !lowp ? B.rs >= 1 && B.rs <= INT_MAX : blas_layout(B).ok;
     if (!a_ok) { a = clone(a); A = as_mat(a, true); }
     if (!b_ok) { b = clone(b); B = as_mat(b, false); }
   }
   const int64_t M = A.rows, N = B.cols, K = A.cols;
   const Shape batch(out.shape().begin(), out.shape().end() - (a_vec ? 0 : 1) - (b_vec ? 0 : 1));
+  if (lowp) {
+    if (dt == kBFloat16) return lowp_batched(false, A, B, batch, nullptr, static_cast<uint16_t*>(out.data_ptr()), M, N, K);
+    Tensor o32 = Tensor::empty(out.shape(), kFloat32, out.device());  // float16: rounded once below
+    lowp_batched(true, A, B, batch, o32.data<float>(), nullptr, M, N, K);
+    Tensor o = out;
+    copy_(o, o32);
+    return;
+  }
   visit_dtype(dt, [&](auto z) {
     using T = decltype(z);
     if constexpr (std::is_floating_point_v<T>) blas_batched<T>(A, B, batch, out.data<T>(), M, N, K, a_vec, b_vec);
@@ -278,19 +317,122 @@ void backward(const Tensor& gx, const Tensor& gw, const Tensor& gb, const Tensor
   }
 }
 
+// ---- nn.linear in bfloat16/float16: the 16-bit GEMM, float32 accumulation ----
+
+const uint16_t* bits(const Tensor& t) { return static_cast<const uint16_t*>(t.data_ptr()); }
+
+// C (rows, cols, contiguous) = alpha op(A) op(B) + beta C for a 16-bit C: bfloat16 written by
+// the GEMM, float16 through a float32 result rounded once.
+void gemm_into(const Tensor& c, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const uint16_t* a, int64_t lda,
+               const uint16_t* b, int64_t ldb, float beta) {
+  const bool f16 = c.dtype() == kFloat16;
+  if (!f16) return gemm_lowp(false, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, nullptr,
+                             static_cast<uint16_t*>(c.data_ptr()), n);
+  Tensor c32 = beta != 0.0f ? to_dtype(c, kFloat32, true) : Tensor::empty(c.shape(), kFloat32, c.device());
+  gemm_lowp(true, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c32.data<float>(), nullptr, n);
+  Tensor o = c;
+  copy_(o, c32);
+}
+
+void forward_lowp(const Tensor& out, const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  const int64_t out_f = weight.shape()[0], in_f = weight.shape()[1];
+  Tensor xc = contiguous(x);
+  const int64_t M = in_f > 0 ? xc.numel() / in_f : numel_of(Shape(x.shape().begin(), x.shape().end() - 1));
+  Tensor o2 = view(out, {M, out_f});
+  if (bias.defined()) copy_(o2, bias);  // broadcast over rows; the GEMM adds to it (beta = 1)
+  else if (in_f == 0) fill_zero(out);
+  if (M == 0 || out_f == 0 || in_f == 0) return;
+  WLayout l = weight_layout(weight);
+  gemm_into(out, false, l.row_major, M, out_f, in_f, bits(xc), in_f, bits(l.w), l.ld, bias.defined() ? 1.0f : 0.0f);
+}
+
+void backward_lowp(const Tensor& gx, const Tensor& gw, const Tensor& gb, const Tensor& g, const Tensor& x,
+                   const Tensor& weight) {
+  const int64_t out_f = weight.shape()[0], in_f = weight.shape()[1];
+  const int64_t M = out_f > 0 ? g.numel() / out_f : (in_f > 0 ? x.numel() / in_f : 0);
+  if (gx.defined()) {
+    if (out_f == 0) fill_zero(gx);
+    else if (M > 0 && in_f > 0) {
+      WLayout l = weight_layout(weight);  // g (M, out) @ W (out, in)
+      gemm_into(gx, false, !l.row_major, M, in_f, out_f, bits(g), out_f, bits(l.w), l.ld, 0.0f);
+    }
+  }
+  if (gw.defined()) {
+    if (M == 0) fill_zero(gw);
+    else if (out_f > 0 && in_f > 0) {
+      Tensor xc = contiguous(x);  // g^T (out, M) @ x (M, in)
+      gemm_into(gw, true, false, out_f, in_f, M, bits(g), out_f, bits(xc), in_f, 0.0f);
+    }
+  }
+  if (gb.defined() && M > 0 && out_f > 0) {  // column sums in float32, rounded once
+    Tensor g32 = to_dtype(g, kFloat32);
+    Tensor s = zeros({out_f}, TensorOptions(kFloat32, g.device()));
+    cpu_kernels().f32.column_sum(g32.data<float>(), M, out_f, s.data<float>());
+    Tensor o = gb;
+    copy_(o, s);
+  }
+}
+
 void linear(const Tensor& out, const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  if (x.dtype() == kBFloat16 || x.dtype() == kFloat16) return forward_lowp(out, x, weight, bias);
   if (x.dtype() == kFloat64) forward<double>(out, x, weight, bias);
   else forward<float>(out, x, weight, bias);
 }
 
 void linear_backward(const Tensor& gx, const Tensor& gw, const Tensor& gb, const Tensor& g, const Tensor& x,
                      const Tensor& weight) {
+  if (x.dtype() == kBFloat16 || x.dtype() == kFloat16) return backward_lowp(gx, gw, gb, g, x, weight);
   if (x.dtype() == kFloat64) backward<double>(gx, gw, gb, g, x, weight);
   else backward<float>(gx, gw, gb, g, x, weight);
 }
 
+// c = alpha a b + beta c (steepest::gemm_): the 16-bit GEMM for bfloat16/float16 a and b, the
+// BLAS for float32/float64; a or b copied when no row-/column-major addressing fits.
+void gemm_kernel(const Tensor& c, const Tensor& a0, const Tensor& b0, double alpha, double beta) {
+  Tensor a = blas_layout(as_mat(a0, true)).ok ? a0 : clone(a0);
+  Tensor b = blas_layout(as_mat(b0, false)).ok ? b0 : clone(b0);
+  const Layout la = blas_layout(as_mat(a, true)), lb = blas_layout(as_mat(b, false));
+  const int64_t m = c.shape()[0], n = c.shape()[1], k = a.shape()[1];
+  const int64_t ldc = m == 1 ? std::max<int64_t>(n, 1) : c.strides()[0];
+  const bool ta = la.trans == blas::DoTrans, tb = lb.trans == blas::DoTrans;
+  const DType dt = a.dtype();
+  if (dt == kBFloat16 || dt == kFloat16) {
+    const bool f16 = dt == kFloat16;
+    if (c.dtype() == kFloat32 || c.dtype() == kBFloat16) {
+      float* c32 = c.dtype() == kFloat32 ? c.data<float>() : nullptr;
+      uint16_t* c16 = c32 ? nullptr : static_cast<uint16_t*>(c.data_ptr());
+      gemm_lowp(f16, ta, tb, m, n, k, float(alpha), bits(a), la.ld, bits(b), lb.ld, float(beta), c32, c16, ldc);
+      return;
+    }
+    Tensor c32 = to_dtype(c, kFloat32, true);  // float16 c: a float32 result rounded once
+    gemm_lowp(true, ta, tb, m, n, k, float(alpha), bits(a), la.ld, bits(b), lb.ld, float(beta), c32.data<float>(),
+              nullptr, n);
+    Tensor o = c;
+    copy_(o, c32);
+    return;
+  }
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    Tensor o = c;
+    if (beta == 0) zero_(o);
+    else mul_(o, Scalar(beta));
+    return;
+  }
+  STEEPEST_CHECK(m <= INT_MAX && n <= INT_MAX && k <= INT_MAX && ldc <= INT_MAX && la.ld <= INT_MAX &&
+                     lb.ld <= INT_MAX,
+                 NotImplementedError, "gemm_: sizes exceed the 32-bit BLAS interface");
+  const auto tr = [](bool t) { return t ? blas::DoTrans : blas::NoTrans; };
+  if (dt == kFloat32)
+    blas::gemm_ex<float>(tr(ta), tr(tb), int(m), int(n), int(k), float(alpha), a.data<float>(), int(la.ld),
+                         b.data<float>(), int(lb.ld), float(beta), c.data<float>(), int(ldc));
+  else
+    blas::gemm_ex<double>(tr(ta), tr(tb), int(m), int(n), int(k), alpha, a.data<double>(), int(la.ld),
+                          b.data<double>(), int(lb.ld), beta, c.data<double>(), int(ldc));
+}
+
 }  // namespace
 
+STEEPEST_REGISTER_KERNEL(dispatch::gemm_stub, CPU, gemm_kernel);
 STEEPEST_REGISTER_KERNEL(dispatch::matmul_stub, CPU, matmul);
 STEEPEST_REGISTER_KERNEL(dispatch::linear_stub, CPU, linear);
 STEEPEST_REGISTER_KERNEL(dispatch::linear_backward_stub, CPU, linear_backward);
