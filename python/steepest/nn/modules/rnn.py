@@ -65,7 +65,8 @@ class RNNBase(Module):
             for d in range(dirs):
                 layer_in = input_size if layer == 0 else hidden_size * dirs
                 sfx = f"_l{layer}" + ("_reverse" if d == 1 else "")
-                shapes = [("weight_ih", (gate_size, layer_in)), ("weight_hh", (gate_size, hidden_size))]
+                shapes: list[tuple[str, tuple[int, ...]]] = [("weight_ih", (gate_size, layer_in)),
+                                                             ("weight_hh", (gate_size, hidden_size))]
                 if bias:
                     shapes += [("bias_ih", (gate_size,)), ("bias_hh", (gate_size,))]
                 for name, shape in shapes:
@@ -86,7 +87,7 @@ class RNNBase(Module):
         return [getattr(self, n) for n in self._flat_weights_names]
 
     @property
-    def all_weights(self) -> list[list[Parameter]]:
+    def all_weights(self) -> list[list[Tensor]]:
         per = 4 if self.bias else 2
         w = self._flat_weights
         return [w[i:i + per] for i in range(0, len(w), per)]
@@ -135,10 +136,6 @@ class RNN(RNNBase):
     def forward(self, input: Tensor, hx: Optional[Tensor] = None) -> tuple[Tensor, Tensor]:
         out, h, _ = self._run(input, _state("RNN", hx), None)
         return out, h
-
-    def extra_repr(self) -> str:
-        s = super().extra_repr()
-        return s + (f", nonlinearity={self.nonlinearity!r}" if self.nonlinearity != "tanh" else "")
 
 class LSTM(RNNBase):
     """Long short-term memory, gates (i, f, g, o) stacked in that order in each weight.
