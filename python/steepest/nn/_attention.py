@@ -137,7 +137,7 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
             return out.squeeze(1), weights.squeeze(0)
         return out, weights
     if mask is not None:
-        mask = mask.unsqueeze(0) if mask.shape[0] == 1 else mask.reshape(N, num_heads, L, Sk)
+        mask = mask.unsqueeze(0) if mask.shape[0] == 1 else mask.reshape(N, num_heads, mask.shape[1], Sk)
     o = F.scaled_dot_product_attention(q.reshape(N, num_heads, L, hd), k.reshape(N, num_heads, Sk, hd),
                                        v.reshape(N, num_heads, Sk, hd), attn_mask=mask, dropout_p=p)
     out = F.linear(o.permute(2, 0, 1, 3).reshape(L * N, E), out_proj_weight, out_proj_bias).reshape(L, N, E)
