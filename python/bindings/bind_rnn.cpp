@@ -24,14 +24,14 @@ void bind_rnn(py::module_& m) {
   m.def("_nn_rnn",
         [](const std::string& mode, const Tensor& input, const O& h0, const O& c0, const std::vector<Tensor>& params,
            bool has_biases, int64_t num_layers, double dropout, bool training, bool bidirectional, bool batch_first,
-           Generator* gen) {
+           Generator* gen, const O& lengths) {
           auto r = F::rnn(rnn_mode(mode), input, opt(h0), opt(c0), params, has_biases, num_layers, dropout, training,
-                          bidirectional, batch_first, gen);
+                          bidirectional, batch_first, gen, opt(lengths));
           return py::make_tuple(r[0], r[1], r[2]);
         },
         py::arg("mode"), py::arg("input"), py::arg("h0"), py::arg("c0"), py::arg("params"), py::arg("has_biases"),
         py::arg("num_layers"), py::arg("dropout"), py::arg("training"), py::arg("bidirectional"),
-        py::arg("batch_first"), py::arg("generator") = py::none());
+        py::arg("batch_first"), py::arg("generator") = py::none(), py::arg("lengths") = py::none());
   m.def("_nn_rnn_cell",
         [](const std::string& mode, const Tensor& input, const O& hx, const O& cx, const Tensor& w_ih,
            const Tensor& w_hh, const O& b_ih, const O& b_hh) {

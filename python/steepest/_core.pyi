@@ -935,7 +935,8 @@ def _nn_scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, 
 # The recurrent layers (nn/rnn.cpp): mode is "rnn_tanh", "rnn_relu", "lstm" or "gru".
 def _nn_rnn(mode: str, input: Tensor, h0: Optional[Tensor], c0: Optional[Tensor], params: Sequence[Tensor],
             has_biases: _bool, num_layers: _int, dropout: _float, training: _bool, bidirectional: _bool,
-            batch_first: _bool, generator: Optional[Generator] = None) -> tuple[Tensor, Tensor, Optional[Tensor]]: ...
+            batch_first: _bool, generator: Optional[Generator] = None,
+            lengths: Optional[Tensor] = None) -> tuple[Tensor, Tensor, Optional[Tensor]]: ...
 def _nn_rnn_cell(mode: str, input: Tensor, hx: Optional[Tensor], cx: Optional[Tensor], weight_ih: Tensor,
                  weight_hh: Tensor, bias_ih: Optional[Tensor] = None,
                  bias_hh: Optional[Tensor] = None) -> tuple[Tensor, Optional[Tensor]]: ...

@@ -45,7 +45,7 @@ Tensor zeros_or(const Tensor& g, const Shape& s, DType dt, Device dev) {
 int64_t rnn_gates(RnnMode mode) { return mode == RnnMode::Lstm ? 4 : mode == RnnMode::Gru ? 3 : 1; }
 
 std::vector<Tensor> rnn_layer(RnnMode mode, const Tensor& xp, const Tensor& h0, const Tensor& c0,
-                              const Tensor& w_hh, const Tensor& b_hh, bool reverse) {
+                              const Tensor& w_hh, const Tensor& b_hh, bool reverse, const Tensor& lengths) {
   const char* op = mode_name(mode);
   const bool lstm = mode == RnnMode::Lstm;
   check_float(xp, op, "input projection");
@@ -67,9 +67,21 @@ std::vector<Tensor> rnn_layer(RnnMode mode, const Tensor& xp, const Tensor& h0, 
     check_same_dtype(xp, *t, op, "input", t == &h0 ? "h0" : t == &c0 ? "c0" : t == &w_hh ? "weight_hh" : "bias_hh");
   }
   const Tensor c0u = lstm ? c0 : Tensor();
+  Tensor lens;
+  if (lengths.defined()) {
+    STEEPEST_CHECK(lengths.dtype() == kInt64 && lengths.dim() == 1 && lengths.shape()[0] == B, ValueError, op,
+                   ": expected lengths to be a 1-D int64 tensor of ", B, " values, but got ", dtype_name(lengths.dtype()),
+                   " of shape ", lengths.shape());
+    STEEPEST_CHECK(lengths.device().type == DeviceType::CPU, ValueError, op, ": lengths must be a CPU tensor");
+    lens = contiguous(lengths);
+    const int64_t* pl = lens.data<int64_t>();
+    for (int64_t b = 0; b < B; ++b)
+      STEEPEST_CHECK(pl[b] >= 1 && pl[b] <= T, ValueError, op, ": lengths[", b, "] = ", pl[b],
+                     " is outside [1, ", T, "] (the sequence length)");
+  }
   if (is_16bit(xp.dtype())) {
     V r = rnn_layer(mode, to_dtype(xp, kFloat32), to_dtype(h0, kFloat32), lstm ? to_dtype(c0, kFloat32) : Tensor(),
-                    to_dtype(w_hh, kFloat32), b_hh.defined() ? to_dtype(b_hh, kFloat32) : Tensor(), reverse);
+                    to_dtype(w_hh, kFloat32), b_hh.defined() ? to_dtype(b_hh, kFloat32) : Tensor(), reverse, lens);
     for (Tensor& t : r)
       if (t.defined()) t = to_dtype(t, xp.dtype());
     return r;
@@ -83,7 +95,7 @@ std::vector<Tensor> rnn_layer(RnnMode mode, const Tensor& xp, const Tensor& h0, 
   Tensor xc = dense(xp, dt), hc = dense(h0, dt), cc = dense(c0u, dt), wc = dense(w_hh, dt), bc = dense(b_hh, dt);
   {
     autograd::NoGradGuard ng;
-    dispatch::rnn_layer_stub().get(dev, op)(mode, reverse, out, hn, cn, ws, xc, hc, cc, wc, bc);
+    dispatch::rnn_layer_stub().get(dev, op)(mode, reverse, out, hn, cn, ws, xc, hc, cc, wc, bc, lens);
   }
   if (autograd::needs_grad({&xp, &h0, &c0u, &w_hh, &b_hh})) {
     std::vector<Tensor*> outs{&out, &hn};
@@ -91,7 +103,7 @@ std::vector<Tensor> rnn_layer(RnnMode mode, const Tensor& xp, const Tensor& h0, 
     autograd::record_n(
         lstm ? "LstmLayerBackward" : mode == RnnMode::Gru ? "GruLayerBackward" : "RnnLayerBackward",
         {&xp, &h0, &c0u, &w_hh, &b_hh}, outs, {out, ws, hc, cc, wc},
-        [mode, reverse, op, o, T, B, H, G, has_b = b_hh.defined()](Node& n, V& g) -> V {
+        [mode, reverse, op, o, T, B, H, G, has_b = b_hh.defined(), lens](Node& n, V& g) -> V {
           Tensor out = n.saved(0), ws = n.saved(1), h0 = n.saved(2), c0 = n.saved(3), w = n.saved(4);
           const bool l = mode == RnnMode::Lstm;
           const DType dt = o.dtype;
@@ -106,7 +118,7 @@ std::vector<Tensor> rnn_layer(RnnMode mode, const Tensor& xp, const Tensor& h0, 
           Tensor gw = Tensor::empty({G * H, H}, dt, dev);
           Tensor gb = has_b ? Tensor::empty({G * H}, dt, dev) : Tensor();
           dispatch::rnn_layer_backward_stub().get(dev, op)(mode, reverse, gxp, gh0, gc0, gw, gb, gout, ghn, gcn,
-                                                           out, ws, h0, c0, w);
+                                                           out, ws, h0, c0, w, lens);
           return {gxp, gh0, gc0, gw, gb};
         });
   }
@@ -115,7 +127,8 @@ std::vector<Tensor> rnn_layer(RnnMode mode, const Tensor& xp, const Tensor& h0, 
 
 std::vector<Tensor> rnn(RnnMode mode, const Tensor& input, const Tensor& h0, const Tensor& c0,
                         const std::vector<Tensor>& params, bool has_biases, int64_t num_layers, double dropout_p,
-                        bool training, bool bidirectional, bool batch_first, Generator* gen) {
+                        bool training, bool bidirectional, bool batch_first, Generator* gen,
+                        const Tensor& lengths) {
   const char* op = mode_name(mode);
   const bool lstm = mode == RnnMode::Lstm;
   check_float(input, op, "input");
@@ -155,7 +168,7 @@ std::vector<Tensor> rnn(RnnMode mode, const Tensor& input, const Tensor& h0, con
                      d ? "_reverse" : "", " to have ", rnn_gates(mode) * H, " rows, but got shape ", w_ih.shape());
       Tensor xp = linear(x, w_ih, b_ih);  // every step's input projection: one GEMM
       V r = rnn_layer(mode, xp, select(hx, 0, l * D + d), lstm ? select(cx, 0, l * D + d) : Tensor(), w_hh, b_hh,
-                      d == 1);
+                      d == 1, batched ? lengths : Tensor());
       outs.push_back(r[0]);
       hs.push_back(r[1]);
       if (lstm) cs.push_back(r[2]);

@@ -140,8 +140,10 @@ struct Dims {
 
 template <class T>
 void forward(RnnMode mode, bool reverse, const Tensor& out, const Tensor& hn, const Tensor& cn, const Tensor& ws,
-             const Tensor& xp, const Tensor& h0, const Tensor& c0, const Tensor& w, const Tensor& b) {
+             const Tensor& xp, const Tensor& h0, const Tensor& c0, const Tensor& w, const Tensor& b,
+             const Tensor& lengths) {
   const int64_t H = w.shape()[1];
+  const int64_t* len = lengths.defined() ? lengths.data<int64_t>() : nullptr;
   const Dims d{xp.shape()[0], xp.shape()[1], H, w.shape()[0]};
   const int64_t S = dispatch::rnn_saved_per_row(mode) * H;  // saved floats per row
   const T *px = xp.data<T>(), *pw = w.data<T>(), *pb = b.defined() ? b.data<T>() : nullptr;
@@ -157,7 +159,13 @@ void forward(RnnMode mode, bool reverse, const Tensor& out, const Tensor& hn, co
     each_row(d.B, 12 * d.G, [&](int64_t r) {
       const T *x = xt + r * d.G, *q = hp.data() + r * d.G;
       T* h = ot + r * H;
-      if (mode == RnnMode::Lstm) {
+      if (len && t >= len[r]) {  // past this row's end: its state passes through
+        std::memcpy(h, hprev + r * H, size_t(H) * sizeof(T));
+        if (mode == RnnMode::Lstm) {
+          const T* cp = tp < 0 ? pc0 + r * H : pws + (tp * d.B + r) * S + 4 * H;
+          std::memcpy(pws + (t * d.B + r) * S + 4 * H, cp, size_t(H) * sizeof(T));
+        }
+      } else if (mode == RnnMode::Lstm) {
         const T* cp = tp < 0 ? pc0 + r * H : pws + (tp * d.B + r) * S + 4 * H;
         lstm_fwd(H, x, q, pb, cp, pws + (t * d.B + r) * S, h, tmp.data() + r * H);
       } else if (mode == RnnMode::Gru) {
@@ -180,8 +188,9 @@ void forward(RnnMode mode, bool reverse, const Tensor& out, const Tensor& hn, co
 template <class T>
 void backward(RnnMode mode, bool reverse, const Tensor& gxp, const Tensor& gh0, const Tensor& gc0, const Tensor& gw,
               const Tensor& gb, const Tensor& gout, const Tensor& ghn, const Tensor& gcn, const Tensor& out,
-              const Tensor& ws, const Tensor& h0, const Tensor& c0, const Tensor& w) {
+              const Tensor& ws, const Tensor& h0, const Tensor& c0, const Tensor& w, const Tensor& lengths) {
   const int64_t H = w.shape()[1];
+  const int64_t* len = lengths.defined() ? lengths.data<int64_t>() : nullptr;
   const Dims d{out.shape()[0], out.shape()[1], H, w.shape()[0]};
   const int64_t S = dispatch::rnn_saved_per_row(mode) * H;
   const bool lstm = mode == RnnMode::Lstm, gru = mode == RnnMode::Gru;
@@ -206,6 +215,12 @@ void backward(RnnMode mode, bool reverse, const Tensor& gxp, const Tensor& gh0, 
       T* dt = tot.data() + r * H;
       for (int64_t j = 0; j < H; ++j) dt[j] = go[r * H + j] + dh[r * H + j];
       T* gx = pgx + (t * d.B + r) * d.G;
+      if (len && t >= len[r]) {  // a pass-through step: the state's gradient flows on as is
+        std::fill(gx, gx + d.G, T(0));
+        if (gru) std::fill(pgh + (t * d.B + r) * d.G, pgh + (t * d.B + r + 1) * d.G, T(0));
+        std::memcpy(dh + r * H, dt, size_t(H) * sizeof(T));
+        return;
+      }
       if (lstm) {
         const T* cp = first ? pc0 + r * H : pws + (tp * d.B + r) * S + 4 * H;
         lstm_bwd(H, pws + (t * d.B + r) * S, cp, dt, dc + r * H, gx, tmp.data() + r * H);
@@ -218,10 +233,11 @@ void backward(RnnMode mode, bool reverse, const Tensor& gxp, const Tensor& gh0, 
         else
           for (int64_t j = 0; j < H; ++j) gx[j] = h[j] > T(0) ? dt[j] : T(0);
       }
+      if (!gru && len) std::fill(dh + r * H, dh + (r + 1) * H, T(0));
     });
-    // dh_prev = ghp_t W (+ the direct part GRU left in dh)
+    // dh_prev = ghp_t W + the direct part left in dh (GRU's dh z; a pass-through row's dh)
     step_gemm<T>(blas::NoTrans, int(d.B), int(H), int(d.G), pgh + t * d.B * d.G, int(d.G), pw, int(H),
-                 gru ? T(1) : T(0), dh, int(H));
+                 gru || len ? T(1) : T(0), dh, int(H));
   }
   // gw = sum_t ghp_t^T h_prev(t): the step whose previous state is h0, then all others at once.
   const int64_t t0 = reverse ? d.T - 1 : 0;
@@ -242,18 +258,20 @@ void backward(RnnMode mode, bool reverse, const Tensor& gxp, const Tensor& gh0, 
 }
 
 void rnn_layer(RnnMode mode, bool reverse, const Tensor& out, const Tensor& hn, const Tensor& cn, const Tensor& ws,
-               const Tensor& xp, const Tensor& h0, const Tensor& c0, const Tensor& w, const Tensor& b) {
-  if (xp.dtype() == kFloat64) forward<double>(mode, reverse, out, hn, cn, ws, xp, h0, c0, w, b);
-  else forward<float>(mode, reverse, out, hn, cn, ws, xp, h0, c0, w, b);
+               const Tensor& xp, const Tensor& h0, const Tensor& c0, const Tensor& w, const Tensor& b,
+               const Tensor& lengths) {
+  if (xp.dtype() == kFloat64) forward<double>(mode, reverse, out, hn, cn, ws, xp, h0, c0, w, b, lengths);
+  else forward<float>(mode, reverse, out, hn, cn, ws, xp, h0, c0, w, b, lengths);
 }
 
 void rnn_layer_backward(RnnMode mode, bool reverse, const Tensor& gxp, const Tensor& gh0, const Tensor& gc0,
                         const Tensor& gw, const Tensor& gb, const Tensor& gout, const Tensor& ghn, const Tensor& gcn,
-                        const Tensor& out, const Tensor& ws, const Tensor& h0, const Tensor& c0, const Tensor& w) {
+                        const Tensor& out, const Tensor& ws, const Tensor& h0, const Tensor& c0, const Tensor& w,
+                        const Tensor& lengths) {
   if (out.dtype() == kFloat64)
-    backward<double>(mode, reverse, gxp, gh0, gc0, gw, gb, gout, ghn, gcn, out, ws, h0, c0, w);
+    backward<double>(mode, reverse, gxp, gh0, gc0, gw, gb, gout, ghn, gcn, out, ws, h0, c0, w, lengths);
   else
-    backward<float>(mode, reverse, gxp, gh0, gc0, gw, gb, gout, ghn, gcn, out, ws, h0, c0, w);
+    backward<float>(mode, reverse, gxp, gh0, gc0, gw, gb, gout, ghn, gcn, out, ws, h0, c0, w, lengths);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@ from typing import Any, Optional
 from ... import _core
 from ..._typing import DeviceLike, Tensor
 from .. import init
+from .._rnn_utils import PackedSequence, _long, _order, _packed_rows, pad_packed_sequence
 from ..module import Module
 from ..parameter import Parameter
 from .linear import _factory
@@ -92,7 +93,21 @@ class RNNBase(Module):
         w = self._flat_weights
         return [w[i:i + per] for i in range(0, len(w), per)]
 
-    def _run(self, input: Tensor, h0: Optional[Tensor], c0: Optional[Tensor]) -> tuple[Any, Any, Any]:
+    def _run(self, input: Any, h0: Optional[Tensor], c0: Optional[Tensor]) -> tuple[Any, Any, Any]:
+        if isinstance(input, PackedSequence):
+            # Padded in the caller's batch order; each row runs its own length (the states come
+            # back in that order too, as torch's), then the outputs are packed again.
+            padded, lengths = pad_packed_sequence(input)
+            if padded.shape[-1] != self.input_size:
+                raise ValueError(f"{type(self).__name__}: input.size(-1) must be equal to input_size. "
+                                 f"Expected {self.input_size}, got {padded.shape[-1]}")
+            out, h, c = _core._nn_rnn(self.mode.lower(), padded, h0, c0, self._flat_weights, self.bias,
+                                      self.num_layers, self.dropout, self.training, self.bidirectional, False,
+                                      lengths=lengths)
+            T, B = out.shape[0], out.shape[1]
+            bs = [int(v) for v in input.batch_sizes.tolist()]
+            rows = _long(_packed_rows(bs, _order(input.sorted_indices, B)))
+            return input._replace(data=out.reshape(T * B, out.shape[2])[rows]), h, c
         if not isinstance(input, _core.Tensor):
             raise TypeError(f"{type(self).__name__}: input must be a Tensor, but got {type(input).__name__}")
         if input.dim() in (2, 3) and input.shape[-1] != self.input_size:
@@ -133,7 +148,7 @@ class RNN(RNNBase):
         super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size, hidden_size, num_layers,
                          bias, batch_first, dropout, bidirectional, 0, device, dtype)
 
-    def forward(self, input: Tensor, hx: Optional[Tensor] = None) -> tuple[Tensor, Tensor]:
+    def forward(self, input: Any, hx: Optional[Tensor] = None) -> tuple[Any, Tensor]:
         out, h, _ = self._run(input, _state("RNN", hx), None)
         return out, h
 
@@ -147,8 +162,8 @@ class LSTM(RNNBase):
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          proj_size, device, dtype)
 
-    def forward(self, input: Tensor,
-                hx: Optional[tuple[Tensor, Tensor]] = None) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+    def forward(self, input: Any,
+                hx: Optional[tuple[Tensor, Tensor]] = None) -> tuple[Any, tuple[Tensor, Tensor]]:
         h0: Optional[Tensor] = None
         c0: Optional[Tensor] = None
         if hx is not None:
@@ -171,7 +186,7 @@ class GRU(RNNBase):
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, 0,
                          device, dtype)
 
-    def forward(self, input: Tensor, hx: Optional[Tensor] = None) -> tuple[Tensor, Tensor]:
+    def forward(self, input: Any, hx: Optional[Tensor] = None) -> tuple[Any, Tensor]:
         out, h, _ = self._run(input, _state("GRU", hx), None)
         return out, h
 
