@@ -415,4 +415,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Opti
                 raise ValueError(f"{fn}(): {name} of shape {_shape(t)} is not broadcastable to the "
                                  f"input's shape {_shape(input)}") from None
     return _impl.binary_cross_entropy_with_logits(input, target, weight, pos_weight, reduction)
+
+
+# multi-head attention's glue around scaled_dot_product_attention (nn/_attention.py)
 from ._attention import multi_head_attention_forward  # noqa: E402,F401
