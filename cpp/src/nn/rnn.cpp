@@ -29,8 +29,13 @@ const char* mode_name(RnnMode m) {
 }
 
 void check_shape(const Tensor& t, const Shape& want, const char* op, const char* name) {
+  STEEPEST_CHECK(t.defined(), ValueError, op, ": expected ", name, " of shape ", want, ", but got none");
   STEEPEST_CHECK(t.shape() == want, ValueError, op, ": expected ", name, " of shape ", want, ", but got ",
                  t.shape());
+}
+
+void require(const Tensor& t, const char* op, const char* name) {
+  STEEPEST_CHECK(t.defined(), ValueError, op, ": ", name, " must be a tensor, but got none");
 }
 
 // A dense float copy in dtype `dt` (no copy when it already is one).
@@ -48,6 +53,8 @@ std::vector<Tensor> rnn_layer(RnnMode mode, const Tensor& xp, const Tensor& h0, 
                               const Tensor& w_hh, const Tensor& b_hh, bool reverse, const Tensor& lengths) {
   const char* op = mode_name(mode);
   const bool lstm = mode == RnnMode::Lstm;
+  require(xp, op, "the input projection");
+  require(w_hh, op, "weight_hh");
   check_float(xp, op, "input projection");
   STEEPEST_CHECK(w_hh.dim() == 2, ValueError, op, ": expected weight_hh to be 2-D, but got shape ", w_hh.shape());
   STEEPEST_CHECK(xp.dim() == 3, ValueError, op, ": expected the input projection to be 3-D (T, B, gates * H), but got shape ",
@@ -131,6 +138,9 @@ std::vector<Tensor> rnn(RnnMode mode, const Tensor& input, const Tensor& h0, con
                         const Tensor& lengths) {
   const char* op = mode_name(mode);
   const bool lstm = mode == RnnMode::Lstm;
+  require(input, op, "input");
+  for (size_t i = 0; i < params.size(); ++i)
+    if (has_biases ? i % 4 < 2 : true) require(params[i], op, "every weight");
   check_float(input, op, "input");
   STEEPEST_CHECK(input.dim() == 2 || input.dim() == 3, ValueError, op,
                  ": expected input to be 2-D (unbatched) or 3-D (batched), but got shape ", input.shape());
@@ -191,6 +201,9 @@ std::vector<Tensor> rnn_cell(RnnMode mode, const Tensor& input, const Tensor& h,
                              const Tensor& w_ih, const Tensor& w_hh, const Tensor& b_ih, const Tensor& b_hh) {
   const char* op = mode == RnnMode::Lstm ? "lstm_cell" : mode == RnnMode::Gru ? "gru_cell" : "rnn_cell";
   const bool lstm = mode == RnnMode::Lstm;
+  require(input, op, "input");
+  require(w_ih, op, "weight_ih");
+  require(w_hh, op, "weight_hh");
   check_float(input, op, "input");
   STEEPEST_CHECK(input.dim() == 1 || input.dim() == 2, ValueError, op,
                  ": expected input to be 1-D (unbatched) or 2-D (batched), but got shape ", input.shape());
