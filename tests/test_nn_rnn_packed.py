@@ -36,6 +36,12 @@ def test_pad_sequence_matches_torch():
         for side in ("right", "left"):
             close(torch.nn.utils.rnn.pad_sequence(seqs, batch_first=bf, padding_value=-2.0, padding_side=side),
                   pad_sequence(ss, batch_first=bf, padding_value=-2.0, padding_side=side), 0)
+    tp = torch.nn.utils.rnn.pack_sequence(seqs, enforce_sorted=False)
+    sp = pack_sequence(ss, enforce_sorted=False)
+    close(tp.data, sp.data, 0)
+    assert sp.batch_sizes.tolist() == tp.batch_sizes.tolist()
+    with pytest.raises(RuntimeError, match="decreasing order"):
+        pack_sequence(ss)
     with pytest.raises(ValueError, match="trailing shape"):
         pad_sequence([st.zeros(2, 3), st.zeros(2, 4)])
     with pytest.raises(ValueError, match="padding_side"):
