@@ -418,6 +418,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Opti
 
 
 # ---- more of torch's functional API, one family per file ---------------------------------------
+# multi-head attention's glue around scaled_dot_product_attention (nn/_attention.py)
+from ._attention import multi_head_attention_forward  # noqa: E402,F401
 from ._batch_norm import batch_norm  # noqa: E402,F401  (fused kernel; its own file)
 
 # ---- convolution and pooling (nn/_conv_functional.py) ----------------------------------------------
