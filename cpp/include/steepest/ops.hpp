@@ -10,3 +10,4 @@
 #include "ops/reduce.hpp"
 #include "ops/scan.hpp"
 #include "ops/shape.hpp"
+#include "ops/sort.hpp"
