@@ -137,5 +137,6 @@ void bind_optim(py::module_& m);
 void bind_nn(py::module_& m);
 void bind_sort(py::module_& m);
 void bind_divmod(py::module_& m);
+void bind_count(py::module_& m);
 
 }  // namespace steepest::bindings

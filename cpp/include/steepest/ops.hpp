@@ -2,6 +2,7 @@
 // written beside its forward in cpp/src/ops/<family>.cpp.
 #pragma once
 #include "ops/creation.hpp"
+#include "ops/count.hpp"
 #include "ops/divmod.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/index.hpp"
