@@ -88,7 +88,8 @@ def _masked_source(input: Tensor, mask: Tensor, source: Tensor, what: str) -> tu
                         f"{mask.dtype if isinstance(mask, Tensor) else type(mask).__name__}")
     _need_tensor(source, what)
     if source.dtype != input.dtype:
-        raise TypeError(f"{what}: expected source and self to have the same dtype, got {source.dtype} and {input.dtype}")
+        raise TypeError(f"{what}: expected source and self to have the same dtype, "
+                        f"got {source.dtype} and {input.dtype}")
     m = mask.expand(tuple(input.shape)) if tuple(mask.shape) != tuple(input.shape) else mask
     k = int(m.sum().item())
     if source.numel() < k:
