@@ -60,7 +60,8 @@ void bind_tensor(py::module_& m) {
           g = v.cast<Tensor>();
         } catch (const py::cast_error&) {
           py::handle type = py::type::of(v);
-          throw TypeError(str("Tensor.grad = value: value must be a steepest Tensor or None, got ",
+          throw TypeError(str("Tensor.grad setter: expected a Tensor of the same shape as the tensor (",
+                              t.shape(), ", ", dtype_name(t.dtype()), ") or None, got ",
                               std::string(py::str(type.attr("__module__"))), ".",
                               std::string(py::str(type.attr("__qualname__")))));
         }
