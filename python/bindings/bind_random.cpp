@@ -148,6 +148,14 @@ void bind_random(py::module_& m) {
     if (rg) t.set_requires_grad(true);
     return t;
   }, py::arg("mean"), py::arg("std"), py::arg("size"), py::kw_only(), gen_a, dtype_a, device_a, rg_a);
+  m.def("normal", [](const Tensor& mean, const Tensor& sd, Generator* g) { return normal(mean, sd, g); },
+        py::arg("mean"), py::arg("std"), py::kw_only(), gen_a,
+        "mean + std * z over the broadcast shape, z standard normal from generator= or else the default "
+        "generator (st.manual_seed): the same seed gives the same samples everywhere.")
+      .def("normal", [](const Tensor& mean, double sd, Generator* g) { return normal(mean, sd, g); },
+           py::arg("mean"), py::arg("std") = 1.0, py::kw_only(), gen_a)
+      .def("normal", [](double mean, const Tensor& sd, Generator* g) { return normal(mean, sd, g); },
+           py::arg("mean"), py::arg("std"), py::kw_only(), gen_a);
   m.def("bernoulli", [](const Tensor& probs, std::optional<double> p, Generator* g) {
     if (!p) return bernoulli(probs, g);
     Tensor out = empty_like(probs);
@@ -194,7 +202,8 @@ void bind_random(py::module_& m) {
     return multinomial(p, n, replacement, g);
   };
   m.def("multinomial", multinomial_fn, py::arg("input"), py::arg("num_samples"), py::arg("replacement") = false,
-        py::kw_only(), gen_a, "num_samples category indices per row of non-negative weights (1-D or 2-D).");
+        py::kw_only(), gen_a, "num_samples category indices per row of non-negative weights (1-D or 2-D), drawn from generator= or "
+        "else the default generator (st.manual_seed): the same seed gives the same samples everywhere.");
   tensor_class(m).def("multinomial", multinomial_fn, py::arg("num_samples"), py::arg("replacement") = false,
                       py::kw_only(), gen_a);
 }

@@ -7,6 +7,8 @@
 #include <random>
 
 #include "dispatch/random.hpp"
+#include "steepest/autograd.hpp"
+#include "steepest/ops.hpp"
 
 namespace steepest {
 
@@ -170,6 +172,39 @@ Tensor multinomial(const Tensor& probs, int64_t n, bool replacement, Generator* 
   Tensor out = Tensor::empty(probs.dim() == 2 ? Shape{rows, n} : Shape{n}, kInt64, probs.device());
   if (rows > 0) dispatch::multinomial_stub().get(probs.device(), "multinomial")(out, p, rows, replacement, pick(gen));
   return out;
+}
+
+namespace {
+void check_std(const Tensor& sd) {
+  check_floating(sd, "normal");
+  if (sd.numel() == 0) return;
+  autograd::NoGradGuard ng;
+  STEEPEST_CHECK(to_dtype(amin(sd), kFloat64).item<double>() >= 0, ValueError,
+                 "normal expects all elements of std >= 0.0");
+}
+Tensor standard(const Shape& shape, DType dt, Device dev, Generator* gen) {
+  Tensor z = Tensor::empty(shape, dt, dev);
+  return normal_(z, 0.0, 1.0, gen);
+}
+}  // namespace
+
+Tensor normal(const Tensor& mean, const Tensor& sd, Generator* gen) {
+  check_floating(mean, "normal");
+  check_std(sd);
+  Device dev = dispatch::common_device(mean, sd);
+  Tensor z = standard(broadcast_shapes(mean.shape(), sd.shape()), promote_types(mean.dtype(), sd.dtype()), dev, gen);
+  return add(mean, mul(sd, z));
+}
+
+Tensor normal(const Tensor& mean, double sd, Generator* gen) {
+  check_floating(mean, "normal");
+  STEEPEST_CHECK(sd >= 0, ValueError, "normal expects std >= 0.0, but found std ", sd);
+  return add(mean, mul(standard(mean.shape(), mean.dtype(), mean.device(), gen), Scalar(sd)));
+}
+
+Tensor normal(double mean, const Tensor& sd, Generator* gen) {
+  check_std(sd);
+  return add(mul(sd, standard(sd.shape(), sd.dtype(), sd.device(), gen)), Scalar(mean));
 }
 
 Tensor rand(const Shape& shape, TensorOptions opts, Generator* gen) {

@@ -227,6 +227,11 @@ Tensor& log_normal_(Tensor& t, double mean = 1, double std = 2, Generator* gen =
 // num_samples category indices (int64) per row of a 1-D or 2-D tensor of non-negative
 // weights (not necessarily normalised), with or without replacement.
 Tensor multinomial(const Tensor& probs, int64_t num_samples, bool replacement = false, Generator* gen = nullptr);
+// normal with tensor mean and/or std: mean + std * z over their broadcast shape, z a
+// standard normal draw (randn) of that shape; differentiable in mean and std.
+Tensor normal(const Tensor& mean, const Tensor& std, Generator* gen = nullptr);
+Tensor normal(const Tensor& mean, double std, Generator* gen = nullptr);
+Tensor normal(double mean, const Tensor& std, Generator* gen = nullptr);
 Tensor randperm(int64_t n, Generator* gen = nullptr);  // int64 permutation of [0, n)
 Tensor randperm(int64_t n, TensorOptions opts, Generator* gen = nullptr);
 
