@@ -71,7 +71,7 @@ def test_data_set_swaps_memory_and_keeps_identity_and_grad_flag():
     np.testing.assert_array_equal(p.detach().numpy(), [3, 3, 3])
     with pytest.raises(TypeError, match="must be a steepest Tensor"):
         p.data = [1.0, 2.0]
-    with pytest.raises(TypeError, match="must be a steepest Tensor"):
+    with pytest.raises(TypeError, match="got a torch.Tensor; convert it"):
         p.data = torch.ones(2)
 
 

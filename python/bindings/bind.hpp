@@ -1,6 +1,8 @@
 // Shared pieces of the pybind11 bindings: the Tensor <-> Python conversion and the
 // per-family binder functions that module.cpp calls. Bindings convert; they hold no logic.
 #pragma once
+#include <cstring>
+
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -12,6 +14,21 @@ namespace py = pybind11;
 // Python's `steepest.Tensor` is the bound TensorImpl held by shared_ptr, so a C++ Tensor
 // returned twice maps to the same Python object (identity, like torch).
 namespace pybind11::detail {
+// A torch.Tensor or torch.device handed to steepest fails with one line saying what to do
+// instead of pybind's list of overloads (which would print the tensors). Called only once an
+// argument failed to convert; the type-name test keeps numbers on the fast path.
+inline void reject_torch(PyObject* o) {
+  const char* n = Py_TYPE(o)->tp_name;
+  bool named = std::strcmp(n, "Tensor") == 0 || std::strcmp(n, "Parameter") == 0 || std::strcmp(n, "torch.device") == 0;
+  if (!named) return;
+  object mod = reinterpret_borrow<object>(reinterpret_cast<PyObject*>(Py_TYPE(o))).attr("__module__");
+  std::string m = str(mod);
+  if (m.rfind("torch", 0) != 0) return;
+  if (std::strcmp(n, "torch.device") == 0)
+    throw type_error("got a torch.device; steepest takes a device string such as 'cpu' or a steepest.device");
+  throw type_error("got a torch.Tensor; convert it with st.from_numpy(t.detach().numpy()) or st.tensor(t.tolist())");
+}
+
 template <>
 struct type_caster<steepest::Tensor> {
   PYBIND11_TYPE_CASTER(steepest::Tensor, const_name("Tensor"));
@@ -23,7 +40,10 @@ struct type_caster<steepest::Tensor> {
     if (!tensor_type) {
       if (const type_info* ti = get_type_info(typeid(steepest::TensorImpl))) tensor_type = ti->type;
     }
-    if (tensor_type && !PyObject_TypeCheck(src.ptr(), tensor_type)) return false;
+    if (tensor_type && !PyObject_TypeCheck(src.ptr(), tensor_type)) {
+      reject_torch(src.ptr());
+      return false;
+    }
     make_caster<std::shared_ptr<steepest::TensorImpl>> holder;
     if (src.is_none() || !holder.load(src, convert)) return false;
     value = steepest::Tensor(static_cast<std::shared_ptr<steepest::TensorImpl>&>(holder));
@@ -33,6 +53,16 @@ struct type_caster<steepest::Tensor> {
     if (!t.defined()) return none().release();
     return make_caster<std::shared_ptr<steepest::TensorImpl>>::cast(t.impl_ptr(), return_value_policy::take_ownership,
                                                                      parent);
+  }
+};
+
+// steepest.device arguments: the bound class, plus the torch.device message above.
+template <>
+struct type_caster<steepest::Device> : type_caster_base<steepest::Device> {
+  bool load(handle src, bool convert) {
+    if (type_caster_base<steepest::Device>::load(src, convert)) return true;
+    reject_torch(src.ptr());
+    return false;
   }
 };
 
@@ -138,5 +168,8 @@ void bind_nn(py::module_& m);
 void bind_batch_norm(py::module_& m);
 void bind_conv(py::module_& m);
 void bind_rnn(py::module_& m);
+void bind_sort(py::module_& m);
+void bind_divmod(py::module_& m);
+void bind_count(py::module_& m);
 
 }  // namespace steepest::bindings

@@ -58,11 +58,12 @@ void bind_tensor(py::module_& m) {
         Tensor g;
         try {
           g = v.cast<Tensor>();
-        } catch (const py::cast_error&) {
+        } catch (const std::exception&) {  // cast_error, or the casters' torch.Tensor message
           py::handle type = py::type::of(v);
           throw TypeError(str("Tensor.grad = value: value must be a steepest Tensor or None, got ",
                               std::string(py::str(type.attr("__module__"))), ".",
-                              std::string(py::str(type.attr("__qualname__")))));
+                              std::string(py::str(type.attr("__qualname__"))), " (a Tensor of this tensor's shape ",
+                              t.shape(), " and dtype ", dtype_name(t.dtype()), ", or None)"));
         }
         t.set_grad(g);
       })

@@ -104,6 +104,13 @@ def _with_scalar_alpha(name: str) -> None:
     def method(self: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
         if isinstance(alpha, Tensor):
             alpha = _scalar(alpha, f"{name}(alpha=...)")
+        # Refused here, by type name: the bindings' overload error would print both tensors.
+        if not isinstance(alpha, (bool, int, float)) and not hasattr(alpha, "__index__") \
+                and not hasattr(alpha, "__float__"):
+            raise TypeError(f"{name}(): alpha must be a number or a one-element tensor, got {type(alpha).__name__}")
+        if not isinstance(other, (Tensor, bool, int, float)) and not hasattr(other, "__float__"):
+            raise TypeError(f"{name}(): other must be a Tensor or a number, got {type(other).__module__}."
+                            f"{type(other).__qualname__}")
         return orig(self, other, alpha=alpha)
     method.__name__ = name
     method.__doc__ = orig.__doc__
