@@ -2,7 +2,7 @@
 (one call per parameter group per step): torch's rules (SGD ... Adafactor, Muon) and, from
 their reference implementations, Lion, SophiaG, ScheduleFreeAdamW, Lamb, Lars; param-group
 recipes in recipes.py; global-norm clipping in clip.py."""
-from . import lr_scheduler  # noqa: F401
+from . import lr_scheduler, swa_utils  # noqa: F401
 from .adadelta import Adadelta  # noqa: F401
 from .adafactor import Adafactor  # noqa: F401
 from .adagrad_rmsprop import Adagrad, RMSprop  # noqa: F401
