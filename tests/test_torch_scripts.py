@@ -23,8 +23,13 @@ PYTHON_DIR = os.path.join(HERE, "..", "python")
 
 # script: (what it needs from steepest beyond the basics, rtol for the reported numbers)
 SCRIPTS = {
-    "gpt_char.py": (["topk", "multinomial"], 2e-5),
-    "python_optimizers.py": ([], 2e-5),
+    "gpt_char.py": (["topk", "multinomial"], 2e-5),                             # (a)
+    "vae_digits.py": ([], 2e-5),                                                 # (b)
+    "python_optimizers.py": ([], 2e-5),                                          # (c)
+    "checkpoint_resume.py": ([], 2e-5),                                          # (d)
+    "regression.py": ([], 2e-5),                                                 # (e)
+    "cnn_digits.py": (["nn.Conv2d", "nn.BatchNorm2d", "nn.MaxPool2d"], 2e-5),   # (f)
+    "lstm_lm.py": (["nn.LSTM"], 2e-5),                                           # (g)
 }
 
 
@@ -82,6 +87,8 @@ def _compare(ours, theirs, rtol):
 
 
 def _check_samples(script, ours, theirs):
+    if script == "checkpoint_resume.py":  # resuming from the checkpoint changed nothing, in either library
+        assert ours["identical"] is True and ours["resumed"] == ours["continuous"]
     if script == "gpt_char.py":
         for res in (ours, theirs):
             ids = res["_sample_ids"]
