@@ -4,10 +4,9 @@ mini-batches from a DataLoader; accuracy with model.eval(); then stochastic weig
 (AveragedModel) with the batch-norm statistics recomputed by swa_utils.update_bn."""
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
+from _harness import digits, report, sync_weights
 from torch.optim.swa_utils import AveragedModel, update_bn
 from torch.utils.data import DataLoader, TensorDataset
-from _harness import digits, report, sync_weights
 
 
 class Net(nn.Module):

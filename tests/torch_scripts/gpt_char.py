@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn as nn
-from torch.nn import functional as F
 from _harness import report, sync_weights, text
+from torch.nn import functional as F
 
 
 @dataclass

@@ -6,8 +6,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.optim.swa_utils import SWALR, AveragedModel, get_ema_multi_avg_fn
 from _harness import report, sync_weights
+from torch.optim.swa_utils import SWALR, AveragedModel, get_ema_multi_avg_fn
 
 rng = np.random.default_rng(42)
 x = np.sort(rng.uniform(-2, 2, size=(160, 1))).astype(np.float32)
@@ -29,7 +29,7 @@ opt = torch.optim.SGD(fc.parameters(), lr=0.02, momentum=0.9, nesterov=True)
 sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=[10, 18], gamma=0.3)
 poly_losses = []
 features = make_features(x_train)
-for step in range(24):
+for _ in range(24):
     fc.zero_grad()
     output = F.mse_loss(fc(features), y_train)
     loss = output.item()

@@ -7,8 +7,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.utils.data import DataLoader, TensorDataset
 from _harness import digits, report, sync_weights
+from torch.utils.data import DataLoader, TensorDataset
 
 
 class VAE(nn.Module):
@@ -60,7 +60,7 @@ optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
 def train(epoch, losses):
     model.train()
     train_loss = 0
-    for batch_idx, (data,) in enumerate(train_loader):
+    for (data,) in train_loader:
         data = data.to(device)
         eps = torch.from_numpy(rng.standard_normal((data.shape[0], 8)).astype(np.float32))
         optimizer.zero_grad()
