@@ -59,3 +59,65 @@ def test_clone_is_a_copy_autograd_sees():
     z = st.clone(x).detach()
     z.add_(1)
     np.testing.assert_array_equal(x.detach().numpy(), [1.0, 2.0])
+
+
+def _python_sgd(lib):
+    from importlib import import_module
+
+    optimizer_mod = import_module(lib.__name__ + ".optim.optimizer")
+
+    class PlainSGD(optimizer_mod.Optimizer):
+        def __init__(self, params, lr=optimizer_mod.required, momentum=0.0):
+            super().__init__(params, dict(lr=lr, momentum=momentum))
+
+        @lib.no_grad()
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    state = self.state[p]
+                    state["step"] = state.get("step", 0) + 1
+                    p.add_(p.grad, alpha=-group["lr"] / state["step"])
+    return PlainSGD
+
+
+@pytest.mark.parametrize("lib", [st, torch], ids=["steepest", "torch"])
+def test_python_optimizer_base_behaves_as_torchs(lib):
+    """`required`, named params (param_names in the groups and the state_dict), and a Python
+    number kept as a number through state_dict/load_state_dict: the same under both."""
+    PlainSGD = _python_sgd(lib)
+    model = lib.nn.Linear(3, 2)
+    with pytest.raises(ValueError, match="lr"):
+        PlainSGD(model.parameters())
+    opt = PlainSGD(model.named_parameters(), lr=0.1)
+    assert opt.param_groups[0]["param_names"] == ["weight", "bias"]
+    assert opt.param_groups[0]["params"][0] is model.weight
+    model(lib.ones(1, 3)).sum().backward()
+    opt.step()
+    opt.step()
+    sd = opt.state_dict()
+    assert sd["param_groups"][0]["param_names"] == ["weight", "bias"] and sd["param_groups"][0]["params"] == [0, 1]
+    assert sd["state"][0] == {"step": 2} and type(sd["state"][0]["step"]) is int
+    opt2 = PlainSGD(model.named_parameters(), lr=0.5)
+    opt2.load_state_dict(sd)
+    assert opt2.state[model.weight] == {"step": 2} and opt2.param_groups[0]["lr"] == 0.1
+    with pytest.raises(ValueError, match="names"):
+        PlainSGD([("w", model.weight), model.bias], lr=0.1)
+
+
+def test_python_optimizer_steps_like_torch():
+    rng = np.random.RandomState(0)
+    w0 = rng.randn(3, 3).astype(np.float32)
+    got = []
+    for lib in (st, torch):
+        model = lib.nn.Linear(3, 3, bias=False)
+        with lib.no_grad():
+            model.weight.copy_(lib.tensor(w0))
+        opt = _python_sgd(lib)(model.named_parameters(), lr=0.3)
+        for _ in range(5):
+            opt.zero_grad()
+            (model(lib.tensor(w0)) ** 2).mean().backward()
+            opt.step()
+        got.append(model.weight.detach().numpy().copy())
+    np.testing.assert_allclose(got[0], got[1], rtol=1e-6)

@@ -10,9 +10,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from _harness import digits, report, sync_weights
+from torch.optim.optimizer import Optimizer
 
 
-class Lion(torch.optim.Optimizer):
+class Lion(Optimizer):
     def __init__(self, params, lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0):
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")

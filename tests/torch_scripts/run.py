@@ -27,6 +27,7 @@ def bind_torch_to_steepest() -> None:
         "torch.nn.init": steepest.nn.init,
         "torch.nn.utils": steepest.nn.utils,
         "torch.optim": steepest.optim,
+        "torch.optim.optimizer": steepest.optim.optimizer,
         "torch.optim.lr_scheduler": steepest.optim.lr_scheduler,
         "torch.optim.swa_utils": steepest.optim.swa_utils,
         "torch.utils": steepest.utils,
