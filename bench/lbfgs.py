@@ -78,7 +78,9 @@ def main():
              "1 thread each). Ratios are torch time / steepest time. Both make the same number of closure calls "
              "(the same iterates); a step is those calls plus L-BFGS's own whole-vector work (dot products, "
              "axpys, concatenating the grads), so where the closure dominates (the 1001-param case: a "
-             "4000 x 1000 matrix-vector product each way), the ratio is mostly the closure's: timed alone on this machine, one forward + backward took 16.7 ms in steepest and 11.5 ms in torch, 22 of them 367 ms of steepest's 405 ms.")
+             "4000 x 1000 matrix-vector product each way), the ratio is mostly the closure's: timed alone on "
+             "this machine, one forward + backward took 16.7 ms in steepest and 11.5 ms in torch, 22 of them "
+             "367 ms of steepest's 405 ms.")
     print("\n" + notes)
     if not args.no_write:
         write_section("optim: L-BFGS", "PYTHONPATH=python python bench/lbfgs.py", "\n".join(lines), notes)
