@@ -16,6 +16,11 @@ def start(out, weights, mode):
     _run.update(out=out, weights=weights, mode=mode, synced=0, results={})
 
 
+def results():
+    """What the current script has reported so far."""
+    return _run["results"]
+
+
 def digits(n=None):
     """The 8x8 digits: float32 pixels in [0, 1] (n, 64) and int64 labels (n,)."""
     with gzip.open(os.path.join(DATA, "digits.csv.gz"), "rt") as f:

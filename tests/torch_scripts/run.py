@@ -6,7 +6,7 @@ other in this process (one import of the library for all of them):
 With steepest, `import torch`, `import torch.nn as nn`, `import torch.nn.functional as F`,
 `torch.optim...` and `torch.utils.data` resolve to steepest's modules (sys.modules aliases),
 so a script's text is the same for both. Scripts talk to the test only through _harness:
-OUT_DIR/<lib>/<script>.json gets what they report (or the traceback if one fails), and their
+OUT_DIR/<lib>/<script>.json gets what they report (and the traceback if one fails), and their
 initial weights go through OUT_DIR/<script>.<n>.npz (written by export, read by import)."""
 import json
 import os
@@ -52,9 +52,11 @@ def main() -> None:
         sys.argv = [script]
         try:
             runpy.run_path(os.path.join(HERE, script), run_name="__main__")
-        except BaseException:  # one script's failure is reported in its results, the others still run
+        except BaseException:  # reported beside what the script reported before it failed; the others still run
+            results = dict(_harness.results())
+            results["__error__"] = traceback.format_exc()
             with open(out, "w") as f:
-                json.dump({"__error__": traceback.format_exc()}, f)
+                json.dump(results, f)
 
 
 if __name__ == "__main__":
