@@ -102,7 +102,8 @@ def test_script_runs_unchanged_and_matches_torch(script, results):
     assert "__error__" not in theirs, f"{script} failed under torch:\n{theirs['__error__']}"
     if missing and "__error__" in ours:
         last = ours["__error__"].strip().splitlines()[-1]
-        assert any(n.split(".")[-1] in last for n in missing), f"{script} failed for another reason:\n{ours['__error__']}"
+        assert any(n.split(".")[-1] in last for n in missing), \
+            f"{script} failed for another reason:\n{ours['__error__']}"
         shared = {k: v for k, v in theirs.items() if k in ours}
         _compare({k: ours[k] for k in shared}, shared, rtol)
         pytest.skip(f"{script} needs torch.{', torch.'.join(missing)}, which steepest lacks; {len(shared)} of "
