@@ -121,3 +121,19 @@ def test_python_optimizer_steps_like_torch():
             opt.step()
         got.append(model.weight.detach().numpy().copy())
     np.testing.assert_allclose(got[0], got[1], rtol=1e-6)
+
+
+@pytest.mark.parametrize("lib", [st, torch], ids=["steepest", "torch"])
+@pytest.mark.parametrize("python_step", [True, False], ids=["python-step", "fused-step"])
+def test_step_hooks_run_around_step_as_torchs(lib, python_step):
+    model = lib.nn.Linear(3, 2)
+    opt = _python_sgd(lib)(model.parameters(), lr=0.1) if python_step else lib.optim.SGD(model.parameters(), lr=0.1)
+    calls = []
+    pre = opt.register_step_pre_hook(lambda o, a, k: calls.append(("pre", o is opt, len(a), a[0] is opt, dict(k))))
+    opt.register_step_post_hook(lambda o, a, k: calls.append(("post", float(model.bias.detach().sum()))))
+    model(lib.ones(1, 3)).sum().backward()
+    opt.step()
+    assert calls == [("pre", True, 1, True, {}), ("post", pytest.approx(float(model.bias.detach().sum())))]
+    pre.remove()
+    opt.step()
+    assert [c[0] for c in calls] == ["pre", "post", "post"]

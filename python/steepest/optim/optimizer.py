@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Dict, Iterable, List,
 
 from .. import _core
 from ..autograd.grad_mode import enable_grad
+from . import _step_hooks
 
 if TYPE_CHECKING:
     from .arena import Arena
@@ -210,6 +211,15 @@ class Optimizer:
             param_groups = [{"params": param_groups}]
         for group in param_groups:
             self.add_param_group(group)
+        _step_hooks.patch_step(type(self))
+
+    def register_step_pre_hook(self, hook: Callable[..., Any]) -> _step_hooks.StepHookHandle:
+        """hook(optimizer, args, kwargs) runs before each step(); it may return (args, kwargs)."""
+        return _step_hooks.register(_step_hooks.hook_dicts(self)[0], hook)
+
+    def register_step_post_hook(self, hook: Callable[..., Any]) -> _step_hooks.StepHookHandle:
+        """hook(optimizer, args, kwargs) runs after each step()."""
+        return _step_hooks.register(_step_hooks.hook_dicts(self)[1], hook)
 
     def __repr__(self) -> str:
         lines = [self.__class__.__name__ + " ("]
