@@ -183,9 +183,11 @@ class TinyBatchNorm(st.nn.Module):
         return (x - mean) / (var + 1e-5).sqrt() * self.weight + self.bias
 
 
-def _bn_model(lib):
+def _bn_model(lib, real_bn=False):
     if lib is torch:
         bn = torch.nn.BatchNorm1d(6)
+    elif real_bn:
+        bn = st.nn.BatchNorm1d(6)
     else:
         bn = TinyBatchNorm(6)
     m = lib.nn.Sequential(lib.nn.Linear(4, 6), bn, lib.nn.ReLU(), lib.nn.Linear(6, 2))
@@ -195,12 +197,15 @@ def _bn_model(lib):
     return m
 
 
-def test_update_bn_matches_torch():
+@pytest.mark.parametrize("real_bn", [False, True], ids=["test-module", "nn.BatchNorm1d"])
+def test_update_bn_matches_torch(real_bn):
+    if real_bn and not hasattr(st.nn, "BatchNorm1d"):
+        pytest.skip("st.nn.BatchNorm1d is not in this build")
     rng = np.random.RandomState(4)
     batches = [rng.randn(8, 4).astype(np.float32) * 2 + 1 for _ in range(5)]
     got = {}
     for lib in (st, torch):
-        model = _bn_model(lib)
+        model = _bn_model(lib, real_bn)
         model.eval()
         data = [(lib.tensor(b), lib.zeros(8)) for b in batches]   # (input, target) pairs, as a loader yields
         with lib.no_grad():

@@ -145,6 +145,8 @@ class LBFGS(Optimizer):
     """
 
     _step_supports_amp_scaling = False
+    # Each iteration needs dot products over every param and the closure: ZeRO can't shard it.
+    _shardable = False
 
     def __init__(self, params: ParamsT, lr: float = 1, max_iter: int = 20, max_eval: Optional[int] = None,
                  tolerance_grad: float = 1e-7, tolerance_change: float = 1e-9, history_size: int = 100,
