@@ -135,5 +135,7 @@ void bind_io(py::module_& m);
 void bind_schedule(py::module_& m);
 void bind_optim(py::module_& m);
 void bind_nn(py::module_& m);
+void bind_batch_norm(py::module_& m);
+void bind_conv(py::module_& m);
 
 }  // namespace steepest::bindings

@@ -2,6 +2,7 @@
 #pragma once
 #include "autograd.hpp"
 #include "nn/functional.hpp"
+#include "nn/conv.hpp"
 #include "io.hpp"
 #include "nn.hpp"
 #include "ops.hpp"

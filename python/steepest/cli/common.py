@@ -74,12 +74,14 @@ class EpochPrinter:
 def run_fit(args: argparse.Namespace, model: Any, optimizer: Any, train_data: Any,
             val_data: Optional[Iterable[Any]], epochs: int, loss_fn: Callable[..., Any],
             metrics: Optional[dict[str, Callable[..., Any]]] = None, callbacks: Sequence[Any] = (),
-            max_steps: Optional[int] = None, val_name: str = "val") -> History:
-    """st.train.fit with the CLI's choices: a warmup-cosine schedule stepped per optimizer
-    step over the whole run, clipping when --clip is given, a progress bar on a terminal."""
+            max_steps: Optional[int] = None, val_name: str = "val",
+            make_schedule: Optional[Callable[[Any, int], Any]] = None) -> History:
+    """st.train.fit with the CLI's choices: a warmup-cosine schedule (or make_schedule(optimizer,
+    total_steps)) stepped per optimizer step over the whole run, clipping when --clip is given,
+    a progress bar on a terminal."""
     steps_per_epoch = math.ceil(len(train_data))
     total = epochs * steps_per_epoch if max_steps is None else min(max_steps, epochs * steps_per_epoch)
-    sched = schedule(optimizer, total)
+    sched = (make_schedule or schedule)(optimizer, total)
     shown = bar_visible(args)
     cbs = list(callbacks)
     if not shown:

@@ -19,6 +19,7 @@ EPILOG = """examples:
   steepest train spam --data my.tsv --metrics-out m.json
   steepest predict --checkpoint steepest-demo/spam_classifier.safetensors "Free entry! Text WIN now"
   steepest train digits --optimizer lion
+  steepest train digits --model cnn      a small ResNet: conv, batch norm, residual blocks
   steepest train charlm --steps 2000
   steepest lr-find digits
   steepest train digits --nproc 2        data-parallel on 2 ranks (pip install steepest[mpi])
@@ -171,17 +172,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=spam.train_spam)
     _common(p, "steepest-spam")
 
-    p = tsub.add_parser("digits", help="MLP on the 8x8 handwritten digits",
-                        description="An MLP (64-H-H-10, ReLU) on the bundled UCI digits (1797 images, CC BY "
-                        "4.0), an 80/20 stratified split; prints test accuracy and the confusion matrix.")
+    p = tsub.add_parser("digits", help="MLP or small ResNet on the 8x8 handwritten digits",
+                        description="An MLP (64-H-H-10, ReLU; --model mlp) or a small ResNet (conv + batch norm "
+                        "+ residual blocks, SGD with Nesterov momentum under a one-cycle schedule; --model cnn) on "
+                        "the bundled UCI digits (1797 images, CC BY 4.0), an 80/20 stratified split; prints test "
+                        "accuracy and the confusion matrix.")
+    p.add_argument("--model", choices=("mlp", "cnn"), default="mlp", help="default: mlp")
     p.add_argument("--data", metavar="FILE", default=None,
                    help="CSV: 64 pixel values 0-16 then the label per line (default: bundled)")
-    p.add_argument("--epochs", type=EPOCHS, default=20, metavar="N", help="default: 20")
+    p.add_argument("--epochs", type=EPOCHS, default=None, metavar="N", help="default: 20 (mlp), 12 (cnn)")
     p.add_argument("--steps", type=positive_int, default=None, metavar="N", help="stop after N optimizer steps")
     p.add_argument("--batch-size", type=BATCH, default=64, metavar="N", help="default: 64")
-    p.add_argument("--hidden", type=HIDDEN_POSITIVE, default=128, metavar="N", help="default: 128")
+    p.add_argument("--hidden", type=HIDDEN_POSITIVE, default=128, metavar="N", help="mlp: default 128")
+    p.add_argument("--width", type=bounded_int(1, 1024), default=16, metavar="N",
+                   help="cnn: channels of the first stage, doubled in the second (default: 16)")
+    p.add_argument("--blocks", type=bounded_int(1, 64), default=1, metavar="N",
+                   help="cnn: residual blocks per stage (default: 1)")
     p.add_argument("--clip", type=positive_float, default=None, metavar="NORM", help="clip the gradient norm")
-    _optimizer(p, "adamw", "3e-3 for Adam-like, 0.5 for SGD, 1e-3 for Lion")
+    p.add_argument("--optimizer", type=optimizer_name, default=None, metavar="NAME",
+                   help=f"one of {', '.join(optimizers.OPTIMIZERS)} (default: adamw for mlp, nesterov for cnn)")
+    p.add_argument("--lr", type=positive_float, default=None,
+                   help="peak learning rate (default: mlp 3e-3 for Adam-like, 0.5 for SGD, 1e-3 for Lion; "
+                   "cnn 0.1 for SGD, 3e-3 for Adam-like)")
     _nproc(p)
     p.set_defaults(func=digits.run)
     _common(p, "steepest-digits")

@@ -415,3 +415,26 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Opti
                 raise ValueError(f"{fn}(): {name} of shape {_shape(t)} is not broadcastable to the "
                                  f"input's shape {_shape(input)}") from None
     return _impl.binary_cross_entropy_with_logits(input, target, weight, pos_weight, reduction)
+
+
+from ._batch_norm import batch_norm  # noqa: E402,F401  (fused kernel; its own file)
+
+# ---- convolution and pooling (nn/_conv_functional.py) ----------------------------------------------
+from ._conv_functional import (  # noqa: E402,F401
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    conv_transpose1d,
+    conv_transpose2d,
+    fold,
+    max_pool1d,
+    max_pool1d_with_indices,
+    max_pool2d,
+    max_pool2d_with_indices,
+    unfold,
+)

@@ -49,6 +49,13 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
 // Normalizes over the trailing dims `normalized_shape`; weight and bias have that shape.
 Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight = Tensor(),
                   const Tensor& bias = Tensor(), double eps = 1e-5);
+// Batch norm of x (N, C, *): per channel, over dim 0 and the trailing dims. training: the
+// batch's mean and biased variance normalize, and defined running_mean/var (C,) are updated in
+// place, r = (1 - momentum) r + momentum stat (the unbiased variance); else the running
+// statistics normalize. weight, bias: (C,) or undefined. float32/float64.
+Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                  const Tensor& weight = Tensor(), const Tensor& bias = Tensor(), bool training = false,
+                  double momentum = 0.1, double eps = 1e-5);
 
 // ---- embedding ----
 // Rows of weight (num, dim) picked by integer `indices` (any shape): (*indices.shape, dim).

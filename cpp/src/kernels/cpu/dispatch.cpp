@@ -18,6 +18,7 @@
   void register_optim(KernelTable&);                            \
   void register_nn(KernelTable&);                               \
   void register_gemm(KernelTable&);                             \
+  void register_batch_norm(KernelTable&);                       \
   }                                                             \
   static void fill_##NAME(steepest::kernels::KernelTable& t) {  \
     t.isa = #NAME;                                              \
@@ -26,6 +27,7 @@
     steepest::kernels::NAME::register_optim(t);                 \
     steepest::kernels::NAME::register_nn(t);                    \
     steepest::kernels::NAME::register_gemm(t);                  \
+    steepest::kernels::NAME::register_batch_norm(t);            \
   }
 
 STEEPEST_DECLARE_ISA(scalar)

@@ -74,6 +74,24 @@ struct TypedKernels {
   void (*silu)(int64_t n, const T* x, T* y) = nullptr;
   void (*silu_backward)(int64_t n, const T* x, const T* g, T* gx) = nullptr;
 
+  // batch norm (isa/batch_norm.cpp), over one channel: `rows` runs of n values, ld apart.
+  // Sums in double: *s1 = sum (x - c), *s2 = sum (x - c)^2; *sg = sum g, *sgx = sum g (x - mean).
+  void (*bn_moments)(const T* x, int64_t rows, int64_t n, int64_t ld, T c, double* s1, double* s2) = nullptr;
+  void (*bn_grad_sums)(const T* x, const T* g, int64_t rows, int64_t n, int64_t ld, T mean, double* sg,
+                       double* sgx) = nullptr;
+  // y = x a + b; gx = a g + b (x - mean) + k (y, gx laid out as x).
+  void (*bn_apply)(const T* x, int64_t rows, int64_t n, int64_t ld, T a, T b, T* y) = nullptr;
+  void (*bn_backward_apply)(const T* g, const T* x, int64_t rows, int64_t n, int64_t ld, T a, T b, T mean, T k,
+                            T* gx) = nullptr;
+  // The same over the columns j < n of `rows` rows ld apart, with per-column constants (sums
+  // written, not accumulated, each column added row by row in order).
+  void (*bn_col_moments)(const T* x, int64_t rows, int64_t n, int64_t ld, const T* c, T* s1, T* s2) = nullptr;
+  void (*bn_col_grad_sums)(const T* x, const T* g, int64_t rows, int64_t n, int64_t ld, const T* mean, T* sg,
+                           T* sgx) = nullptr;
+  void (*bn_col_apply)(const T* x, int64_t rows, int64_t n, int64_t ld, const T* a, const T* b, T* y) = nullptr;
+  void (*bn_col_backward_apply)(const T* g, const T* x, int64_t rows, int64_t n, int64_t ld, const T* a,
+                                const T* b, const T* mean, const T* k, T* gx) = nullptr;
+
   // deterministic linear algebra (isa/gemm.cpp, used under use_deterministic_algorithms)
   // C = alpha op(A) op(B) + beta C, row-major (op transposes when ta / tb); each C element
   // is the fma chain over k = 0..K-1 from 0, then alpha * acc (+ beta * C): the same bits on
