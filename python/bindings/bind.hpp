@@ -137,5 +137,6 @@ void bind_optim(py::module_& m);
 void bind_nn(py::module_& m);
 void bind_batch_norm(py::module_& m);
 void bind_conv(py::module_& m);
+void bind_rnn(py::module_& m);
 
 }  // namespace steepest::bindings

@@ -3,6 +3,7 @@
 #include "autograd.hpp"
 #include "nn/functional.hpp"
 #include "nn/conv.hpp"
+#include "nn/recurrent.hpp"
 #include "io.hpp"
 #include "nn.hpp"
 #include "ops.hpp"

@@ -438,3 +438,5 @@ from ._conv_functional import (  # noqa: E402,F401
     max_pool2d_with_indices,
     unfold,
 )
+# multi-head attention's glue around scaled_dot_product_attention (nn/_attention.py)
+from ._attention import multi_head_attention_forward  # noqa: E402,F401

@@ -56,3 +56,11 @@ def vector_to_parameters(vec: Tensor, parameters: TensorOrTensors) -> None:
             n = p.numel()
             p.copy_(vec[offset:offset + n].reshape(list(p.shape)))
             offset += n
+
+
+# st.nn.utils.rnn (pad_sequence, pack_padded_sequence, ...): importable by that dotted name too.
+import sys as _sys  # noqa: E402
+
+from . import _rnn_utils as rnn  # noqa: E402
+
+_sys.modules[__name__ + ".rnn"] = rnn

@@ -1,0 +1,282 @@
+// The CPU kernels of the recurrent layers (dispatch/rnn.hpp): the time loop of one layer and
+// direction. Each step is one BLAS product for the hidden projection, then one fused pass per
+// batch row over the gates (the SIMD sigmoid/tanh leaves of the kernel table, then the state
+// update). The backward walks the steps in reverse with one product per step for the hidden
+// state's gradient, and ends with one product over all steps for the hidden weights.
+#include <omp.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "dispatch/rnn.hpp"
+#include "kernels/cpu/blas.hpp"
+#include "kernels/cpu/kernel_table.hpp"
+
+namespace steepest::kernels::cpu {
+namespace {
+
+using dispatch::RnnMode;
+
+template <class T>
+inline const TypedKernels<T>& kern() {
+  if constexpr (sizeof(T) == 4) return cpu_kernels().f32;
+  else return cpu_kernels().f64;
+}
+
+template <class T>
+inline UnaryFn<T> unary(UnaryOp op) {
+  return kern<T>().unary[int(op)];
+}
+
+// fn(b) for every batch row, over OpenMP threads when the step's work pays for waking them.
+template <class F>
+inline void each_row(int64_t rows, int64_t cost_per_row, F fn) {
+  const bool par = rows > 1 && rows * cost_per_row >= 32768 && omp_get_max_threads() > 1 && !omp_in_parallel();
+#pragma omp parallel for schedule(static) if (par)
+  for (int64_t r = 0; r < rows; ++r) fn(r);
+}
+
+// C (m, n) = alpha A op(B) + beta C for the per-step products, which are too small for
+// gemm_ex's own split (m = batch): above a lower threshold they are cut into column blocks
+// of C, one per thread, so two threads already share a 32 x 1024 x 256 step.
+template <class T>
+void step_gemm(blas::Trans tb, int m, int n, int k, const T* a, int lda, const T* b, int ldb, T beta, T* c, int ldc) {
+  if (m <= 0 || n <= 0) return;
+  const int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
+  if (deterministic() || nt <= 1 || double(m) * double(n) * double(k) < double(1 << 20) || n < 64)
+    return blas::gemm_ex<T>(blas::NoTrans, tb, m, n, k, T(1), a, lda, b, ldb, beta, c, ldc);
+#pragma omp parallel num_threads(nt)
+  {
+    const int t = omp_get_thread_num(), parts = omp_get_num_threads();
+    const int per = ((n + parts - 1) / parts + 15) / 16 * 16;
+    const int lo = std::min(n, t * per), hi = std::min(n, lo + per);
+    if (lo < hi) {
+      const T* bb = tb == blas::NoTrans ? b + lo : b + int64_t(lo) * ldb;
+      blas::gemm_call(blas::NoTrans, tb, m, hi - lo, k, T(1), a, lda, bb, ldb, beta, c + lo, ldc);
+    }
+  }
+}
+
+// ---------------- one step of one batch row ----------------
+// a: the gates' pre-activations become their activations in place; xp, hp: the input and
+// hidden projections of the row; b: the hidden bias or null.
+
+template <class T>
+inline void sum_gates(int64_t n, const T* xp, const T* hp, const T* b, T* a) {
+  if (b)
+    for (int64_t j = 0; j < n; ++j) a[j] = xp[j] + (hp[j] + b[j]);
+  else
+    for (int64_t j = 0; j < n; ++j) a[j] = xp[j] + hp[j];
+}
+
+// ws: i, f, g, o, c (5H). tmp: H scratch.
+template <class T>
+void lstm_fwd(int64_t H, const T* xp, const T* hp, const T* b, const T* cp, T* ws, T* h, T* tmp) {
+  T* a = ws;
+  sum_gates(4 * H, xp, hp, b, a);
+  unary<T>(UnaryOp::Sigmoid)(2 * H, a, a);
+  unary<T>(UnaryOp::Tanh)(H, a + 2 * H, a + 2 * H);
+  unary<T>(UnaryOp::Sigmoid)(H, a + 3 * H, a + 3 * H);
+  T* c = ws + 4 * H;
+  for (int64_t j = 0; j < H; ++j) c[j] = a[H + j] * cp[j] + a[j] * a[2 * H + j];
+  unary<T>(UnaryOp::Tanh)(H, c, tmp);
+  for (int64_t j = 0; j < H; ++j) h[j] = a[3 * H + j] * tmp[j];
+}
+
+// dh: the row's total hidden gradient; dc: the cell gradient in, dc_prev out; g (4H): the
+// gates' pre-activation gradients. tmp: H scratch.
+template <class T>
+void lstm_bwd(int64_t H, const T* ws, const T* cp, const T* dh, T* dc, T* g, T* tmp) {
+  const T *a = ws, *c = ws + 4 * H;
+  unary<T>(UnaryOp::Tanh)(H, c, tmp);
+  for (int64_t j = 0; j < H; ++j) {
+    const T i = a[j], f = a[H + j], gg = a[2 * H + j], o = a[3 * H + j], tc = tmp[j];
+    const T d = dc[j] + dh[j] * o * (T(1) - tc * tc);
+    g[j] = d * gg * i * (T(1) - i);
+    g[H + j] = d * cp[j] * f * (T(1) - f);
+    g[2 * H + j] = d * i * (T(1) - gg * gg);
+    g[3 * H + j] = dh[j] * tc * o * (T(1) - o);
+    dc[j] = d * f;
+  }
+}
+
+// ws: r, z, n, hn (4H) with hn = W_hn h + b_hn.
+template <class T>
+void gru_fwd(int64_t H, const T* xp, const T* hp, const T* b, const T* hprev, T* ws, T* h) {
+  T *a = ws, *n = ws + 2 * H, *hn = ws + 3 * H;
+  sum_gates(2 * H, xp, hp, b, a);
+  unary<T>(UnaryOp::Sigmoid)(2 * H, a, a);
+  for (int64_t j = 0; j < H; ++j) {
+    hn[j] = b ? hp[2 * H + j] + b[2 * H + j] : hp[2 * H + j];
+    n[j] = xp[2 * H + j] + a[j] * hn[j];
+  }
+  unary<T>(UnaryOp::Tanh)(H, n, n);
+  for (int64_t j = 0; j < H; ++j) h[j] = (T(1) - a[H + j]) * n[j] + a[H + j] * hprev[j];
+}
+
+// gx, gh (3H): the gradients of the input and hidden projections; dd (H): the direct part of
+// the previous hidden state's gradient, dh z.
+template <class T>
+void gru_bwd(int64_t H, const T* ws, const T* hprev, const T* dh, T* gx, T* gh, T* dd) {
+  const T *r = ws, *z = ws + H, *n = ws + 2 * H, *hn = ws + 3 * H;
+  for (int64_t j = 0; j < H; ++j) {
+    const T dn = dh[j] * (T(1) - z[j]) * (T(1) - n[j] * n[j]);
+    const T dz = dh[j] * (hprev[j] - n[j]) * z[j] * (T(1) - z[j]);
+    const T dr = dn * hn[j] * r[j] * (T(1) - r[j]);
+    gx[j] = gh[j] = dr;
+    gx[H + j] = gh[H + j] = dz;
+    gx[2 * H + j] = dn;
+    gh[2 * H + j] = dn * r[j];
+    dd[j] = dh[j] * z[j];
+  }
+}
+
+// ---------------- the time loops ----------------
+
+struct Dims {
+  int64_t T, B, H, G;  // steps, batch, hidden, gate rows (G = gates * H)
+};
+
+template <class T>
+void forward(RnnMode mode, bool reverse, const Tensor& out, const Tensor& hn, const Tensor& cn, const Tensor& ws,
+             const Tensor& xp, const Tensor& h0, const Tensor& c0, const Tensor& w, const Tensor& b,
+             const Tensor& lengths) {
+  const int64_t H = w.shape()[1];
+  const int64_t* len = lengths.defined() ? lengths.data<int64_t>() : nullptr;
+  const Dims d{xp.shape()[0], xp.shape()[1], H, w.shape()[0]};
+  const int64_t S = dispatch::rnn_saved_per_row(mode) * H;  // saved floats per row
+  const T *px = xp.data<T>(), *pw = w.data<T>(), *pb = b.defined() ? b.data<T>() : nullptr;
+  const T *ph0 = h0.data<T>(), *pc0 = mode == RnnMode::Lstm ? c0.data<T>() : nullptr;
+  T *po = out.data<T>(), *pws = S ? ws.data<T>() : nullptr;
+  std::vector<T> hp(size_t(d.B * d.G)), tmp(size_t(d.B * H));
+  int64_t t = reverse ? d.T - 1 : 0, tp = -1;
+  for (int64_t s = 0; s < d.T; ++s, tp = t, t += reverse ? -1 : 1) {
+    const T* hprev = tp < 0 ? ph0 : po + tp * d.B * H;
+    step_gemm<T>(blas::DoTrans, int(d.B), int(d.G), int(H), hprev, int(H), pw, int(H), T(0), hp.data(), int(d.G));
+    const T* xt = px + t * d.B * d.G;
+    T* ot = po + t * d.B * H;
+    each_row(d.B, 12 * d.G, [&](int64_t r) {
+      const T *x = xt + r * d.G, *q = hp.data() + r * d.G;
+      T* h = ot + r * H;
+      if (len && t >= len[r]) {  // past this row's end: its state passes through
+        std::memcpy(h, hprev + r * H, size_t(H) * sizeof(T));
+        if (mode == RnnMode::Lstm) {
+          const T* cp = tp < 0 ? pc0 + r * H : pws + (tp * d.B + r) * S + 4 * H;
+          std::memcpy(pws + (t * d.B + r) * S + 4 * H, cp, size_t(H) * sizeof(T));
+        }
+      } else if (mode == RnnMode::Lstm) {
+        const T* cp = tp < 0 ? pc0 + r * H : pws + (tp * d.B + r) * S + 4 * H;
+        lstm_fwd(H, x, q, pb, cp, pws + (t * d.B + r) * S, h, tmp.data() + r * H);
+      } else if (mode == RnnMode::Gru) {
+        gru_fwd(H, x, q, pb, hprev + r * H, pws + (t * d.B + r) * S, h);
+      } else {
+        sum_gates(H, x, q, pb, h);
+        unary<T>(mode == RnnMode::Tanh ? UnaryOp::Tanh : UnaryOp::Relu)(H, h, h);
+      }
+    });
+  }
+  const int64_t last = reverse ? 0 : d.T - 1;
+  std::memcpy(hn.data<T>(), po + last * d.B * H, size_t(d.B * H) * sizeof(T));
+  if (mode == RnnMode::Lstm) {
+    T* pcn = cn.data<T>();
+    for (int64_t r = 0; r < d.B; ++r)
+      std::memcpy(pcn + r * H, pws + (last * d.B + r) * S + 4 * H, size_t(H) * sizeof(T));
+  }
+}
+
+template <class T>
+void backward(RnnMode mode, bool reverse, const Tensor& gxp, const Tensor& gh0, const Tensor& gc0, const Tensor& gw,
+              const Tensor& gb, const Tensor& gout, const Tensor& ghn, const Tensor& gcn, const Tensor& out,
+              const Tensor& ws, const Tensor& h0, const Tensor& c0, const Tensor& w, const Tensor& lengths) {
+  const int64_t H = w.shape()[1];
+  const int64_t* len = lengths.defined() ? lengths.data<int64_t>() : nullptr;
+  const Dims d{out.shape()[0], out.shape()[1], H, w.shape()[0]};
+  const int64_t S = dispatch::rnn_saved_per_row(mode) * H;
+  const bool lstm = mode == RnnMode::Lstm, gru = mode == RnnMode::Gru;
+  const T *pw = w.data<T>(), *po = out.data<T>(), *pws = S ? ws.data<T>() : nullptr, *pg = gout.data<T>();
+  const T *ph0 = h0.data<T>(), *pc0 = lstm ? c0.data<T>() : nullptr;
+  T* pgx = gxp.data<T>();
+  // The hidden projection's gradient per step: the input projection's own, except for GRU,
+  // whose n gate sees r * (W_hn h + b_hn).
+  std::vector<T> ghp_own(gru ? size_t(d.T * d.B * d.G) : 0);
+  T* pgh = gru ? ghp_own.data() : pgx;
+  T* dh = gh0.data<T>();  // the carried hidden gradient, finally gh0
+  std::memcpy(dh, ghn.data<T>(), size_t(d.B * H) * sizeof(T));
+  T* dc = lstm ? gc0.data<T>() : nullptr;
+  if (lstm) std::memcpy(dc, gcn.data<T>(), size_t(d.B * H) * sizeof(T));
+  std::vector<T> tot(size_t(d.B * H)), tmp(size_t(d.B * H));
+  for (int64_t s = 0; s < d.T; ++s) {
+    const int64_t t = reverse ? s : d.T - 1 - s, tp = reverse ? t + 1 : t - 1;
+    const bool first = reverse ? t == d.T - 1 : t == 0;
+    const T* hprev = first ? ph0 : po + tp * d.B * H;
+    const T* go = pg + t * d.B * H;
+    each_row(d.B, 12 * d.G, [&](int64_t r) {
+      T* dt = tot.data() + r * H;
+      for (int64_t j = 0; j < H; ++j) dt[j] = go[r * H + j] + dh[r * H + j];
+      T* gx = pgx + (t * d.B + r) * d.G;
+      if (len && t >= len[r]) {  // a pass-through step: the state's gradient flows on as is
+        std::fill(gx, gx + d.G, T(0));
+        if (gru) std::fill(pgh + (t * d.B + r) * d.G, pgh + (t * d.B + r + 1) * d.G, T(0));
+        std::memcpy(dh + r * H, dt, size_t(H) * sizeof(T));
+        return;
+      }
+      if (lstm) {
+        const T* cp = first ? pc0 + r * H : pws + (tp * d.B + r) * S + 4 * H;
+        lstm_bwd(H, pws + (t * d.B + r) * S, cp, dt, dc + r * H, gx, tmp.data() + r * H);
+      } else if (gru) {
+        gru_bwd(H, pws + (t * d.B + r) * S, hprev + r * H, dt, gx, pgh + (t * d.B + r) * d.G, dh + r * H);
+      } else {
+        const T* h = po + (t * d.B + r) * H;
+        if (mode == RnnMode::Tanh)
+          for (int64_t j = 0; j < H; ++j) gx[j] = dt[j] * (T(1) - h[j] * h[j]);
+        else
+          for (int64_t j = 0; j < H; ++j) gx[j] = h[j] > T(0) ? dt[j] : T(0);
+      }
+      if (!gru && len) std::fill(dh + r * H, dh + (r + 1) * H, T(0));
+    });
+    // dh_prev = ghp_t W + the direct part left in dh (GRU's dh z; a pass-through row's dh)
+    step_gemm<T>(blas::NoTrans, int(d.B), int(H), int(d.G), pgh + t * d.B * d.G, int(d.G), pw, int(H),
+                 gru || len ? T(1) : T(0), dh, int(H));
+  }
+  // gw = sum_t ghp_t^T h_prev(t): the step whose previous state is h0, then all others at once.
+  const int64_t t0 = reverse ? d.T - 1 : 0;
+  T* pgw = gw.data<T>();
+  blas::gemm_ex<T>(blas::DoTrans, blas::NoTrans, int(d.G), int(H), int(d.B), T(1), pgh + t0 * d.B * d.G, int(d.G),
+                   ph0, int(H), T(0), pgw, int(H));
+  if (d.T > 1) {
+    const T* gh_rest = pgh + (reverse ? 0 : d.B * d.G);
+    const T* h_rest = po + (reverse ? d.B * H : 0);
+    blas::gemm_ex<T>(blas::DoTrans, blas::NoTrans, int(d.G), int(H), int((d.T - 1) * d.B), T(1), gh_rest,
+                     int(d.G), h_rest, int(H), T(1), pgw, int(H));
+  }
+  if (gb.defined()) {
+    T* pgb = gb.data<T>();
+    std::fill(pgb, pgb + d.G, T(0));
+    kern<T>().column_sum(pgh, d.T * d.B, d.G, pgb);
+  }
+}
+
+void rnn_layer(RnnMode mode, bool reverse, const Tensor& out, const Tensor& hn, const Tensor& cn, const Tensor& ws,
+               const Tensor& xp, const Tensor& h0, const Tensor& c0, const Tensor& w, const Tensor& b,
+               const Tensor& lengths) {
+  if (xp.dtype() == kFloat64) forward<double>(mode, reverse, out, hn, cn, ws, xp, h0, c0, w, b, lengths);
+  else forward<float>(mode, reverse, out, hn, cn, ws, xp, h0, c0, w, b, lengths);
+}
+
+void rnn_layer_backward(RnnMode mode, bool reverse, const Tensor& gxp, const Tensor& gh0, const Tensor& gc0,
+                        const Tensor& gw, const Tensor& gb, const Tensor& gout, const Tensor& ghn, const Tensor& gcn,
+                        const Tensor& out, const Tensor& ws, const Tensor& h0, const Tensor& c0, const Tensor& w,
+                        const Tensor& lengths) {
+  if (out.dtype() == kFloat64)
+    backward<double>(mode, reverse, gxp, gh0, gc0, gw, gb, gout, ghn, gcn, out, ws, h0, c0, w, lengths);
+  else
+    backward<float>(mode, reverse, gxp, gh0, gc0, gw, gb, gout, ghn, gcn, out, ws, h0, c0, w, lengths);
+}
+
+}  // namespace
+
+STEEPEST_REGISTER_KERNEL(dispatch::rnn_layer_stub, CPU, rnn_layer);
+STEEPEST_REGISTER_KERNEL(dispatch::rnn_layer_backward_stub, CPU, rnn_layer_backward);
+
+}  // namespace steepest::kernels::cpu
