@@ -138,5 +138,8 @@ void bind_nn(py::module_& m);
 void bind_batch_norm(py::module_& m);
 void bind_conv(py::module_& m);
 void bind_rnn(py::module_& m);
+void bind_sort(py::module_& m);
+void bind_divmod(py::module_& m);
+void bind_count(py::module_& m);
 
 }  // namespace steepest::bindings

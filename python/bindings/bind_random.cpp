@@ -180,7 +180,23 @@ void bind_random(py::module_& m) {
       .def("random_", [](Tensor& t, int64_t a, std::optional<int64_t> b, Generator* g) {
         return b ? random_(t, a, *b, g) : random_(t, 0, a, g);
       }, py::arg("from"), py::arg("to") = py::none(), py::kw_only(), gen_a,
-           "Integers in [from, to) (or [0, from) when to is omitted), written in place.");
+           "Integers in [from, to) (or [0, from) when to is omitted), written in place.")
+      .def("exponential_", [](Tensor& t, double l, Generator* g) { return exponential_(t, l, g); },
+           py::arg("lambd") = 1.0, py::kw_only(), gen_a, "Exponential samples with rate lambd, in place.")
+      .def("geometric_", [](Tensor& t, double p, Generator* g) { return geometric_(t, p, g); }, py::arg("p"),
+           py::kw_only(), gen_a, "Geometric samples (trials to the first success, from 1), in place.")
+      .def("cauchy_", [](Tensor& t, double m, double s, Generator* g) { return cauchy_(t, m, s, g); },
+           py::arg("median") = 0.0, py::arg("sigma") = 1.0, py::kw_only(), gen_a, "Cauchy samples, in place.")
+      .def("log_normal_", [](Tensor& t, double m, double s, Generator* g) { return log_normal_(t, m, s, g); },
+           py::arg("mean") = 1.0, py::arg("std") = 2.0, py::kw_only(), gen_a,
+           "exp of normal samples with this mean and std, in place.");
+  auto multinomial_fn = [](const Tensor& p, int64_t n, bool replacement, Generator* g) {
+    return multinomial(p, n, replacement, g);
+  };
+  m.def("multinomial", multinomial_fn, py::arg("input"), py::arg("num_samples"), py::arg("replacement") = false,
+        py::kw_only(), gen_a, "num_samples category indices per row of non-negative weights (1-D or 2-D).");
+  tensor_class(m).def("multinomial", multinomial_fn, py::arg("num_samples"), py::arg("replacement") = false,
+                      py::kw_only(), gen_a);
 }
 
 }  // namespace steepest::bindings

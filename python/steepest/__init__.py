@@ -19,6 +19,8 @@ from ._shape_extras import (  # noqa: F401
 )
 from ._reduce_extras import logsumexp, norm  # noqa: F401
 from ._einsum import einsum  # noqa: F401
+from ._count_extras import masked_scatter, unique, unique_consecutive  # noqa: F401
+from ._sampling import normal  # noqa: F401  (adds the tensor forms to _core.normal)
 from ._foreach import *  # noqa: F401,F403  (st._foreach_add_, _foreach_lerp_, ...)
 from ._devices import get_default_device, set_default_device  # noqa: F401
 from ._memory_format import (  # noqa: F401

@@ -2,6 +2,8 @@
 // written beside its forward in cpp/src/ops/<family>.cpp.
 #pragma once
 #include "ops/creation.hpp"
+#include "ops/count.hpp"
+#include "ops/divmod.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/index.hpp"
 #include "ops/join.hpp"
@@ -10,3 +12,4 @@
 #include "ops/reduce.hpp"
 #include "ops/scan.hpp"
 #include "ops/shape.hpp"
+#include "ops/sort.hpp"

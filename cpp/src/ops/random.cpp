@@ -15,6 +15,7 @@ STEEPEST_DEFINE_STUB(RandomKernel, random_stub);
 STEEPEST_DEFINE_STUB(RandintKernel, randint_stub);
 STEEPEST_DEFINE_STUB(BernoulliTensorKernel, bernoulli_tensor_stub);
 STEEPEST_DEFINE_STUB(RandpermKernel, randperm_stub);
+STEEPEST_DEFINE_STUB(MultinomialKernel, multinomial_stub);
 }  // namespace dispatch
 
 namespace {
@@ -106,6 +107,68 @@ Tensor bernoulli(const Tensor& probs, Generator* gen) {
   Tensor p = to_dtype(contiguous(probs), kFloat64);
   Tensor out = Tensor::empty(probs.shape(), probs.dtype(), probs.device());
   dispatch::bernoulli_tensor_stub().get(probs.device(), "bernoulli")(out, p, pick(gen));
+  return out;
+}
+
+Tensor& exponential_(Tensor& t, double lambd, Generator* gen) {
+  check_floating(t, "exponential_");
+  STEEPEST_CHECK(lambd > 0 && std::isfinite(lambd), ValueError,
+                 "exponential_ expects lambda > 0.0, but found lambda=", lambd);
+  return draw(t, dispatch::RandomDist::Exponential, lambd, 0.0, gen, "exponential_");
+}
+
+Tensor& geometric_(Tensor& t, double p, Generator* gen) {
+  STEEPEST_CHECK(p > 0 && p < 1, ValueError, "geometric_ expects p to be in (0, 1), but got p=", p);
+  STEEPEST_CHECK(t.dtype() != kBool, TypeError, "geometric_: bool tensors can't hold trial counts");
+  return draw(t, dispatch::RandomDist::Geometric, p, 0.0, gen, "geometric_");
+}
+
+Tensor& cauchy_(Tensor& t, double median, double sigma, Generator* gen) {
+  check_floating(t, "cauchy_");
+  STEEPEST_CHECK(sigma > 0 && std::isfinite(median), ValueError, "cauchy_ expects sigma > 0.0, but found sigma=",
+                 sigma);
+  return draw(t, dispatch::RandomDist::Cauchy, median, sigma, gen, "cauchy_");
+}
+
+Tensor& log_normal_(Tensor& t, double mean, double sd, Generator* gen) {
+  check_floating(t, "log_normal_");
+  STEEPEST_CHECK(sd > 0, ValueError, "log_normal_ expects std > 0.0, but found std=", sd);
+  return draw(t, dispatch::RandomDist::LogNormal, mean, sd, gen, "log_normal_");
+}
+
+Tensor multinomial(const Tensor& probs, int64_t n, bool replacement, Generator* gen) {
+  STEEPEST_CHECK(probs.dim() == 1 || probs.dim() == 2, ValueError, "multinomial: prob_dist must be 1 or 2 dim, got ",
+                 probs.dim(), " dims");
+  STEEPEST_CHECK(is_floating(probs.dtype()), TypeError, "multinomial only supports floating-point dtypes for input, "
+                 "got ", dtype_name(probs.dtype()));
+  STEEPEST_CHECK(n > 0, ValueError, "multinomial: cannot sample n_sample <= 0 samples (got ", n, ")");
+  int64_t k = probs.shape().back(), rows = probs.dim() == 2 ? probs.shape()[0] : 1;
+  STEEPEST_CHECK(k > 0, ValueError, "multinomial: number of categories cannot be zero");
+  STEEPEST_CHECK(replacement || n <= k, ValueError, "multinomial: cannot sample n_sample > prob_dist.size(-1) "
+                 "samples without replacement (n_sample=", n, ", categories=", k, ")");
+  Tensor p = contiguous(to_dtype(probs.detach(), kFloat64));
+  dispatch::check_on_host(p, "multinomial (its probabilities are checked on the host)");
+  const double* pv = p.data<double>();
+  for (int64_t r = 0; r < rows; ++r) {
+    double total = 0;
+    int64_t nonzero = 0;
+    for (int64_t j = 0; j < k; ++j) {
+      double v = pv[r * k + j];
+      STEEPEST_CHECK(std::isfinite(v), ValueError, "multinomial: probability tensor contains either `inf`, `nan` "
+                     "or element < 0 (", v, " in row ", r, ")");
+      STEEPEST_CHECK(v >= 0, ValueError, "multinomial: probability tensor contains either `inf`, `nan` or element "
+                     "< 0 (", v, " in row ", r, ")");
+      total += v;
+      nonzero += v > 0;
+    }
+    STEEPEST_CHECK(total > 0, ValueError, "multinomial: invalid multinomial distribution (sum of probabilities <= 0) "
+                   "in row ", r);
+    STEEPEST_CHECK(replacement || nonzero >= n, ValueError, "multinomial: invalid multinomial distribution (with "
+                   "replacement=False, not enough non-negative category to sample): row ", r, " has ", nonzero,
+                   " non-zero probabilities for ", n, " samples");
+  }
+  Tensor out = Tensor::empty(probs.dim() == 2 ? Shape{rows, n} : Shape{n}, kInt64, probs.device());
+  if (rows > 0) dispatch::multinomial_stub().get(probs.device(), "multinomial")(out, p, rows, replacement, pick(gen));
   return out;
 }
 

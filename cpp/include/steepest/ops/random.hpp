@@ -55,6 +55,11 @@
 //     64x64 product: Lemire's multiply-shift without the rejection step; the bias is below
 //     r / 2^64).                                                                  W = 2n
 //   bernoulli_(p): element = 1 if (x[i] >> 8) * 2^-24 < p else 0.               W = n
+//   exponential_/geometric_/cauchy_ use one float64 uniform u per element (W = 2n) and
+//     log_normal_ one float64 normal; the transforms (in kernels/cpu/random.cpp) call the C
+//     library's log1p/tan/exp, so only these four may differ in the last bit across C libraries.
+//   multinomial: with replacement one float64 uniform per sample (inverse of the running
+//     sums); without, one per category (an exponential race, the n earliest kept in order).
 //   randperm(n): perm = [0, 1, ..., n-1]; with v_i = x[2i] * 2^32 + x[2i+1] (W = 2n),
 //     for i = n-1 down to 1: j = floor(v_i * (i + 1) / 2^64), swap(perm[i], perm[j])
 //     (Fisher-Yates).
@@ -212,6 +217,16 @@ Tensor& bernoulli_(Tensor& t, double p = 0.5, Generator* gen = nullptr);        
 // A tensor shaped like `probs` (floating, values in [0, 1]) with element i = 1 with
 // probability probs[i]: the same words as bernoulli_, compared to probs[i].
 Tensor bernoulli(const Tensor& probs, Generator* gen = nullptr);
+// In place, floating tensors (geometric_: any dtype): exponential with rate lambd > 0,
+// geometric (trials to the first success, p in (0, 1)), Cauchy (median, scale > 0), and
+// log-normal (exp of a normal with mean, std > 0).
+Tensor& exponential_(Tensor& t, double lambd = 1, Generator* gen = nullptr);
+Tensor& geometric_(Tensor& t, double p, Generator* gen = nullptr);
+Tensor& cauchy_(Tensor& t, double median = 0, double sigma = 1, Generator* gen = nullptr);
+Tensor& log_normal_(Tensor& t, double mean = 1, double std = 2, Generator* gen = nullptr);
+// num_samples category indices (int64) per row of a 1-D or 2-D tensor of non-negative
+// weights (not necessarily normalised), with or without replacement.
+Tensor multinomial(const Tensor& probs, int64_t num_samples, bool replacement = false, Generator* gen = nullptr);
 Tensor randperm(int64_t n, Generator* gen = nullptr);  // int64 permutation of [0, n)
 Tensor randperm(int64_t n, TensorOptions opts, Generator* gen = nullptr);
 

@@ -4,6 +4,7 @@
 // bit of the output.
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -124,6 +125,32 @@ void fill_bernoulli(T* out, int64_t n, double prob, Generator& g) {
   });
 }
 
+// The distributions drawn by transforming one 53-bit uniform u in [0, 1) per element
+// (2 words each, as float64 uniforms), with the C library's log/tan/exp (so their last bit
+// may differ between C libraries, unlike uniform/normal):
+//   exponential(rate)  -log1p(-u) / rate
+//   geometric(p)       max(1, ceil(log1p(-u) / log1p(-p)))
+//   cauchy(m, s)       m + s * tan(pi (u - 1/2))
+//   log_normal(m, s)   exp(normal(m, s)) (the normal draw as normal_ with float64 output)
+template <class T>
+void fill_transformed(T* out, int64_t n, RandomDist dist, double a, double b, Generator& g) {
+  std::vector<double> u(static_cast<size_t>(n));
+  if (dist == RandomDist::LogNormal) fill_normal(u.data(), n, a, b, g);
+  else fill_uniform(u.data(), n, 0.0, 1.0, g);
+  constexpr double kPi = 3.14159265358979323846;
+  for (int64_t i = 0; i < n; ++i) {
+    double v = u[size_t(i)], r = 0;
+    switch (dist) {
+      case RandomDist::Exponential: r = -std::log1p(-v) / a; break;
+      case RandomDist::Geometric: r = std::max(1.0, std::ceil(std::log1p(-v) / std::log1p(-a))); break;
+      case RandomDist::Cauchy: r = a + b * std::tan(kPi * (v - 0.5)); break;
+      case RandomDist::LogNormal: r = std::exp(v); break;
+      default: break;
+    }
+    out[i] = detail::cast_to<T>(r);
+  }
+}
+
 void fill_random(RandomDist dist, const Tensor& t, double a, double b, Generator& g) {
   const int64_t n = t.numel();
   visit_dtype(t.dtype(), [&](auto z) {
@@ -137,6 +164,12 @@ void fill_random(RandomDist dist, const Tensor& t, double a, double b, Generator
         if constexpr (!std::is_integral_v<T>) fill_normal(p, n, a, b, g);
         break;
       case RandomDist::Bernoulli: fill_bernoulli(p, n, a, g); break;
+      case RandomDist::Geometric: fill_transformed(p, n, dist, a, b, g); break;
+      case RandomDist::Exponential:
+      case RandomDist::Cauchy:
+      case RandomDist::LogNormal:
+        if constexpr (!std::is_integral_v<T>) fill_transformed(p, n, dist, a, b, g);
+        break;
     }
   });
 }
@@ -188,8 +221,48 @@ void randperm(const Tensor& out, Generator& g) {
   });
 }
 
+// With replacement: each sample is the first category whose running sum of the row exceeds
+// u * total (u a 53-bit uniform, 2 words per sample). Without: an exponential race, each
+// category k drawing E_k = -log1p(-u_k) / p_k (zero-probability categories never finish) and
+// the n earliest finishers kept in order (2 words per category): the same law as drawing
+// one at a time and removing it.
+void multinomial(const Tensor& out, const Tensor& probs, int64_t rows, bool replacement, Generator& g) {
+  const int64_t k = probs.numel() / rows, n = out.numel() / rows;
+  const double* p = probs.data<double>();
+  int64_t* o = out.data<int64_t>();
+  const int64_t draws = rows * (replacement ? n : k);
+  std::vector<double> u(static_cast<size_t>(draws));
+  fill_uniform(u.data(), draws, 0.0, 1.0, g);
+  std::vector<double> acc(static_cast<size_t>(k));
+  std::vector<int64_t> idx(static_cast<size_t>(k));
+  for (int64_t r = 0; r < rows; ++r) {
+    const double* pr = p + r * k;
+    if (replacement) {
+      double run = 0;
+      for (int64_t j = 0; j < k; ++j) acc[size_t(j)] = (run += pr[j]);
+      for (int64_t s = 0; s < n; ++s) {
+        double target = u[size_t(r * n + s)] * run;
+        auto it = std::upper_bound(acc.begin(), acc.end(), target);
+        int64_t c = std::min<int64_t>(int64_t(it - acc.begin()), k - 1);
+        while (c > 0 && pr[c] == 0) --c;  // never a zero-probability category (rounding at the top)
+        o[r * n + s] = c;
+      }
+    } else {
+      for (int64_t j = 0; j < k; ++j) {
+        acc[size_t(j)] = pr[j] > 0 ? -std::log1p(-u[size_t(r * k + j)]) / pr[j]
+                                   : std::numeric_limits<double>::infinity();
+        idx[size_t(j)] = j;
+      }
+      std::partial_sort(idx.begin(), idx.begin() + n, idx.end(),
+                        [&](int64_t a, int64_t b) { return acc[size_t(a)] < acc[size_t(b)] || (acc[size_t(a)] == acc[size_t(b)] && a < b); });
+      for (int64_t s = 0; s < n; ++s) o[r * n + s] = idx[size_t(s)];
+    }
+  }
+}
+
 }  // namespace
 
+STEEPEST_REGISTER_KERNEL(dispatch::multinomial_stub, CPU, multinomial);
 STEEPEST_REGISTER_KERNEL(dispatch::random_stub, CPU, fill_random);
 STEEPEST_REGISTER_KERNEL(dispatch::randint_stub, CPU, randint);
 STEEPEST_REGISTER_KERNEL(dispatch::bernoulli_tensor_stub, CPU, bernoulli_tensor);
