@@ -5,8 +5,9 @@ from numpy, and every number a script reports (per-step losses, evaluations, lea
 must agree to float32 rounding. Results whose name starts with "_" (samples drawn from each
 library's own random stream) are checked for validity here instead.
 
-Scripts that need something steepest lacks are skipped with the missing name, so the list of
-skips is the list of gaps. tests/test_torch_surface_scripts.py has two more, in-process."""
+A script that needs something a build of steepest lacks (SCRIPTS lists what beyond the basics
+each uses) has what it reported before stopping compared, and is skipped naming the missing
+piece. tests/test_torch_surface_scripts.py has two more scripts, in-process."""
 import json
 import os
 import subprocess

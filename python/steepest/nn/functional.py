@@ -438,5 +438,7 @@ from ._conv_functional import (  # noqa: E402,F401
     max_pool2d_with_indices,
     unfold,
 )
+
+# isort: split
 # multi-head attention's glue around scaled_dot_product_attention (nn/_attention.py)
 from ._attention import multi_head_attention_forward  # noqa: E402,F401
