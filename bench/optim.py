@@ -32,6 +32,9 @@ RULES = {
                      lambda ps: torch.optim.SGD(ps, lr=1e-4, momentum=0.9, fused=True), 1),
     "Adagrad": (lambda ps: st.optim.Adagrad(ps, lr=1e-4), lambda ps: torch.optim.Adagrad(ps, lr=1e-4, fused=True), 1),
     "Lion": (lambda ps: st.optim.Lion(ps, lr=1e-5), None, 1),
+    # torch has no fused Adadelta: its column is the multi-tensor (foreach) step
+    "Adadelta": (lambda ps: st.optim.Adadelta(ps, lr=1e-4),
+                 lambda ps: torch.optim.Adadelta(ps, lr=1e-4, foreach=True), 2),
     # SophiaG reads its Hessian EMA without writing it: its limit is reads p, g, m, h and writes
     # p, m (24 B/param), measured by _optim_touch_last_read_only.
     "SophiaG": (lambda ps: st.optim.SophiaG(ps, lr=1e-5), None, 2),
@@ -153,7 +156,8 @@ def main():
              ("AdamW + clip_grad_norm_ (eager)", large, "16M in 30", "clip-eager"),
              ("AdamW bf16 + f32 master, bf16 m/v", large, "16M in 30", "bf16"),
              ("SGD momentum", large, "16M in 30", "plain"), ("Adam", large, "16M in 30", "plain"),
-             ("Adagrad", large, "16M in 30", "plain"), ("Lion", large, "16M in 30", "plain"),
+             ("Adagrad", large, "16M in 30", "plain"), ("Adadelta", large, "16M in 30", "plain"),
+             ("Lion", large, "16M in 30", "plain"),
              ("Lion", many, "3000 x 1000", "plain"),
              ("SophiaG", large, "16M in 30", "plain"), ("SophiaG", many, "3000 x 1000", "plain"),
              ("ScheduleFreeAdamW", large, "16M in 30", "plain"), ("Lamb", large, "16M in 30", "plain"),

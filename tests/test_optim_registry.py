@@ -12,7 +12,8 @@ import steepest as st
 
 # Arguments steepest adds to torch's signatures (mixed precision; Muon's iteration dtype).
 EXTRAS = {"master_weights", "state_dtype", "stochastic_rounding", "sr_seed", "ns_dtype"}
-TORCH_RULES = ["SGD", "Adam", "AdamW", "Adagrad", "RMSprop", "NAdam", "RAdam", "Adamax", "Adafactor", "Muon"]
+TORCH_RULES = ["SGD", "Adam", "AdamW", "Adagrad", "RMSprop", "NAdam", "RAdam", "Adamax", "Adafactor", "Muon",
+               "Adadelta"]
 
 
 def _rule_classes():

@@ -7,6 +7,18 @@ namespace {
 TensorOptions opts(std::optional<DType> dtype, std::optional<Device> device, bool requires_grad) {
   return TensorOptions(dtype.value_or(default_dtype()), device.value_or(kCPU), requires_grad);
 }
+
+// torch's layout= and memory_format= keywords: the only layout is strided, and the memory
+// formats steepest has (contiguous, preserve: both row-major) are told apart from the refused
+// ones by steepest._memory_format, where the format objects live.
+void check_like_keywords(const char* what, const py::object& layout, const py::object& fmt) {
+  if (!layout.is_none()) {
+    std::string s = py::str(layout);
+    if (s.size() < 7 || s.compare(s.size() - 7, 7, "strided") != 0)
+      throw NotImplementedError(std::string(what) + ": layout=" + s + " is not supported (steepest tensors are strided)");
+  }
+  if (!fmt.is_none()) py::module_::import("steepest._memory_format").attr("check")(fmt, what);
+}
 }  // namespace
 
 void bind_creation(py::module_& m) {
@@ -39,14 +51,37 @@ void bind_creation(py::module_& m) {
   m.def("eye", [](int64_t n, std::optional<int64_t> mm, std::optional<DType> d, std::optional<Device> dev, bool rg) {
     return eye(n, mm, opts(d, dev, rg));
   }, py::arg("n"), py::arg("m") = py::none(), py::kw_only(), dtype_a, device_a, rg_a);
-  m.def("empty_like", [](const Tensor& t, std::optional<DType> d) { return empty_like(t, d); }, py::arg("input"),
-        py::kw_only(), dtype_a);
-  m.def("zeros_like", [](const Tensor& t, std::optional<DType> d) { return zeros_like(t, d); }, py::arg("input"),
-        py::kw_only(), dtype_a);
-  m.def("ones_like", [](const Tensor& t, std::optional<DType> d) { return ones_like(t, d); }, py::arg("input"),
-        py::kw_only(), dtype_a);
-  m.def("full_like", [](const Tensor& t, Scalar v, std::optional<DType> d) { return full_like(t, v, d); },
-        py::arg("input"), py::arg("fill_value"), py::kw_only(), dtype_a);
+  // The *_like functions take torch's keywords (torch's own optimizers pass
+  // memory_format=torch.preserve_format when creating state): the input's shape, and its dtype
+  // and device unless given.
+  auto like_args = [](const char* what, const Tensor& t, std::optional<DType> d, std::optional<Device> dev, bool rg,
+                      const py::object& layout, const py::object& fmt) {
+    check_like_keywords(what, layout, fmt);
+    return TensorOptions(d.value_or(t.dtype()), dev.value_or(t.device()), rg);
+  };
+  auto layout_a = py::arg("layout") = py::none();
+  auto fmt_a = py::arg("memory_format") = py::none();
+  auto pin_a = py::arg("pin_memory") = false;
+  m.def("empty_like", [like_args](const Tensor& t, std::optional<DType> d, const py::object& layout,
+                                  std::optional<Device> dev, bool pin, bool rg, const py::object& fmt) {
+    (void)pin;
+    return empty(t.shape(), like_args("empty_like", t, d, dev, rg, layout, fmt));
+  }, py::arg("input"), py::kw_only(), dtype_a, layout_a, device_a, pin_a, rg_a, fmt_a);
+  m.def("zeros_like", [like_args](const Tensor& t, std::optional<DType> d, const py::object& layout,
+                                  std::optional<Device> dev, bool pin, bool rg, const py::object& fmt) {
+    (void)pin;
+    return zeros(t.shape(), like_args("zeros_like", t, d, dev, rg, layout, fmt));
+  }, py::arg("input"), py::kw_only(), dtype_a, layout_a, device_a, pin_a, rg_a, fmt_a);
+  m.def("ones_like", [like_args](const Tensor& t, std::optional<DType> d, const py::object& layout,
+                                 std::optional<Device> dev, bool pin, bool rg, const py::object& fmt) {
+    (void)pin;
+    return ones(t.shape(), like_args("ones_like", t, d, dev, rg, layout, fmt));
+  }, py::arg("input"), py::kw_only(), dtype_a, layout_a, device_a, pin_a, rg_a, fmt_a);
+  m.def("full_like", [like_args](const Tensor& t, Scalar v, std::optional<DType> d, const py::object& layout,
+                                 std::optional<Device> dev, bool pin, bool rg, const py::object& fmt) {
+    (void)pin;
+    return full(t.shape(), v, like_args("full_like", t, d, dev, rg, layout, fmt));
+  }, py::arg("input"), py::arg("fill_value"), py::kw_only(), dtype_a, layout_a, device_a, pin_a, rg_a, fmt_a);
   m.def("scalar_tensor", [](Scalar v, std::optional<DType> d) { return scalar_tensor(v, d); }, py::arg("value"),
         py::kw_only(), dtype_a);
 

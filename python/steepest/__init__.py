@@ -27,6 +27,7 @@ from ._memory_format import (  # noqa: F401
     channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format,
 )
 from ._compile import compile  # noqa: F401  (identity: st.compile(model) is model)
+from ._like import clone  # noqa: F401  (torch.clone)
 from . import autograd, utils  # noqa: F401
 from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled  # noqa: F401
 from .serialization import save, load  # noqa: F401

@@ -42,6 +42,27 @@ _foreach_mul, _foreach_mul_ = _binary("mul", "mul")
 _foreach_div, _foreach_div_ = _binary("div", "div")
 _foreach_pow, _foreach_pow_ = _binary("pow", "pow")
 _foreach_maximum, _foreach_maximum_ = _binary("maximum", "maximum")
+_foreach_minimum, _foreach_minimum_ = _binary("minimum", "minimum")
+
+
+def _clamp(name: str, scalar_method: str, tensor_method: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """clamp_min/clamp_max: a bound that is a tensor is the elementwise maximum/minimum."""
+    def out_of_place(tensors: Sequence[Tensor], other: Any) -> list:
+        return [getattr(t, tensor_method if isinstance(o, Tensor) else scalar_method)(o)
+                for t, o in zip(tensors, _others(name, tensors, other))]
+
+    def in_place(tensors: Sequence[Tensor], other: Any) -> None:
+        for t, o in zip(tensors, _others(name, tensors, other)):
+            if isinstance(o, Tensor):
+                t.copy_(getattr(t, tensor_method)(o))
+            else:
+                getattr(t, scalar_method + "_")(o)
+    out_of_place.__name__, in_place.__name__ = f"_foreach_{name}", f"_foreach_{name}_"
+    return out_of_place, in_place
+
+
+_foreach_clamp_min, _foreach_clamp_min_ = _clamp("clamp_min", "clamp_min", "maximum")
+_foreach_clamp_max, _foreach_clamp_max_ = _clamp("clamp_max", "clamp_max", "minimum")
 
 
 def _unary(method: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
@@ -60,6 +81,17 @@ _foreach_neg, _foreach_neg_ = _unary("neg")
 _foreach_abs, _foreach_abs_ = _unary("abs")
 _foreach_exp, _foreach_exp_ = _unary("exp")
 _foreach_sign, _foreach_sign_ = _unary("sign")
+_foreach_rsqrt, _foreach_rsqrt_ = _unary("rsqrt")
+_foreach_log, _foreach_log_ = _unary("log")
+
+
+def _foreach_reciprocal(tensors: Sequence[Tensor]) -> list:
+    return [1.0 / t for t in tensors]
+
+
+def _foreach_reciprocal_(tensors: Sequence[Tensor]) -> None:
+    for t in tensors:
+        t.copy_(1.0 / t)
 
 
 def _foreach_zero_(tensors: Sequence[Tensor]) -> None:

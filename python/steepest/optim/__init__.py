@@ -2,7 +2,8 @@
 (one call per parameter group per step): torch's rules (SGD ... Adafactor, Muon) and, from
 their reference implementations, Lion, SophiaG, ScheduleFreeAdamW, Lamb, Lars; param-group
 recipes in recipes.py; global-norm clipping in clip.py."""
-from . import lr_scheduler  # noqa: F401
+from . import lr_scheduler, swa_utils  # noqa: F401
+from .adadelta import Adadelta  # noqa: F401
 from .adafactor import Adafactor  # noqa: F401
 from .adagrad_rmsprop import Adagrad, RMSprop  # noqa: F401
 from .adam import Adam, AdamW  # noqa: F401
@@ -11,6 +12,7 @@ from .adan import Adan  # noqa: F401
 from .arena import Arena, flatten_  # noqa: F401
 from .clip import clip_and_step, clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm  # noqa: F401
 from .lamb_lars import LAMB, LARS, Lamb, Lars  # noqa: F401
+from .lbfgs import LBFGS  # noqa: F401
 from .lion import Lion  # noqa: F401
 from .muon import Muon, MuonWithAuxAdamW, newton_schulz  # noqa: F401
 from .optimizer import RULES, Optimizer  # noqa: F401

@@ -18,11 +18,20 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Dict, Iterable, List,
 
 from .. import _core
 from ..autograd.grad_mode import enable_grad
+from . import _step_hooks
 
 if TYPE_CHECKING:
     from .arena import Arena
 
-_required = object()  # marker for a hyperparameter a group must give (torch's `required`)
+class _RequiredParameter:
+    """The default of a hyperparameter every param group must give (torch's `required`)."""
+
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+_required = _RequiredParameter()
+required = _required  # torch's name: `from torch.optim.optimizer import Optimizer, required`
 
 # What an optimizer takes as params (torch's ParamsT): tensors, or param groups (dicts with "params").
 ParamsT = Union[Iterable[_core.Tensor], Iterable[Dict[str, Any]]]
@@ -202,6 +211,15 @@ class Optimizer:
             param_groups = [{"params": param_groups}]
         for group in param_groups:
             self.add_param_group(group)
+        _step_hooks.patch_step(type(self))
+
+    def register_step_pre_hook(self, hook: Callable[..., Any]) -> _step_hooks.StepHookHandle:
+        """hook(optimizer, args, kwargs) runs before each step(); it may return (args, kwargs)."""
+        return _step_hooks.register(_step_hooks.hook_dicts(self)[0], hook)
+
+    def register_step_post_hook(self, hook: Callable[..., Any]) -> _step_hooks.StepHookHandle:
+        """hook(optimizer, args, kwargs) runs after each step()."""
+        return _step_hooks.register(_step_hooks.hook_dicts(self)[1], hook)
 
     def __repr__(self) -> str:
         lines = [self.__class__.__name__ + " ("]
@@ -235,6 +253,7 @@ class Optimizer:
                             "of tensors in sets will change between runs. Please use a list instead.")
         else:
             param_group["params"] = list(params)
+        _split_named(param_group)
         for p in param_group["params"]:
             if not isinstance(p, _core.Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {type(p).__name__}")
@@ -418,7 +437,7 @@ class Optimizer:
             p = id_map[i]
             if entries:
                 self._check_loaded_state(i, p, entries, group_of[i])
-            state[p] = {k: _copy_state(v, p, k) for k, v in entries.items()}
+            state[p] = {k: _copy_state(v, p, k, self._rule is not None) for k, v in entries.items()}
         self.state = state
         self.param_groups = new_groups
         self._plans = {}
@@ -468,9 +487,24 @@ class Optimizer:
                                  f"for a param of shape {list(param.shape)}")
 
 
-def _copy_state(value: Any, param: _core.Tensor, key: str) -> Any:
+def _split_named(group: Dict[str, Any]) -> None:
+    """Named params, as torch accepts them (`model.named_parameters()`): a group whose params
+    are (name, tensor) pairs keeps the tensors in "params" and the names in "param_names"."""
+    params = group["params"]
+    named = [isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str) for p in params]
+    if not any(named):
+        return
+    if not all(named):
+        raise ValueError("all optimizer params should be given with their names, or none of them")
+    group["param_names"] = [name for name, _ in params]
+    group["params"] = [p for _, p in params]
+
+
+def _copy_state(value: Any, param: _core.Tensor, key: str, rule: bool = True) -> Any:
     """A fresh copy of a saved state value: tensors keep their dtype for step counters and
-    products (float32 scalars), others take the param's dtype, as torch casts on load."""
+    products (float32 scalars), others take the param's dtype, as torch casts on load. A
+    number stays a number for optimizers written in Python (torch leaves non-tensors as they
+    are); the C++ rules read "step" as a tensor."""
     if isinstance(value, _core.Tensor):
         if value.dim() == 0 or key in ("step", "mu_product", "master_param"):
             return value.clone()
@@ -478,6 +512,6 @@ def _copy_state(value: Any, param: _core.Tensor, key: str) -> Any:
             return value.clone()  # mixed precision: state keeps the dtype it was saved in
         out = value.to(param.dtype) if value.dtype != param.dtype else value.clone()
         return out.contiguous()
-    if isinstance(value, (int, float)) and key == "step":
+    if isinstance(value, (int, float)) and key == "step" and rule:
         return _core.full([], float(value), dtype=_core.float32)
     return copy.deepcopy(value)

@@ -7,6 +7,7 @@
 #pragma once
 #include <cstddef>
 
+#include "optim/updates/adadelta.hpp"
 #include "optim/updates/adafactor.hpp"
 #include "optim/updates/adagrad.hpp"
 #include "optim/updates/adam.hpp"
@@ -29,7 +30,7 @@
 #define STEEPEST_OPTIM_KERNELS(X)                                                                      \
   X(SGD) X(Adam) X(Adagrad) X(RMSprop) X(NAdam) X(RAdam) X(Adamax) X(Lion) X(Sophia) X(SophiaHessian) \
   X(ScheduleFreeAdamW) X(LerpTo) X(LambMoments) X(ScaledAdd) X(Lars) X(MuonMomentum)                 \
-  X(AdafactorVariance) X(Adan) X(Touch) X(TouchLastReadOnly)
+  X(AdafactorVariance) X(Adan) X(Touch) X(TouchLastReadOnly) X(Adadelta)
 
 namespace steepest::optim::updates {
 

@@ -54,6 +54,10 @@ class ZeroRedundancyOptimizer:
         if overlap_with_ddp:
             raise ValueError("ZeroRedundancyOptimizer: overlap_with_ddp is not supported; stage=2 overlaps the "
                              "gradient reduction with backward")
+        if not getattr(optimizer_class, "_shardable", True):
+            name = getattr(optimizer_class, "__name__", repr(optimizer_class))
+            raise ValueError(f"ZeroRedundancyOptimizer: {name} cannot be sharded (its iterations take dot products "
+                             "over all params and re-evaluate a closure); use it unsharded")
         self.group = _default(process_group)
         self.size, self.rank = self.group.size(), self.group.rank()
         self.stage, self.deterministic = stage, bool(deterministic)
