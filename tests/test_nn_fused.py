@@ -316,7 +316,11 @@ def test_layer_norm_matches_torch(rows, n, dt, affine, seed):
     bs, bt = (leaf(b), tleaf(b)) if b is not None else (None, None)
     ys = C._nn_layer_norm(xs, (n,), ws, bs, 1e-5)
     yt = TF.layer_norm(xt, (n,), wt, bt, 1e-5)
-    close(npy(ys), yt.detach().numpy(), dt, 10)
+    # n = 1: x - mean(x) is exactly 0 and steepest's output is exactly the bias; torch's
+    # float32 row statistics leave rounding noise there, scaled by 1/sqrt(eps) (~3e-5)
+    close(npy(ys), yt.detach().numpy(), dt, 10 if n > 1 else 1e3)
+    if n == 1:
+        np.testing.assert_array_equal(npy(ys), np.broadcast_to(b if b is not None else 0, (rows, n)))
     ys.backward(st.from_numpy(g))
     yt.backward(torch.tensor(g))
     close(npy(xs.grad), xt.grad.numpy(), dt, 50)
