@@ -50,11 +50,13 @@ cp "$B"/python/bindings/_core*.so "$PKG/steepest/"
 CXX=$(cmake -L -N "$B" 2>/dev/null | sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p')
 CXX=${CXX:-c++}
 PRELOAD="$($CXX -print-file-name=libasan.so):$($CXX -print-file-name=libubsan.so)"
-# The files named here run whole (about 1,400 tests, 2.5 minutes on 2 cores); together they
-# cover creation sizes, views and strides, scalar ranges, hook and fused-backward shape
-# checks, deep graphs, parameter mutation, optimizer state loading and mixed precision, the
-# flat arena, every ISA's elementwise kernels, the deterministic GEMM, checkpoint files, and
-# the op and file fuzzers. The rest of the suite repeats these kernels on ordinary inputs.
+# The files named here run whole; together they cover creation sizes, views and strides,
+# scalar ranges, hook and fused-backward shape checks, deep graphs, parameter mutation,
+# optimizer state loading and mixed precision, the flat arena, every ISA's elementwise
+# kernels, the deterministic and bf16 GEMMs, checkpoint files, the op and file fuzzers, and
+# the geometry and index checks of conv/pool, batch norm, the recurrent layers, sort/select,
+# the counting ops, divmod and the samplers. The rest of the suite repeats these kernels on
+# ordinary inputs.
 TESTS=(
   tests/test_size_overflow.py tests/test_shape.py tests/test_scalar_range.py tests/test_grad_checks.py
   tests/test_nn_fused.py tests/test_autograd_release.py tests/test_index.py tests/test_join.py
@@ -62,6 +64,9 @@ TESTS=(
   tests/test_serialization.py tests/test_serialization_files.py tests/test_fuzz.py
   tests/test_tensor.py tests/test_autograd_views.py tests/test_optim_mixed.py tests/test_optim_arena.py
   tests/test_elementwise.py tests/test_determinism.py
+  tests/test_conv.py tests/test_pool.py tests/test_batch_norm.py tests/test_nn_rnn.py tests/test_nn_rnn_packed.py
+  tests/test_ops_sort.py tests/test_ops_count.py tests/test_ops_divmod.py tests/test_ops_sampling.py
+  tests/test_bf16_gemm.py tests/test_nn_activations_extra.py tests/test_torch_checkpoint.py
 )
 (cd "$ROOT" && LD_PRELOAD="$PRELOAD" PYTHONPATH="$PKG" STEEPEST_SANITIZED=1 \
   "$PY" -m pytest "${TESTS[@]}" -q -p no:cacheprovider -x)
