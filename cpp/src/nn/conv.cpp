@@ -283,6 +283,33 @@ ConvGeom patch_geom(int64_t batch, int64_t channels, const Shape& image, const S
   return g;
 }
 
+// unfold (im2col) and fold (col2im) are each other's adjoint: each runs one kernel into a new
+// tensor of shape os and records the other kernel as its backward.
+using PatchStub = dispatch::Stub<dispatch::Im2colKernel>;
+Tensor transfer_patches(const Tensor& x, const Shape& os, const ConvGeom& g, PatchStub& forward, PatchStub& backward,
+                        const char* op, const char* node, const char* backward_op) {
+  const Shape xs = x.shape();
+  const Device dev = x.device();
+  Tensor out;
+  {
+    autograd::NoGradGuard ng;
+    out = Tensor::empty(os, x.dtype(), dev);
+    forward.get(dev, op)(out, contiguous(x), g);
+  }
+  if (autograd::needs_grad({&x})) {
+    autograd::record(node, {&x}, {&out}, {},
+                     [g, os, xs, dev, dt = x.dtype(), &backward, backward_op](Node&, V& grads) -> V {
+                       check_grad_output(grads[0], os, backward_op);
+                       autograd::NoGradGuard ng;
+                       const Tensor gy = contiguous(to_dtype(grads[0], dt));
+                       Tensor gx = Tensor::empty(xs, gy.dtype(), dev);
+                       backward.get(dev, backward_op)(gx, gy, g);
+                       return {gx};
+                     });
+  }
+  return out;
+}
+
 }  // namespace
 
 Tensor conv1d(const Tensor& x, const Tensor& w, const Tensor& b, const SizeArg& stride, const SizeArg& padding,
@@ -327,25 +354,8 @@ Tensor unfold(const Tensor& x, const SizeArg& kernel_size, const SizeArg& dilati
                                 op, &kernel);
   const int64_t rows = checked_mul(checked_mul(C, kernel[0], op), kernel[1], op), L = g.out_h * g.out_w;
   const Shape os = batched ? Shape{N, rows, L} : Shape{rows, L};
-  const Shape xs = x.shape();
-  const Device dev = x.device();
-  Tensor out;
-  {
-    autograd::NoGradGuard ng;
-    out = Tensor::empty(os, x.dtype(), dev);
-    dispatch::im2col_stub().get(dev, op)(out, contiguous(x), g);
-  }
-  if (autograd::needs_grad({&x})) {
-    autograd::record("Im2ColBackward0", {&x}, {&out}, {}, [g, os, xs, dev, dt = x.dtype()](Node&, V& grads) -> V {
-      check_grad_output(grads[0], os, "unfold_backward");
-      autograd::NoGradGuard ng;
-      const Tensor gy = contiguous(to_dtype(grads[0], dt));
-      Tensor gx = Tensor::empty(xs, gy.dtype(), dev);
-      dispatch::col2im_stub().get(dev, "unfold_backward")(gx, gy, g);
-      return {gx};
-    });
-  }
-  return out;
+  return transfer_patches(x, os, g, dispatch::im2col_stub(), dispatch::col2im_stub(), op, "Im2ColBackward0",
+                          "unfold_backward");
 }
 
 Tensor fold(const Tensor& x, const SizeArg& output_size, const SizeArg& kernel_size, const SizeArg& dilation,
@@ -370,25 +380,8 @@ Tensor fold(const Tensor& x, const SizeArg& output_size, const SizeArg& kernel_s
                  " and this dilation, padding and stride, expected ", g.out_h * g.out_w,
                  " sliding blocks (input's last dimension), but got ", L, " (input of shape ", x.shape(), ")");
   const Shape os = batched ? Shape{N, C, image[0], image[1]} : Shape{C, image[0], image[1]};
-  const Shape xs = x.shape();
-  const Device dev = x.device();
-  Tensor out;
-  {
-    autograd::NoGradGuard ng;
-    out = Tensor::empty(os, x.dtype(), dev);
-    dispatch::col2im_stub().get(dev, op)(out, contiguous(x), g);
-  }
-  if (autograd::needs_grad({&x})) {
-    autograd::record("Col2ImBackward0", {&x}, {&out}, {}, [g, os, xs, dev, dt = x.dtype()](Node&, V& grads) -> V {
-      check_grad_output(grads[0], os, "fold_backward");
-      autograd::NoGradGuard ng;
-      const Tensor gy = contiguous(to_dtype(grads[0], dt));
-      Tensor gx = Tensor::empty(xs, gy.dtype(), dev);
-      dispatch::im2col_stub().get(dev, "fold_backward")(gx, gy, g);
-      return {gx};
-    });
-  }
-  return out;
+  return transfer_patches(x, os, g, dispatch::col2im_stub(), dispatch::im2col_stub(), op, "Col2ImBackward0",
+                          "fold_backward");
 }
 
 }  // namespace steepest::nn::functional

@@ -10,8 +10,8 @@ from ..._typing import DeviceLike, Tensor
 from .. import init
 from .._batch_norm import batch_norm
 from ..module import Module
-from ..parameter import Parameter
 from .linear import _factory
+from .normalization import add_affine
 
 
 class _BatchNorm(Module):
@@ -31,15 +31,7 @@ class _BatchNorm(Module):
         self.affine = affine
         self.track_running_stats = track_running_stats
         dt = _factory(device, dtype)
-        if affine:
-            self.weight = Parameter(_core.empty((num_features,), dtype=dt))
-            if bias:
-                self.bias = Parameter(_core.empty((num_features,), dtype=dt))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        add_affine(self, (num_features,), affine, bias, dt)
         if track_running_stats:
             self.register_buffer("running_mean", _core.zeros((num_features,), dtype=dt))
             self.register_buffer("running_var", _core.ones((num_features,), dtype=dt))

@@ -13,6 +13,21 @@ from ..parameter import Parameter
 from .linear import _factory
 
 
+def add_affine(module: Module, shape: tuple[int, ...], affine: bool, bias: bool, dt: Optional[_core.dtype]) -> None:
+    """The weight (and, with bias, the bias) Parameters of shape `shape` that norm layers
+    carry when affine, registered as None otherwise, so state_dict keys match torch's."""
+    for name, wanted in (("weight", affine), ("bias", affine and bias)):
+        module.register_parameter(name, Parameter(_core.empty(shape, dtype=dt)) if wanted else None)
+
+
+def reset_affine(module: Module) -> None:
+    """Weight to ones and bias to zeros, as torch's norm layers start."""
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if getattr(module, "bias", None) is not None:
+        init.zeros_(module.bias)
+
+
 class LayerNorm(Module):
     """(x - mean) / sqrt(var + eps) * weight + bias over the last len(normalized_shape)
     dims; weight starts at ones and bias at zeros."""
@@ -25,23 +40,11 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        dt = _factory(device, dtype)
-        if elementwise_affine:
-            self.weight = Parameter(_core.empty(self.normalized_shape, dtype=dt))
-            if bias:
-                self.bias = Parameter(_core.empty(self.normalized_shape, dtype=dt))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        add_affine(self, self.normalized_shape, elementwise_affine, bias, _factory(device, dtype))
         self.reset_parameters()
 
     def reset_parameters(self):
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)

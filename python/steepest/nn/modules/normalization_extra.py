@@ -12,6 +12,7 @@ from .. import init
 from ..module import Module
 from ..parameter import Parameter
 from .linear import _factory
+from .normalization import add_affine, reset_affine
 
 
 class GroupNorm(Module):
@@ -28,23 +29,11 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        dt = _factory(device, dtype)
-        if affine:
-            self.weight = Parameter(_core.empty((num_channels,), dtype=dt))
-            if bias:
-                self.bias = Parameter(_core.empty((num_channels,), dtype=dt))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        add_affine(self, (num_channels,), affine, bias, _factory(device, dtype))
         self.reset_parameters()
 
     def reset_parameters(self):
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
