@@ -73,6 +73,29 @@ PyObject* sizes_method(PyObject* self, PyObject* const* args, Py_ssize_t nargs, 
 
 Tensor permute_sizes(const Tensor& t, Shape dims) { return permute(t, dims.vec()); }
 
+// t.view(*shape) and torch's other overload t.view(dtype) (also dtype=...): a single dtype
+// argument reinterprets the bytes; anything else goes to the sizes parser above.
+constexpr char kViewName[] = "view", kViewSize[] = "size";
+PyObject* view_method(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+  const Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+  const bool dtype_kw = nargs == 0 && nkw == 1 && PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0), "dtype") == 0;
+  if (dtype_kw || (nargs == 1 && nkw == 0 && py::isinstance<DType>(args[0]))) {
+    try {
+      STEEPEST_CHECK(py::isinstance<DType>(args[0]), TypeError, "view(): dtype must be a dtype such as st.int32, got ",
+                     Py_TYPE(args[0])->tp_name);
+      return py::cast(steepest::view(py::handle(self).cast<Tensor>(), py::handle(args[0]).cast<DType>()))
+          .release()
+          .ptr();
+    } catch (py::error_already_set& e) {
+      e.restore();
+    } catch (...) {
+      set_python_error();
+    }
+    return nullptr;
+  }
+  return sizes_method<&steepest::view, kViewName, kViewSize>(self, args, nargs, kwnames);
+}
+
 // The same for methods taking a fixed list of required ints (t.transpose(0, 1),
 // t.unsqueeze(dim=0)): positional or by name.
 template <size_t K, Tensor (*Op)(const Tensor&, const int64_t*), const char* Name, const char* const* Kws>
@@ -119,7 +142,8 @@ constexpr const char* kDimStartLength[] = {"dim", "start", "length"};
   {name, reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)(void)>(&sizes_method<fn, name, kw>)), \
    METH_FASTCALL | METH_KEYWORDS, doc}
 PyMethodDef fast_methods[] = {
-    STEEPEST_SIZES_METHOD(kView, &steepest::view, kSize, "view(*shape): the same data with another shape (no copy)."),
+    {kView, reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)(void)>(&view_method)), METH_FASTCALL | METH_KEYWORDS,
+     "view(*shape): the same data with another shape (no copy); view(dtype): the same bytes as another dtype."},
     STEEPEST_SIZES_METHOD(kReshape, &steepest::reshape, kShape, "reshape(*shape): a view when possible, else a copy."),
     STEEPEST_SIZES_METHOD(kPermute, &permute_sizes, kDims, "permute(*dims): the dims reordered (a view)."),
     STEEPEST_SIZES_METHOD(kExpand, &steepest::expand, kSize,

@@ -10,6 +10,9 @@ namespace steepest {
 // One -1 is inferred. ValueError with torch's message when the sizes don't match or the
 // strides can't express the new shape ("... Use .reshape(...) instead.").
 Tensor view(const Tensor& t, Shape shape);
+// The same bytes read as `dtype` (no history, as torch). Equal element sizes keep the
+// geometry; otherwise the last dim must have stride 1 and is rescaled (torch's rules).
+Tensor view(const Tensor& t, DType dtype);
 Tensor reshape(const Tensor& t, Shape shape);   // view when torch could view, else a copy
 Tensor flatten(const Tensor& t, int64_t start_dim = 0, int64_t end_dim = -1);
 Tensor unflatten(const Tensor& t, int64_t dim, Shape sizes);  // one -1 allowed in sizes
