@@ -20,7 +20,9 @@ import steepest as st
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RUN = os.path.join(HERE, "torch_scripts", "run.py")
-PYTHON_DIR = os.path.join(HERE, "..", "python")
+# the steepest this test imported (the source tree's python/ in a dev checkout, site-packages
+# when installed), so the scripts' subprocess runs the same build
+PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(st.__file__)))
 
 # script: (what it needs from steepest beyond the basics, rtol for the reported numbers)
 SCRIPTS = {

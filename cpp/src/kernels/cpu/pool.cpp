@@ -36,6 +36,8 @@ inline int64_t adaptive_end(int64_t i, int64_t in, int64_t out) { return ((i + 1
 
 // The maximum of x over rows [h0, h1) x cols [w0, w1) stepping by (dh, dw), clipped to the
 // plane; NaN wins. idx = its flat position (the first valid position when all are -inf).
+// With dilation a window's taps can all fall in the padding: it holds -inf and index -1, and
+// takes no gradient (torch returns -inf there too, with an index outside the plane).
 template <class T>
 inline void window_max(const T* x, const PoolGeom& g, int64_t h0, int64_t h1, int64_t dh, int64_t w0, int64_t w1,
                        int64_t dw, T& best, int64_t& idx) {
@@ -52,7 +54,6 @@ inline void window_max(const T* x, const PoolGeom& g, int64_t h0, int64_t h1, in
       }
     }
   }
-  if (idx < 0) idx = 0;  // no window misses the input (the op checks), but stay in bounds
 }
 
 template <class T>
@@ -106,6 +107,7 @@ bool max_pool_backward_t(const Tensor& gx, const Tensor& gy, const Tensor& idx, 
     std::fill(gp, gp + hw_in, T(0));
     for (int64_t o = p * hw_out, e = o + hw_out; o < e; ++o) {
       const int64_t i = pi[o];
+      if (i == -1) continue;  // a window entirely in the padding
       if (i < 0 || i >= hw_in) {
         bad.store(true, std::memory_order_relaxed);
         continue;
