@@ -97,20 +97,27 @@ Dims non_channel_dims(const Tensor& t, bool batched) {
 
 Tensor maybe_float32(const Tensor& t) { return t.defined() ? compute_dtype(t) : t; }
 
-// y = conv(x, w) + b with the geometry `g`; out_shape is y's shape. Records the backward.
+// y = conv(x, w) + b with the geometry `g`, or with `transposed` y = conv_transpose(x, w) + b:
+// the data gradient of the convolution `g` whose output has x's shape. out_shape is y's
+// shape. The two are each other's adjoint, so each one's backward runs the other's kernel
+// for x and the weight-gradient kernel with the roles of input and output gradient swapped.
 Tensor conv_run(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeom& g, const Shape& out_shape,
-                bool batched) {
+                bool batched, bool transposed) {
+  const char* op = transposed ? "conv_transpose" : "conv";
+  const char* backward_op = transposed ? "conv_transpose_backward" : "conv_backward";
+  auto& forward = transposed ? dispatch::conv_backward_data_stub() : dispatch::conv_forward_stub();
+  auto& adjoint = transposed ? dispatch::conv_forward_stub() : dispatch::conv_backward_data_stub();
   const Device dev = dispatch::common_device({&x, &w, &b});
   Tensor out;
   {
     autograd::NoGradGuard ng;
     out = Tensor::empty(out_shape, x.dtype(), dev);
-    dispatch::conv_forward_stub().get(dev, "conv")(out, contiguous(x), contiguous(w), b.defined() ? contiguous(b) : b, g);
+    forward.get(dev, op)(out, contiguous(x), contiguous(w), b.defined() ? contiguous(b) : b, g);
   }
   if (autograd::needs_grad({&x, &w, &b})) {
     autograd::record("ConvolutionBackward0", {&x, &w, &b}, {&out}, {x, w},
-                     [g, out_shape, batched](Node& n, V& grads) -> V {
-      check_grad_output(grads[0], out_shape, "conv_backward");
+                     [g, out_shape, batched, transposed, backward_op, &adjoint](Node& n, V& grads) -> V {
+      check_grad_output(grads[0], out_shape, backward_op);
       const Tensor x = n.saved(0), w = n.saved(1);
       autograd::NoGradGuard ng;
       const Tensor gy = contiguous(to_dtype(grads[0], x.dtype()));
@@ -118,47 +125,14 @@ Tensor conv_run(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeo
       Tensor gx, gw, gb;
       if (n.needs_input_grad(0)) {
         gx = Tensor::empty(x.shape(), x.dtype(), dev);
-        dispatch::conv_backward_data_stub().get(dev, "conv_backward")(gx, gy, contiguous(w), Tensor(), g);
+        adjoint.get(dev, backward_op)(gx, gy, contiguous(w), Tensor(), g);
       }
       if (n.needs_input_grad(1)) {
         gw = Tensor::empty(w.shape(), w.dtype(), dev);
-        dispatch::conv_backward_weight_stub().get(dev, "conv_backward")(gw, gy, contiguous(x), g);
-      }
-      if (n.needs_input_grad(2)) gb = sum(gy, non_channel_dims(gy, batched));
-      return {gx, gw, gb};
-    });
-  }
-  return out;
-}
-
-// y = conv_transpose(x, w) + b: the data gradient of the convolution `g` whose output has
-// x's shape and whose input has out_shape.
-Tensor conv_transpose_run(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeom& g,
-                          const Shape& out_shape, bool batched) {
-  const Device dev = dispatch::common_device({&x, &w, &b});
-  Tensor out;
-  {
-    autograd::NoGradGuard ng;
-    out = Tensor::empty(out_shape, x.dtype(), dev);
-    dispatch::conv_backward_data_stub().get(dev, "conv_transpose")(out, contiguous(x), contiguous(w),
-                                                                  b.defined() ? contiguous(b) : b, g);
-  }
-  if (autograd::needs_grad({&x, &w, &b})) {
-    autograd::record("ConvolutionBackward0", {&x, &w, &b}, {&out}, {x, w},
-                     [g, out_shape, batched](Node& n, V& grads) -> V {
-      check_grad_output(grads[0], out_shape, "conv_transpose_backward");
-      const Tensor x = n.saved(0), w = n.saved(1);
-      autograd::NoGradGuard ng;
-      const Tensor gy = contiguous(to_dtype(grads[0], x.dtype()));
-      const Device dev = dispatch::common_device(x, gy);
-      Tensor gx, gw, gb;
-      if (n.needs_input_grad(0)) {
-        gx = Tensor::empty(x.shape(), x.dtype(), dev);
-        dispatch::conv_forward_stub().get(dev, "conv_transpose_backward")(gx, gy, contiguous(w), Tensor(), g);
-      }
-      if (n.needs_input_grad(1)) {
-        gw = Tensor::empty(w.shape(), w.dtype(), dev);
-        dispatch::conv_backward_weight_stub().get(dev, "conv_transpose_backward")(gw, contiguous(x), gy, g);
+        // the kernel takes (conv's output gradient, conv's input): for the transposed conv
+        // those are x and gy
+        const Tensor xc = contiguous(x);
+        dispatch::conv_backward_weight_stub().get(dev, backward_op)(gw, transposed ? xc : gy, transposed ? gy : xc, g);
       }
       if (n.needs_input_grad(2)) gb = sum(gy, non_channel_dims(gy, batched));
       return {gx, gw, gb};
@@ -215,7 +189,7 @@ Tensor conv_nd(const Tensor& x, const Tensor& w, const Tensor& b, int64_t nd, co
   check_blas_limits(g, op);
   Shape os = batched ? Shape{g.batch, O} : Shape{O};
   for (int64_t v : out) os.push_back(v);
-  return conv_run(x, w, b, g, os, batched);
+  return conv_run(x, w, b, g, os, batched, false);
 }
 
 Tensor conv_transpose_nd(const Tensor& x, const Tensor& w, const Tensor& b, int64_t nd, const SizeArg& stride,
@@ -262,7 +236,7 @@ Tensor conv_transpose_nd(const Tensor& x, const Tensor& w, const Tensor& b, int6
   check_blas_limits(g, op);
   Shape os = batched ? Shape{g.batch, Cout} : Shape{Cout};
   for (int64_t v : out) os.push_back(v);
-  return conv_transpose_run(x, w, b, g, os, batched);
+  return conv_run(x, w, b, g, os, batched, true);
 }
 
 // The geometry of unfold/fold: image (N, C, *spatial) <-> columns (N, C * kh * kw, L).
