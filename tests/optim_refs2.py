@@ -189,8 +189,10 @@ CONFIGS2 = [
     ("Adafactor", dict()),
     ("Adafactor", dict(lr=0.05, weight_decay=0.1, maximize=True, beta2_decay=-0.5)),
     ("Adafactor", dict(lr=0.5, eps=(1e-4, 1e-2), d=2.0)),
-    ("Muon", dict(lr=0.02)),
-    ("Muon", dict(lr=0.02, nesterov=False, weight_decay=0.0, momentum=0.9, adjust_lr_fn="match_rms_adamw")),
+    # the float64 reference is the exact iteration: Muon's float32/float64 one, not torch's bfloat16 default
+    ("Muon", dict(lr=0.02, ns_dtype="float32")),
+    ("Muon", dict(lr=0.02, nesterov=False, weight_decay=0.0, momentum=0.9, adjust_lr_fn="match_rms_adamw",
+                  ns_dtype="float32")),
     ("SophiaG", dict(lr=0.01)),
     ("SophiaG", dict(lr=0.01, betas=(0.9, 0.95), rho=0.1, weight_decay=0.0, maximize=True)),
     ("ScheduleFreeAdamW", dict(lr=0.01)),

@@ -112,9 +112,11 @@ def test_adafactor_against_torch_float32(kw):
 
 @pytest.mark.parametrize("kw", [dict(lr=0.02), dict(lr=0.02, nesterov=False, adjust_lr_fn="match_rms_adamw")])
 def test_muon_against_torch(kw):
-    """torch iterates Newton–Schulz in bfloat16: ns_dtype="bfloat16" agrees to bfloat16 precision
-    (an iterate may round one bf16 ulp differently: ~0.4% of an entry of O, times lr)."""
-    p0, ps, _ = _st_run("Muon", dict(kw, ns_dtype="bfloat16"), np.float32, steps=20)
+    """torch iterates Newton–Schulz in bfloat16, and so does steepest by default: Muon(params)
+    agrees with torch.optim.Muon(params) out of the box to bfloat16 precision (an iterate may
+    round one bf16 ulp differently: ~0.4% of an entry of O, times lr)."""
+    p0, ps, opt = _st_run("Muon", dict(kw), np.float32, steps=20)
+    assert opt.param_groups[0]["ns_dtype"] == "bfloat16"
     tps = [torch.tensor(p.copy(), requires_grad=True) for p in p0]
     opt = torch.optim.Muon(tps, **kw)
     for gs in _grads("Muon", 0, np.float32, 20):
@@ -129,8 +131,8 @@ def test_muon_against_torch(kw):
     # and in float32 the iteration is much closer to the float64 one than bf16 is
     G = np.random.RandomState(3).randn(40, 24)
     exact = newton_schulz(G)
-    f32 = st.optim.newton_schulz(st.from_numpy(G.astype(np.float32))).numpy()
-    bf = st.optim.newton_schulz(st.from_numpy(G.astype(np.float32)), ns_dtype="bfloat16").numpy()
+    f32 = st.optim.newton_schulz(st.from_numpy(G.astype(np.float32)), ns_dtype="float32").numpy()
+    bf = st.optim.newton_schulz(st.from_numpy(G.astype(np.float32))).numpy()
     assert np.abs(f32 - exact).max() < 1e-5 < np.abs(bf - exact).max()
 
 
@@ -228,7 +230,7 @@ def test_adafactor_vector():
 
 def test_muon_vectors():
     G = np.array([[1, .5], [.2, -1], [.3, .4]])
-    np.testing.assert_allclose(st.optim.newton_schulz(st.from_numpy(G)).numpy(),
+    np.testing.assert_allclose(st.optim.newton_schulz(st.from_numpy(G), ns_dtype="float32").numpy(),
                                [[0.817671, 0.467696], [0.103768, -0.81586], [0.258884, 0.34699]], atol=1e-6)
     bf = st.optim.newton_schulz(st.from_numpy(G.astype(np.float32)), ns_dtype="bfloat16").numpy()
     np.testing.assert_allclose(bf, [[0.8203, 0.4629], [0.1089, -0.8125], [0.2598, 0.3457]], atol=1e-4)

@@ -131,10 +131,11 @@ int adafactor_step(TensorLists& lists, const AdafactorOptions& o, const StepCont
 // torch.optim.Muon (§4.3): momentum EMA (+ Nesterov blend), Newton–Schulz orthogonalization,
 // decoupled weight decay with the un-adjusted lr, the update scaled by the adjusted lr.
 // Lists: params (2-D only; ValueError naming the shape otherwise), momentum_buffer.
-// Newton–Schulz runs through steepest::matmul (BLAS sgemm/dgemm) in the param's dtype
-// (float32, or float64 for float64 params); with ns_bf16 every iterate (the normalized input,
-// each Gram matrix, each polynomial and each new X) is rounded to bfloat16 after an f32
-// product, as torch's bfloat16 iteration stores them.
+// Newton–Schulz iterates in bfloat16 by default, as torch does: every iterate (the normalized
+// input, each Gram matrix, each polynomial and each new X) is a bfloat16 tensor and each
+// product a bfloat16 GEMM with float32 accumulation. ns_bf16 = false iterates in the param's
+// dtype instead (float32, or float64 for float64 params) through steepest::matmul: slower,
+// closer to the exact orthogonalization.
 enum class MuonAdjustLr : int { Original = 0, MatchRmsAdamW = 1 };
 struct MuonOptions {
   double lr = 1e-3, weight_decay = 0.1, momentum = 0.95;
@@ -142,7 +143,7 @@ struct MuonOptions {
   double ns_a = 3.4445, ns_b = -4.7750, ns_c = 2.0315, eps = 1e-7;
   int ns_steps = 5;
   MuonAdjustLr adjust_lr = MuonAdjustLr::Original;
-  bool ns_bf16 = false;
+  bool ns_bf16 = true;
 };
 int muon_step(TensorLists& lists, const MuonOptions& o, const StepControl& c = {});
 // The orthogonalized update NS(G) of a 2-D tensor (float32/float64), as muon_step computes it.

@@ -24,7 +24,7 @@ detail::RuleBuilder<MuonOptions> muon_rule() {
       .choice("adjust_lr_fn", {"original", "match_rms_adamw"}, "original",
               [](O& o, int k) { o.adjust_lr = MuonAdjustLr(k); }, /*none_default=*/true)
       .keyword_only()
-      .choice("ns_dtype", {"float32", "bfloat16"}, "float32", [](O& o, int k) { o.ns_bf16 = k == 1; })
+      .choice("ns_dtype", {"float32", "bfloat16"}, "bfloat16", [](O& o, int k) { o.ns_bf16 = k == 1; })
       .state("momentum_buffer", updates::MuonMomentumSlots::kUpdateOut);
   return b;
 }
