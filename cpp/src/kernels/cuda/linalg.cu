@@ -7,10 +7,12 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include <type_traits>
 #include <vector>
 
 #include "dispatch/linalg.hpp"
 #include "kernels/cuda/blas_handle.cuh"
+#include "kernels/cuda/column_reduce.cuh"
 #include "kernels/cuda/gemm_plan.hpp"
 #include "steepest/ops.hpp"
 #include "steepest/runtime.hpp"
@@ -116,32 +118,26 @@ __device__ inline void store(double* p, double v) { *p = v; }
 __device__ inline void store(__nv_bfloat16* p, float v) { *p = __float2bfloat16_rn(v); }
 __device__ inline void store(__half* p, float v) { *p = __float2half_rn(v); }
 
-// out[j] = sum over rows of g[r, j], in a fixed order: thread row ty sums rows ty, ty + 8, ...
-// of its column, and the 8 partials are added in ty order. (32 columns per block.)
+// out[j] = sum over rows of g[r, j] (column_reduce.cuh's fixed order), accumulated in float32
+// for 16-bit g and rounded once.
 template <class E>
-__global__ void column_sum_kernel(const E* g, int64_t rows, int64_t n, E* out) {
-  using A = typename Acc<E>::type;
-  __shared__ A part[8][33];
-  const int tx = threadIdx.x, ty = threadIdx.y;
-  const int64_t j = int64_t(blockIdx.x) * 32 + tx;
-  A s = 0;
-  if (j < n)
-    for (int64_t r = ty; r < rows; r += 8) s += load(g + r * n + j);
-  part[ty][tx] = s;
-  __syncthreads();
-  if (ty == 0 && j < n) {
-    A t = part[0][tx];
-    for (int k = 1; k < 8; ++k) t += part[k][tx];
-    store(out + j, t);
-  }
-}
+struct ColumnTerm {
+  const E* g;
+  int64_t n;
+  __device__ void operator()(int64_t r, int64_t j, typename Acc<E>::type* acc) const { acc[0] += load(g + r * n + j); }
+};
+template <class E>
+struct ColumnOut {
+  E* out;
+  __device__ void operator()(int, int64_t j, typename Acc<E>::type t) const { store(out + j, t); }
+};
 
 void column_sum(const Tensor& out, const Tensor& g, int64_t rows, int64_t n) {
-  if (n == 0) return;
-  const dim3 block(32, 8);
-  const unsigned grid = unsigned((n + 31) / 32);
+  if (n == 0 || rows == 0) return;
   auto go = [&](auto* pg, auto* po) {
-    column_sum_kernel<<<grid, block, 0, current_stream()>>>(pg, rows, n, po);
+    using E = std::remove_const_t<std::remove_pointer_t<decltype(pg)>>;
+    steepest::cuda::column_reduce<1, typename Acc<E>::type>(ColumnTerm<E>{pg, n}, ColumnOut<E>{po}, rows, n,
+                                                            g.device());
   };
   switch (g.dtype()) {
     case kFloat32: go(static_cast<const float*>(g.data_ptr()), static_cast<float*>(out.data_ptr())); break;
@@ -151,7 +147,6 @@ void column_sum(const Tensor& out, const Tensor& g, int64_t rows, int64_t n) {
       break;
     default: go(static_cast<const __half*>(g.data_ptr()), static_cast<__half*>(out.data_ptr())); break;
   }
-  STEEPEST_CUDA_LAUNCH_CHECK();
 }
 
 // c (m, n; row stride ldc) = beta c, and exactly 0 for beta == 0 (NaN in c is not kept): the

@@ -1,12 +1,13 @@
 // The CUDA kernels of layer_norm and rms_norm, forward and backward (dispatch/nn.hpp). One
 // block per row for the row statistics and the input gradient (two passes for the variance,
 // as on the CPU: no E[x^2] - E[x]^2 cancellation; rms_norm sums in float64 as the CPU does);
-// the weight and bias gradients are column sums over rows, each column added in row order by
-// one block (a fixed order: the same bits every run, independent of the row count's split).
+// the weight and bias gradients are column sums over rows (column_reduce.cuh: a fixed order
+// that depends only on the shape, so the same bits every run).
 #include <cuda_runtime.h>
 
 #include "dispatch/nn.hpp"
 #include "kernels/cuda/block_reduce.cuh"
+#include "kernels/cuda/column_reduce.cuh"
 #include "kernels/cuda/launch.cuh"
 
 namespace steepest::kernels::cuda_backend {
@@ -80,34 +81,25 @@ __global__ void ln_backward_gx_kernel(const T* x, const T* g, const T* w, const 
   }
 }
 
-// gw[j] = sum_r g xhat, gb[j] = sum_r g: 32 columns per block; thread row ty adds rows ty,
-// ty + 8, ... and the 8 partials are added in order.
+// gw[j] = sum_r g xhat and gb[j] = sum_r g, as two outputs of one column_reduce.
 template <class T>
-__global__ void ln_backward_wb_kernel(const T* x, const T* g, const T* mean, const T* rstd, T* gw, T* gb, int64_t M,
-                                      int64_t N) {
-  __shared__ T pw[8][33], pb[8][33];
-  const int tx = threadIdx.x, ty = threadIdx.y;
-  const int64_t j = int64_t(blockIdx.x) * 32 + tx;
-  T sw = 0, sb = 0;
-  if (j < N)
-    for (int64_t r = ty; r < M; r += 8) {
-      const T gv = g[r * N + j];
-      sw += gv * ((x[r * N + j] - mean[r]) * rstd[r]);
-      sb += gv;
-    }
-  pw[ty][tx] = sw;
-  pb[ty][tx] = sb;
-  __syncthreads();
-  if (ty == 0 && j < N) {
-    T a = pw[0][tx], c = pb[0][tx];
-    for (int k = 1; k < 8; ++k) {
-      a += pw[k][tx];
-      c += pb[k][tx];
-    }
-    if (gw) gw[j] = a;
-    if (gb) gb[j] = c;
+struct LnWbTerm {
+  const T *x, *g, *mean, *rstd;
+  int64_t N;
+  __device__ void operator()(int64_t r, int64_t j, T* acc) const {
+    const T gv = g[r * N + j];
+    acc[0] += gv * ((x[r * N + j] - mean[r]) * rstd[r]);
+    acc[1] += gv;
   }
-}
+};
+template <class T>
+struct LnWbOut {
+  T *gw, *gb;
+  __device__ void operator()(int k, int64_t j, T t) const {
+    T* o = k == 0 ? gw : gb;
+    if (o) o[j] = t;
+  }
+};
 
 template <class T>
 const T* opt(const Tensor& t) { return t.defined() ? t.data<T>() : nullptr; }
@@ -153,9 +145,8 @@ void ln_backward(const Tensor& gx, const Tensor& gw, const Tensor& gb, const Ten
     STEEPEST_CUDA_LAUNCH_CHECK();
   }
   if ((gw.defined() || gb.defined()) && N > 0) {
-    ln_backward_wb_kernel<T><<<unsigned((N + 31) / 32), dim3(32, 8), 0, current_stream()>>>(
-        x.data<T>(), g.data<T>(), mean.data<T>(), rstd.data<T>(), opt_mut<T>(gw), opt_mut<T>(gb), M, N);
-    STEEPEST_CUDA_LAUNCH_CHECK();
+    steepest::cuda::column_reduce<2, T>(LnWbTerm<T>{x.data<T>(), g.data<T>(), mean.data<T>(), rstd.data<T>(), N},
+                                        LnWbOut<T>{opt_mut<T>(gw), opt_mut<T>(gb)}, M, N, x.device());
   }
 }
 
@@ -193,23 +184,20 @@ __global__ void rms_backward_gx_kernel(const T* x, const T* g, const T* w, const
   }
 }
 
-// gw[j] = sum_r g x rs (float64 sums, rounded once), columns as in ln_backward_wb_kernel.
+// gw[j] = sum_r g x rs, in float64 rounded once.
 template <class T>
-__global__ void rms_backward_w_kernel(const T* x, const T* g, const T* rstd, T* gw, int64_t M, int64_t N) {
-  __shared__ double part[8][33];
-  const int tx = threadIdx.x, ty = threadIdx.y;
-  const int64_t j = int64_t(blockIdx.x) * 32 + tx;
-  double s = 0;
-  if (j < N)
-    for (int64_t r = ty; r < M; r += 8) s += double(g[r * N + j]) * double(x[r * N + j]) * double(rstd[r]);
-  part[ty][tx] = s;
-  __syncthreads();
-  if (ty == 0 && j < N) {
-    double a = part[0][tx];
-    for (int k = 1; k < 8; ++k) a += part[k][tx];
-    gw[j] = T(a);
+struct RmsWTerm {
+  const T *x, *g, *rstd;
+  int64_t N;
+  __device__ void operator()(int64_t r, int64_t j, double* acc) const {
+    acc[0] += double(g[r * N + j]) * double(x[r * N + j]) * double(rstd[r]);
   }
-}
+};
+template <class T>
+struct RmsWOut {
+  T* gw;
+  __device__ void operator()(int, int64_t j, double t) const { gw[j] = T(t); }
+};
 
 template <class T>
 void rms_forward(const Tensor& y, const Tensor& rstd, const Tensor& x, const Tensor& w, double eps) {
@@ -232,9 +220,8 @@ void rms_backward(const Tensor& gx, const Tensor& gw, const Tensor& x, const Ten
     STEEPEST_CUDA_LAUNCH_CHECK();
   }
   if (gw.defined() && N > 0) {
-    rms_backward_w_kernel<T><<<unsigned((N + 31) / 32), dim3(32, 8), 0, current_stream()>>>(
-        x.data<T>(), g.data<T>(), rstd.data<T>(), gw.data<T>(), M, N);
-    STEEPEST_CUDA_LAUNCH_CHECK();
+    steepest::cuda::column_reduce<1, double>(RmsWTerm<T>{x.data<T>(), g.data<T>(), rstd.data<T>(), N},
+                                             RmsWOut<T>{gw.data<T>()}, M, N, x.device());
   }
 }
 
