@@ -57,6 +57,8 @@ void bind_runtime(py::module_& m) {
   m.def("set_isa", &set_isa, py::arg("name"), "Force the CPU kernel set (tests, benchmarks).");
   m.def("_set_deterministic", &set_deterministic, py::arg("on"));
   m.def("_deterministic", &deterministic);
+  m.def("_set_float32_matmul_precision", &set_float32_matmul_precision, py::arg("precision"));
+  m.def("_float32_matmul_precision", &float32_matmul_precision);
   m.def("memory_cached", &memory_cached, "Bytes of CPU tensor memory held for reuse.");
   m.def("empty_cache", &empty_cache, "Return cached CPU tensor memory to the system.");
   m.def("memory_allocated", &memory_allocated, "Bytes of CPU tensor memory held by live tensors.");

@@ -36,6 +36,7 @@ from ._determinism import (  # noqa: F401
     is_deterministic_algorithms_warn_only_enabled,
     use_deterministic_algorithms,
 )
+from ._matmul_precision import get_float32_matmul_precision, set_float32_matmul_precision  # noqa: F401
 
 from . import nn  # noqa: F401  (st.nn: modules, functional, init)
 from . import data  # noqa: F401  (st.data: Dataset, DataLoader, random_split)

@@ -24,6 +24,13 @@ void set_isa(const std::string& name);       // ValueError if unknown or unsuppo
 void set_deterministic(bool on);
 bool deterministic();
 
+// Float32 matrix-product precision, as torch's set_float32_matmul_precision: "highest" (the
+// default: full float32), "high" or "medium" (the CUDA backend may then use TF32 tensor
+// cores; CPU products are unchanged). matmul_allow_tf32() is backends.cuda.matmul.allow_tf32.
+void set_float32_matmul_precision(const std::string& precision);  // ValueError if unknown
+std::string float32_matmul_precision();
+bool matmul_allow_tf32();
+
 // CPU tensor memory is cached after release and reused by later tensors of a similar size.
 size_t memory_cached();  // bytes held for reuse
 void empty_cache();      // return them to the system

@@ -1,5 +1,11 @@
 // scaled_dot_product_attention composed of differentiable pieces: q k^T (BLAS, k read
 // transposed), scale, mask (causal / bool / additive), the fused softmax, dropout, @ v.
+// On CUDA the same composition runs as batched cuBLAS products around the row-softmax
+// kernel, rather than a fused flash-attention kernel: it is simple, its backward comes from
+// the pieces' own, and it keeps the CPU's structure (same products, same softmax rows), so
+// the two devices differ only by summation order. The price is memory: the (L, S) score
+// and probability matrices are materialised per head, where a flash kernel keeps them in
+// on-chip tiles; long sequences are where a fused kernel would pay off.
 #include <cmath>
 #include <limits>
 

@@ -10,7 +10,7 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator* gen) {
   STEEPEST_CHECK(p >= 0.0 && p <= 1.0, ValueError, "dropout: probability has to be between 0 and 1, but got ", p);
   if (!training || p == 0.0) return x;
   if (p == 1.0) return mul(x, Scalar(0.0));
-  Tensor mask = Tensor::empty(x.shape(), x.dtype());
+  Tensor mask = Tensor::empty(x.shape(), x.dtype(), x.device());  // drawn on x's device by its random kernel
   bernoulli_(mask, 1.0 - p, gen);
   mul_(mask, Scalar(1.0 / (1.0 - p)));
   return mul(x, mask);

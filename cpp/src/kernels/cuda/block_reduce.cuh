@@ -1,0 +1,46 @@
+// Block-wide sums and maxima for the CUDA nn kernels, in a fixed association: each thread
+// folds its strided elements in index order, each warp combines its lanes by one shuffle tree,
+// and thread 0 adds the warps' results in warp order. The order depends only on the block
+// size, so a kernel launched with a fixed block size gives the same bits on every run.
+#pragma once
+#include <cuda_runtime.h>
+
+namespace steepest::cuda {
+
+constexpr int kRowThreads = 256;  // the block size of every row kernel (a multiple of 32)
+
+struct SumOp {
+  template <class T>
+  __device__ T operator()(T a, T b) const { return a + b; }
+};
+struct MaxOp {
+  // NaN wins, so a row holding NaN gives NaN, as on the CPU.
+  template <class T>
+  __device__ T operator()(T a, T b) const { return (a != a || a > b) ? a : b; }
+};
+
+template <class T, class Op>
+__device__ T warp_reduce(T v, Op op) {
+  for (int off = 16; off > 0; off >>= 1) v = op(v, __shfl_down_sync(0xffffffffu, v, off));
+  return v;
+}
+
+// The block's reduction of v, returned to every thread. `scratch` holds 33 T in shared memory;
+// every thread of the block must call it (it synchronises). blockDim.x is a multiple of 32.
+template <class T, class Op>
+__device__ T block_reduce(T v, Op op, T* scratch) {
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;
+  v = warp_reduce(v, op);
+  __syncthreads();  // a previous call's result may still be being read
+  if (lane == 0) scratch[warp] = v;
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    T r = scratch[0];
+    for (int w = 1; w < nwarps; ++w) r = op(r, scratch[w]);
+    scratch[32] = r;
+  }
+  __syncthreads();
+  return scratch[32];
+}
+
+}  // namespace steepest::cuda
