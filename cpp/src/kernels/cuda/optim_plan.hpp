@@ -40,7 +40,7 @@ constexpr size_t table_bytes(int tensors, int steps, int depth, size_t fn_bytes)
   b += size_t(tensors) * 4 * 2;              // param index, first chunk
   b += size_t(tensors + 1) * 4;              // first block
   b += size_t(tensors);                      // step slot
-  b = up(b, 8) + 16;                         // header: seed, sr_step, tensor count
+  b = up(b, 8) + 24;                         // header: seed, sr_step, tensor count, rounding flag
   return up(b, 16);
 }
 
