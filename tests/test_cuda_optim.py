@@ -6,9 +6,9 @@ float32 masters, bfloat16 state, stochastic rounding) bit for bit; and clipping'
 GradScaler's multi-tensor passes. Needs a GPU (skipped with the reason otherwise)."""
 import numpy as np
 import pytest
+from gpu import needs_gpu
 
 import steepest as st
-from gpu import needs_gpu
 
 pytestmark = needs_gpu
 
@@ -133,7 +133,11 @@ def run_steps(name, kw, cpu, gpu, steps=3, seed=1):
     return opt_c, opt_g
 
 
-@pytest.mark.parametrize("name, kw", cases(), ids=lambda v: v if isinstance(v, str) else "-".join(map(str, v)) or "defaults")
+def case_id(v):
+    return v if isinstance(v, str) else "-".join(map(str, v)) or "defaults"
+
+
+@pytest.mark.parametrize("name, kw", cases(), ids=case_id)
 def test_every_rule_equals_the_cpu(name, kw):
     cpu, gpu = make_pair(shapes_for(name))
     opt_c, opt_g = run_steps(name, kw, cpu, gpu)
