@@ -11,6 +11,7 @@
 
 #include "kernels/cuda/element_cast.hpp"
 #include "kernels/cuda/offset_pack.hpp"
+#include "kernels/cuda/reduce_plan.hpp"
 #include "ops/cast.hpp"
 
 using steepest::cuda::broadcast_byte_strides;
@@ -112,4 +113,21 @@ TEST_CASE("cuda element conversions match the CPU engine's") {
   CHECK(cuda::itemsize_of(kBool) == 1);
   CHECK(cuda::itemsize_of(kInt64) == 8);
   CHECK(cuda::itemsize_of(kFloat32) == 4);
+}
+
+TEST_CASE("cuda reduce plan: kept and reduced offsets cover x in logical order") {
+  // x of shape (3, 4, 5) transposed to strides (1, 15, 3) elements; reduce dims 0 and 2.
+  const V shape{3, 4, 5}, strides{1, 15, 3}, flags{1, 0, 1};
+  const auto p = steepest::cuda::plan_reduce(shape, strides, 4, flags);
+  CHECK(p.nout == 4);
+  CHECK(p.n == 15);
+  for (int64_t r = 0; r < 4; ++r)
+    for (int64_t j = 0; j < 15; ++j) {
+      int64_t a, b;
+      p.kept.offsets(r, &a);
+      p.red.offsets(j, &b);
+      const int64_t i0 = j / 5, i2 = j % 5;  // reduced index (i0, i2) in C order
+      CHECK(a + b == 4 * (i0 * 1 + r * 15 + i2 * 3));
+    }
+  CHECK_THROWS_AS(steepest::cuda::plan_reduce(shape, strides, 4, V{1, 0}), steepest::ValueError);
 }
