@@ -336,3 +336,16 @@ def test_index_out_of_range_raises_on_cuda() -> None:
     with pytest.raises((IndexError, RuntimeError)):
         x.index_select(0, st.tensor([7]).to("cuda"))
     assert float(x.sum().cpu()) == 0.0  # nothing was written
+
+
+# ---- rounded division and remainders ------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", [st.float32, st.float64, st.bfloat16, st.int32, st.int64])
+def test_divmod_bit_identical(dtype: Any) -> None:
+    a = rnd((5, 41), dtype, lo=-50, hi=50, seed=31)
+    b = rnd((41,), dtype, lo=1, hi=7, seed=32)
+    for d in (b, -b, 3, -2):
+        for fn in (lambda p, q: st.div(p, q, rounding_mode="trunc"), lambda p, q: st.div(p, q, rounding_mode="floor"),
+                   st.remainder, st.fmod, lambda p, q: p // q, lambda p, q: p % q):
+            same(*both(fn, a, d))
+            same(*both(fn, a.t(), d if not isinstance(d, st.Tensor) else d[:5]))

@@ -16,7 +16,7 @@ TEST_CASE("cuda build: the op families' stubs have CUDA kernels") {
       "bitwise_not_stub", "where_stub", "arange_stub", "linspace_stub", "stream_stub", "sum_stub",
       "extreme_stub", "arg_stub", "var_stub", "scan_stub", "cumprod_backward_stub", "find_bad_index_stub",
       "index_offsets_stub", "index_gather_stub", "index_put_stub", "accumulate_stub", "scatter_stub",
-      "masked_fill_stub", "nonzero_stub", "random_stub", "randint_stub", "bernoulli_tensor_stub"};
+      "masked_fill_stub", "nonzero_stub", "random_stub", "randint_stub", "bernoulli_tensor_stub", "divmod_stub"};
   std::set<std::string> seen;
   for (const steepest::dispatch::StubBase* s : steepest::dispatch::all_stubs()) {
     if (!want.count(s->name())) continue;
