@@ -274,11 +274,13 @@ def test_philox_randint_bernoulli_and_transforms() -> None:
         st.manual_seed(99)
         p = st.rand(2001, dtype=st.float64).to(dev)
         outs.append([st.randint(-5, 1000, (3, 7), device=dev), st.randint(0, 2**40, (1001,), device=dev),
-                     st.bernoulli(p), st.empty(501, dtype=st.float64, device=dev).exponential_(2.0),
+                     st.bernoulli(p), st.randperm(1001, device=dev), st.randperm(1, device=dev),
+                     st.randperm(0, device=dev), st.randperm(300, dtype=st.float32, device=dev),
+                     st.empty(501, dtype=st.float64, device=dev).exponential_(2.0),
                      st.empty(501, device=dev).cauchy_(), st.empty(501, dtype=st.float64, device=dev).log_normal_(),
                      st.empty(501, device=dev).geometric_(0.3)])
     for k, (a, b) in enumerate(zip(*outs)):
-        if k < 3:
+        if k < 7:
             same(a, b)
         else:
             close(a, b, rtol=1e-12 if a.dtype == st.float64 else 1.2e-7)  # CUDA's libm transforms
@@ -349,3 +351,13 @@ def test_divmod_bit_identical(dtype: Any) -> None:
                    st.remainder, st.fmod, lambda p, q: p // q, lambda p, q: p % q):
             same(*both(fn, a, d))
             same(*both(fn, a.t(), d if not isinstance(d, st.Tensor) else d[:5]))
+
+
+# ---- join (through the copy kernels) --------------------------------------------------------
+
+def test_cat_stack() -> None:
+    a, b = rnd((3, 5), st.float32, seed=41), rnd((3, 2), st.float32, seed=42)
+    same(*both(lambda p, q: st.cat([p, q], 1), a, b))
+    same(*both(lambda p, q: st.cat([p.t(), q.t(), p.t()], 0), a, b))
+    same(*both(lambda p: st.stack([p, p * 2, p[:, ::2].repeat(1, 2)[:, :5]], 1), a))
+    same(*both(lambda p: st.cat([p[:0], p], 0), a))

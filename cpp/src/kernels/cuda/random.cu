@@ -3,8 +3,9 @@
 // compiled with -fmad=false, so rand, randn, randint, bernoulli and dropout masks give the
 // CPU's bits for the same seed, offset and size. exponential_, geometric_, cauchy_ and
 // log_normal_ transform those draws with CUDA's log1p/tan/exp (the CPU uses its C library's:
-// the last bit may differ, as it may between C libraries). multinomial and randperm have no
-// CUDA kernel yet.
+// the last bit may differ, as it may between C libraries). randperm draws its words in
+// parallel and shuffles on one thread, in the CPU's order. multinomial has no CUDA kernel yet
+// (its op checks the probabilities on the host).
 #include "dispatch/random.hpp"
 #include "kernels/cuda/element_cast.hpp"
 #include "kernels/cuda/launch.cuh"
@@ -198,8 +199,48 @@ void bernoulli_tensor(const Tensor& out, const Tensor& probs, Generator& g) {
   STEEPEST_CUDA_LAUNCH_CHECK();
 }
 
+// v[i] = x[2i] 2^32 + x[2i+1], block j giving v[2j] and v[2j+1].
+__global__ void randperm_words_kernel(uint64_t* v, int64_t n, uint64_t seed, uint64_t offset, int64_t nb) {
+  for (int64_t j = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; j < nb; j += int64_t(gridDim.x) * blockDim.x) {
+    uint32_t x[4];
+    philox_block(seed, offset, j, x);
+    for (int e = 0; e < 2; ++e)
+      if (2 * j + e < n) v[2 * j + e] = (uint64_t(x[2 * e]) << 32) | x[2 * e + 1];
+  }
+}
+
+// Fisher-Yates from the end, as the CPU (one thread: each swap depends on the previous ones).
+__global__ void randperm_shuffle_kernel(int64_t* perm, const uint64_t* v, int64_t n, Target out) {
+  if (blockIdx.x != 0 || threadIdx.x != 0) return;
+  for (int64_t i = 0; i < n; ++i) perm[i] = i;
+  for (int64_t i = n - 1; i >= 1; --i) {
+    const int64_t j = int64_t(philox::bounded64(uint32_t(v[i] >> 32), uint32_t(v[i]), uint64_t(i + 1)));
+    const int64_t t = perm[i];
+    perm[i] = perm[j];
+    perm[j] = t;
+  }
+  for (int64_t i = 0; i < n; ++i) store_as<int64_t>(out.p + i * itemsize_of(out.d), out.d, DType::Int64, perm[i]);
+}
+
+void randperm(const Tensor& out, Generator& g) {
+  STEEPEST_CHECK(out.is_contiguous(), ValueError, "randperm: the CUDA kernel fills a dense tensor");
+  const int64_t n = out.numel();
+  const int64_t nb = blocks_for_words(2 * n);
+  const Generator::Draw d = g.reserve(uint64_t(nb));
+  if (n == 0) return;
+  Tensor v = Tensor::empty(Shape{n}, kInt64, out.device()), perm = Tensor::empty(Shape{n}, kInt64, out.device());
+  auto* vp = static_cast<uint64_t*>(v.data_ptr());
+  randperm_words_kernel<<<unsigned(blocks_for(nb)), kThreadsPerBlock, 0, current_stream()>>>(vp, n, d.seed, d.offset,
+                                                                                             nb);
+  STEEPEST_CUDA_LAUNCH_CHECK();
+  randperm_shuffle_kernel<<<1, 1, 0, current_stream()>>>(perm.data<int64_t>(), vp, n,
+                                                         Target{static_cast<char*>(out.data_ptr()), out.dtype(), n});
+  STEEPEST_CUDA_LAUNCH_CHECK();
+}
+
 }  // namespace
 
+STEEPEST_REGISTER_KERNEL(dispatch::randperm_stub, CUDA, randperm);
 STEEPEST_REGISTER_KERNEL(dispatch::random_stub, CUDA, fill_random);
 STEEPEST_REGISTER_KERNEL(dispatch::randint_stub, CUDA, randint);
 STEEPEST_REGISTER_KERNEL(dispatch::bernoulli_tensor_stub, CUDA, bernoulli_tensor);
