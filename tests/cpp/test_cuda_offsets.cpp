@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <cmath>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -130,4 +131,52 @@ TEST_CASE("cuda reduce plan: kept and reduced offsets cover x in logical order")
       CHECK(a + b == 4 * (i0 * 1 + r * 15 + i2 * 3));
     }
   CHECK_THROWS_AS(steepest::cuda::plan_reduce(shape, strides, 4, V{1, 0}), steepest::ValueError);
+}
+
+namespace {
+
+// The CUDA reduction's order on the host: thread t of 256 folds j = t, t + 256, ..., then a
+// halving tree combines the partials (reduce.cu's block_tree).
+template <class Acc, class Fold, class Comb>
+Acc emulate_block(int64_t n, Acc empty, Fold fold, Comb comb) {
+  std::vector<Acc> part(256, empty);
+  for (int64_t t = 0; t < 256; ++t)
+    for (int64_t j = t; j < n; j += 256) part[size_t(t)] = fold(part[size_t(t)], j);
+  for (int s = 128; s > 0; s >>= 1)
+    for (int t = 0; t < s; ++t) part[size_t(t)] = comb(part[size_t(t)], part[size_t(t + s)]);
+  return part[0];
+}
+
+}  // namespace
+
+TEST_CASE("cuda argmax/argmin partials: the first index of the max, a NaN winning") {
+  using steepest::cuda::better;
+  using VI = steepest::cuda::ValIdx<double>;
+  std::mt19937 rng(3);
+  for (int trial = 0; trial < 200; ++trial) {
+    const int64_t n = 1 + int64_t(rng() % 900);
+    std::vector<double> x(static_cast<size_t>(n));
+    for (auto& v : x) v = double(rng() % 7);  // many ties
+    if (trial % 3 == 0) x[size_t(rng() % n)] = NAN;
+    if (trial % 6 == 0) x[size_t(rng() % n)] = NAN;
+    for (bool is_max : {true, false}) {
+      // Reference: one pass in index order, strict improvement only; the first NaN wins.
+      int64_t want = 0;
+      for (int64_t j = 1; j < n; ++j) {
+        const double a = x[size_t(want)], b = x[size_t(j)];
+        if (a != a) break;
+        if (b != b || (is_max ? b > a : b < a)) want = j;
+      }
+      const VI got = emulate_block<VI>(
+          n, VI{0, -1}, [&](VI acc, int64_t j) { return better(acc, VI{x[size_t(j)], j}, is_max); },
+          [&](VI a, VI b) { return better(a, b, is_max); });
+      REQUIRE(got.i == want);
+      const double m = emulate_block<double>(
+          n, x[0], [&](double acc, int64_t j) { return is_max ? steepest::cuda::nan_max(acc, x[size_t(j)])
+                                                              : steepest::cuda::nan_min(acc, x[size_t(j)]); },
+          [&](double a, double b) { return is_max ? steepest::cuda::nan_max(a, b) : steepest::cuda::nan_min(a, b); });
+      const double w = x[size_t(want)];
+      CHECK(((m != m && w != w) || m == w));
+    }
+  }
 }

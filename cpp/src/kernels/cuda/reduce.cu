@@ -45,9 +45,6 @@ struct Out {
   __device__ char* operator[](int64_t r) const { return p + r * itemsize_of(d); }
 };
 
-template <class S> __device__ S nan_max(S a, S b) { return a != a ? a : b != b ? b : (b > a ? b : a); }
-template <class S> __device__ S nan_min(S a, S b) { return a != a ? a : b != b ? b : (b < a ? b : a); }
-
 // S: float or double (floats, mean allowed) or uint64_t (integers and bool, wrapping).
 template <class S>
 struct SumPolicy {
@@ -85,24 +82,6 @@ struct ExtremePolicy {
     if (threadIdx.x == 0) store_as<S>(out[r], out.d, ct, a);
   }
 };
-
-template <class S>
-struct ValIdx {
-  S v;
-  int64_t i;  // -1: no element
-};
-
-// The first index of the max (min); a NaN wins, the first NaN's index is reported. Partials
-// are not in index order, so ties are broken by the smaller index explicitly.
-template <class S>
-__device__ ValIdx<S> better(const ValIdx<S>& a, const ValIdx<S>& b, bool is_max) {
-  if (a.i < 0) return b;
-  if (b.i < 0) return a;
-  const bool an = a.v != a.v, bn = b.v != b.v;
-  if (an || bn) return an && bn ? (b.i < a.i ? b : a) : an ? a : b;
-  if (a.v == b.v) return b.i < a.i ? b : a;
-  return (is_max ? b.v > a.v : b.v < a.v) ? b : a;
-}
 
 template <class S>
 struct ArgPolicy {
