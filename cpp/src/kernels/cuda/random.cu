@@ -6,9 +6,8 @@
 // the last bit may differ, as it may between C libraries). randperm draws its words in
 // parallel and shuffles on one thread, in the CPU's order. multinomial has no CUDA kernel yet
 // (its op checks the probabilities on the host).
-#include "dispatch/random.hpp"
-#include "kernels/cuda/element_cast.hpp"
 #include "kernels/cuda/launch.cuh"
+#include "kernels/cuda/random_layout.hpp"
 
 namespace steepest::cuda {
 
@@ -16,105 +15,15 @@ namespace {
 
 using dispatch::RandomDist;
 
-struct Target {
-  char* p;
-  DType d;
-  int64_t n;
-  __device__ void put(int64_t i, double v) const {
-    if (i < n) store_as<double>(p + i * itemsize_of(d), d, DType::Float64, v);
-  }
-};
-
-__device__ inline void philox_block(uint64_t seed, uint64_t offset, int64_t j, uint32_t x[4]) {
-  const uint32_t key[2] = {uint32_t(seed), uint32_t(seed >> 32)};
-  const uint64_t c = offset + uint64_t(j);
-  const uint32_t ctr[4] = {uint32_t(c), uint32_t(c >> 32), 0u, 0u};
-  philox::block(ctr, key, x);
-}
-
-// u in [0, 1) exact in the output dtype (the CPU's unit<T>).
-__device__ inline double unit(uint32_t x, DType d) {
-  if (d == DType::BFloat16) return double(x >> 24) * (1.0 / 256.0);
-  if (d == DType::Float16) return double(x >> 21) * (1.0 / 2048.0);
-  return philox::uniform24(x);
-}
-
-struct Params {
-  RandomDist dist;
-  double a, b;
-  int64_t low;
-  uint64_t range;
-};
-
-// One thread per block j of the draw; `kind` picks the word layout of the CPU kernel.
-enum class Layout : uint8_t { Uniform53, Uniform, Normal53, Normal, Bernoulli, Randint };
-
-__device__ double transform(const Params& q, double u) {
-  constexpr double kPi = 3.14159265358979323846;
-  switch (q.dist) {
-    case RandomDist::Exponential: return -::log1p(-u) / q.a;
-    case RandomDist::Geometric: {
-      const double r = ::ceil(::log1p(-u) / ::log1p(-q.a));
-      return r > 1.0 ? r : 1.0;
-    }
-    case RandomDist::Cauchy: return q.a + q.b * ::tan(kPi * (u - 0.5));
-    case RandomDist::LogNormal: return ::exp(u);
-    default: return u;
-  }
-}
-
-__global__ void random_kernel(Target t, Layout layout, Params q, uint64_t seed, uint64_t offset, int64_t nb) {
+__global__ void random_kernel(Target t, Layout layout, RandomParams q, uint64_t seed, uint64_t offset, int64_t nb) {
   for (int64_t j = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; j < nb; j += int64_t(gridDim.x) * blockDim.x) {
     uint32_t x[4];
     philox_block(seed, offset, j, x);
-    switch (layout) {
-      case Layout::Uniform53:  // float64 uniforms (2 words each), then the transforms
-        for (int e = 0; e < 2; ++e) {
-          const double u = philox::uniform53(x[2 * e], x[2 * e + 1]);
-          const bool plain = q.dist == RandomDist::Uniform;
-          t.put(2 * j + e, plain ? q.a + (q.b - q.a) * u : transform(q, 0.0 + 1.0 * u));
-        }
-        break;
-      case Layout::Uniform:
-        for (int e = 0; e < 4; ++e) t.put(4 * j + e, q.a + (q.b - q.a) * unit(x[e], t.d));
-        break;
-      case Layout::Normal53: {  // one pair per block (float64 output, and log_normal_)
-        double z0, z1;
-        philox::box_muller(philox::uniform53(x[0], x[1]) + 1.0 / 9007199254740992.0, philox::uniform53(x[2], x[3]),
-                           z0, z1);
-        const bool ln = q.dist == RandomDist::LogNormal;
-        const double v0 = q.a + q.b * z0, v1 = q.a + q.b * z1;
-        t.put(2 * j, ln ? transform(q, v0) : v0);
-        t.put(2 * j + 1, ln ? transform(q, v1) : v1);
-        break;
-      }
-      case Layout::Normal:  // two pairs per block
-        for (int e = 0; e < 2; ++e) {
-          const int64_t pair = 2 * j + e;
-          if (2 * pair >= t.n) break;
-          double z0, z1;
-          const double u1 = double((x[2 * e] >> 8) + 1) * (1.0 / 16777216.0);
-          philox::box_muller(u1, philox::uniform24(x[2 * e + 1]), z0, z1);
-          t.put(2 * pair, q.a + q.b * z0);
-          t.put(2 * pair + 1, q.a + q.b * z1);
-        }
-        break;
-      case Layout::Bernoulli:
-        for (int e = 0; e < 4; ++e) t.put(4 * j + e, philox::uniform24(x[e]) < q.a ? 1.0 : 0.0);
-        break;
-      case Layout::Randint:
-        for (int e = 0; e < 2; ++e) {
-          const int64_t i = 2 * j + e;
-          if (i < t.n)
-            store_as<int64_t>(t.p + i * itemsize_of(t.d), t.d, DType::Int64,
-                              int64_t(uint64_t(q.low) + philox::bounded64(x[2 * e], x[2 * e + 1], q.range)));
-        }
-        break;
-    }
+    draw_block(t, layout, q, x, j);
   }
 }
 
-void launch(const Tensor& t, Layout layout, const Params& q, int64_t nb, Generator& g) {
+void launch(const Tensor& t, Layout layout, const RandomParams& q, int64_t nb, Generator& g) {
   const Generator::Draw d = g.reserve(uint64_t(nb));
   if (nb == 0) return;
   const Target tg{static_cast<char*>(t.data_ptr()), t.dtype(), t.numel()};
@@ -127,27 +36,14 @@ int64_t blocks_for_words(int64_t words) { return (words + 3) / 4; }
 
 void fill_random(RandomDist dist, const Tensor& t, double a, double b, Generator& g) {
   STEEPEST_CHECK(t.is_contiguous(), ValueError, "random fill: the CUDA kernel fills a dense tensor");
-  const int64_t n = t.numel();
-  const bool f64 = t.dtype() == kFloat64;
-  const Params q{dist, a, b, 0, 0};
-  switch (dist) {
-    case RandomDist::Uniform:
-      return f64 ? launch(t, Layout::Uniform53, q, blocks_for_words(2 * n), g)
-                 : launch(t, Layout::Uniform, q, blocks_for_words(n), g);
-    case RandomDist::Normal:
-      return f64 ? launch(t, Layout::Normal53, q, (n + 1) / 2, g)
-                 : launch(t, Layout::Normal, q, blocks_for_words(2 * ((n + 1) / 2)), g);
-    case RandomDist::Bernoulli: return launch(t, Layout::Bernoulli, q, blocks_for_words(n), g);
-    case RandomDist::LogNormal: return launch(t, Layout::Normal53, q, (n + 1) / 2, g);
-    case RandomDist::Exponential:
-    case RandomDist::Geometric:
-    case RandomDist::Cauchy: return launch(t, Layout::Uniform53, q, blocks_for_words(2 * n), g);
-  }
+  int64_t nb = 0;
+  const Layout layout = layout_of(dist, t.dtype(), t.numel(), nb);
+  launch(t, layout, RandomParams{dist, a, b, 0, 0}, nb, g);
 }
 
 void randint(const Tensor& t, int64_t low, int64_t high, Generator& g) {
   STEEPEST_CHECK(t.is_contiguous(), ValueError, "randint: the CUDA kernel fills a dense tensor");
-  const Params q{RandomDist::Uniform, 0, 0, low, uint64_t(high) - uint64_t(low)};
+  const RandomParams q{RandomDist::Uniform, 0, 0, low, uint64_t(high) - uint64_t(low)};
   launch(t, Layout::Randint, q, blocks_for_words(2 * t.numel()), g);
 }
 
