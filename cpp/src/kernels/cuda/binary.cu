@@ -4,75 +4,12 @@
 // reciprocal), so float32 results equal the CPU's bit for bit (pow itself goes through
 // double pow, CUDA's here). Integers wrap; on bool, + is or and * is and.
 #define STEEPEST_ISA cudadev
-#include "kernels/cpu/elementwise_ops.hpp"
 #include "kernels/cuda/elementwise.cuh"
+#include "kernels/cuda/elementwise_functors.hpp"
 
 namespace steepest::cuda {
 
 namespace {
-
-namespace m = kernels::cudadev;
-using kernels::BinaryOp;
-using kernels::UnaryOp;
-
-template <class C>
-struct FloatBinary {
-  BinaryOp op;
-  C alpha;
-  bool has_alpha;
-  __device__ C operator()(const C* v) const {
-    const C a = v[0], b = v[1];
-    switch (op) {
-      case BinaryOp::Add: return has_alpha ? m::fma(b, alpha, a) : m::AddOp{}(a, b);
-      case BinaryOp::Sub: return m::SubOp{}(a, b);
-      case BinaryOp::Mul: return m::MulOp{}(a, b);
-      case BinaryOp::Div: return m::DivOp{}(a, b);
-      case BinaryOp::Pow: return m::PowOp{}(a, b);
-      case BinaryOp::Maximum: return m::MaximumOp{}(a, b);
-      case BinaryOp::Minimum: return m::MinimumOp{}(a, b);
-      default: return a;
-    }
-  }
-};
-
-template <class T>
-struct IntBinary {
-  BinaryOp op;
-  T alpha;
-  bool has_alpha;
-  __device__ T operator()(const T* v) const {
-    const T a = v[0], b = v[1];
-    if constexpr (std::is_same_v<T, bool>) {
-      switch (op) {
-        case BinaryOp::Add: return has_alpha ? (a || (alpha && b)) : (a || b);
-        case BinaryOp::Mul: return a && b;
-        case BinaryOp::Maximum: return a < b ? b : a;
-        case BinaryOp::Minimum: return b < a ? b : a;
-        default: return a != b;  // sub and pow on bool are refused by the ops
-      }
-    } else {
-      using U = std::make_unsigned_t<T>;
-      switch (op) {
-        case BinaryOp::Add: return has_alpha ? T(U(a) + U(alpha) * U(b)) : T(U(a) + U(b));
-        case BinaryOp::Sub: return T(U(a) - U(b));
-        case BinaryOp::Mul: return T(U(a) * U(b));
-        case BinaryOp::Maximum: return a < b ? b : a;
-        case BinaryOp::Minimum: return b < a ? b : a;
-        case BinaryOp::Pow: {
-          // By squaring; a negative exponent gives 0 unless the base is 1 or -1 (torch).
-          if (b < 0) return a == 1 ? T(1) : a == -1 ? ((b & 1) ? T(-1) : T(1)) : T(0);
-          U r = 1, x = U(a);
-          for (T e = b; e; e >>= 1) {
-            if (e & 1) r *= x;
-            x *= x;
-          }
-          return T(r);
-        }
-        default: return a;
-      }
-    }
-  }
-};
 
 // x ** e for a number e that the CPU routes to a cheaper exact op; false when none applies.
 template <class C>
