@@ -12,6 +12,7 @@
 #include "dispatch/index.hpp"
 #include "kernels/cuda/element_cast.hpp"
 #include "kernels/cuda/elementwise.cuh"
+#include "kernels/cuda/index_geom.hpp"
 #include "steepest/runtime.hpp"
 
 namespace steepest::cuda {
@@ -170,41 +171,12 @@ __device__ inline void atomic_add_elem(char* d, const char* s, DType dt) {
   }
 }
 
-// Advanced indexing geometry on the device: block b's start in the dense side (C order over
-// bshape with that side's strides) and element q of a block (C order over `rest`) in both sides.
-struct BlockGeom {
-  OffsetPack<1> dense_block;  // bshape, strides of the dense side at dims [bpos, bpos + nb)
-  OffsetPack<2> rest;         // rest dims: {dense side, view}
-  int64_t nb = 0, nrest = 1;
-};
-
-BlockGeom block_geom(const Tensor& dense, const AdvancedIndex& p) {
-  STEEPEST_CHECK(p.offsets.is_contiguous() && p.offsets.dtype() == kInt64, ValueError,
-                 "index: block offsets must be a contiguous int64 tensor");
-  BlockGeom g;
-  const int64_t isz = int64_t(dense.itemsize());
-  std::vector<int64_t> bst;
-  for (size_t k = 0; k < p.bshape.size(); ++k) bst.push_back(dense.strides()[size_t(p.bpos) + k] * isz);
-  g.dense_block = pack_offsets<1>(p.bshape, {bst});
-  std::vector<int64_t> ds, vs;
-  for (size_t k = 0; k < p.rest.size(); ++k) {
-    ds.push_back(dense.strides()[size_t(p.rest_result_dims[k])] * isz);
-    vs.push_back(p.rest_view_strides[k] * isz);
-  }
-  g.rest = pack_offsets<2>(p.rest, {ds, vs});
-  g.nb = p.offsets.numel();
-  g.nrest = numel_of(p.rest);
-  return g;
-}
-
 __global__ void index_gather_kernel(BlockGeom g, char* out, const char* view, const int64_t* offs, int isz) {
   const int64_t total = g.nb * g.nrest;
   for (int64_t L = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; L < total; L += int64_t(gridDim.x) * blockDim.x) {
-    const int64_t b = L / g.nrest, q = L - b * g.nrest;
-    int64_t db, r[2];
-    g.dense_block.offsets(b, &db);
-    g.rest.offsets(q, r);
-    copy_elem(out + db + r[0], view + offs[b] + r[1], isz);
+    int64_t b, dense, v;
+    g.at(L, b, dense, v);
+    copy_elem(out + dense, view + offs[b] + v, isz);
   }
 }
 
@@ -223,13 +195,11 @@ __global__ void index_put_serial_kernel(BlockGeom g, char* view, const char* v, 
                                         bool accumulate) {
   const int isz = itemsize_of(dt);
   for (int64_t q = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; q < g.nrest; q += int64_t(gridDim.x) * blockDim.x) {
-    int64_t r[2];
-    g.rest.offsets(q, r);
-    for (int64_t b = 0; b < g.nb; ++b) {
-      int64_t db;
-      g.dense_block.offsets(b, &db);
-      if (accumulate) add_elem(view + offs[b] + r[1], v + db + r[0], dt);
-      else copy_elem(view + offs[b] + r[1], v + db + r[0], isz);
+    for (int64_t b0 = 0; b0 < g.nb; ++b0) {
+      int64_t b, dense, w;
+      g.at(b0 * g.nrest + q, b, dense, w);
+      if (accumulate) add_elem(view + offs[b] + w, v + dense, dt);
+      else copy_elem(view + offs[b] + w, v + dense, isz);
     }
   }
 }
@@ -237,11 +207,9 @@ __global__ void index_put_serial_kernel(BlockGeom g, char* view, const char* v, 
 __global__ void index_put_atomic_kernel(BlockGeom g, char* view, const char* v, const int64_t* offs, DType dt) {
   const int64_t total = g.nb * g.nrest;
   for (int64_t L = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; L < total; L += int64_t(gridDim.x) * blockDim.x) {
-    const int64_t b = L / g.nrest, q = L - b * g.nrest;
-    int64_t db, r[2];
-    g.dense_block.offsets(b, &db);
-    g.rest.offsets(q, r);
-    atomic_add_elem(view + offs[b] + r[1], v + db + r[0], dt);
+    int64_t b, dense, w;
+    g.at(L, b, dense, w);
+    atomic_add_elem(view + offs[b] + w, v + dense, dt);
   }
 }
 
