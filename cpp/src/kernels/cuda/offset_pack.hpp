@@ -20,14 +20,18 @@ struct OffsetPack {
   int64_t sizes[kMaxDims] = {};
   int64_t strides[kMaxDims][N] = {};   // bytes, per dim and operand
 
-  // off[k] = byte offset of operand k's element at C-order position `linear`.
+  // off[k] = byte offset of operand k's element at C-order position `linear` (< the element
+  // count). The outermost dim takes what is left without a division, so dense operands
+  // (merged to one dim) need none.
   STEEPEST_HD void offsets(int64_t linear, int64_t* off) const {
     for (int k = 0; k < N; ++k) off[k] = 0;
-    for (int d = 0; d < ndim; ++d) {
+    for (int d = 0; d + 1 < ndim; ++d) {
       const int64_t q = linear / sizes[d], i = linear - q * sizes[d];
       linear = q;
       for (int k = 0; k < N; ++k) off[k] += i * strides[d][k];
     }
+    if (ndim > 0)
+      for (int k = 0; k < N; ++k) off[k] += linear * strides[ndim - 1][k];
   }
 };
 
