@@ -8,54 +8,54 @@
 
 namespace steepest::kernels::STEEPEST_ISA {
 
-struct AddOp { template <class V> V operator()(V a, V b) const { return a + b; } };
-struct SubOp { template <class V> V operator()(V a, V b) const { return a - b; } };
-struct MulOp { template <class V> V operator()(V a, V b) const { return a * b; } };
-struct DivOp { template <class V> V operator()(V a, V b) const { return a / b; } };
-struct PowOp { template <class V> V operator()(V a, V b) const { return pow(a, b); } };
+struct AddOp { template <class V> STEEPEST_HD V operator()(V a, V b) const { return a + b; } };
+struct SubOp { template <class V> STEEPEST_HD V operator()(V a, V b) const { return a - b; } };
+struct MulOp { template <class V> STEEPEST_HD V operator()(V a, V b) const { return a * b; } };
+struct DivOp { template <class V> STEEPEST_HD V operator()(V a, V b) const { return a / b; } };
+struct PowOp { template <class V> STEEPEST_HD V operator()(V a, V b) const { return pow(a, b); } };
 // maximum/minimum: a unless b is larger (smaller) or NaN, so NaN from either side wins and
 // maximum(-0, 0) is -0 (a), as torch and numpy.
 struct MaximumOp {
-  template <class V> V operator()(V a, V b) const { return select(cmp_lt(a, b) | isnan(b), b, a); }
+  template <class V> STEEPEST_HD V operator()(V a, V b) const { return select(cmp_lt(a, b) | isnan(b), b, a); }
 };
 struct MinimumOp {
-  template <class V> V operator()(V a, V b) const { return select(cmp_gt(a, b) | isnan(b), b, a); }
+  template <class V> STEEPEST_HD V operator()(V a, V b) const { return select(cmp_gt(a, b) | isnan(b), b, a); }
 };
 
-struct NegOp { template <class V> V operator()(V a) const { return -a; } };
-struct AbsOp { template <class V> V operator()(V a) const { return abs(a); } };
-struct SqrtOp { template <class V> V operator()(V a) const { return sqrt(a); } };
+struct NegOp { template <class V> STEEPEST_HD V operator()(V a) const { return -a; } };
+struct AbsOp { template <class V> STEEPEST_HD V operator()(V a) const { return abs(a); } };
+struct SqrtOp { template <class V> STEEPEST_HD V operator()(V a) const { return sqrt(a); } };
 // 1/sqrt(x) with both steps correctly rounded (torch's rsqrt on CPU), rsqrt(-0) = -inf.
 struct RsqrtOp {
-  template <class V> V operator()(V a) const { return vbroadcast<V>(1.0f) / sqrt(a); }
+  template <class V> STEEPEST_HD V operator()(V a) const { return vbroadcast<V>(1.0f) / sqrt(a); }
 };
-struct ExpOp { template <class V> V operator()(V a) const { return exp(a); } };
-struct LogOp { template <class V> V operator()(V a) const { return log(a); } };
-struct SinOp { template <class V> V operator()(V a) const { return sin(a); } };
-struct CosOp { template <class V> V operator()(V a) const { return cos(a); } };
-struct TanhOp { template <class V> V operator()(V a) const { return tanh(a); } };
-struct SigmoidOp { template <class V> V operator()(V a) const { return sigmoid(a); } };
+struct ExpOp { template <class V> STEEPEST_HD V operator()(V a) const { return exp(a); } };
+struct LogOp { template <class V> STEEPEST_HD V operator()(V a) const { return log(a); } };
+struct SinOp { template <class V> STEEPEST_HD V operator()(V a) const { return sin(a); } };
+struct CosOp { template <class V> STEEPEST_HD V operator()(V a) const { return cos(a); } };
+struct TanhOp { template <class V> STEEPEST_HD V operator()(V a) const { return tanh(a); } };
+struct SigmoidOp { template <class V> STEEPEST_HD V operator()(V a) const { return sigmoid(a); } };
 // relu(x) = 0 where x < 0, x otherwise: keeps NaN and -0 (torch's clamp_min(x, 0)).
 struct ReluOp {
-  template <class V> V operator()(V a) const {
+  template <class V> STEEPEST_HD V operator()(V a) const {
     V zero = vbroadcast<V>(0.0f);
     return select(cmp_lt(a, zero), zero, a);
   }
 };
-struct Log1pOp { template <class V> V operator()(V a) const { return log1p(a); } };
-struct Expm1Op { template <class V> V operator()(V a) const { return expm1(a); } };
+struct Log1pOp { template <class V> STEEPEST_HD V operator()(V a) const { return log1p(a); } };
+struct Expm1Op { template <class V> STEEPEST_HD V operator()(V a) const { return expm1(a); } };
 // Rounding keeps NaN, infinities and the sign of zero (IEEE); round is half to even (torch).
-struct FloorOp { template <class V> V operator()(V a) const { return floor(a); } };
-struct CeilOp { template <class V> V operator()(V a) const { return -floor(-a); } };
-struct RoundOp { template <class V> V operator()(V a) const { return round_even(a); } };
+struct FloorOp { template <class V> STEEPEST_HD V operator()(V a) const { return floor(a); } };
+struct CeilOp { template <class V> STEEPEST_HD V operator()(V a) const { return -floor(-a); } };
+struct RoundOp { template <class V> STEEPEST_HD V operator()(V a) const { return round_even(a); } };
 struct TruncOp {
-  template <class V> V operator()(V a) const {
+  template <class V> STEEPEST_HD V operator()(V a) const {
     return select(cmp_lt(a, vbroadcast<V>(0.0f)), -floor(-a), floor(a));
   }
 };
 // sign: 1, -1 or 0; NaN and -0 give 0 (torch).
 struct SignOp {
-  template <class V> V operator()(V a) const {
+  template <class V> STEEPEST_HD V operator()(V a) const {
     V zero = vbroadcast<V>(0.0f);
     return select(cmp_gt(a, zero), vbroadcast<V>(1.0f), select(cmp_lt(a, zero), vbroadcast<V>(-1.0f), zero));
   }

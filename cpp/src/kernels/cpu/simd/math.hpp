@@ -10,11 +10,11 @@ namespace steepest::kernels::STEEPEST_ISA {
 
 template <class V> using elem_t = decltype(reduce_add(V{}));
 template <class V> constexpr bool is_f64 = std::is_same_v<elem_t<V>, double>;
-template <class V> inline V vconst(elem_t<V> c) { return vbroadcast<V>(c); }
+template <class V> STEEPEST_HD inline V vconst(elem_t<V> c) { return vbroadcast<V>(c); }
 
 // f applied to each lane: libm calls for double lanes and the rare scalar fallbacks.
 template <class V, class F>
-inline V map_lanes(V x, F f) {
+STEEPEST_HD inline V map_lanes(V x, F f) {
   if constexpr (std::is_arithmetic_v<V>) {
     return f(x);
   } else {
@@ -25,7 +25,7 @@ inline V map_lanes(V x, F f) {
   }
 }
 template <class V, class F>
-inline V map_lanes2(V x, V y, F f) {
+STEEPEST_HD inline V map_lanes2(V x, V y, F f) {
   if constexpr (std::is_arithmetic_v<V>) {
     return f(x, y);
   } else {
@@ -56,7 +56,7 @@ constexpr float kInf = __builtin_inff();
 
 // e^r - 1 for |r| <= ln2/2: r + r^2 (1/2! + r/3! + ... + r^6/8!), Taylor, truncation < 1e-9 relative.
 template <class V>
-inline V expm1_kernel_f32(V r) {
+STEEPEST_HD inline V expm1_kernel_f32(V r) {
   V p = vconst<V>(float(1.0 / 40320));
   p = fma(p, r, vconst<V>(float(1.0 / 5040)));
   p = fma(p, r, vconst<V>(float(1.0 / 720)));
@@ -69,7 +69,7 @@ inline V expm1_kernel_f32(V r) {
 
 // x = n ln2 + r with |r| <= ln2/2 (n integral).
 template <class V>
-inline V reduce_ln2_f32(V x, V& n) {
+STEEPEST_HD inline V reduce_ln2_f32(V x, V& n) {
   n = round_even(x * vconst<V>(mathc::kLog2e));
   V r = fma(n, vconst<V>(-mathc::kLn2Hi), x);
   return fma(n, vconst<V>(-mathc::kLn2Lo), r);
@@ -78,13 +78,13 @@ inline V reduce_ln2_f32(V x, V& n) {
 // p * 2^n for integral n in [-150, 128]: two exact-range scalings, so denormal results and
 // overflow to inf come out of the multiplies (one rounding, in the last one).
 template <class V>
-inline V scale2_f32(V p, V n) {
+STEEPEST_HD inline V scale2_f32(V p, V n) {
   V n1 = floor(n * vconst<V>(0.5f));
   return (p * pow2i(n1)) * pow2i(n - n1);
 }
 
 template <class V>
-inline V exp_f32(V x) {
+STEEPEST_HD inline V exp_f32(V x) {
   // Outside [-104, 89] the result is 0 or inf anyway; clamping keeps n in scale2's range.
   V xc = min_raw(max_raw(x, vconst<V>(-104.0f)), vconst<V>(89.0f));
   V n;
@@ -95,7 +95,7 @@ inline V exp_f32(V x) {
 }
 
 template <class V>
-inline V expm1_f32(V x) {
+STEEPEST_HD inline V expm1_f32(V x) {
   V xc = min_raw(max_raw(x, vconst<V>(-18.0f)), vconst<V>(89.0f));
   V n;
   V r = reduce_ln2_f32(xc, n);
@@ -110,7 +110,7 @@ inline V expm1_f32(V x) {
 }
 
 template <class V>
-inline V log_f32(V x) {
+STEEPEST_HD inline V log_f32(V x) {
   using namespace mathc;
   // Denormals: scale into the normal range first.
   auto tiny = cmp_lt(x, vconst<V>(kMinNormal));
@@ -140,7 +140,7 @@ inline V log_f32(V x) {
 // sin (kCos = false) or cos of x: x = j pi/2 + r, |r| <= pi/4, then the quadrant j mod 4
 // picks +-sin(r) or +-cos(r).
 template <bool kCos, class V>
-inline V sincos_f32(V x) {
+STEEPEST_HD inline V sincos_f32(V x) {
   using namespace mathc;
   V j = round_even(x * vconst<V>(k2OverPi));
   V r = fma(j, vconst<V>(-kPio2A), x);
@@ -176,7 +176,7 @@ inline V sincos_f32(V x) {
 
 // tanh x = sign(x) t / (t + 2), t = expm1(2|x|): no cancellation anywhere; |x| >= 10 gives 1.
 template <class V>
-inline V tanh_f32(V x) {
+STEEPEST_HD inline V tanh_f32(V x) {
   V a = min_raw(abs(x), vconst<V>(10.0f));
   V t = expm1_f32(a + a);
   V y = copysign(t / (t + vconst<V>(2.0f)), x);
@@ -185,46 +185,46 @@ inline V tanh_f32(V x) {
 
 // The functions the kernels call, float or double.
 template <class V>
-inline V exp(V x) {
+STEEPEST_HD inline V exp(V x) {
   if constexpr (is_f64<V>) return map_lanes(x, [](double v) { return __builtin_exp(v); });
   else return exp_f32(x);
 }
 template <class V>
-inline V expm1(V x) {
+STEEPEST_HD inline V expm1(V x) {
   if constexpr (is_f64<V>) return map_lanes(x, [](double v) { return __builtin_expm1(v); });
   else return expm1_f32(x);
 }
 // log(1 + x): libm's log1p per lane in double for both widths (the float result is then
 // correctly rounded almost always, and ISA-independent like pow below).
 template <class V>
-inline V log1p(V x) {
+STEEPEST_HD inline V log1p(V x) {
   if constexpr (is_f64<V>) return map_lanes(x, [](double v) { return __builtin_log1p(v); });
   else return map_lanes(x, [](float v) { return float(__builtin_log1p(double(v))); });
 }
 template <class V>
-inline V log(V x) {
+STEEPEST_HD inline V log(V x) {
   if constexpr (is_f64<V>) return map_lanes(x, [](double v) { return __builtin_log(v); });
   else return log_f32(x);
 }
 template <class V>
-inline V sin(V x) {
+STEEPEST_HD inline V sin(V x) {
   if constexpr (is_f64<V>) return map_lanes(x, [](double v) { return __builtin_sin(v); });
   else return sincos_f32<false>(x);
 }
 template <class V>
-inline V cos(V x) {
+STEEPEST_HD inline V cos(V x) {
   if constexpr (is_f64<V>) return map_lanes(x, [](double v) { return __builtin_cos(v); });
   else return sincos_f32<true>(x);
 }
 template <class V>
-inline V tanh(V x) {
+STEEPEST_HD inline V tanh(V x) {
   if constexpr (is_f64<V>) return map_lanes(x, [](double v) { return __builtin_tanh(v); });
   else return tanh_f32(x);
 }
 // 1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) below: e^-|x| never overflows, and tiny
 // results for very negative x keep their precision (down to denormals).
 template <class V>
-inline V sigmoid(V x) {
+STEEPEST_HD inline V sigmoid(V x) {
   V e = exp(-abs(x));
   V num = select(cmp_ge(x, vconst<V>(0)), vconst<V>(1), e);
   return num / (vconst<V>(1) + e);
@@ -232,7 +232,7 @@ inline V sigmoid(V x) {
 // float pow goes through double pow: exact enough that the float result is correctly rounded
 // almost always, with all of C's special cases.
 template <class V>
-inline V pow(V x, V y) {
+STEEPEST_HD inline V pow(V x, V y) {
   if constexpr (is_f64<V>)
     return map_lanes2(x, y, [](double a, double b) { return __builtin_pow(a, b); });
   else

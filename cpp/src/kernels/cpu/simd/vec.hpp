@@ -39,19 +39,19 @@ template <> struct VecOf<double> { using type = VecD; };
 template <class T> using Vec = typename VecOf<T>::type;
 
 // Lane count of V (1 for a plain scalar).
-template <class V> constexpr int lanes() {
+template <class V> STEEPEST_HD constexpr int lanes() {
   if constexpr (std::is_arithmetic_v<V>) return 1;
   else return V::size;
 }
-template <class V, class T> inline V vload(const T* p) {
+template <class V, class T> STEEPEST_HD inline V vload(const T* p) {
   if constexpr (std::is_arithmetic_v<V>) return *p;
   else return V::load(p);
 }
-template <class V, class T> inline void vstore(T* p, V v) {
+template <class V, class T> STEEPEST_HD inline void vstore(T* p, V v) {
   if constexpr (std::is_arithmetic_v<V>) *p = v;
   else v.store(p);
 }
-template <class V, class T> inline V vbroadcast(T x) {
+template <class V, class T> STEEPEST_HD inline V vbroadcast(T x) {
   if constexpr (std::is_arithmetic_v<V>) return V(x);
   else return V::broadcast(x);
 }
