@@ -1,5 +1,5 @@
-// The CUDA kernels of embedding (dispatch/nn.hpp) and the index bounds check that embedding
-// and the class-index losses run first (dispatch/index.hpp's find_bad_index).
+// The CUDA kernels of embedding (dispatch/nn.hpp). (The index bounds check that embedding and
+// the class-index losses run first is index.cu's find_bad_index.)
 // Backward is deterministic and adds in the CPU's order: the indices are read back once and
 // grouped by row on the host (a stable counting sort, so each group keeps index order); then
 // one block per distinct row adds that row's gradient rows in order, each thread owning
@@ -18,50 +18,6 @@ namespace {
 
 using steepest::cuda::blocks_for;
 using steepest::cuda::current_stream;
-
-// ---- find_bad_index (int32/int64 indices) ----
-
-template <class I>
-__global__ void bad_index_kernel(const I* idx, int64_t count, int64_t n, bool has_ignore, int64_t ignore,
-                                 unsigned long long* first) {
-  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < count; i += int64_t(gridDim.x) * blockDim.x) {
-    const int64_t v = int64_t(idx[i]);
-    if ((v < 0 || v >= n) && !(has_ignore && v == ignore)) atomicMin(first, (unsigned long long)i);
-  }
-}
-
-dispatch::BadIndex find_bad_index(const Tensor& idx0, int64_t n, std::optional<int64_t> ignore) {
-  dispatch::BadIndex r;
-  const int64_t count = idx0.numel();
-  if (count == 0) return r;
-  const Tensor idx = contiguous(idx0);
-  Tensor first = Tensor::empty({1}, kInt64, idx.device());
-  auto* pf = reinterpret_cast<unsigned long long*>(first.data_ptr());
-  const unsigned long long none = (unsigned long long)count;
-  STEEPEST_CUDA_CHECK(cudaMemcpyAsync(pf, &none, sizeof(none), cudaMemcpyHostToDevice, current_stream()));
-  const unsigned blocks = unsigned(blocks_for(count));
-  if (idx.dtype() == kInt32)
-    bad_index_kernel<<<blocks, 256, 0, current_stream()>>>(idx.data<int32_t>(), count, n, ignore.has_value(),
-                                                           ignore.value_or(0), pf);
-  else
-    bad_index_kernel<<<blocks, 256, 0, current_stream()>>>(idx.data<int64_t>(), count, n, ignore.has_value(),
-                                                           ignore.value_or(0), pf);
-  STEEPEST_CUDA_LAUNCH_CHECK();
-  unsigned long long pos = 0;
-  STEEPEST_CUDA_CHECK(cudaMemcpyAsync(&pos, pf, sizeof(pos), cudaMemcpyDeviceToHost, current_stream()));
-  STEEPEST_CUDA_CHECK(cudaStreamSynchronize(current_stream()));
-  if (pos >= none) return r;
-  r.pos = int64_t(pos);
-  const char* at = static_cast<const char*>(idx.data_ptr()) + int64_t(pos) * int64_t(idx.itemsize());
-  if (idx.dtype() == kInt32) {
-    int32_t v = 0;
-    STEEPEST_CUDA_CHECK(cudaMemcpy(&v, at, sizeof(v), cudaMemcpyDeviceToHost));
-    r.value = v;
-  } else {
-    STEEPEST_CUDA_CHECK(cudaMemcpy(&r.value, at, sizeof(r.value), cudaMemcpyDeviceToHost));
-  }
-  return r;
-}
 
 // ---- embedding forward: out[i, :] = weight[idx[i], :] (bit copies of E-sized elements) ----
 
@@ -183,7 +139,6 @@ void embedding_backward(const Tensor& gw, const Tensor& g, const Tensor& idx, in
 
 }  // namespace
 
-STEEPEST_REGISTER_KERNEL(dispatch::find_bad_index_stub, CUDA, find_bad_index);
 STEEPEST_REGISTER_KERNEL(dispatch::embedding_stub, CUDA, embedding);
 STEEPEST_REGISTER_KERNEL(dispatch::embedding_backward_stub, CUDA, embedding_backward);
 
