@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "kernels/cpu/bf16/gemm_avx512bf16.hpp"
 #include "kernels/cpu/conv_im2col.hpp"
 #include "kernels/cpu/gemm_lowp.hpp"
 #include "steepest/half.hpp"
@@ -156,6 +157,14 @@ void conv_backward_weight_lowp(const Tensor& gw, const Tensor& gy, const Tensor&
   }
   const u16* pgy = bits(gy);
   const u16* px = bits(x);
+  // The GEMM kernel's tiles are kMR rows by kNR columns: gw (Og, K) or its transpose (K, Og),
+  // whichever wastes less of them (a first layer's K = 9 or 25 fills few of 32 columns). The
+  // transposed orientation accumulates (K, Og) per group and is transposed when rounded.
+  const auto fill = [](int64_t rows, int64_t cols) {
+    const int64_t mr = avx512bf16::kMR, nr = avx512bf16::kNR;
+    return double(rows) / double((rows + mr - 1) / mr * mr) * double(cols) / double((cols + nr - 1) / nr * nr);
+  };
+  const bool transposed = fill(p.K, p.Og) > fill(p.Og, p.K);
   // Per thread: the columns and gathered gradient rows in 16 bits, and a float32 accumulator.
   const int64_t halves = (p.direct ? 0 : p.K * p.ld()) + (p.per > 1 ? p.Og * p.ld() : 0);
   const LowpScratch scratch(halves, wsize, p.threads);
@@ -183,8 +192,12 @@ void conv_backward_weight_lowp(const Tensor& gw, const Tensor& gy, const Tensor&
             im2col_image(px + ((n0 + j) * g.in_channels + grp * p.Cg) * p.hw_in, col + j * p.hw_out, p.Cg, g, ld);
           cm = col;
         }
-        gemm_lowp(f16, false, true, p.Og, p.K, nb * p.hw_out, 1.0f, gys, ld, cm, ld, chunk == lo ? 0.0f : 1.0f,
-                  acc + grp * p.Og * p.K, nullptr, p.K);
+        const float beta = chunk == lo ? 0.0f : 1.0f;
+        float* c = acc + grp * p.Og * p.K;
+        if (transposed)
+          gemm_lowp(f16, false, true, p.K, p.Og, nb * p.hw_out, 1.0f, cm, ld, gys, ld, beta, c, nullptr, p.Og);
+        else
+          gemm_lowp(f16, false, true, p.Og, p.K, nb * p.hw_out, 1.0f, gys, ld, cm, ld, beta, c, nullptr, p.K);
       }
     }
   }
@@ -193,7 +206,16 @@ void conv_backward_weight_lowp(const Tensor& gw, const Tensor& gy, const Tensor&
     const float* part = scratch.f32(q);
     for (int64_t i = 0; i < wsize; ++i) total[i] += part[i];
   }
-  for (int64_t i = 0; i < wsize; ++i) pgw[i] = narrow(total[i], f16);
+  if (!transposed) {
+    for (int64_t i = 0; i < wsize; ++i) pgw[i] = narrow(total[i], f16);
+    return;
+  }
+  for (int64_t grp = 0; grp < p.G; ++grp) {
+    const float* t = total + grp * p.Og * p.K;  // (K, Og)
+    u16* w = pgw + grp * p.Og * p.K;            // (Og, K)
+    for (int64_t o = 0; o < p.Og; ++o)
+      for (int64_t kk = 0; kk < p.K; ++kk) w[o * p.K + kk] = narrow(t[kk * p.Og + o], f16);
+  }
 }
 
 // unfold: a copy, so the 16 bits move as they are.
