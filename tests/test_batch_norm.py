@@ -232,7 +232,7 @@ def test_errors_name_the_problem():
         F.batch_norm(x, None, None, st.ones(2), training=True)
     with pytest.raises(ValueError, match="evaluation mode"):
         F.batch_norm(x, None, None, training=False)
-    with pytest.raises(TypeError, match="float32 or float64"):
+    with pytest.raises(TypeError, match="float32, float64, bfloat16 or float16"):
         F.batch_norm(S(np.zeros((4, 3), np.int64)), None, None, training=True)
     with pytest.raises(TypeError, match="dtype"):
         F.batch_norm(x, st.zeros(3, dtype=st.float64), st.ones(3, dtype=st.float64), training=True)

@@ -1,7 +1,9 @@
 // Dispatch stubs of the convolution family: convolution (forward, data gradient, weight
 // gradient), im2col/col2im (unfold/fold), and pooling (max, average, adaptive). The ops
-// (nn/conv.cpp, nn/pool.cpp) check every size, compute 16-bit inputs in float32, and hand the
-// kernels contiguous float32/float64 tensors of one dtype whose sizes match the geometry.
+// (nn/conv.cpp, nn/pool.cpp) check every size and hand the kernels contiguous tensors of one
+// dtype whose sizes match the geometry: float32/float64, and for the convolution and im2col
+// kernels also bfloat16/float16 (accumulated in float32, rounded once); pooling ops compute
+// 16-bit inputs in float32.
 // One-dimensional ops run as two-dimensional ones with a height of 1.
 #pragma once
 #include <cstdint>

@@ -8,8 +8,9 @@ namespace steepest::dispatch {
 
 // out = a @ b with torch's matmul semantics: a 1-D a is a row, a 1-D b a column (both
 // squeezed from out), batch dims broadcast. a, b and out share one dtype (float32, float64,
-// bfloat16, float16 (accumulated in float32), int32 or int64); out has at least one element
-// and the contracted dim is >= 1.
+// bfloat16, float16 (accumulated in float32), int32 or int64), except that a float32 out may
+// take 16-bit a and b (the float32 accumulator unrounded); out has at least one element and
+// the contracted dim is >= 1.
 using MatmulKernel = void (*)(const Tensor& out, const Tensor& a, const Tensor& b);
 // out (x's leading dims, out_features) = x W^T + b for W (out_features, in_features); bias may
 // be undefined. Float32/float64, or bfloat16/float16 accumulated in float32.

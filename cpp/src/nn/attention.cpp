@@ -6,9 +6,11 @@
 // the two devices differ only by summation order. The price is memory: the (L, S) score
 // and probability matrices are materialised per head, where a flash kernel keeps them in
 // on-chip tiles; long sequences are where a fused kernel would pay off.
+// bfloat16/float16 without dropout take the fused node of attention_lowp.cpp.
 #include <cmath>
 #include <limits>
 
+#include "nn/attention_lowp.hpp"
 #include "nn/common.hpp"
 
 namespace steepest::nn::functional {
@@ -34,6 +36,8 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
                  dropout_p);
   const int64_t L = q.shape()[size_t(q.dim() - 2)], S = k.shape()[size_t(k.dim() - 2)];
   const double sc = scale ? *scale : 1.0 / std::sqrt(double(q.shape().back()));
+  if (detail::attention_16bit_applies(q, k, v, attn_mask, dropout_p))
+    return detail::attention_16bit(q, k, v, attn_mask, is_causal, sc);
   Tensor s = mul(matmul(q, mT(k)), Scalar(sc));
   const double ninf = -std::numeric_limits<double>::infinity();
   if (is_causal) {  // position i attends to j <= i

@@ -18,12 +18,13 @@ namespace {
 using V = std::vector<Tensor>;
 using namespace detail;
 
-// A per-channel argument: undefined, or a (C,) tensor of x's dtype.
+// A per-channel argument: undefined, or a (C,) tensor of x's dtype (or float32 for a 16-bit x,
+// as torch allows).
 void check_channel_arg(const Tensor& t, const Tensor& x, int64_t C, const char* name) {
   if (!t.defined()) return;
   const char* op = "batch_norm";
   check_float(t, op, name);
-  check_same_dtype(x, t, op, "input", name);
+  if (!(is_16bit(x.dtype()) && t.dtype() == kFloat32)) check_same_dtype(x, t, op, "input", name);
   STEEPEST_CHECK(t.dim() == 1 && t.numel() == C, ValueError, op, ": ", name, " should have shape (", C,
                  ",) (one value per channel, dim 1 of input of shape ", x.shape(), "), but has shape ", t.shape());
 }
@@ -41,13 +42,38 @@ V bn_backward(Node& n, const Tensor& g0, bool training) {
   return {gx, gw, gb};
 }
 
+// bfloat16/float16: statistics, normalization and gradients in float32 (differentiable casts),
+// one rounding of the output; 16-bit running statistics are updated through float32 copies,
+// each rounded once when written back.
+Tensor batch_norm_16bit(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                        const Tensor& weight, const Tensor& bias, bool training, double momentum, double eps) {
+  const auto wide = [](const Tensor& t) { return t.defined() ? to_dtype(t, kFloat32) : t; };
+  Tensor rm, rv;
+  {
+    autograd::NoGradGuard ng;
+    rm = running_mean.defined() ? to_dtype(running_mean.detach(), kFloat32) : Tensor();
+    rv = running_var.defined() ? to_dtype(running_var.detach(), kFloat32) : Tensor();
+  }
+  Tensor out = batch_norm(to_dtype(x, kFloat32), rm, rv, wide(weight), wide(bias), training, momentum, eps);
+  if (training && x.numel() > 0) {
+    autograd::NoGradGuard ng;
+    for (const Tensor* r : {&running_mean, &running_var}) {
+      if (!r->defined()) continue;
+      Tensor dst = r->detach();
+      const Tensor& src = r == &running_mean ? rm : rv;
+      if (dst.data_ptr() != src.data_ptr()) copy_(dst, src);  // a float32 running stat was used in place
+    }
+  }
+  return to_dtype(out, x.dtype());
+}
+
 }  // namespace
 
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                   const Tensor& bias, bool training, double momentum, double eps) {
   const char* op = "batch_norm";
-  STEEPEST_CHECK(x.dtype() == kFloat32 || x.dtype() == kFloat64, TypeError, op,
-                 ": expected input of dtype float32 or float64, but got ", dtype_name(x.dtype()));
+  STEEPEST_CHECK(x.dtype() == kFloat32 || x.dtype() == kFloat64 || is_16bit(x.dtype()), TypeError, op,
+                 ": expected input of dtype float32, float64, bfloat16 or float16, but got ", dtype_name(x.dtype()));
   STEEPEST_CHECK(x.dim() >= 2, ValueError, op, ": expected input of shape (N, C, *) with at least 2 dims, but got ",
                  x.shape());
   const int64_t C = x.shape()[1];
@@ -65,6 +91,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   STEEPEST_CHECK(!training || per_channel != 1, ValueError, op,
                  ": expected more than 1 value per channel when training, got input of shape ", x.shape());
   const Device dev = dispatch::common_device({&x, &running_mean, &running_var, &weight, &bias});
+  if (is_16bit(x.dtype())) return batch_norm_16bit(x, running_mean, running_var, weight, bias, training, momentum, eps);
 
   Tensor out, mean, invstd, xc;
   {

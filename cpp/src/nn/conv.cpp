@@ -2,6 +2,7 @@
 // autograd here; the arithmetic in the device's kernels (dispatch/conv.hpp). A transposed
 // convolution is the data gradient of the convolution with the same weight, so both run on
 // the same three kernels (forward, data gradient, weight gradient) with their roles swapped.
+// bfloat16/float16 reach the kernels as they are (they accumulate in float32).
 #include "dispatch/conv.hpp"
 #include "nn/spatial.hpp"
 
@@ -95,8 +96,6 @@ Dims non_channel_dims(const Tensor& t, bool batched) {
   return d;
 }
 
-Tensor maybe_float32(const Tensor& t) { return t.defined() ? compute_dtype(t) : t; }
-
 // y = conv(x, w) + b with the geometry `g`, or with `transposed` y = conv_transpose(x, w) + b:
 // the data gradient of the convolution `g` whose output has x's shape. out_shape is y's
 // shape. The two are each other's adjoint, so each one's backward runs the other's kernel
@@ -146,10 +145,6 @@ Tensor conv_nd(const Tensor& x, const Tensor& w, const Tensor& b, int64_t nd, co
                const char* op) {
   check_tensors(x, w, b, nd, op);
   const bool batched = check_input_rank(x, nd, op);
-  if (is_16bit(x.dtype()))
-    return to_dtype(conv_nd(to_dtype(x, kFloat32), to_dtype(w, kFloat32), maybe_float32(b), nd, stride, padding,
-                            padding_mode, dilation, groups, op),
-                    x.dtype());
   STEEPEST_CHECK(groups >= 1 && groups <= kMaxSizeArg, ValueError, op, ": groups must be a positive integer, but got ",
                  groups);
   const size_t n = size_t(nd);
@@ -197,10 +192,6 @@ Tensor conv_transpose_nd(const Tensor& x, const Tensor& w, const Tensor& b, int6
                          const SizeArg& dilation, const char* op) {
   check_tensors(x, w, b, nd, op);
   const bool batched = check_input_rank(x, nd, op);
-  if (is_16bit(x.dtype()))
-    return to_dtype(conv_transpose_nd(to_dtype(x, kFloat32), to_dtype(w, kFloat32), maybe_float32(b), nd, stride,
-                                      padding, output_padding, groups, dilation, op),
-                    x.dtype());
   STEEPEST_CHECK(groups >= 1 && groups <= kMaxSizeArg, ValueError, op, ": groups must be a positive integer, but got ",
                  groups);
   const size_t n = size_t(nd);
@@ -319,8 +310,6 @@ Tensor unfold(const Tensor& x, const SizeArg& kernel_size, const SizeArg& dilati
   check_float(x, op, "input");
   STEEPEST_CHECK(x.dim() == 3 || x.dim() == 4, ValueError, op,
                  ": expected a 3-D (unbatched) or 4-D (batched) input, but got input of shape ", x.shape());
-  if (is_16bit(x.dtype()))
-    return to_dtype(unfold(to_dtype(x, kFloat32), kernel_size, dilation, padding, stride), x.dtype());
   const bool batched = x.dim() == 4;
   const int64_t N = batched ? x.shape()[0] : 1, C = x.shape()[batched ? 1 : 0];
   Shape kernel;
@@ -338,8 +327,6 @@ Tensor fold(const Tensor& x, const SizeArg& output_size, const SizeArg& kernel_s
   check_float(x, op, "input");
   STEEPEST_CHECK(x.dim() == 2 || x.dim() == 3, ValueError, op,
                  ": expected a 2-D (unbatched) or 3-D (batched) input, but got input of shape ", x.shape());
-  if (is_16bit(x.dtype()))
-    return to_dtype(fold(to_dtype(x, kFloat32), output_size, kernel_size, dilation, padding, stride), x.dtype());
   const bool batched = x.dim() == 3;
   const int64_t N = batched ? x.shape()[0] : 1, rows = x.shape()[batched ? 1 : 0], L = x.shape().back();
   const Shape image = expand_arg(output_size, 2, 1, op, "output_size");

@@ -190,16 +190,25 @@ void check_pair(const char* op, const Tensor& input, const Tensor& target) {
   STEEPEST_CHECK(input.shape() == target.shape(), ValueError, op, ": target of shape ", target.shape(),
                  " doesn't match input of shape ", input.shape());
 }
+// Both operands of one 16-bit dtype: the loss is computed in float32 (differentiable casts) and
+// rounded once, forward and backward.
+bool widen_pair(const Tensor& input, const Tensor& target) {
+  return is_16bit(input.dtype()) && target.dtype() == input.dtype();
+}
 }  // namespace
 
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
   check_pair("mse_loss", input, target);
+  if (widen_pair(input, target))
+    return to_dtype(mse_loss(to_dtype(input, kFloat32), to_dtype(target, kFloat32), reduction), input.dtype());
   Tensor d = sub(input, target);
   return reduce_loss(mul(d, d), reduction);
 }
 
 Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
   check_pair("l1_loss", input, target);
+  if (widen_pair(input, target))
+    return to_dtype(l1_loss(to_dtype(input, kFloat32), to_dtype(target, kFloat32), reduction), input.dtype());
   return reduce_loss(abs(sub(input, target)), reduction);
 }
 

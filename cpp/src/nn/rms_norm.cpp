@@ -45,12 +45,8 @@ Tensor rms_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& we
     STEEPEST_CHECK(weight.shape() == normalized_shape, ValueError, op, ": weight of shape ", weight.shape(),
                    " doesn't match normalized_shape ", normalized_shape);
   }
-  if (!eps) {
-    eps = x.dtype() == kFloat64   ? std::numeric_limits<double>::epsilon()
-          : x.dtype() == kFloat32 ? double(std::numeric_limits<float>::epsilon())
-          : x.dtype() == kFloat16 ? 0.0009765625
-                                  : 0.0078125;  // bfloat16
-  }
+  if (!eps)  // the epsilon of the dtype the statistics are computed in: float32 for 16-bit x, as torch
+    eps = x.dtype() == kFloat64 ? std::numeric_limits<double>::epsilon() : double(std::numeric_limits<float>::epsilon());
   STEEPEST_CHECK(*eps >= 0, ValueError, op, ": eps must be >= 0, but got ", *eps);
   if (is_16bit(x.dtype()))
     return to_dtype(rms_norm(to_dtype(x, kFloat32), normalized_shape,

@@ -6,6 +6,7 @@
 #include "steepest/ops.hpp"
 #include "steepest/ops/creation.hpp"
 #include "steepest/ops/linalg.hpp"
+#include "ops/matmul_float32.hpp"
 
 namespace steepest {
 
@@ -33,7 +34,7 @@ Shape broadcast_batch(const char* op, const Tensor& a, const Tensor& b, const Sh
 // The batch dims of a matmul operand (none for 1-D and 2-D).
 Shape batch_dims(const Tensor& t) { return t.dim() > 2 ? Shape(t.shape().begin(), t.shape().end() - 2) : Shape{}; }
 
-Tensor matmul_impl(const char* op, const Tensor& a0, const Tensor& b0) {
+Tensor matmul_impl(const char* op, const Tensor& a0, const Tensor& b0, bool float32_out = false) {
   const Device dev = dispatch::common_device(a0, b0);
   STEEPEST_CHECK(a0.dim() >= 1 && b0.dim() >= 1, ValueError, op, ": both arguments need to be at least 1-D, but ",
                  "they are ", a0.dim(), "-D and ", b0.dim(), "-D (shapes ", a0.shape(), " and ", b0.shape(), ")");
@@ -49,7 +50,7 @@ Tensor matmul_impl(const char* op, const Tensor& a0, const Tensor& b0) {
   Shape out_shape = broadcast_batch(op, a0, b0, batch_dims(a0), batch_dims(b0));
   if (!a_vec) out_shape.push_back(a0.shape()[size_t(a0.dim() - 2)]);
   if (!b_vec) out_shape.push_back(b0.shape().back());
-  Tensor out = Tensor::empty(out_shape, dt, dev);
+  Tensor out = Tensor::empty(out_shape, float32_out ? kFloat32 : dt, dev);
   if (out.numel() == 0) return out;
   if (ka == 0) return zero_(out);
   dispatch::matmul_stub().get(dev, op)(out, a0, b0);
@@ -101,6 +102,13 @@ Tensor matmul_recorded(const char* op, const Tensor& a, const Tensor& b) {
 }
 
 }  // namespace
+
+Tensor detail::matmul_float32_out(const Tensor& a, const Tensor& b) {
+  STEEPEST_CHECK(a.dtype() == kBFloat16 || a.dtype() == kFloat16, TypeError,
+                 "matmul (float32 result): expected bfloat16 or float16 operands, but got ", dtype_name(a.dtype()));
+  autograd::NoGradGuard no_grad;
+  return matmul_impl("matmul", a, b, true);
+}
 
 Tensor matmul(const Tensor& a, const Tensor& b) { return matmul_recorded("matmul", a, b); }
 

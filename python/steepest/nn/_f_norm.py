@@ -48,6 +48,12 @@ def group_norm(input: Tensor, num_groups: int, weight: Optional[Tensor] = None, 
         raise ValueError(f"{fn}(): expected more than 1 value per channel when training, got input size "
                          f"{list(shape)}")
     row = (C // num_groups) * rest
+    low = input.dtype in (_core.bfloat16, _core.float16)
+    if low:  # normalize, scale and shift in float32, then round once
+        dtype = input.dtype
+        input = input.float()
+        weight = None if weight is None else weight.float()
+        bias = None if bias is None else bias.float()
     if row == 0 or N == 0:
         out = input * 1.0
     else:
@@ -58,13 +64,13 @@ def group_norm(input: Tensor, num_groups: int, weight: Optional[Tensor] = None, 
         out = out * weight.reshape(per_channel)
     if bias is not None:
         out = out + bias.reshape(per_channel)
-    return out
+    return out.to(dtype) if low else out
 
 
 def rms_norm(input: Tensor, normalized_shape: Union[int, Sequence[int]], weight: Optional[Tensor] = None,
              eps: Optional[float] = None) -> Tensor:
     """x / sqrt(mean(x^2) + eps) * weight over the trailing normalized_shape dims; eps=None
-    uses the machine epsilon of x's dtype."""
+    uses the machine epsilon of the dtype it computes in (float32 for bfloat16/float16 x)."""
     _check_tensor("rms_norm", "input", input)
     if weight is not None:
         _check_tensor("rms_norm", "weight", weight)

@@ -202,7 +202,7 @@ void matmul(const Tensor& out, const Tensor& a0, const Tensor& b0) {
   Tensor a = a0, b = b0;
   Mat A = as_mat(a, true), B = as_mat(b, false);
   bool a_vec = a.dim() == 1, b_vec = b.dim() == 1;
-  const bool lowp = dt == kBFloat16 || dt == kFloat16;
+  const bool lowp = a0.dtype() == kBFloat16 || a0.dtype() == kFloat16;
   const bool is_blas = dt == kFloat32 || dt == kFloat64;
   if (is_blas || lowp) {
     // The 16-bit GEMM addresses vectors as matrices too, so they need blas_layout's strides.
@@ -214,6 +214,8 @@ void matmul(const Tensor& out, const Tensor& a0, const Tensor& b0) {
   const int64_t M = A.rows, N = B.cols, K = A.cols;
   const Shape batch(out.shape().begin(), out.shape().end() - (a_vec ? 0 : 1) - (b_vec ? 0 : 1));
   if (lowp) {
+    const bool f16 = a0.dtype() == kFloat16;
+    if (dt == kFloat32) return lowp_batched(f16, A, B, batch, out.data<float>(), nullptr, M, N, K);
     if (dt == kBFloat16) return lowp_batched(false, A, B, batch, nullptr, static_cast<uint16_t*>(out.data_ptr()), M, N, K);
     Tensor o32 = Tensor::empty(out.shape(), kFloat32, out.device());  // float16: rounded once below
     lowp_batched(true, A, B, batch, o32.data<float>(), nullptr, M, N, K);
