@@ -16,7 +16,10 @@ inline double erfc(double x) { return std::erfc(x); }
 // Newton steps refine it to double rounding: on erf(x) - |y| for |y| < 1/2, and on
 // log erfc(x) - log(1 - |y|) above, where 1 - |y| is exact and the log makes the function
 // nearly quadratic in x, so even the tail's rough guess converges in a few steps.
-inline double erfinv(double y) {
+// tol: stop once a step is below tol |x|. Newton's error after a step s is about |x| s^2
+// (erf'' / erf' = -2x): 1e-9 leaves nothing a double can hold; float lanes pass 1e-6, which
+// leaves ~x^2 1e-12 relative, far below a float's half ulp, in one step from the guess.
+inline double erfinv(double y, double tol = 1e-9) {
   if (std::isnan(y) || y < -1.0 || y > 1.0) return std::numeric_limits<double>::quiet_NaN();
   if (y == 1.0) return std::numeric_limits<double>::infinity();
   if (y == -1.0) return -std::numeric_limits<double>::infinity();
@@ -60,7 +63,7 @@ inline double erfinv(double y) {
       step = (std::log(c) - log_rest) / (-d / c);
     }
     x -= step;
-    if (!(std::fabs(step) > 1e-17 * std::fabs(x))) break;  // converged (or NaN: stop)
+    if (!(std::fabs(step) > tol * std::fabs(x))) break;  // converged (NaN stops too)
   }
   return std::copysign(x, y);
 }
