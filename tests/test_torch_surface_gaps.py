@@ -1,6 +1,6 @@
 """Ops torch scripts reach for, against torch: top-level softmax / log_softmax and their
 Tensor methods, Tensor.random_() in its three forms (the ranges per dtype, the errors),
-unique(dim=) with return_inverse / return_counts, and nn.BatchNorm3d (training and eval
+unique(dim=) and unique_consecutive(dim=) with return_inverse / return_counts, and nn.BatchNorm3d (training and eval
 against torch's module with the same parameters)."""
 import hypothesis.extra.numpy as hnp
 import hypothesis.strategies as hst
@@ -119,6 +119,18 @@ def test_unique_dim_with_inverse_and_counts_matches_torch(shape, seed, data, dty
     np.testing.assert_array_equal(alone.numpy(), want[0].numpy())
 
 
+@SETTINGS
+@given(shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=5), seed=hst.integers(0, 2**31 - 1),
+       data=hst.data())
+def test_unique_consecutive_dim_matches_torch(shape, seed, data):
+    dim = data.draw(hst.integers(-len(shape), len(shape) - 1))
+    x = np.random.default_rng(seed).integers(0, 2, shape)
+    got = st.unique_consecutive(st.tensor(x), dim=dim, return_inverse=True, return_counts=True)
+    want = torch.unique_consecutive(torch.from_numpy(x), dim=dim, return_inverse=True, return_counts=True)
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g.numpy(), w.numpy())
+
+
 def test_unique_dim_edge_cases_as_torch():
     for shape, dim in [((0, 3), 0), ((3, 0), 1)]:
         got = st.unique(st.empty(shape), dim=dim, return_inverse=True, return_counts=True)
@@ -128,6 +140,8 @@ def test_unique_dim_edge_cases_as_torch():
         torch.unique(torch.empty(3, 0), dim=0)
     with pytest.raises(RuntimeError):
         st.unique(st.empty(3, 0), dim=0)
+    with pytest.raises(RuntimeError):
+        st.unique_consecutive(st.empty(3, 0), dim=0)
     with pytest.raises(IndexError):
         st.unique(st.zeros(2, 3), dim=2)
     nan_rows = np.array([[1.0, np.nan], [1.0, np.nan]])  # NaN never equals itself: two rows

@@ -68,11 +68,14 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, ret
     return _groups(values, _runs(values), shape, order, return_inverse, return_counts)
 
 
-def _unique_dim(input: Tensor, dim: int, return_inverse: bool, return_counts: bool) -> Unique:
+def _unique_dim(input: Tensor, dim: int, return_inverse: bool, return_counts: bool,
+                consecutive: bool = False) -> Unique:
     """unique(dim=): the slices along dim as rows of a (n, m) matrix, sorted lexicographically
-    by one stable sort per column from the last to the first, then grouped as unique's."""
+    by one stable sort per column from the last to the first (consecutive: kept in order),
+    then grouped as unique's."""
+    what = "unique_consecutive" if consecutive else "unique"
     if isinstance(dim, bool) or not isinstance(dim, int):
-        raise TypeError(f"unique(): argument 'dim' must be an int, got {type(dim).__name__}")
+        raise TypeError(f"{what}(): argument 'dim' must be an int, got {type(dim).__name__}")
     shape = tuple(input.shape)
     nd = max(len(shape), 1)
     if not -nd <= dim < nd:
@@ -90,10 +93,13 @@ def _unique_dim(input: Tensor, dim: int, return_inverse: bool, return_counts: bo
         raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so unique cannot be applied")
     moved = x.movedim(dim, 0)
     rows = moved.reshape(n, -1)
-    order = _core.arange(n)
-    for j in range(rows.shape[1] - 1, -1, -1):
-        order = order[_core.sort(rows[order, j], stable=True)[1]]
-    sorted_rows = rows[order]
+    order: Optional[Tensor] = None
+    sorted_rows = rows
+    if not consecutive:
+        order = _core.arange(n)
+        for j in range(rows.shape[1] - 1, -1, -1):
+            order = order[_core.sort(rows[order, j], stable=True)[1]]
+        sorted_rows = rows[order]
     start = _core.ones(n, dtype=_core.bool)
     if n > 1:
         start[1:] = (sorted_rows[1:] != sorted_rows[:-1]).any(dim=1)
@@ -106,10 +112,10 @@ def _unique_dim(input: Tensor, dim: int, return_inverse: bool, return_counts: bo
 def unique_consecutive(input: Tensor, return_inverse: bool = False, return_counts: bool = False,
                        dim: Optional[int] = None) -> Unique:
     """input with each run of equal consecutive elements reduced to one (flattened), with the
-    optional inverse and run lengths as unique's. dim= is not implemented."""
+    optional inverse and run lengths as unique's. dim=d: runs of equal slices along d."""
     _need_tensor(input, "unique_consecutive")
     if dim is not None:
-        raise NotImplementedError("unique_consecutive(dim=...) is not implemented; use dim=None")
+        return _unique_dim(input, dim, return_inverse, return_counts, consecutive=True)
     shape = tuple(input.shape)
     flat = input.detach().reshape(-1)
     if flat.numel() == 0:
