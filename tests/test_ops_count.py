@@ -132,11 +132,6 @@ def test_unique_and_unique_consecutive(inverse, counts, shape, seed, dtype):
          torch.unique_consecutive(torch.tensor(x), return_inverse=inverse, return_counts=counts))
 
 
-def test_unique_dim_is_refused():
-    with pytest.raises(NotImplementedError, match="dim"):
-        st.unique(st.ones(2, 2), dim=0)
-
-
 @SETTINGS
 @given(shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4), seed=hst.integers(0, 999),
        broadcast=hst.booleans())

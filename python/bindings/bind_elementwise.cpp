@@ -2,6 +2,7 @@
 // functions, Tensor methods and Python operators. The Tensor overload of each comes first,
 // since pybind tries overloads in order and `t + t` is the common case.
 #include "bind.hpp"
+#include "steepest/ops/special.hpp"
 
 namespace steepest::bindings {
 
@@ -314,6 +315,10 @@ void bind_elementwise(py::module_& m) {
   cls.def("round_", [](Tensor& x) -> Tensor& { return round_(x); });
   unary(m, cls, "trunc", [](const Tensor& x) { return trunc(x); }, [](Tensor& x) -> Tensor& { return trunc_(x); },
         "input rounded toward zero.");
+  unary(m, cls, "erfc", [](const Tensor& x) { return erfc(x); }, [](Tensor& x) -> Tensor& { return erfc_(x); },
+        "1 - erf(input), accurate where erf is near 1.");
+  unary(m, cls, "erfinv", [](const Tensor& x) { return erfinv(x); }, [](Tensor& x) -> Tensor& { return erfinv_(x); },
+        "Inverse error function: x with erf(x) = input; NaN outside [-1, 1].");
   m.attr("negative") = m.attr("neg");
   cls.attr("negative") = cls.attr("neg");
   cls.attr("negative_") = cls.attr("neg_");

@@ -1,6 +1,7 @@
 // Bindings for the random op family and Generator: torch's argument forms
 // (st.rand(2, 3) and st.rand((2, 3)), randint(high, size) and randint(low, high, size), ...).
 #include "bind.hpp"
+#include "steepest/ops/random_default.hpp"
 
 namespace steepest::bindings {
 
@@ -185,10 +186,15 @@ void bind_random(py::module_& m) {
            py::arg("mean") = 0.0, py::arg("std") = 1.0, py::kw_only(), gen_a)
       .def("bernoulli_", [](Tensor& t, double p, Generator* g) { return bernoulli_(t, p, g); },
            py::arg("p") = 0.5, py::kw_only(), gen_a)
+      // No kw_only marker here: before any positional argument it would make self keyword-only.
+      .def("random_", [](Tensor& t, Generator* g) { return random_from_(t, 0, g); }, gen_a,
+           "Integers in [0, top]: top = 2**digits for floating dtypes, the maximum for integers, 1 for bool.")
+      .def("random_", [](Tensor& t, int64_t to, Generator* g) { return random_(t, 0, to, g); }, py::arg("to"),
+           py::kw_only(), gen_a, "Integers in [0, to), written in place.")
       .def("random_", [](Tensor& t, int64_t a, std::optional<int64_t> b, Generator* g) {
-        return b ? random_(t, a, *b, g) : random_(t, 0, a, g);
-      }, py::arg("from"), py::arg("to") = py::none(), py::kw_only(), gen_a,
-           "Integers in [from, to) (or [0, from) when to is omitted), written in place.")
+        return b ? random_(t, a, *b, g) : random_from_(t, a, g);
+      }, py::arg("from"), py::arg("to"), py::kw_only(), gen_a,
+           "Integers in [from, to); to=None: from up to the dtype's top (as random_()), written in place.")
       .def("exponential_", [](Tensor& t, double l, Generator* g) { return exponential_(t, l, g); },
            py::arg("lambd") = 1.0, py::kw_only(), gen_a, "Exponential samples with rate lambd, in place.")
       .def("geometric_", [](Tensor& t, double p, Generator* g) { return geometric_(t, p, g); }, py::arg("p"),

@@ -44,6 +44,7 @@ from . import optim  # noqa: F401  (st.optim: fused optimizers, lr_scheduler, cl
 from . import amp  # noqa: F401  (st.amp: GradScaler)
 from . import train  # noqa: F401  (st.train: fit, evaluate, lr_find, diagnostics, plots)
 from . import datasets  # noqa: F401  (st.datasets: the bundled data sets, loaders, text hashing)
+from ._softmax_surface import log_softmax, softmax  # noqa: F401  (and the Tensor methods)
 from . import distributed  # noqa: F401  (st.distributed: process groups, collectives on MPI, ZeRO)
 from . import cuda, accelerator, backends, onnx, linalg  # noqa: F401  (torch's device and export namespaces)
 

@@ -55,10 +55,11 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, ret
            dim: Optional[int] = None) -> Unique:
     """The distinct elements of input, ascending (always sorted, as torch on the CPU), with
     optionally the index of each input element's value in them (inverse, input's shape) and
-    how often each occurs (counts). Not differentiable; dim= is not implemented."""
+    how often each occurs (counts). dim=d: the distinct slices along d in lexicographic order,
+    the inverse and counts then per slice. Not differentiable."""
     _need_tensor(input, "unique")
     if dim is not None:
-        raise NotImplementedError("unique(dim=...) is not implemented; use dim=None (the flattened input)")
+        return _unique_dim(input, dim, return_inverse, return_counts)
     shape = tuple(input.shape)
     flat = input.detach().reshape(-1)
     if flat.numel() == 0:
@@ -67,13 +68,54 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, ret
     return _groups(values, _runs(values), shape, order, return_inverse, return_counts)
 
 
+def _unique_dim(input: Tensor, dim: int, return_inverse: bool, return_counts: bool,
+                consecutive: bool = False) -> Unique:
+    """unique(dim=): the slices along dim as rows of a (n, m) matrix, sorted lexicographically
+    by one stable sort per column from the last to the first (consecutive: kept in order),
+    then grouped as unique's."""
+    what = "unique_consecutive" if consecutive else "unique"
+    if isinstance(dim, bool) or not isinstance(dim, int):
+        raise TypeError(f"{what}(): argument 'dim' must be an int, got {type(dim).__name__}")
+    shape = tuple(input.shape)
+    nd = max(len(shape), 1)
+    if not -nd <= dim < nd:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}], but got {dim})")
+    x = input.detach()
+    if x.ndim == 0:
+        x = x.reshape(1)
+    dim %= nd
+    n = x.shape[dim]
+    if n == 0:
+        empty = _core.empty(0, dtype=_core.int64)
+        out: list = [x.clone()] + [empty] * (int(return_inverse) + int(return_counts))
+        return out[0] if len(out) == 1 else tuple(out)
+    if x.numel() == 0:
+        raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so unique cannot be applied")
+    moved = x.movedim(dim, 0)
+    rows = moved.reshape(n, -1)
+    order: Optional[Tensor] = None
+    sorted_rows = rows
+    if not consecutive:
+        order = _core.arange(n)
+        for j in range(rows.shape[1] - 1, -1, -1):
+            order = order[_core.sort(rows[order, j], stable=True)[1]]
+        sorted_rows = rows[order]
+    start = _core.ones(n, dtype=_core.bool)
+    if n > 1:
+        start[1:] = (sorted_rows[1:] != sorted_rows[:-1]).any(dim=1)
+    res = _groups(sorted_rows, start, (n,), order, return_inverse, return_counts)
+    first = res[0] if isinstance(res, tuple) else res
+    values = first.reshape((first.shape[0],) + tuple(moved.shape[1:])).movedim(0, dim)
+    return (values,) + res[1:] if isinstance(res, tuple) else values
+
+
 def unique_consecutive(input: Tensor, return_inverse: bool = False, return_counts: bool = False,
                        dim: Optional[int] = None) -> Unique:
     """input with each run of equal consecutive elements reduced to one (flattened), with the
-    optional inverse and run lengths as unique's. dim= is not implemented."""
+    optional inverse and run lengths as unique's. dim=d: runs of equal slices along d."""
     _need_tensor(input, "unique_consecutive")
     if dim is not None:
-        raise NotImplementedError("unique_consecutive(dim=...) is not implemented; use dim=None")
+        return _unique_dim(input, dim, return_inverse, return_counts, consecutive=True)
     shape = tuple(input.shape)
     flat = input.detach().reshape(-1)
     if flat.numel() == 0:

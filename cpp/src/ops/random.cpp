@@ -1,6 +1,7 @@
 // Random tensors: argument checks, generators and results here; the Philox draws (the stream
 // documented in steepest/ops/random.hpp) in the device's kernels (dispatch/random.hpp).
 #include "steepest/ops/random.hpp"
+#include "steepest/ops/random_default.hpp"
 
 #include <cmath>
 #include <limits>
@@ -94,6 +95,34 @@ Tensor& normal_(Tensor& t, double mean, double sd, Generator* gen) {
 
 Tensor& random_(Tensor& t, int64_t low, int64_t high, Generator* gen) {
   check_int_range(low, high, t.dtype(), "random_");
+  auto kernel = dispatch::randint_stub().get(t.device(), "random_");
+  Generator& g = pick(gen);
+  return fill_logical(t, [&](const Tensor& dense) { kernel(dense, low, high, g); });
+}
+
+Tensor& random_from_(Tensor& t, int64_t low, Generator* gen) {
+  // The largest integer the dtype holds with every smaller one (2^digits for floating types).
+  uint64_t top = 0;
+  switch (t.dtype()) {
+    case kFloat64: top = uint64_t(1) << 53; break;
+    case kFloat32: top = uint64_t(1) << 24; break;
+    case kFloat16: top = uint64_t(1) << 11; break;
+    case kBFloat16: top = uint64_t(1) << 8; break;
+    case kInt64: top = uint64_t(std::numeric_limits<int64_t>::max()); break;
+    case kInt32: top = uint64_t(std::numeric_limits<int32_t>::max()); break;
+    case kBool: top = 1; break;
+  }
+  STEEPEST_CHECK(low <= int64_t(top), ValueError, "random_ expects 'from' to be at most ", top, " for ",
+                 dtype_name(t.dtype()), " (the largest value it draws), but got from=", low);
+  STEEPEST_CHECK(low > std::numeric_limits<int64_t>::min(), ValueError,
+                 "random_: from=", low, " to the int64 maximum spans 2^64 values, more than one draw covers");
+  if (t.dtype() == kInt32)
+    STEEPEST_CHECK(low >= std::numeric_limits<int32_t>::min(), ValueError, "random_: from=", low,
+                   " does not fit in int32");
+  if (t.dtype() == kBool) STEEPEST_CHECK(low >= 0, ValueError, "random_: from=", low, " does not fit in bool");
+  // [low, top] inclusive: the kernel's exclusive end is top + 1, which for int64 wraps to
+  // -2^63; the kernel works in uint64, where high - low is still the count of values.
+  int64_t high = int64_t(top + 1);
   auto kernel = dispatch::randint_stub().get(t.device(), "random_");
   Generator& g = pick(gen);
   return fill_logical(t, [&](const Tensor& dense) { kernel(dense, low, high, g); });

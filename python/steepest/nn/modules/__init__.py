@@ -16,7 +16,7 @@ from .activation_extra import (  # noqa: F401
     Softsign,
     Tanhshrink,
 )
-from .batchnorm import BatchNorm1d, BatchNorm2d  # noqa: F401
+from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d  # noqa: F401
 from .bilinear import Bilinear, CosineSimilarity, PairwiseDistance  # noqa: F401
 from .container import ModuleDict, ModuleList, Sequential  # noqa: F401
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d  # noqa: F401
@@ -78,3 +78,4 @@ from .transformer import (  # noqa: E402,F401
 
 __all__ += ["MultiheadAttention", "Transformer", "TransformerDecoder", "TransformerDecoderLayer",
             "TransformerEncoder", "TransformerEncoderLayer"]
+__all__ += ["BatchNorm3d"]

@@ -1,4 +1,4 @@
-"""BatchNorm1d and BatchNorm2d: per-channel normalization with batch statistics in training
+"""BatchNorm1d, BatchNorm2d and BatchNorm3d: per-channel normalization with batch statistics in training
 and running statistics (buffers running_mean, running_var, num_batches_tracked) in eval, as
 torch's; the math is F.batch_norm's fused kernel."""
 from __future__ import annotations
@@ -91,3 +91,9 @@ class BatchNorm2d(_BatchNorm):
     """Over (N, C, H, W) input: each of the C channels normalized over N, H and W."""
 
     _dims = (4,)
+
+
+class BatchNorm3d(_BatchNorm):
+    """Over (N, C, D, H, W) input: each of the C channels normalized over N, D, H and W."""
+
+    _dims = (5,)
