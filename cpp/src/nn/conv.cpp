@@ -3,6 +3,7 @@
 // convolution is the data gradient of the convolution with the same weight, so both run on
 // the same three kernels (forward, data gradient, weight gradient) with their roles swapped.
 #include "dispatch/conv.hpp"
+#include "runtime/autocast_policy.hpp"
 #include "nn/spatial.hpp"
 
 namespace steepest::dispatch {
@@ -141,9 +142,11 @@ Tensor conv_run(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeo
   return out;
 }
 
-Tensor conv_nd(const Tensor& x, const Tensor& w, const Tensor& b, int64_t nd, const SizeArg& stride,
+Tensor conv_nd(const Tensor& x0, const Tensor& w0, const Tensor& b0, int64_t nd, const SizeArg& stride,
                const SizeArg* padding, const std::string& padding_mode, const SizeArg& dilation, int64_t groups,
                const char* op) {
+  autocast::Args ac(autocast::Policy::LowerPrecision, {&x0, &w0, &b0});
+  const Tensor &x = ac[0], &w = ac[1], &b = ac[2];
   check_tensors(x, w, b, nd, op);
   const bool batched = check_input_rank(x, nd, op);
   if (is_16bit(x.dtype()))
@@ -192,9 +195,11 @@ Tensor conv_nd(const Tensor& x, const Tensor& w, const Tensor& b, int64_t nd, co
   return conv_run(x, w, b, g, os, batched, false);
 }
 
-Tensor conv_transpose_nd(const Tensor& x, const Tensor& w, const Tensor& b, int64_t nd, const SizeArg& stride,
+Tensor conv_transpose_nd(const Tensor& x0, const Tensor& w0, const Tensor& b0, int64_t nd, const SizeArg& stride,
                          const SizeArg& padding, const SizeArg& output_padding, int64_t groups,
                          const SizeArg& dilation, const char* op) {
+  autocast::Args ac(autocast::Policy::LowerPrecision, {&x0, &w0, &b0});
+  const Tensor &x = ac[0], &w = ac[1], &b = ac[2];
   check_tensors(x, w, b, nd, op);
   const bool batched = check_input_rank(x, nd, op);
   if (is_16bit(x.dtype()))
