@@ -152,6 +152,33 @@ def test_gradients_reach_float32_weights_like_torch():
         np.testing.assert_allclose(g, r, rtol=0, atol=4 * 2.0 ** -8 * max(1.0, np.abs(r).max()))
 
 
+def _rnn_case(kind, cell=False):
+    """One module of each library with the same weights, run under autocast on the same input."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 3, 4)).astype(np.float32)
+    outs = []
+    for m in (st, torch):
+        mod = getattr(m.nn, kind + ("Cell" if cell else ""))(4, 5)
+        with m.no_grad():
+            for _, p in sorted(mod.named_parameters()):
+                p.copy_(m.tensor(rng.standard_normal(tuple(p.shape)).astype(np.float32) * 0.3))
+        rng = np.random.default_rng(5)
+        rng.standard_normal((2, 3, 4))
+        with m.autocast("cpu", dtype=m.bfloat16):
+            out = mod(m.tensor(x[0] if cell else x))
+        outs.append(out[0] if isinstance(out, tuple) else out)
+    return outs
+
+
+@pytest.mark.parametrize("kind,cell", [("LSTM", False), ("GRU", False), ("RNN", False), ("LSTM", True),
+                                       ("GRU", True)])
+def test_recurrent_layers_follow_torch(kind, cell):
+    out, ref = _rnn_case(kind, cell)
+    assert dtype_name(out) == dtype_name(ref)
+    r = values(ref)
+    np.testing.assert_allclose(values(out), r, rtol=0, atol=6 * TOL["bfloat16"] * max(1.0, np.abs(r).max()))
+
+
 def test_nn_modules_obey_autocast():
     lin = st.nn.Linear(6, 4)
     mha = st.nn.MultiheadAttention(8, 2, batch_first=True)

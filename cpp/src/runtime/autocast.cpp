@@ -125,6 +125,9 @@ void Args::apply(Policy policy, const std::vector<const Tensor*>& in) {
   s.inside_op = true;
 }
 
+Excluded::Excluded() : prev_(t_state.inside_op) { t_state.inside_op = true; }
+Excluded::~Excluded() { t_state.inside_op = prev_; }
+
 std::vector<Tensor> apply_policy(Policy policy, const std::vector<Tensor>& tensors) {
   Args args(policy, tensors);
   return args.all();

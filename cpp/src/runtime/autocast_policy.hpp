@@ -40,4 +40,18 @@ class Args {
   bool prev_inside_ = false;
 };
 
+// For its lifetime, ops called on this thread leave their inputs alone, as if nested in an
+// autocast op: an op in none of torch's lists whose body calls listed ops (GRU's products)
+// keeps its inputs' dtype throughout.
+class Excluded {
+ public:
+  Excluded();
+  ~Excluded();
+  Excluded(const Excluded&) = delete;
+  Excluded& operator=(const Excluded&) = delete;
+
+ private:
+  bool prev_;
+};
+
 }  // namespace steepest::autocast
