@@ -171,5 +171,6 @@ void bind_rnn(py::module_& m);
 void bind_sort(py::module_& m);
 void bind_divmod(py::module_& m);
 void bind_count(py::module_& m);
+void bind_autocast(py::module_& m);
 
 }  // namespace steepest::bindings

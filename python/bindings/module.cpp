@@ -84,6 +84,7 @@ PYBIND11_MODULE(_core, m) {
   bind_sort(m);
   bind_divmod(m);
   bind_count(m);
+  bind_autocast(m);
   // __all__ is what steepest/__init__.py's `from ._core import *` puts in the top-level
   // namespace: the public names, less the learning-rate schedules (_core.schedule and its
   // schedule_<name> aliases), whose home is steepest.optim.lr_scheduler.

@@ -49,3 +49,9 @@ from . import distributed  # noqa: F401  (st.distributed: process groups, collec
 from . import cuda, accelerator, backends, onnx, linalg  # noqa: F401  (torch's device and export namespaces)
 
 __version__ = _core.build_info()["version"]
+from . import cpu  # noqa: F401,E402  (st.cpu.amp.autocast)
+from .amp.autocast_mode import (  # noqa: F401,E402  (torch's top-level autocast names)
+    autocast, autocast_decrement_nesting, autocast_increment_nesting, clear_autocast_cache, get_autocast_cpu_dtype,
+    get_autocast_dtype, get_autocast_gpu_dtype, is_autocast_cache_enabled, is_autocast_cpu_enabled,
+    is_autocast_enabled, set_autocast_cache_enabled, set_autocast_dtype, set_autocast_enabled,
+)

@@ -1,5 +1,6 @@
 // Everything an embedding program needs: #include <steepest/steepest.hpp>.
 #pragma once
+#include "autocast.hpp"
 #include "autograd.hpp"
 #include "nn/functional.hpp"
 #include "nn/conv.hpp"

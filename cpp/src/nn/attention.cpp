@@ -12,11 +12,14 @@
 
 #include "nn/attention_lowp.hpp"
 #include "nn/common.hpp"
+#include "runtime/autocast_policy.hpp"
 
 namespace steepest::nn::functional {
 
-Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& attn_mask,
+Tensor scaled_dot_product_attention(const Tensor& q0, const Tensor& k0, const Tensor& v0, const Tensor& mask0,
                                     double dropout_p, bool is_causal, std::optional<double> scale, Generator* gen) {
+  autocast::Args ac(autocast::Policy::LowerPrecision, {&q0, &k0, &v0, &mask0});
+  const Tensor &q = ac[0], &k = ac[1], &v = ac[2], &attn_mask = ac[3];
   const char* op = "scaled_dot_product_attention";
   for (const Tensor* t : {&q, &k, &v}) {
     const char* name = t == &q ? "query" : t == &k ? "key" : "value";

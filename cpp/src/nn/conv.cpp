@@ -4,6 +4,7 @@
 // the same three kernels (forward, data gradient, weight gradient) with their roles swapped.
 // bfloat16/float16 reach the kernels as they are (they accumulate in float32).
 #include "dispatch/conv.hpp"
+#include "runtime/autocast_policy.hpp"
 #include "nn/spatial.hpp"
 
 namespace steepest::dispatch {
@@ -140,9 +141,11 @@ Tensor conv_run(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeo
   return out;
 }
 
-Tensor conv_nd(const Tensor& x, const Tensor& w, const Tensor& b, int64_t nd, const SizeArg& stride,
+Tensor conv_nd(const Tensor& x0, const Tensor& w0, const Tensor& b0, int64_t nd, const SizeArg& stride,
                const SizeArg* padding, const std::string& padding_mode, const SizeArg& dilation, int64_t groups,
                const char* op) {
+  autocast::Args ac(autocast::Policy::LowerPrecision, {&x0, &w0, &b0});
+  const Tensor &x = ac[0], &w = ac[1], &b = ac[2];
   check_tensors(x, w, b, nd, op);
   const bool batched = check_input_rank(x, nd, op);
   STEEPEST_CHECK(groups >= 1 && groups <= kMaxSizeArg, ValueError, op, ": groups must be a positive integer, but got ",
@@ -187,9 +190,11 @@ Tensor conv_nd(const Tensor& x, const Tensor& w, const Tensor& b, int64_t nd, co
   return conv_run(x, w, b, g, os, batched, false);
 }
 
-Tensor conv_transpose_nd(const Tensor& x, const Tensor& w, const Tensor& b, int64_t nd, const SizeArg& stride,
+Tensor conv_transpose_nd(const Tensor& x0, const Tensor& w0, const Tensor& b0, int64_t nd, const SizeArg& stride,
                          const SizeArg& padding, const SizeArg& output_padding, int64_t groups,
                          const SizeArg& dilation, const char* op) {
+  autocast::Args ac(autocast::Policy::LowerPrecision, {&x0, &w0, &b0});
+  const Tensor &x = ac[0], &w = ac[1], &b = ac[2];
   check_tensors(x, w, b, nd, op);
   const bool batched = check_input_rank(x, nd, op);
   STEEPEST_CHECK(groups >= 1 && groups <= kMaxSizeArg, ValueError, op, ": groups must be a positive integer, but got ",

@@ -5,6 +5,7 @@
 
 #include "dispatch/linalg.hpp"
 #include "nn/common.hpp"
+#include "runtime/autocast_policy.hpp"
 
 namespace steepest {
 namespace dispatch {
@@ -67,7 +68,9 @@ V backward(Node& n, const Tensor& g0) {
 
 }  // namespace
 
-Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+Tensor linear(const Tensor& x0, const Tensor& weight0, const Tensor& bias0) {
+  autocast::Args ac(autocast::Policy::LowerPrecision, {&x0, &weight0, &bias0});
+  const Tensor &x = ac[0], &weight = ac[1], &bias = ac[2];
   check_args(x, weight, bias);
   Tensor out;
   {

@@ -7,6 +7,7 @@
 
 #include "dispatch/nn.hpp"
 #include "nn/common.hpp"
+#include "runtime/autocast_policy.hpp"
 
 namespace steepest::dispatch {
 STEEPEST_DEFINE_STUB(CrossEntropyKernel, cross_entropy_stub);
@@ -104,8 +105,10 @@ V ce_backward(Node& n, const Tensor& g0, const CrossEntropyArgs& k, const Shape&
 
 }  // namespace
 
-Tensor cross_entropy(const Tensor& logits, const Tensor& target, const Tensor& weight, int64_t ignore_index,
+Tensor cross_entropy(const Tensor& logits0, const Tensor& target0, const Tensor& weight0, int64_t ignore_index,
                      Reduction reduction, double label_smoothing) {
+  autocast::Args ac(autocast::Policy::Float32, {&logits0, &target0, &weight0});
+  const Tensor &logits = ac[0], &target = ac[1], &weight = ac[2];
   const char* op = "cross_entropy";
   const int64_t C = check_class_args(op, logits, target, weight, true);
   STEEPEST_CHECK(label_smoothing >= 0.0 && label_smoothing <= 1.0, ValueError, op,
@@ -144,8 +147,10 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, const Tensor& w
   return out;
 }
 
-Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const Tensor& weight, int64_t ignore_index,
+Tensor nll_loss(const Tensor& log_probs0, const Tensor& target0, const Tensor& weight0, int64_t ignore_index,
                 Reduction reduction) {
+  autocast::Args ac(autocast::Policy::Float32, {&log_probs0, &target0, &weight0});
+  const Tensor &log_probs = ac[0], &target = ac[1], &weight = ac[2];
   const char* op = "nll_loss";
   const int64_t C = check_class_args(op, log_probs, target, weight, false);
   if (is_16bit(log_probs.dtype()))
@@ -197,7 +202,9 @@ bool widen_pair(const Tensor& input, const Tensor& target) {
 }
 }  // namespace
 
-Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+Tensor mse_loss(const Tensor& input0, const Tensor& target0, Reduction reduction) {
+  autocast::Args ac(autocast::Policy::Float32, {&input0, &target0});
+  const Tensor &input = ac[0], &target = ac[1];
   check_pair("mse_loss", input, target);
   if (widen_pair(input, target))
     return to_dtype(mse_loss(to_dtype(input, kFloat32), to_dtype(target, kFloat32), reduction), input.dtype());
@@ -205,7 +212,9 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) 
   return reduce_loss(mul(d, d), reduction);
 }
 
-Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+Tensor l1_loss(const Tensor& input0, const Tensor& target0, Reduction reduction) {
+  autocast::Args ac(autocast::Policy::Float32, {&input0, &target0});
+  const Tensor &input = ac[0], &target = ac[1];
   check_pair("l1_loss", input, target);
   if (widen_pair(input, target))
     return to_dtype(l1_loss(to_dtype(input, kFloat32), to_dtype(target, kFloat32), reduction), input.dtype());
@@ -214,8 +223,10 @@ Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
 
 // (1 - y) x + (1 + (pw - 1) y) softplus(-x): softplus never overflows (it is -x past the
 // threshold), so any logit is safe.
-Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target, const Tensor& weight,
-                                        const Tensor& pos_weight, Reduction reduction) {
+Tensor binary_cross_entropy_with_logits(const Tensor& input0, const Tensor& target0, const Tensor& weight0,
+                                        const Tensor& pos_weight0, Reduction reduction) {
+  autocast::Args ac(autocast::Policy::Float32, {&input0, &target0, &weight0, &pos_weight0});
+  const Tensor &input = ac[0], &target = ac[1], &weight = ac[2], &pos_weight = ac[3];
   const char* op = "binary_cross_entropy_with_logits";
   check_pair(op, input, target);
   Tensor sp = softplus(neg(input));

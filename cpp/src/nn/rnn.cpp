@@ -7,6 +7,7 @@
 
 #include "dispatch/rnn.hpp"
 #include "nn/common.hpp"
+#include "runtime/autocast_policy.hpp"
 
 namespace steepest::dispatch {
 STEEPEST_DEFINE_STUB(RnnLayerKernel, rnn_layer_stub);
@@ -132,10 +133,37 @@ std::vector<Tensor> rnn_layer(RnnMode mode, const Tensor& xp, const Tensor& h0, 
   return lstm ? V{out, hn, cn} : V{out, hn};
 }
 
+namespace {
+std::vector<Tensor> rnn_checked(RnnMode mode, const Tensor& input, const Tensor& h0, const Tensor& c0,
+                                const std::vector<Tensor>& params, bool has_biases, int64_t num_layers,
+                                double dropout_p, bool training, bool bidirectional, bool batch_first,
+                                Generator* gen, const Tensor& lengths);
+}  // namespace
+
+// Under autocast LSTM and plain RNN layers run in the autocast dtype and GRU layers in their
+// inputs' dtype, as torch's CPU layers do (what torch 2.13's autocast gives each).
 std::vector<Tensor> rnn(RnnMode mode, const Tensor& input, const Tensor& h0, const Tensor& c0,
                         const std::vector<Tensor>& params, bool has_biases, int64_t num_layers, double dropout_p,
                         bool training, bool bidirectional, bool batch_first, Generator* gen,
                         const Tensor& lengths) {
+  if (mode == RnnMode::Gru || !autocast::is_enabled(input.defined() ? input.device().type : DeviceType::CPU)) {
+    autocast::Excluded keep_dtypes;  // the layer's products stay in the inputs' dtype
+    return rnn_checked(mode, input, h0, c0, params, has_biases, num_layers, dropout_p, training, bidirectional,
+                       batch_first, gen, lengths);
+  }
+  std::vector<Tensor> args{input, h0, c0};
+  args.insert(args.end(), params.begin(), params.end());
+  autocast::Args ac(autocast::Policy::LowerPrecision, args);
+  const std::vector<Tensor>& a = ac.all();
+  return rnn_checked(mode, a[0], a[1], a[2], std::vector<Tensor>(a.begin() + 3, a.end()), has_biases, num_layers,
+                     dropout_p, training, bidirectional, batch_first, gen, lengths);
+}
+
+namespace {
+std::vector<Tensor> rnn_checked(RnnMode mode, const Tensor& input, const Tensor& h0, const Tensor& c0,
+                                const std::vector<Tensor>& params, bool has_biases, int64_t num_layers,
+                                double dropout_p, bool training, bool bidirectional, bool batch_first,
+                                Generator* gen, const Tensor& lengths) {
   const char* op = mode_name(mode);
   const bool lstm = mode == RnnMode::Lstm;
   require(input, op, "input");
@@ -196,11 +224,13 @@ std::vector<Tensor> rnn(RnnMode mode, const Tensor& input, const Tensor& h0, con
   }
   return {x, hn, cn};
 }
+}  // namespace
 
 std::vector<Tensor> rnn_cell(RnnMode mode, const Tensor& input, const Tensor& h, const Tensor& c,
                              const Tensor& w_ih, const Tensor& w_hh, const Tensor& b_ih, const Tensor& b_hh) {
   const char* op = mode == RnnMode::Lstm ? "lstm_cell" : mode == RnnMode::Gru ? "gru_cell" : "rnn_cell";
   const bool lstm = mode == RnnMode::Lstm;
+  autocast::Excluded keep_dtypes;  // cells are in none of torch's autocast lists
   require(input, op, "input");
   require(w_ih, op, "weight_ih");
   require(w_hh, op, "weight_hh");

@@ -7,6 +7,7 @@
 
 #include "autograd/record.hpp"
 #include "dispatch/stub.hpp"
+#include "runtime/autocast_policy.hpp"
 #include "steepest/ops/creation.hpp"
 #include "steepest/ops/shape.hpp"
 
@@ -57,7 +58,9 @@ std::string sizes_str(const std::vector<int64_t>& v) {
 
 }  // namespace
 
-Tensor cat(const std::vector<Tensor>& ts, int64_t dim) {
+Tensor cat(const std::vector<Tensor>& ts0, int64_t dim) {
+  autocast::Args ac(autocast::Policy::Promote, ts0);
+  const std::vector<Tensor>& ts = ac.all();
   STEEPEST_CHECK(!ts.empty(), ValueError, "cat(): expected a non-empty list of Tensors");
   DType dt = ts[0].dtype();
   int64_t ref = -1;
@@ -127,7 +130,9 @@ Tensor cat(const std::vector<Tensor>& ts, int64_t dim) {
   return out;
 }
 
-Tensor stack(const std::vector<Tensor>& ts, int64_t dim) {
+Tensor stack(const std::vector<Tensor>& ts0, int64_t dim) {
+  autocast::Args ac(autocast::Policy::Promote, ts0);
+  const std::vector<Tensor>& ts = ac.all();
   STEEPEST_CHECK(!ts.empty(), ValueError, "stack(): expects a non-empty list of Tensors");
   const Shape& s0 = ts[0].shape();
   for (size_t i = 0; i < ts.size(); ++i) {

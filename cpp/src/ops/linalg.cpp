@@ -3,6 +3,7 @@
 // product in the device's kernel (dispatch/linalg.hpp).
 #include "autograd/record.hpp"
 #include "dispatch/linalg.hpp"
+#include "runtime/autocast_policy.hpp"
 #include "steepest/ops.hpp"
 #include "steepest/ops/creation.hpp"
 #include "steepest/ops/linalg.hpp"
@@ -110,15 +111,22 @@ Tensor detail::matmul_float32_out(const Tensor& a, const Tensor& b) {
   return matmul_impl("matmul", a, b, true);
 }
 
-Tensor matmul(const Tensor& a, const Tensor& b) { return matmul_recorded("matmul", a, b); }
+Tensor matmul(const Tensor& a0, const Tensor& b0) {
+  autocast::Args ac(autocast::Policy::LowerPrecision, {&a0, &b0});
+  return matmul_recorded("matmul", ac[0], ac[1]);
+}
 
-Tensor mm(const Tensor& a, const Tensor& b) {
+Tensor mm(const Tensor& a0, const Tensor& b0) {
+  autocast::Args ac(autocast::Policy::LowerPrecision, {&a0, &b0});
+  const Tensor &a = ac[0], &b = ac[1];
   STEEPEST_CHECK(a.dim() == 2 && b.dim() == 2, ValueError, "mm: expected 2-D tensors, but got ", a.dim(), "-D and ",
                  b.dim(), "-D (shapes ", a.shape(), " and ", b.shape(), ")");
   return matmul_recorded("mm", a, b);
 }
 
-Tensor bmm(const Tensor& a, const Tensor& b) {
+Tensor bmm(const Tensor& a0, const Tensor& b0) {
+  autocast::Args ac(autocast::Policy::LowerPrecision, {&a0, &b0});
+  const Tensor &a = ac[0], &b = ac[1];
   STEEPEST_CHECK(a.dim() == 3 && b.dim() == 3, ValueError, "bmm: expected 3-D tensors, but got ", a.dim(),
                  "-D and ", b.dim(), "-D (shapes ", a.shape(), " and ", b.shape(), ")");
   STEEPEST_CHECK(a.shape()[0] == b.shape()[0], ValueError, "bmm: batch sizes of shapes ", a.shape(), " and ",

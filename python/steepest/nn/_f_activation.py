@@ -101,6 +101,8 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     x = _check("prelu", input)
     if not isinstance(weight, Tensor):
         raise TypeError(f"prelu(): argument 'weight' must be a Tensor, not {type(weight).__name__}")
+    # under autocast prelu runs in the autocast dtype, as torch's (the core's policy)
+    x, weight = (t for t in _core._autocast_args("lower_precision", [x, weight]) if t is not None)
     channels = x.shape[1] if x.ndim >= 2 else 1
     n = weight.numel()
     if weight.ndim > 1 or (n != 1 and n != channels):

@@ -16,6 +16,11 @@ Tensor = _core.Tensor
 _REDUCTIONS = ("none", "mean", "sum")
 
 
+def _float32_under_autocast(*ts: Tensor) -> list[Tensor]:
+    """The losses composed here run in float32 under autocast, as torch's (the core's policy)."""
+    return [t for t in _core._autocast_args("float32", list(ts)) if t is not None]
+
+
 def _check_float(fn: str, name: str, x: object) -> Tensor:
     if not isinstance(x, Tensor):
         raise TypeError(f"{fn}(): argument '{name}' must be a Tensor, not {type(x).__name__}")
@@ -69,7 +74,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Optional[bool] =
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (d = input - target); beta=0 is l1."""
     fn = "smooth_l1_loss"
-    x, y = _pair(fn, _check_float(fn, "input", input), _check_float(fn, "target", target))
+    x, y = _pair(fn, *_float32_under_autocast(_check_float(fn, "input", input), _check_float(fn, "target", target)))
     red = _reduction(fn, reduction, size_average, reduce)
     b = _number(fn, "beta", beta)
     if b < 0:
@@ -84,7 +89,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
                weight: Optional[Tensor] = None) -> Tensor:
     """0.5 d^2 where |d| <= delta, else delta (|d| - 0.5 delta); times weight when given."""
     fn = "huber_loss"
-    x, y = _pair(fn, _check_float(fn, "input", input), _check_float(fn, "target", target))
+    x, y = _pair(fn, *_float32_under_autocast(_check_float(fn, "input", input), _check_float(fn, "target", target)))
     red = _reduction(fn, reduction)
     dl = _number(fn, "delta", delta)
     if dl <= 0:
@@ -101,7 +106,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor]
                          reduction: str = "mean") -> Tensor:
     """-(y log x + (1 - y) log(1 - x)) with each log clamped at -100 (so x = 0 or 1 stays finite)."""
     fn = "binary_cross_entropy"
-    x, y = _check_float(fn, "input", input), _check_float(fn, "target", target)
+    x, y = _float32_under_autocast(_check_float(fn, "input", input), _check_float(fn, "target", target))
     red = _reduction(fn, reduction, size_average, reduce)
     if tuple(x.shape) != tuple(y.shape):
         raise ValueError(f"{fn}(): using a target size ({tuple(y.shape)}) that is different to the input size "
@@ -119,7 +124,7 @@ def kl_div(input: Tensor, target: Tensor, size_average: Optional[bool] = None, r
     """target * (log target - input) pointwise (input holds log-probabilities; target too when
     log_target). reduction='batchmean' divides the sum by the batch size (input.size(0))."""
     fn = "kl_div"
-    x, t = _pair(fn, _check_float(fn, "input", input), _check_float(fn, "target", target))
+    x, t = _pair(fn, *_float32_under_autocast(_check_float(fn, "input", input), _check_float(fn, "target", target)))
     red = _reduction(fn, reduction, size_average, reduce, extra=("batchmean",))
     if red == "mean":
         warnings.warn("kl_div(): reduction 'mean' divides the total loss by both the batch size and the support "
@@ -151,7 +156,7 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where it is -1; cos
     along the last dim of (N, D) or (D,) inputs."""
     fn = "cosine_embedding_loss"
-    a, b = _check_float(fn, "input1", input1), _check_float(fn, "input2", input2)
+    a, b = _float32_under_autocast(_check_float(fn, "input1", input1), _check_float(fn, "input2", input2))
     red = _reduction(fn, reduction, size_average, reduce)
     m = _number(fn, "margin", margin)
     if tuple(a.shape) != tuple(b.shape) or a.ndim not in (1, 2):
@@ -171,7 +176,7 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
                         reduction: str = "mean") -> Tensor:
     """max(0, -target * (input1 - input2) + margin)."""
     fn = "margin_ranking_loss"
-    a, b = _check_float(fn, "input1", input1), _check_float(fn, "input2", input2)
+    a, b = _float32_under_autocast(_check_float(fn, "input1", input1), _check_float(fn, "input2", input2))
     red = _reduction(fn, reduction, size_average, reduce)
     m = _number(fn, "margin", margin)
     if not isinstance(target, Tensor):
@@ -190,6 +195,7 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     fn = "triplet_margin_loss"
     a, pos, neg = (_check_float(fn, n, t) for n, t in (("anchor", anchor), ("positive", positive),
                                                         ("negative", negative)))
+    a, pos, neg = _float32_under_autocast(a, pos, neg)
     red = _reduction(fn, reduction, size_average, reduce)
     m = _number(fn, "margin", margin)
     if m <= 0:
