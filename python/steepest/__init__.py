@@ -45,5 +45,6 @@ from . import train  # noqa: F401  (st.train: fit, evaluate, lr_find, diagnostic
 from . import datasets  # noqa: F401  (st.datasets: the bundled data sets, loaders, text hashing)
 from . import distributed  # noqa: F401  (st.distributed: process groups, collectives on MPI, ZeRO)
 from . import cuda, accelerator, backends, onnx, linalg  # noqa: F401  (torch's device and export namespaces)
+from ._core import _scaled_mm  # noqa: F401  (FP8 scaled matrix product, as torch._scaled_mm)
 
 __version__ = _core.build_info()["version"]

@@ -31,6 +31,8 @@ class dtype:
     float16: ClassVar[dtype]
     float32: ClassVar[dtype]
     float64: ClassVar[dtype]
+    float8_e4m3fn: ClassVar[dtype]
+    float8_e5m2: ClassVar[dtype]
     __members__: ClassVar[dict[str, dtype]]
     def __init__(self, value: _int) -> None: ...
     def __eq__(self, other: object) -> _bool: ...
@@ -54,6 +56,8 @@ bfloat16: dtype
 float16: dtype
 float32: dtype
 float64: dtype
+float8_e4m3fn: dtype
+float8_e5m2: dtype
 # torch's short names
 float: dtype  # float32
 double: dtype  # float64
@@ -1092,3 +1096,14 @@ def _nn_rnn(mode: str, input: Tensor, h0: Optional[Tensor], c0: Optional[Tensor]
 def _nn_rnn_cell(mode: str, input: Tensor, hx: Optional[Tensor], cx: Optional[Tensor], weight_ih: Tensor,
                  weight_hh: Tensor, bias_ih: Optional[Tensor] = None,
                  bias_hh: Optional[Tensor] = None) -> tuple[Tensor, Optional[Tensor]]: ...
+
+# FP8 (bind_float8.cpp)
+def _scaled_mm(self: Tensor, mat2: Tensor, scale_a: Tensor, scale_b: Tensor, bias: Optional[Tensor] = None,
+               out_dtype: Optional[dtype] = None, scale_result: Optional[Tensor] = None,
+               use_fast_accum: _bool = False) -> Tensor: ...
+def _float8_scaled_cast(input: Tensor, scale: Tensor, dtype: dtype, amax: Optional[Tensor] = None) -> Tensor: ...
+def _float8_update_scaling(amax_history: Tensor, scale: Tensor, amax: Tensor, dtype: dtype,
+                           margin: _float = 0.0) -> None: ...
+def _float8_linear(input: Tensor, weight: Tensor, bias: Optional[Tensor], input_amax_history: Tensor,
+                   input_scale: Tensor, weight_amax_history: Tensor, weight_scale: Tensor,
+                   grad_output_amax_history: Tensor, grad_output_scale: Tensor, margin: _float = 0.0) -> Tensor: ...
