@@ -217,3 +217,9 @@ def test_arithmetic_refused_with_torch_message(name, torch_name):
     with pytest.raises(RuntimeError, match="Promotion for Float8 Types"):
         st.promote_types(st.float8_e4m3fn, st.float8_e5m2)
     assert st.promote_types(getattr(st, name), getattr(st, name)) == getattr(st, name)
+
+
+def test_dlpack_export_refused_clearly():
+    t = st.zeros(3, dtype=st.float8_e4m3fn)
+    with pytest.raises(BufferError, match="can't export a float8_e4m3fn tensor"):
+        t.__dlpack__()

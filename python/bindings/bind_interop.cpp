@@ -131,9 +131,8 @@ dl::DLDataType dl_dtype(DType d) {
     case kFloat16: return {dl::kDLFloat, 16, 1};
     case kFloat32: return {dl::kDLFloat, 32, 1};
     case kFloat64: return {dl::kDLFloat, 64, 1};
-    case kFloat8E4M3FN: case kFloat8E5M2: break;
+    case kFloat8E4M3FN: case kFloat8E5M2: break;  // refused by to_dlpack before anything is allocated
   }
-  if (is_float8(d)) buffer_error(str("__dlpack__: can't export a ", dtype_name(d), " tensor (convert it first)"));
   return {dl::kDLFloat, 32, 1};
 }
 
@@ -200,6 +199,8 @@ void unconsumed_capsule_destructor(PyObject* cap, const char* name) {
 py::object to_dlpack(const Tensor& self, const py::object& stream, const py::object& max_version,
                      const py::object& dl_device, const py::object& copy) {
   if (self.requires_grad()) buffer_error("Can't export tensors that require gradient, use tensor.detach()");
+  if (is_float8(self.dtype()))
+    buffer_error(str("__dlpack__: can't export a ", dtype_name(self.dtype()), " tensor; convert it first, e.g. t.float()"));
   if (!self.device().is_cpu()) buffer_error(str("__dlpack__: can't export a ", self.device().str(), " tensor: this build has no CUDA backend"));
   // For CPU memory the spec allows only stream=None (torch passes -1 for "no sync").
   if (!stream.is_none() && !(py::isinstance<py::int_>(stream) && stream.cast<int64_t>() == -1))
