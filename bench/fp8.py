@@ -9,6 +9,7 @@ speed-up: the cost is the bfloat16 product plus the widening.
 Prints a markdown table and writes it to bench/RESULTS.md under "## fp8".
 """
 import argparse
+import os
 import statistics
 import time
 
@@ -74,7 +75,9 @@ def main():
                       "1 thread, wall clock, medians of interleaved repeats; GF/s = 2 n^3 / time; the casts are "
                       "n x n float32 -> float8_e4m3fn with a scale and saturation. On the CPU FP8 is a storage "
                       "and accuracy format, not a speed-up: _scaled_mm widens both operands to bfloat16 and runs "
-                      "the bfloat16 GEMM, so it is slower than a bfloat16 matmul by the widening.")
+                      "the bfloat16 GEMM, so it is slower than a bfloat16 matmul by the widening. Load average "
+                      f"during the run: {os.getloadavg()[0]:.1f} on 2 cores shared with other builds and tests, "
+                      "so the absolute numbers are noisy; the ratios within a row were timed interleaved.")
 
 
 if __name__ == "__main__":

@@ -154,4 +154,4 @@ def _train(fp8, steps=60):
 def test_fp8_training_lands_within_tolerance_of_float32():
     (start, base), (_, fp8) = _train(False), _train(True)
     assert base < 0.5 * start  # the model learned
-    assert abs(fp8 - base) / base < 0.05, (base, fp8)
+    assert abs(fp8 - base) / base < 0.03, (base, fp8)  # about 1 % apart
