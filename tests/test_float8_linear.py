@@ -110,12 +110,13 @@ def test_state_dict_round_trip_and_conversion():
 
 
 def test_bfloat16_master_weights_and_errors():
-    layer = nn.Float8Linear(32, 16, dtype=st.bfloat16)
+    layer = nn.Float8Linear(32, 16).bfloat16()  # the cast reaches the buffers; forward restores float32
     x = st.randn(8, 32).bfloat16().requires_grad_(True)
     y = layer(x)
     assert y.dtype == st.bfloat16
     y.float().sum().backward()
     assert layer.weight.grad.dtype == st.bfloat16 and x.grad.dtype == st.bfloat16
+    assert layer.fp8_scale_input.dtype == st.float32 and layer.fp8_amax_history_grad_output.dtype == st.float32
     with pytest.raises(ValueError, match="cannot be multiplied"):
         layer(st.randn(8, 31).bfloat16())
     with pytest.raises(TypeError, match="same dtype"):

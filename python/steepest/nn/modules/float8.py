@@ -9,6 +9,9 @@ from ..._typing import DeviceLike, Tensor
 from ..module import Module
 from .linear import Linear
 
+_STATE = tuple(f"fp8_{kind}_{name}" for name in ("input", "weight", "grad_output")
+               for kind in ("amax_history", "scale"))
+
 
 class Float8Linear(Linear):
     """y = x @ weight.T + bias with x and weight cast to float8_e4m3fn and the output gradient
@@ -50,6 +53,9 @@ class Float8Linear(Linear):
 
     def forward(self, input: Tensor) -> Tensor:
         b = self._buffers
+        for name in _STATE:  # the scaling state stays float32 when the model is cast (model.bfloat16())
+            if b[name].dtype != _core.float32:
+                b[name] = b[name]._to_dtype(_core.float32)
         return _core._float8_linear(
             input, self.weight, self.bias,
             b["fp8_amax_history_input"], b["fp8_scale_input"], b["fp8_amax_history_weight"], b["fp8_scale_weight"],
