@@ -41,8 +41,14 @@ DType dtype_from_numpy(const py::dtype& d) {
   if (kind == 'f' && size == 2) return kFloat16;
   if (kind == 'f' && size == 4) return kFloat32;
   if (kind == 'f' && size == 8) return kFloat64;
+  // ml_dtypes' FP8 types are one-byte numpy dtypes (kind 'V' or 'f') known by their name.
+  if ((kind == 'V' || kind == 'f') && size == 1) {
+    std::string name = py::str(d.attr("name"));
+    if (name == "float8_e4m3fn") return kFloat8E4M3FN;
+    if (name == "float8_e5m2") return kFloat8E5M2;
+  }
   throw TypeError(str("can't convert a numpy array of dtype ", std::string(py::str(d)),
-                      "; supported: bool, int32, int64, float16, float32, float64"));
+                      "; supported: bool, int32, int64, float16, float32, float64, ml_dtypes float8_e4m3fn and float8_e5m2"));
 }
 
 py::dtype numpy_dtype(DType d) {
@@ -53,6 +59,17 @@ py::dtype numpy_dtype(DType d) {
     case kFloat16: return py::dtype("float16");
     case kFloat32: return py::dtype("float32");
     case kFloat64: return py::dtype("float64");
+    case kFloat8E4M3FN: case kFloat8E5M2: {
+      // numpy has no FP8 types of its own; ml_dtypes (optional) registers them.
+      py::object ml;
+      try {
+        ml = py::module_::import("ml_dtypes");
+      } catch (py::error_already_set&) {
+        throw TypeError(str("numpy has no ", dtype_name(d), " dtype without the ml_dtypes package; install it, or ",
+                            "convert first, e.g. t.float().numpy()"));
+      }
+      return py::dtype::from_args(ml.attr(dtype_name(d)));
+    }
     default: break;
   }
   throw TypeError(str("numpy has no ", dtype_name(d), " dtype; convert first, e.g. t.float().numpy()"));
@@ -114,6 +131,7 @@ dl::DLDataType dl_dtype(DType d) {
     case kFloat16: return {dl::kDLFloat, 16, 1};
     case kFloat32: return {dl::kDLFloat, 32, 1};
     case kFloat64: return {dl::kDLFloat, 64, 1};
+    case kFloat8E4M3FN: case kFloat8E5M2: break;  // refused by to_dlpack before anything is allocated
   }
   return {dl::kDLFloat, 32, 1};
 }
@@ -181,6 +199,8 @@ void unconsumed_capsule_destructor(PyObject* cap, const char* name) {
 py::object to_dlpack(const Tensor& self, const py::object& stream, const py::object& max_version,
                      const py::object& dl_device, const py::object& copy) {
   if (self.requires_grad()) buffer_error("Can't export tensors that require gradient, use tensor.detach()");
+  if (is_float8(self.dtype()))
+    buffer_error(str("__dlpack__: can't export a ", dtype_name(self.dtype()), " tensor; convert it first, e.g. t.float()"));
   if (!self.device().is_cpu()) buffer_error(str("__dlpack__: can't export a ", self.device().str(), " tensor: this build has no CUDA backend"));
   // For CPU memory the spec allows only stream=None (torch passes -1 for "no sync").
   if (!stream.is_none() && !(py::isinstance<py::int_>(stream) && stream.cast<int64_t>() == -1))

@@ -7,7 +7,8 @@ void bind_runtime(py::module_& m) {
   py::enum_<DType> dt(m, "dtype");
   const std::pair<const char*, DType> names[] = {
       {"bool", kBool}, {"int32", kInt32}, {"int64", kInt64}, {"bfloat16", kBFloat16},
-      {"float16", kFloat16}, {"float32", kFloat32}, {"float64", kFloat64}};
+      {"float16", kFloat16}, {"float32", kFloat32}, {"float64", kFloat64},
+      {"float8_e4m3fn", kFloat8E4M3FN}, {"float8_e5m2", kFloat8E5M2}};
   for (auto& [name, d] : names) dt.value(name, d);
   // prepend: pybind11 enums already have a __repr__, which would otherwise win the overload.
   dt.def("__repr__", [](DType d) { return std::string("steepest.") + dtype_name(d); }, py::prepend());

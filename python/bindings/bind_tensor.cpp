@@ -8,7 +8,7 @@ namespace {
 // Builds nested Python lists (or a number for 0-d) from a CPU tensor.
 py::object to_list(const Tensor& t, int64_t dim, const char* base) {
   if (dim == t.dim()) {
-    return visit_dtype(t.dtype(), [&](auto z) -> py::object {
+    return visit_dtype_float8(t.dtype(), [&](auto z) -> py::object {
       using T = decltype(z);
       T v = *reinterpret_cast<const T*>(base);
       if constexpr (std::is_same_v<T, bool>) return py::bool_(v);

@@ -47,6 +47,7 @@ from . import datasets  # noqa: F401  (st.datasets: the bundled data sets, loade
 from ._softmax_surface import log_softmax, softmax  # noqa: F401  (and the Tensor methods)
 from . import distributed  # noqa: F401  (st.distributed: process groups, collectives on MPI, ZeRO)
 from . import cuda, accelerator, backends, onnx, linalg  # noqa: F401  (torch's device and export namespaces)
+from ._core import _scaled_mm  # noqa: F401  (FP8 scaled matrix product, as torch._scaled_mm)
 
 __version__ = _core.build_info()["version"]
 from . import cpu  # noqa: F401,E402  (st.cpu.amp.autocast)

@@ -34,6 +34,8 @@ def _numpy_natural(npdtype):
         return _core.int64
     if npdtype.name == "bfloat16":  # ml_dtypes.bfloat16
         return _core.bfloat16
+    if npdtype.name in ("float8_e4m3fn", "float8_e5m2"):  # ml_dtypes' FP8 types
+        return getattr(_core, npdtype.name)
     raise TypeError(f"can't convert numpy data of dtype {npdtype} to a tensor; supported: {_SUPPORTED}")
 
 

@@ -43,7 +43,7 @@ _DTYPES: dict[str, tuple[Optional[str], Any, Optional[_core.dtype]]] = {
     "complex64": ("ComplexFloatStorage", np.complex64, None),
     "complex128": ("ComplexDoubleStorage", np.complex128, None),
     "complex32": ("ComplexHalfStorage", None, None),
-    "float8_e4m3fn": (None, None, None), "float8_e5m2": (None, None, None),
+    "float8_e4m3fn": (None, np.uint8, _core.float8_e4m3fn), "float8_e5m2": (None, np.uint8, _core.float8_e5m2),
     "float8_e4m3fnuz": (None, None, None), "float8_e5m2fnuz": (None, None, None),
     "qint8": ("QInt8Storage", None, None), "quint8": ("QUInt8Storage", None, None),
     "qint32": ("QInt32Storage", None, None), "quint4x2": ("QUInt4x2Storage", None, None),
@@ -51,10 +51,20 @@ _DTYPES: dict[str, tuple[Optional[str], Any, Optional[_core.dtype]]] = {
 }
 _STORAGE_DTYPE = {v[0]: k for k, v in _DTYPES.items() if v[0]}
 _TORCH_NAME = {v[2]: k for k, v in _DTYPES.items() if v[2] is not None and k in (
-    "float32", "float64", "float16", "bfloat16", "int64", "int32", "bool")}
+    "float32", "float64", "float16", "bfloat16", "int64", "int32", "bool", "float8_e4m3fn", "float8_e5m2")}
 _WIDENED = ("int16", "int8", "uint8", "uint16", "uint32")
 _LIMIT = 1 << 62  # sizes, strides and offsets beyond this are corrupt, whatever the storage
 _LOCATION = re.compile(r"(cpu|cuda|mps|xpu|hpu|mtia|xla|privateuseone)(:[0-9]{1,5})?")  # where a storage lived
+
+
+def _float8_from_bits(bits: np.ndarray, dtype: _core.dtype) -> Tensor:
+    """A 1-D FP8 tensor holding these bytes: they travel as int32 words (numpy has no FP8
+    type without ml_dtypes) and are reinterpreted by Tensor.view(dtype)."""
+    n = bits.size
+    words = np.zeros((n + 3) // 4 * 4, dtype=np.uint8)
+    words[:n] = bits
+    t: Tensor = _core.from_numpy(words.view("<i4").copy()).view(dtype)
+    return t[:n].clone()
 
 
 class UnsafeGlobalError(pickle.UnpicklingError, ValueError):
@@ -225,7 +235,7 @@ class Loader(pickle.Unpickler):
         _, npt, target = _DTYPES[dtype]
         if target is None:
             raise ValueError(f"torch.{dtype} tensors are not supported: steepest has no such dtype (it has "
-                             f"float32/64, float16, bfloat16, int32/64 and bool)")
+                             f"float32/64, float16, bfloat16, float8_e4m3fn, float8_e5m2, int32/64 and bool)")
         size = np.dtype(npt).itemsize
         vals = raw[: raw.nbytes - raw.nbytes % size].view(npt)
         if big_endian and size > 1:
@@ -235,6 +245,8 @@ class Loader(pickle.Unpickler):
         if dtype == "bfloat16":
             wide = (vals.astype(np.uint32) << 16).view(np.float32)
             return _core.from_numpy(wide)._to_dtype(_core.bfloat16)
+        if target in (_core.float8_e4m3fn, _core.float8_e5m2):
+            return _float8_from_bits(vals, target)
         if dtype in _WIDENED:
             self.widened.add(dtype)
             vals = vals.astype(np.int64 if target == _core.int64 else np.int32)

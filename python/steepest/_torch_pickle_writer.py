@@ -38,6 +38,11 @@ def _extent(t: Tensor) -> tuple[int, int]:
 
 def _element_bytes(t: Tensor) -> np.ndarray:
     """A contiguous tensor's elements as a numpy array with torch's byte layout."""
+    if t.dtype in (_core.float8_e4m3fn, _core.float8_e5m2):  # its bytes, through Tensor.view
+        n = t.numel()
+        padded = _core.zeros(((n + 3) // 4 * 4,), dtype=t.dtype)
+        padded[:n] = t.reshape(-1)
+        return np.ascontiguousarray(padded.view(_core.int32).numpy()).view(np.uint8)[:n]
     if t.dtype == _core.bfloat16:
         return (np.ascontiguousarray(t._to_dtype(_core.float32).numpy()).view(np.uint32) >> 16).astype(np.uint16)
     return np.ascontiguousarray(t.numpy())
@@ -161,9 +166,12 @@ class Writer:
     def _tensor(self, t: Tensor, requires_grad: bool) -> None:
         key, offset, stride = self.place[id(t)]
         torch_name = _TORCH_NAME[t.dtype]
-        self.out += _global("torch._utils", "_rebuild_tensor_v2") + b"(("
+        storage_class = _DTYPES[torch_name][0]
+        # dtypes without a legacy storage class (FP8) are saved as torch does: an untyped
+        # (byte) storage, the dtype given to _rebuild_tensor_v3.
+        self.out += _global("torch._utils", "_rebuild_tensor_v2" if storage_class else "_rebuild_tensor_v3") + b"(("
         self._str("storage")
-        self.out += _global("torch", _DTYPES[torch_name][0] or "")
+        self.out += _global("torch", storage_class) if storage_class else _global("torch.storage", "UntypedStorage")
         self._str(key)
         self._str("cpu")
         self._int(int(self.records[int(key)][1].size))
@@ -172,7 +180,10 @@ class Writer:
         self._tuple(list(t.shape), [])
         self._tuple(list(stride), [])
         self.out += b"\x88" if requires_grad else b"\x89"
-        self.out += _global("collections", "OrderedDict") + b")Rt" + b"R"
+        self.out += _global("collections", "OrderedDict") + b")R"
+        if not storage_class:
+            self.out += _global("torch", torch_name)
+        self.out += b"tR"
 
     def emit(self, x: Any, keys: list[Any]) -> None:
         from .nn import Parameter

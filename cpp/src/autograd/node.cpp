@@ -233,6 +233,8 @@ std::string legacy_type(const Tensor& t) {
     case DType::Float16: kind = "Half"; break;
     case DType::Float32: kind = "Float"; break;
     case DType::Float64: kind = "Double"; break;
+    case DType::Float8E4M3FN: kind = "Float8_e4m3fn"; break;
+    case DType::Float8E5M2: kind = "Float8_e5m2"; break;
   }
   return str("torch.", t.device().is_cuda() ? "cuda." : "", kind, "Tensor");
 }

@@ -45,6 +45,8 @@ const char* safetensors_dtype_name(DType d) {
     case kBFloat16: return "BF16";
     case kFloat16: return "F16";
     case kFloat32: return "F32";
+    case kFloat8E4M3FN: return "F8_E4M3";
+    case kFloat8E5M2: return "F8_E5M2";
     case kFloat64: break;
   }
   return "F64";
@@ -54,7 +56,7 @@ DType dtype_from_safetensors_name(const std::string& name) {
   for (int i = 0; i < kNumDTypes; ++i)
     if (name == safetensors_dtype_name(DType(i))) return DType(i);
   throw ValueError(str("dtype ", json::quote(name),
-                       " is not supported (steepest reads F32, F64, BF16, F16, I32, I64, BOOL)"));
+                       " is not supported (steepest reads F32, F64, BF16, F16, F8_E4M3, F8_E5M2, I32, I64, BOOL)"));
 }
 
 // ------------------------------------------------------------------------------- saving

@@ -14,6 +14,7 @@ inline bool is_16bit(DType d) { return d == kBFloat16 || d == kFloat16; }
 
 // A floating tensor, else TypeError naming op and argument.
 inline void check_float(const Tensor& t, const char* op, const char* arg) {
+  check_not_float8(t.dtype(), op);  // a storage format: _scaled_mm multiplies it
   STEEPEST_CHECK(is_floating(t.dtype()), TypeError, op, ": expected ", arg,
                  " to be a floating-point tensor, but got ", dtype_name(t.dtype()));
 }

@@ -14,6 +14,7 @@ namespace steepest::nn::functional {
 Tensor embedding(const Tensor& weight, const Tensor& indices, std::optional<int64_t> padding_idx) {
   const char* op = "embedding";
   const Device dev = dispatch::common_device(weight, indices);
+  check_not_float8(weight.dtype(), op);
   STEEPEST_CHECK(weight.dim() == 2, ValueError, op, ": weight must be 2-D (num_embeddings, embedding_dim), but got shape ",
                  weight.shape());
   STEEPEST_CHECK(indices.dtype() == kInt64 || indices.dtype() == kInt32, TypeError, op,

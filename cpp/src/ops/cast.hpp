@@ -7,7 +7,10 @@
 
 namespace steepest::detail {
 
-template <class T> constexpr bool is_half_v = std::is_same_v<T, bfloat16> || std::is_same_v<T, float16>;
+// The narrow floats (16- and 8-bit): stored types that convert through float32. A double
+// goes to them through float32 as well (two roundings, as torch converts).
+template <class T> constexpr bool is_half_v = std::is_same_v<T, bfloat16> || std::is_same_v<T, float16> ||
+                                              std::is_same_v<T, float8_e4m3fn> || std::is_same_v<T, float8_e5m2>;
 
 template <class D, class S>
 inline D cast_to(S s) {

@@ -43,6 +43,7 @@ Tensor matmul_impl(const char* op, const Tensor& a0, const Tensor& b0, bool floa
                  dtype_name(a0.dtype()), " and ", dtype_name(b0.dtype()));
   DType dt = a0.dtype();
   STEEPEST_CHECK(dt != kBool, TypeError, op, ": bool tensors are not supported");
+  check_not_float8(dt, op);
   int64_t ka = a0.shape().back(), kb = b0.dim() == 1 ? b0.shape()[0] : b0.shape()[size_t(b0.dim() - 2)];
   STEEPEST_CHECK(ka == kb, ValueError, op, ": shapes ", a0.shape(), " and ", b0.shape(), " cannot be multiplied (",
                  ka, " != ", kb, ")");

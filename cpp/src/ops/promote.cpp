@@ -15,6 +15,8 @@ const char* torch_type_name(DType d) {
     case kFloat16: return "Half";
     case kFloat32: return "Float";
     case kFloat64: return "Double";
+    case kFloat8E4M3FN: return "Float8_e4m3fn";
+    case kFloat8E5M2: return "Float8_e5m2";
   }
   return "?";
 }

@@ -58,6 +58,8 @@ Tensor scan(ScanOp op, const Tensor& a, int64_t dim, std::optional<DType> dtype)
   int64_t d = wrap_dim(dim, a.dim());
   DType rt = result_dtype(a, dtype);
   STEEPEST_CHECK(rt != kBool, TypeError, scan_name(op), ": dtype=bool is not supported");
+  check_not_float8(a.dtype(), scan_name(op));
+  check_not_float8(rt, scan_name(op));
   STEEPEST_CHECK(is_floating(rt) || !is_floating(a.dtype()), TypeError, scan_name(op), ": can't compute a ",
                  dtype_name(a.dtype()), " input in ", dtype_name(rt));
   DType kt = kernel_dtype(rt);

@@ -6,12 +6,20 @@
 namespace steepest {
 
 namespace {
-const char* kNames[kNumDTypes] = {"bool", "int32", "int64", "bfloat16", "float16", "float32", "float64"};
-const size_t kSizes[kNumDTypes] = {1, 4, 8, 2, 2, 4, 8};
+const char* kNames[kNumDTypes] = {"bool",    "int32",   "int64",         "bfloat16",   "float16",
+                                  "float32", "float64", "float8_e4m3fn", "float8_e5m2"};
+const size_t kSizes[kNumDTypes] = {1, 4, 8, 2, 2, 4, 8, 1, 1};
+// torch's scalar type names, as its promotion and kernel errors print them.
+const char* kTorchNames[kNumDTypes] = {"Bool",  "Int",    "Long",          "BFloat16",   "Half",
+                                       "Float", "Double", "Float8_e4m3fn", "Float8_e5m2"};
 DType g_default = DType::Float32;
 }  // namespace
 
 size_t itemsize(DType d) { return kSizes[int(d)]; }
+
+void float8_unsupported(DType d, const char* what) {
+  throw NotImplementedError(str("\"", what, "\" not implemented for '", kTorchNames[int(d)], "'"));
+}
 const char* dtype_name(DType d) { return kNames[int(d)]; }
 
 DType dtype_from_name(const std::string& name) {
@@ -27,6 +35,8 @@ DType dtype_from_name(const std::string& name) {
 
 DType promote_types(DType a, DType b) {
   if (a == b) return a;
+  STEEPEST_CHECK(!is_float8(a) && !is_float8(b), Error, "Promotion for Float8 Types is not supported, attempted to promote ",
+                 kTorchNames[int(a)], " and ", kTorchNames[int(b)]);
   if (a == kBool) return b;
   if (b == kBool) return a;
   bool fa = is_floating(a), fb = is_floating(b);

@@ -34,7 +34,7 @@ std::string int_str(double v) {
 }
 
 double as_double(DType dt, const char* p) {
-  return visit_dtype(dt, [&](auto z) -> double { return double(*reinterpret_cast<const decltype(z)*>(p)); });
+  return visit_dtype_float8(dt, [&](auto z) -> double { return double(*reinterpret_cast<const decltype(z)*>(p)); });
 }
 
 // Calls fn(p) for every element that will be printed (all of them, or the edges of each

@@ -165,7 +165,7 @@ Scalar Tensor::item() const {
   STEEPEST_CHECK(numel() == 1, ValueError, "a Tensor with ", numel(),
                  " elements cannot be converted to Scalar");
   dispatch::check_on_host(*this, "item(): the tensor");
-  return visit_dtype(dtype(), [&](auto zero) -> Scalar {
+  return visit_dtype_float8(dtype(), [&](auto zero) -> Scalar {
     using T = decltype(zero);
     T v = *static_cast<const T*>(data_ptr());
     if constexpr (std::is_same_v<T, bool>) return Scalar(v);

@@ -150,6 +150,7 @@ void compute(BinaryOp op, const Tensor& out, const Operand& a, const Operand& b,
     case kInt64: return compute_int<int64_t>(op, out, a, b, ct, alpha);
     case kInt32: return compute_int<int32_t>(op, out, a, b, ct, alpha);
     case kBool: return compute_int<bool>(op, out, a, b, ct, alpha);
+    case kFloat8E4M3FN: case kFloat8E5M2: float8_unsupported(ct, "binary op");
   }
 }
 

@@ -39,6 +39,7 @@ void compare_in(const Tensor& out, const Operand& a, const Operand& b, DType ct)
     case kInt64: go(int64_t{}); break;
     case kInt32: go(int32_t{}); break;
     case kBool: go(bool{}); break;
+    case kFloat8E4M3FN: case kFloat8E5M2: float8_unsupported(ct, "comparison");
   }
 }
 

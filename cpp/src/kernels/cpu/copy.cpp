@@ -35,9 +35,9 @@ void copy(const Tensor& dst, const Tensor& src) {
     return;
   }
   detail::ElementwiseIter it({dst, src});
-  visit_dtype(dst.dtype(), [&](auto d0) {
+  visit_dtype_float8(dst.dtype(), [&](auto d0) {
     using D = decltype(d0);
-    visit_dtype(src.dtype(), [&](auto s0) {
+    visit_dtype_float8(src.dtype(), [&](auto s0) {
       using S = decltype(s0);
       it.for_each([](char* const* p, const int64_t* st, int64_t n) {
         char* o = p[0];
@@ -58,7 +58,7 @@ void copy(const Tensor& dst, const Tensor& src) {
 }
 
 void fill(const Tensor& t, Scalar value) {
-  visit_dtype(t.dtype(), [&](auto z) {
+  visit_dtype_float8(t.dtype(), [&](auto z) {
     using T = decltype(z);
     T v;
     if constexpr (detail::is_half_v<T>) v = T(value.to<float>());

@@ -52,6 +52,7 @@ void compute(DivModOp op, const Tensor& out, const Operand& a, const Operand& b,
     case kInt64: return compute_int<int64_t>(op, out, a, b, ct);
     case kInt32: return compute_int<int32_t>(op, out, a, b, ct);
     case kBool: break;
+    case kFloat8E4M3FN: case kFloat8E5M2: float8_unsupported(ct, "divmod");
   }
   throw TypeError("divmod: bool is not supported");  // the op refuses bool first
 }

@@ -74,6 +74,7 @@ void compute(UnaryOp op, const Tensor& out, const Tensor& x, DType ct) {
     case kInt64: return compute_int<int64_t>(op, out, x, ct);
     case kInt32: return compute_int<int32_t>(op, out, x, ct);
     case kBool: return compute_int<bool>(op, out, x, ct);
+    case kFloat8E4M3FN: case kFloat8E5M2: float8_unsupported(ct, "unary op");
   }
 }
 

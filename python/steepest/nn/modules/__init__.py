@@ -79,3 +79,7 @@ from .transformer import (  # noqa: E402,F401
 __all__ += ["MultiheadAttention", "Transformer", "TransformerDecoder", "TransformerDecoderLayer",
             "TransformerEncoder", "TransformerEncoderLayer"]
 __all__ += ["BatchNorm3d"]
+
+from .float8 import Float8Linear, convert_to_float8_training  # noqa: E402,F401
+
+__all__ += ["Float8Linear", "convert_to_float8_training"]
