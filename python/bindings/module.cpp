@@ -5,6 +5,8 @@
 
 namespace steepest::bindings {
 
+void bind_cuda(py::module_& m);  // bind_cuda.cpp
+
 TensorClass tensor_class(py::module_& m) { return py::reinterpret_borrow<TensorClass>(m.attr("Tensor")); }
 
 // The fast CPython slots run the same translators as pybind11-bound functions (below), so the
@@ -84,6 +86,7 @@ PYBIND11_MODULE(_core, m) {
   bind_sort(m);
   bind_divmod(m);
   bind_count(m);
+  bind_cuda(m);
   // __all__ is what steepest/__init__.py's `from ._core import *` puts in the top-level
   // namespace: the public names, less the learning-rate schedules (_core.schedule and its
   // schedule_<name> aliases), whose home is steepest.optim.lr_scheduler.
