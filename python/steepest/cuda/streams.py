@@ -33,7 +33,7 @@ class Stream:
         return int(least), int(greatest)
 
     def __del__(self) -> None:
-        if getattr(self, "_owned", False) and self.cuda_stream:
+        if getattr(self, "_owned", False) and getattr(self, "cuda_stream", 0):
             try:
                 rt().stream_destroy(self.cuda_stream)
             except Exception:
