@@ -231,7 +231,22 @@ def test_mixed_devices_raise_torch_message():
     a, b = st.ones(3), st.ones(3, device="cuda")
     with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device, but found at least "
                                            "two devices, cpu and cuda:0!"):
-        a.copy_(b)
+        a + b
+    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device, but found at least "
+                                           "two devices, (cuda:0 and cpu|cpu and cuda:0)!"):
+        b.add_(a)
+
+
+@needs_gpu
+def test_copy_across_devices_converts_and_broadcasts():
+    """copy_ between devices works as torch's does: dtype conversion and broadcast included."""
+    src = _rand((1, 5), st.float64, seed=5)
+    dst = st.zeros(3, 5, dtype=st.float32, device="cuda")
+    dst.copy_(src)
+    _same(dst.cpu(), st.zeros(3, 5).copy_(src))
+    host = st.zeros(2, 3, dtype=st.int64)
+    host.copy_(st.full((3,), 7, dtype=st.int32, device="cuda"))
+    _same(host, st.full((2, 3), 7, dtype=st.int64))
 
 
 @needs_gpu

@@ -65,6 +65,8 @@ def set_default_device(device: DeviceArg) -> None:
     a device= land on `device` (None: back to the CPU)."""
     global _default_device
     d = check_device(device, "set_default_device")
+    if d is not None and d.type == "cuda" and d.index is None:
+        d = _core.device("cuda", int(_core._cuda.current_device()))  # as torch: the concrete device
     _default_device = None if d is None or d.type == "cpu" else d
     _core._set_default_device(_default_device)
 
