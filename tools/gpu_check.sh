@@ -80,7 +80,7 @@ say "build: $(elapsed) done; $("$PY" -c 'import steepest as st; print("cuda buil
 
 # 5. GPU tests: the CUDA test files and everything named cuda/gpu, with a hard time limit.
 rc=0
-(cd "$ROOT" && timeout 300 "$PY" -m pytest tests -q -p no:cacheprovider -rs -k "cuda or gpu" \
+(cd "$ROOT" && timeout 240 "$PY" -m pytest tests -q -p no:cacheprovider -rs -k "cuda or gpu" \
    --junitxml="$OUT/pytest.xml" > "$OUT/pytest.log" 2>&1)
 trc=$?
 say "tests: $(elapsed) pytest exit $trc: $(tail -n 1 "$OUT/pytest.log")"
