@@ -70,8 +70,9 @@ def test_copy_broadcast_and_strides_match_cpu():
     out_gpu.copy_(a.cuda())
     _same(out_gpu.cpu(), out_cpu)
     # A 0-d source and a permuted view of 8 dims.
-    b = _rand((2, 3, 2, 3, 2, 3, 2, 3), st.float64, seed=3).permute(7, 6, 5, 4, 3, 2, 1, 0)
-    _same(b.cuda().contiguous().cpu(), b.contiguous())
+    b = _rand((2, 3, 2, 3, 2, 3, 2, 3), st.float64, seed=3)
+    perm = (7, 6, 5, 4, 3, 2, 1, 0)
+    _same(b.cuda().permute(*perm).contiguous().cpu(), b.permute(*perm).contiguous())
     z = st.empty(5, 5, device="cuda")
     z.copy_(st.tensor(2.5).cuda())
     _same(z.cpu(), st.full((5, 5), 2.5))
