@@ -1,11 +1,12 @@
 // Bindings for creation and copy ops (zeros, arange, ..., copy_, to).
 #include "bind.hpp"
+#include "steepest/ops/device.hpp"
 
 namespace steepest::bindings {
 
 namespace {
 TensorOptions opts(std::optional<DType> dtype, std::optional<Device> device, bool requires_grad) {
-  return TensorOptions(dtype.value_or(default_dtype()), device.value_or(kCPU), requires_grad);
+  return TensorOptions(dtype.value_or(default_dtype()), device.value_or(default_device()), requires_grad);
 }
 
 // torch's layout= and memory_format= keywords: the only layout is strided, and the memory
@@ -37,11 +38,11 @@ void bind_creation(py::module_& m) {
   m.def("full", [](const Shape& s, Scalar v, std::optional<DType> d, std::optional<Device> dev, bool rg) {
     // torch: the fill value's kind picks the dtype when none is given.
     DType dt = d.value_or(v.natural_dtype());
-    return full(s, v, TensorOptions(dt, dev.value_or(kCPU), rg));
+    return full(s, v, TensorOptions(dt, dev.value_or(default_device()), rg));
   }, py::arg("size"), py::arg("fill_value"), py::kw_only(), dtype_a, device_a, rg_a);
   m.def("arange", [](Scalar start, std::optional<Scalar> end, Scalar step, std::optional<DType> d,
                      std::optional<Device> dev, bool rg) {
-    Tensor t = end ? arange(start, *end, step, d, dev.value_or(kCPU)) : arange(Scalar(0), start, step, d, dev.value_or(kCPU));
+    Tensor t = end ? arange(start, *end, step, d, dev.value_or(default_device())) : arange(Scalar(0), start, step, d, dev.value_or(default_device()));
     if (rg) t.set_requires_grad(true);
     return t;
   }, py::arg("start"), py::arg("end") = py::none(), py::arg("step") = 1, py::kw_only(), dtype_a, device_a, rg_a);

@@ -5,6 +5,10 @@
 
 #include "bind.hpp"
 #include "dlpack.h"
+#include "steepest/ops/device.hpp"
+#ifdef STEEPEST_WITH_CUDA
+#include "steepest/cuda.hpp"
+#endif
 
 namespace steepest::bindings {
 
@@ -180,7 +184,7 @@ void fill_dltensor(dl::DLTensor& d, const Tensor& t, std::vector<int64_t>& shape
   shape.assign(t.shape().begin(), t.shape().end());
   strides.assign(t.strides().begin(), t.strides().end());
   d.data = t.data_ptr();
-  d.device = {dl::kDLCPU, 0};
+  d.device = t.device().is_cuda() ? dl::DLDevice{dl::kDLCUDA, int32_t(t.device().index)} : dl::DLDevice{dl::kDLCPU, 0};
   d.ndim = int32_t(t.dim());
   d.dtype = dl_dtype(t.dtype());
   d.shape = shape.data();
@@ -196,20 +200,59 @@ void unconsumed_capsule_destructor(PyObject* cap, const char* name) {
   if (m && m->deleter) m->deleter(m);
 }
 
+#ifdef STEEPEST_WITH_CUDA
+// DLPack's stream argument for CUDA: the stream the consumer will use (None or 1: the legacy
+// default stream, 2: the per-thread default, else a cudaStream_t; -1: no synchronisation).
+// Work queued on our current stream is made to finish before the consumer's stream reads.
+void sync_for_consumer(const py::object& stream) {
+  int64_t s = stream.is_none() ? 1 : stream.cast<int64_t>();
+  STEEPEST_CHECK(s >= -1 && s != 0, ValueError, "__dlpack__: stream ", s,
+                 " is not a valid CUDA stream argument (-1, 1, 2 or a stream handle; 0 is ambiguous)");
+  if (s == -1) return;
+  const cuda::StreamHandle consumer = s == 1 ? 0 : cuda::StreamHandle(s == 2 ? 2 : s);
+  const cuda::StreamHandle ours = cuda::current_stream_handle();
+  if (consumer == ours) return;
+  cuda::EventHandle e = cuda::event_create(false, false);
+  cuda::event_record(e, ours);
+  cuda::stream_wait_event(consumer, e);
+  cuda::event_destroy(e);
+}
+
+// The stream argument a consumer passes to a CUDA producer: our current stream.
+py::object consumer_stream() {
+  const cuda::StreamHandle ours = cuda::current_stream_handle();
+  return py::int_(ours == 0 ? int64_t(1) : int64_t(ours));
+}
+#endif
+
 py::object to_dlpack(const Tensor& self, const py::object& stream, const py::object& max_version,
                      const py::object& dl_device, const py::object& copy) {
   if (self.requires_grad()) buffer_error("Can't export tensors that require gradient, use tensor.detach()");
   if (is_float8(self.dtype()))
     buffer_error(str("__dlpack__: can't export a ", dtype_name(self.dtype()), " tensor; convert it first, e.g. t.float()"));
-  if (!self.device().is_cpu()) buffer_error(str("__dlpack__: can't export a ", self.device().str(), " tensor: this build has no CUDA backend"));
-  // For CPU memory the spec allows only stream=None (torch passes -1 for "no sync").
-  if (!stream.is_none() && !(py::isinstance<py::int_>(stream) && stream.cast<int64_t>() == -1))
-    throw ValueError(str("__dlpack__: stream must be None for a CPU tensor, got ", std::string(py::repr(stream))));
-  if (!dl_device.is_none()) {
-    auto dev = dl_device.cast<std::pair<int, int>>();
-    if (dev.first != dl::kDLCPU || dev.second != 0)
-      buffer_error(str("__dlpack__: can only export to the CPU (1, 0), but dl_device=(", dev.first, ", ",
-                       dev.second, ") was asked for"));
+  if (self.device().is_cuda()) {
+#ifdef STEEPEST_WITH_CUDA
+    sync_for_consumer(stream);
+    if (!dl_device.is_none()) {
+      auto dev = dl_device.cast<std::pair<int, int>>();
+      if (dev.first != dl::kDLCUDA || dev.second != self.device().index)
+        buffer_error(str("__dlpack__: the tensor is on ", self.device().str(), " and can only be exported there (",
+                         int(dl::kDLCUDA), ", ", self.device().index, "), but dl_device=(", dev.first, ", ",
+                         dev.second, ") was asked for"));
+    }
+#else
+    buffer_error(str("__dlpack__: can't export a ", self.device().str(), " tensor: this build has no CUDA backend"));
+#endif
+  } else {
+    // For CPU memory the spec allows only stream=None (torch passes -1 for "no sync").
+    if (!stream.is_none() && !(py::isinstance<py::int_>(stream) && stream.cast<int64_t>() == -1))
+      throw ValueError(str("__dlpack__: stream must be None for a CPU tensor, got ", std::string(py::repr(stream))));
+    if (!dl_device.is_none()) {
+      auto dev = dl_device.cast<std::pair<int, int>>();
+      if (dev.first != dl::kDLCPU || dev.second != 0)
+        buffer_error(str("__dlpack__: can only export to the CPU (1, 0), but dl_device=(", dev.first, ", ",
+                         dev.second, ") was asked for"));
+    }
   }
   bool copied = !copy.is_none() && copy.cast<bool>();
   Tensor t = copied ? clone(self) : self;
@@ -244,13 +287,28 @@ py::object to_dlpack(const Tensor& self, const py::object& stream, const py::obj
   return py::reinterpret_steal<py::object>(cap);
 }
 
+// Memory steepest can wrap: the host's, and CUDA devices' in a CUDA build.
+bool accepted_device(int type) {
+#ifdef STEEPEST_WITH_CUDA
+  if (type == dl::kDLCUDA) return true;
+#endif
+  return type == dl::kDLCPU;
+}
+const char* accepted_devices_text() {
+#ifdef STEEPEST_WITH_CUDA
+  return "steepest takes CPU and CUDA memory (copy it to one of those first)";
+#else
+  return "this build of steepest only has the CPU (copy it to the CPU first)";
+#endif
+}
+
 // Validates a producer's DLTensor and wraps it without copying. `release` frees the
 // producer's memory when the last view is gone; callers arm it only once the capsule is
 // marked used, so that on any error the capsule alone keeps ownership (no double free).
 Tensor wrap_dltensor(const dl::DLTensor& d, std::function<void()> release) {
-  if (d.device.device_type != dl::kDLCPU)
-    buffer_error(str("from_dlpack: the tensor is on ", dl_device_name(d.device),
-                     "; this build of steepest only has the CPU (copy it to the CPU first)"));
+  if (!accepted_device(d.device.device_type))
+    buffer_error(str("from_dlpack: the tensor is on ", dl_device_name(d.device), "; ", accepted_devices_text()));
+  const Device where = d.device.device_type == dl::kDLCUDA ? Device(DeviceType::CUDA, d.device.device_id) : kCPU;
   DType dt = dtype_from_dl(d.dtype);
   STEEPEST_CHECK(d.ndim >= 0, ValueError, "from_dlpack: negative ndim ", d.ndim);
   int64_t isz = int64_t(itemsize(dt));
@@ -267,7 +325,7 @@ Tensor wrap_dltensor(const dl::DLTensor& d, std::function<void()> release) {
   ViewReach reach = view_reach(shape, strides, 0, size_t(isz));
   if (!reach.empty) check_aligned(base, size_t(isz), "from_dlpack");
   size_t nbytes = reach.empty ? 0 : size_t((reach.hi + 1) * isz);
-  auto storage = Storage::borrow(base, nbytes, kCPU, std::move(release));
+  auto storage = Storage::borrow(base, nbytes, where, std::move(release));
   return Tensor::make(std::move(storage), std::move(shape), std::move(strides), 0, dt);
 }
 
@@ -308,10 +366,14 @@ Tensor from_capsule(const py::capsule& cap) {
 }
 
 Tensor from_dlpack(const py::object& obj, const py::object& device, const py::object& copy) {
+  std::optional<Device> target;
   if (!device.is_none()) {
     Device dev = py::isinstance<Device>(device) ? device.cast<Device>() : Device(py::str(device).cast<std::string>());
+#ifndef STEEPEST_WITH_CUDA
     STEEPEST_CHECK(dev.is_cpu(), NotImplementedError, "from_dlpack(device='", dev.str(),
                    "'): this build of steepest has no CUDA backend");
+#endif
+    target = dev;
   }
   bool copied = !copy.is_none() && copy.cast<bool>();
   Tensor t;
@@ -321,19 +383,27 @@ Tensor from_dlpack(const py::object& obj, const py::object& device, const py::ob
   } else if (PyCapsule_CheckExact(obj.ptr())) {
     t = from_capsule(py::reinterpret_borrow<py::capsule>(obj));
   } else if (py::hasattr(obj, "__dlpack__")) {
+    py::object stream_arg = py::none();
     if (py::hasattr(obj, "__dlpack_device__")) {
       auto dev = obj.attr("__dlpack_device__")().cast<std::pair<int, int>>();
-      if (dev.first != dl::kDLCPU)
+      if (!accepted_device(dev.first))
         buffer_error(str("from_dlpack: the tensor is on ",
-                         dl_device_name({dl::DLDeviceType(dev.first), dev.second}),
-                         "; this build of steepest only has the CPU (copy it to the CPU first)"));
+                         dl_device_name({dl::DLDeviceType(dev.first), dev.second}), "; ", accepted_devices_text()));
+#ifdef STEEPEST_WITH_CUDA
+      if (dev.first == dl::kDLCUDA) stream_arg = consumer_stream();
+#endif
     }
     py::object cap;
     try {
-      cap = obj.attr("__dlpack__")(py::arg("max_version") = py::make_tuple(dl::kMajor, dl::kMinor));
+      // The stream is passed only to device producers (host ones need not take it).
+      cap = stream_arg.is_none()
+                ? obj.attr("__dlpack__")(py::arg("max_version") = py::make_tuple(dl::kMajor, dl::kMinor))
+                : obj.attr("__dlpack__")(py::arg("stream") = stream_arg,
+                                         py::arg("max_version") = py::make_tuple(dl::kMajor, dl::kMinor));
     } catch (py::error_already_set& e) {
       if (!e.matches(PyExc_TypeError)) throw;
-      cap = obj.attr("__dlpack__")();  // a producer from before DLPack 1.0
+      // A producer from before DLPack 1.0 (no max_version).
+      cap = stream_arg.is_none() ? obj.attr("__dlpack__")() : obj.attr("__dlpack__")(py::arg("stream") = stream_arg);
     }
     STEEPEST_CHECK(PyCapsule_CheckExact(cap.ptr()), TypeError, "from_dlpack: __dlpack__() returned ",
                    type_name(cap), ", not a capsule");
@@ -342,6 +412,9 @@ Tensor from_dlpack(const py::object& obj, const py::object& device, const py::ob
     throw TypeError(str("from_dlpack: expected an object with __dlpack__ (a numpy array, a torch tensor, ...) "
                         "or a DLPack capsule, got ", type_name(obj)));
   }
+  // device=: the values on that device (a copy when the producer's memory is elsewhere).
+  if (target && (target->type != t.device().type || (target->index >= 0 && target->index != t.device().index)))
+    return to_device(t, *target);
   return copied ? clone(t) : t;
 }
 

@@ -6,6 +6,7 @@
 namespace steepest::bindings {
 
 void bind_float8(py::module_& m);  // bind_float8.cpp
+void bind_cuda(py::module_& m);  // bind_cuda.cpp
 
 TensorClass tensor_class(py::module_& m) { return py::reinterpret_borrow<TensorClass>(m.attr("Tensor")); }
 
@@ -88,6 +89,7 @@ PYBIND11_MODULE(_core, m) {
   bind_count(m);
   bind_autocast(m);
   bind_float8(m);
+  bind_cuda(m);
   // __all__ is what steepest/__init__.py's `from ._core import *` puts in the top-level
   // namespace: the public names, less the learning-rate schedules (_core.schedule and its
   // schedule_<name> aliases), whose home is steepest.optim.lr_scheduler.

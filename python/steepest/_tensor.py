@@ -11,6 +11,7 @@ from typing import IO, Any, Optional
 import numpy as np
 
 from . import _core
+from ._devices import check_device, get_default_device
 from ._typing import DeviceLike
 
 _NUMPY_TO_DTYPE = {
@@ -207,10 +208,10 @@ def tensor(data: Any, dtype: Optional[_core.dtype] = None, device: Optional[Devi
     mixed leaves promote like st.promote_types. Ragged lists raise ValueError; strings, None
     and complex numbers raise TypeError.
     """
-    if device is not None and _core.device(device) != _core.device("cpu"):
-        raise NotImplementedError(f"tensor(device='{_core.device(device)}'): this build of steepest "
-                                  "has no CUDA backend (steepest.cuda_is_available() is False)")
+    d = check_device(device, "tensor") or get_default_device()
     out = _build(data, dtype)
+    if d.type != "cpu":
+        out = _core._to_device(out, d)
     if requires_grad:
         out.requires_grad_(True)
     return out
@@ -222,9 +223,11 @@ def as_tensor(data: Any, dtype: Optional[_core.dtype] = None,
     returned as is, and a numpy array whose dtype steepest has (bool, int32, int64, float16,
     float32, float64) and whose strides are non-negative is shared (writes are seen by both).
     Anything else is converted as st.tensor does."""
-    if device is not None and _core.device(device) != _core.device("cpu"):
-        raise NotImplementedError(f"as_tensor(device='{_core.device(device)}'): this build of "
-                                  "steepest has no CUDA backend")
+    d = check_device(device, "as_tensor")
+    if d is not None and d.type != "cpu":
+        src = data if isinstance(data, _core.Tensor) else as_tensor(data, dtype)
+        out = _core._to_device(src, d)
+        return out if dtype is None or dtype == out.dtype else out._to_dtype(dtype)
     if isinstance(data, _core.Tensor):
         return data if dtype is None or dtype == data.dtype else data._to_dtype(dtype)
     if (isinstance(data, np.ndarray) and data.dtype in _NUMPY_TO_DTYPE and data.dtype.isnative

@@ -1,7 +1,7 @@
 """Python conveniences on Tensor that are argument parsing, not math: .to(), .float(), ...
 Everything here forwards to one C++ call."""
 from . import _core
-from ._devices import as_device, check_host
+from ._devices import as_device, check_device, check_host
 from ._memory_format import check as check_memory_format
 
 Tensor = _core.Tensor
@@ -66,25 +66,41 @@ def parse_to_args(what, args, kwargs):
     return device, dtype, copy, memory_format
 
 
+def _non_blocking(args, kwargs):
+    """The non_blocking flag of .to(): the keyword, or the first bool after device/dtype."""
+    flags = [a for a in args if isinstance(a, bool)]
+    return bool(kwargs.get("non_blocking", flags[0] if flags else False))
+
+
 def _to(self, *args, **kwargs):
     """t.to(dtype) / t.to(device) / t.to(device, dtype) / t.to(other_tensor), with torch's
     keywords (device=, dtype=, non_blocking=, copy=, memory_format=). Returns self when
-    nothing changes and copy is False. Only the CPU exists in this build."""
+    nothing changes and copy is False."""
     device, dtype, copy, memory_format = parse_to_args("to", args, kwargs)
-    check_host(device, "Tensor.to")
+    d = check_device(device, "Tensor.to")
     check_memory_format(memory_format, "Tensor.to")
-    if dtype is not None and (dtype != self.dtype or copy):
-        return self._to_dtype(dtype, copy=copy)
-    if copy:
-        return self.clone()
-    return self
+    out, copied = self, False
+    if d is not None:
+        same_dtype = dtype is None or dtype == self.dtype
+        out = _core._to_device(self, d, non_blocking=_non_blocking(args, kwargs), copy=copy and same_dtype)
+        copied = out.device != self.device or (copy and same_dtype)
+    if dtype is not None and (dtype != out.dtype or (copy and not copied)):
+        return out._to_dtype(dtype, copy=copy and not copied)
+    if copy and not copied:
+        return out.clone()
+    return out
 
 
-def _cuda(self, device=None, non_blocking=False):
-    """Raises NotImplementedError: tensors stay on the CPU in this build."""
-    check_host("cuda" if device is None else (f"cuda:{device}" if isinstance(device, int) else device),
-               "Tensor.cuda")
-    return self
+def _cuda(self, device=None, non_blocking=False, memory_format=None):
+    """A copy on the GPU (cuda:<device>, the current one when None); self if already there."""
+    dev = "cuda" if device is None else (f"cuda:{device}" if isinstance(device, int) else device)
+    return _to(self, dev, non_blocking=non_blocking)
+
+
+def _cpu(self, memory_format=None):
+    """A copy in host memory; self if already there."""
+    check_memory_format(memory_format, "Tensor.cpu")
+    return _core._to_device(self, _core.device("cpu"))
 
 
 def _type(self, dtype=None, non_blocking=False):
@@ -108,7 +124,7 @@ Tensor.bfloat16 = lambda self: self._to_dtype(_core.bfloat16)
 Tensor.long = lambda self: self._to_dtype(_core.int64)
 Tensor.int = lambda self: self._to_dtype(_core.int32)
 Tensor.bool = lambda self: self._to_dtype(_core.bool)
-Tensor.cpu = lambda self, memory_format=None: self
+Tensor.cpu = _cpu
 Tensor.cuda = _cuda
 Tensor.type = _type
 

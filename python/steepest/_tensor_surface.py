@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from . import _core
-from ._devices import check_host
+from ._devices import check_device
 from ._memory_format import check as check_memory_format
 
 Tensor = _core.Tensor
@@ -37,37 +37,37 @@ def _size_arg(size: tuple, what: str) -> tuple:
 def _new(maker):
     def method(self: Tensor, *size: Any, dtype: Optional[_core.dtype] = None, device: Any = None,
                requires_grad: bool = False, layout: Any = None, pin_memory: bool = False) -> Tensor:
-        check_host(device, maker.__name__)
+        d = check_device(device, maker.__name__) or self.device
         if not size:
             raise TypeError(f"{maker.__name__}() missing the size argument")
-        out = maker(self, _size_arg(size, maker.__name__), dtype or self.dtype)
+        out = maker(self, _size_arg(size, maker.__name__), dtype or self.dtype, d)
         return out.requires_grad_(True) if requires_grad else out
     method.__name__ = maker.__name__
     method.__doc__ = maker.__doc__
     return method
 
 
-def new_zeros(self, size, dtype):
+def new_zeros(self, size, dtype, device):
     """A new tensor of zeros of `size`, with this tensor's dtype unless given."""
-    return _core.zeros(size, dtype=dtype)
+    return _core.zeros(size, dtype=dtype, device=device)
 
 
-def new_ones(self, size, dtype):
+def new_ones(self, size, dtype, device):
     """A new tensor of ones of `size`, with this tensor's dtype unless given."""
-    return _core.ones(size, dtype=dtype)
+    return _core.ones(size, dtype=dtype, device=device)
 
 
-def new_empty(self, size, dtype):
+def new_empty(self, size, dtype, device):
     """A new uninitialised tensor of `size`, with this tensor's dtype unless given."""
-    return _core.empty(size, dtype=dtype)
+    return _core.empty(size, dtype=dtype, device=device)
 
 
 def _new_full(self: Tensor, size: Any, fill_value: Any, *, dtype: Optional[_core.dtype] = None,
               device: Any = None, requires_grad: bool = False, layout: Any = None,
               pin_memory: bool = False) -> Tensor:
     """A new tensor of `size` filled with fill_value, with this tensor's dtype unless given."""
-    check_host(device, "new_full")
-    out = _core.full(_size_arg((size,), "new_full"), fill_value, dtype=dtype or self.dtype)
+    d = check_device(device, "new_full") or self.device
+    out = _core.full(_size_arg((size,), "new_full"), fill_value, dtype=dtype or self.dtype, device=d)
     return out.requires_grad_(True) if requires_grad else out
 
 
@@ -75,7 +75,8 @@ def _new_tensor(self: Tensor, data: Any, *, dtype: Optional[_core.dtype] = None,
                 requires_grad: bool = False, layout: Any = None, pin_memory: bool = False) -> Tensor:
     """st.tensor(data) with this tensor's dtype unless given (a copy, never sharing memory)."""
     from ._tensor import tensor
-    return tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+    return tensor(data, dtype=dtype or self.dtype, device=device if device is not None else self.device,
+                  requires_grad=requires_grad)
 
 
 _clone = Tensor.clone

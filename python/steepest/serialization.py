@@ -276,6 +276,39 @@ def _load_torch(f: Any, size: int, what: str) -> Any:
 
 def load(path: Any, map_location: Any = None, *, weights_only: Optional[bool] = None, mmap: Optional[bool] = None,
          **torch_kwargs: Any) -> Any:
+    """Loads every tensor on the CPU (see _load_host), then moves them to map_location when
+    that is a single GPU device ('cuda', 'cuda:0', st.device('cuda'))."""
+    from ._devices import check_device
+    target = None
+    if map_location is not None and not isinstance(map_location, dict) and not callable(map_location):
+        target = check_device(map_location, "st.load(map_location=...)")
+    if target is None or target.type == "cpu":
+        return _load_host(path, map_location, weights_only=weights_only, mmap=mmap, **torch_kwargs)
+    return _to_device_tree(_load_host(path, None, weights_only=weights_only, mmap=mmap, **torch_kwargs), target)
+
+
+def _to_device_tree(obj: Any, device: Any) -> Any:
+    """obj with every tensor in it (nested in dicts, lists, tuples, sets) moved to `device`;
+    Parameters stay Parameters."""
+    from .nn.parameter import Parameter
+    if isinstance(obj, Parameter):
+        return Parameter(_core._to_device(obj.detach(), device), requires_grad=obj.requires_grad)
+    if isinstance(obj, _core.Tensor):
+        return _core._to_device(obj, device)
+    if isinstance(obj, dict):
+        out = type(obj)() if type(obj) is not dict else {}
+        for k, v in obj.items():
+            out[k] = _to_device_tree(v, device)
+        return out
+    if isinstance(obj, tuple) and hasattr(obj, "_fields"):  # a namedtuple
+        return type(obj)(*(_to_device_tree(v, device) for v in obj))
+    if isinstance(obj, (list, tuple, set)):
+        return type(obj)(_to_device_tree(v, device) for v in obj)
+    return obj
+
+
+def _load_host(path: Any, map_location: Any = None, *, weights_only: Optional[bool] = None,
+               mmap: Optional[bool] = None, **torch_kwargs: Any) -> Any:
     """Loads a safetensors file (what st.save writes by default) or a torch zip checkpoint
     (torch.save's format, or st.save(..., format="torch")); the first bytes tell which.
 
@@ -306,7 +339,7 @@ def load(path: Any, map_location: Any = None, *, weights_only: Optional[bool] = 
             name = os.path.join(tmp, "object.safetensors")
             with open(name, "wb") as f:
                 shutil.copyfileobj(path, f)
-            return load(name)
+            return _load_host(name)
     file = _fspath(path)
     fd = _open_regular(file)
     head, size = b"", 0

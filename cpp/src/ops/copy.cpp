@@ -1,7 +1,8 @@
 // Copies and dtype conversions: copy_, fill_, to_dtype, contiguous, clone (the loops in the
-// device's kernels, dispatch/elementwise.hpp). Both tensors of a copy are on one device.
+// device's kernels, dispatch/elementwise.hpp). A copy_ across devices moves the source first.
 #include "autograd/record.hpp"
 #include "dispatch/elementwise.hpp"
+#include "steepest/ops/device.hpp"
 
 namespace steepest {
 
@@ -11,6 +12,8 @@ STEEPEST_DEFINE_STUB(FillKernel, fill_stub);
 }  // namespace dispatch
 
 Tensor& copy_(Tensor& dst, const Tensor& src) {
+  // Across devices (as torch allows): the source moves to dst's device first.
+  if (dst.defined() && src.defined() && dst.device() != src.device()) return copy_(dst, to_device(src, dst.device()));
   Device dev = dispatch::common_device(dst, src);
   if (dst.numel() == 0) { broadcast_shapes(dst.shape(), src.shape()); return dst; }
   dispatch::copy_stub().get(dev, "copy_")(dst, src);

@@ -15,6 +15,9 @@ class Allocator {
   virtual void* allocate(size_t nbytes, int index) = 0;
   // Returns a block from allocate(); nbytes as passed to it. Called from destructors: never throws.
   virtual void deallocate(void* p, size_t nbytes, int index) noexcept = 0;
+  // The device a request for `index` lands on: -1 (the current device) resolved, so a
+  // Storage records the concrete device (cuda:0, never a bare "cuda").
+  virtual int device_index(int index) const { return index; }
 
   // Statistics, in bytes: blocks handed to live tensors, their high-water mark since the last
   // reset_peak(), and memory held for reuse (released to the system by empty_cache()).

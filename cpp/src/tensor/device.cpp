@@ -1,7 +1,10 @@
 // Parsing and printing devices ("cpu", "cuda:1").
 #include "steepest/device.hpp"
 
+#include <atomic>
+
 #include "steepest/error.hpp"
+#include "steepest/ops/device.hpp"
 
 namespace steepest {
 
@@ -33,5 +36,19 @@ std::string Device::str() const {
 #ifndef STEEPEST_WITH_CUDA
 bool cuda_is_available() { return false; }
 #endif
+
+namespace {
+std::atomic<uint16_t> g_default_device{0};  // type in the high byte, index + 1 in the low
+}  // namespace
+
+Device default_device() {
+  const uint16_t v = g_default_device.load(std::memory_order_relaxed);
+  return Device(DeviceType(v >> 8), int(v & 0xff) - 1);
+}
+
+void set_default_device(Device d) {
+  STEEPEST_CHECK(d.index < 255, ValueError, "set_default_device: device index ", d.index, " is too large");
+  g_default_device.store(uint16_t((unsigned(d.type) << 8) | unsigned(d.index + 1)), std::memory_order_relaxed);
+}
 
 }  // namespace steepest

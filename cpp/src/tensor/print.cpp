@@ -7,7 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "dispatch/device_copy.hpp"
 #include "dispatch/stub.hpp"
+#include "steepest/ops/device.hpp"
 #include "steepest/tensor.hpp"
 
 namespace steepest {
@@ -174,9 +176,12 @@ std::string Tensor::repr() const {
   const int indent = int(prefix.size());
   std::vector<std::string> suffixes;
   std::string body;
-  if (!dispatch::readable_on_host(*this)) suffixes.push_back("device='" + device().str() + "'");
+  // A device tensor prints its values from a host copy (when the build can make one).
+  const bool on_host = dispatch::readable_on_host(*this);
+  const bool copyable = !on_host && dispatch::device_copy_stub().has(device().type);
+  if (!on_host) suffixes.push_back("device='" + device().str() + "'");
   std::string dtype_suffix = std::string("dtype=steepest.") + dtype_name(dtype());
-  if (!dispatch::readable_on_host(*this)) {
+  if (!on_host && !copyable) {
     body = "<" + std::to_string(numel()) + " elements>";
     if (dtype() != default_dtype()) suffixes.push_back(dtype_suffix);
   } else if (numel() == 0) {
@@ -186,8 +191,9 @@ std::string Tensor::repr() const {
     body = "[]";
   } else {
     if (!(dtype() == default_dtype() || dtype() == kInt64 || dtype() == kBool)) suffixes.push_back(dtype_suffix);
-    Printer pr(*this, numel() > kThreshold);
-    body = pr.str(0, static_cast<const char*>(data_ptr()), indent);
+    const Tensor host = on_host ? *this : to_device(detach(), kCPU);
+    Printer pr(host, numel() > kThreshold);
+    body = pr.str(0, static_cast<const char*>(host.data_ptr()), indent);
   }
   if (auto fn = grad_fn()) suffixes.push_back(std::string("grad_fn=<") + fn->name() + ">");
   else if (requires_grad()) suffixes.push_back("requires_grad=True");

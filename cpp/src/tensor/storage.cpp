@@ -35,7 +35,9 @@ void register_allocator(DeviceType t, Allocator* a) { allocators()[int(t)] = a; 
 }  // namespace detail
 
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
-  void* p = detail::allocator(device).allocate(nbytes, device.index);
+  detail::Allocator& a = detail::allocator(device);
+  device.index = a.device_index(device.index);
+  void* p = a.allocate(nbytes, device.index);
   return std::shared_ptr<Storage>(new Storage(p, nbytes, device, {}));
 }
 

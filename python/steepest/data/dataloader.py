@@ -146,8 +146,9 @@ class DataLoader:
       keeps the workers between epochs. Workers are stopped and reaped when an epoch ends
       (or its iterator is dropped), or with the loader when persistent. in_order=False yields
       each batch as soon as a worker delivers it (a slow item then doesn't hold the others).
-    pin_memory: accepted for torch's signature; it changes nothing (tensors live on the CPU,
-      where there is no page-locked staging to do).
+    pin_memory: on a CUDA build with a GPU, each batch's tensors are copied to page-locked
+      host memory (so .to("cuda", non_blocking=True) runs asynchronously); elsewhere it changes
+      nothing.
     """
 
     def __init__(self, dataset: Any, batch_size: Optional[int] = 1, shuffle: Optional[bool] = None,
@@ -278,6 +279,12 @@ class DataLoader:
         return len(self.sampler)
 
     def __iter__(self) -> Iterator[Any]:
+        if self.pin_memory and _core.cuda_is_available():
+            from ._pin import pinned
+            return pinned(self._batches())
+        return self._batches()
+
+    def _batches(self) -> Iterator[Any]:
         if self.num_workers == 0:
             return self._single_process()
         from ._multiprocess import WorkersIterator

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any, Optional, TypeVar
 
 from .. import _core
-from .._devices import check_host
+from .._devices import check_device
 from .._memory_format import check as check_memory_format
 from .._tensor_methods import parse_to_args
 from ..autograd import no_grad
@@ -37,6 +37,21 @@ class ModuleCasts:
                     mod._buffers[name] = b._to_dtype(dtype)
         return self
 
+    def _move_tensors(self: _M, device: _core.device, non_blocking: bool = False) -> _M:
+        """Every parameter (keeping its identity), its grad, and every buffer onto `device`."""
+        with no_grad():
+            for mod in self._walk():
+                for p in mod._parameters.values():
+                    if p is None:
+                        continue
+                    p.data = _core._to_device(p.detach(), device, non_blocking=non_blocking)
+                    if p.grad is not None:
+                        p.grad = _core._to_device(p.grad, device, non_blocking=non_blocking)
+                for name, b in list(mod._buffers.items()):
+                    if b is not None:
+                        mod._buffers[name] = _core._to_device(b, device, non_blocking=non_blocking)
+        return self
+
     def _walk(self):
         seen, stack = set(), [self]
         while stack:
@@ -49,11 +64,13 @@ class ModuleCasts:
 
     def to(self: _M, *args: Any, **kwargs: Any) -> _M:
         """model.to(device), .to(dtype), .to(device, dtype), .to(tensor), or the keywords
-        device=, dtype=, non_blocking=, memory_format=. Only the CPU exists in this build;
-        dtype must be floating (integer parameters and buffers keep their dtype)."""
+        device=, dtype=, non_blocking=, memory_format=. dtype must be floating (integer
+        parameters and buffers keep their dtype)."""
         device, dtype, _, memory_format = parse_to_args("Module.to", args, kwargs)
-        check_host(device, "Module.to")
+        d = check_device(device, "Module.to")
         check_memory_format(memory_format, "Module.to")
+        if d is not None:
+            self._move_tensors(d, bool(kwargs.get("non_blocking", False)))
         if dtype is not None:
             if not dtype.is_floating_point:
                 raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
@@ -61,14 +78,15 @@ class ModuleCasts:
         return self
 
     def cpu(self: _M) -> _M:
-        """Already on the CPU: returns self."""
-        return self
+        """Moves every parameter and buffer to host memory."""
+        return self._move_tensors(_core.device("cpu"))
 
     def cuda(self: _M, device: Optional[Any] = None) -> _M:
-        """Raises NotImplementedError: this build keeps tensors on the CPU."""
-        check_host("cuda" if device is None else (f"cuda:{device}" if isinstance(device, int) else device),
-                   "Module.cuda")
-        return self
+        """Moves every parameter and buffer to cuda:<device> (the current GPU when None)."""
+        d = check_device("cuda" if device is None else (f"cuda:{device}" if isinstance(device, int) else device),
+                         "Module.cuda")
+        assert d is not None
+        return self._move_tensors(d)
 
     def float(self: _M) -> _M:
         return self._cast_tensors(_core.float32, floating_only=True)

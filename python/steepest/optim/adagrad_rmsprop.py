@@ -22,7 +22,8 @@ class Adagrad(Optimizer, rule="Adagrad"):
             for p in group["params"]:
                 state = self.state[p]
                 state["step"] = _core.full([], 0.0, dtype=_core.float32)
-                state["sum"] = _core.full(list(p.shape), float(group["initial_accumulator_value"]), dtype=p.dtype)
+                state["sum"] = _core.full(list(p.shape), float(group["initial_accumulator_value"]), dtype=p.dtype,
+                                            device=p.device)
 
 
 class RMSprop(Optimizer, rule="RMSprop"):
