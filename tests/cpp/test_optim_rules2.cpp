@@ -57,7 +57,9 @@ TEST_CASE("newton_schulz: the float64 iteration of the spec's 3x2 matrix; muon_s
   Tensor G = empty({3, 2}, TensorOptions(kFloat64));
   const double gv[] = {1, .5, .2, -1, .3, .4};
   for (int i = 0; i < 6; ++i) G.data<double>()[i] = gv[i];
-  Tensor O = optim::newton_schulz(G, optim::MuonOptions{});
+  optim::MuonOptions exact;
+  exact.ns_bf16 = false;  // the default iterates in bfloat16, as torch; this checks the float64 iteration
+  Tensor O = optim::newton_schulz(G, exact);
   const double want[] = {0.817671, 0.467696, 0.103768, -0.81586, 0.258884, 0.34699};
   for (int i = 0; i < 6; ++i) CHECK(O.data<double>()[i] == doctest::Approx(want[i]).epsilon(1e-5));
   Tensor v = vec64({1, 2});
