@@ -1,22 +1,18 @@
-"""The marker of tests that need a CUDA GPU: `@needs_gpu` skips them, with the reason in
-pytest's summary (-rs), on a CPU build or a machine without a device, and marks them `gpu`,
-so `pytest -k "cuda or gpu"` (CI, tools/gpu_check.sh) selects them wherever they live."""
-from typing import Any
-
+"""The marker of tests that need a CUDA GPU: `@needs_gpu` (or `pytestmark = needs_gpu`) marks
+them `gpu`; conftest.py skips them, with the reason in pytest's summary (-rs), on a CPU build or
+a machine without a device. The mark also makes `pytest -k "cuda or gpu"` (CI,
+tools/gpu_check.sh) select them wherever they live."""
 import pytest
 
 import steepest as st
 
+needs_gpu = pytest.mark.gpu
 
-def _why_not() -> str:
+
+def why_no_gpu() -> str:
+    """Why GPU tests skip here, or "" where a CUDA device is available."""
+    if st.cuda.is_available():
+        return ""
     if not st._core.build_info()["cuda"]:
         return "needs a GPU: this build of steepest has no CUDA backend (build with STEEPEST_CUDA=ON)"
     return "needs a GPU: the CUDA build found no CUDA device"
-
-
-_skip = pytest.mark.skipif(not st.cuda.is_available(), reason=_why_not() if not st.cuda.is_available() else "")
-
-
-def needs_gpu(obj: Any) -> Any:
-    """Decorates a test function or class."""
-    return pytest.mark.gpu(_skip(obj))
