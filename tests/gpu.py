@@ -16,3 +16,9 @@ def why_no_gpu() -> str:
     if not st._core.build_info()["cuda"]:
         return "needs a GPU: this build of steepest has no CUDA backend (build with STEEPEST_CUDA=ON)"
     return "needs a GPU: the CUDA build found no CUDA device"
+
+
+# What asking for a CUDA device raises where there is none: a CPU-only build has no CUDA
+# backend; a CUDA build on a machine without a GPU has no device.
+CUDA_BUILT = bool(st._core.build_info()["cuda"])
+NO_CUDA = (RuntimeError, "no CUDA device") if CUDA_BUILT else (NotImplementedError, "no CUDA backend")

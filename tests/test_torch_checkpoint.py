@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st_
 
 import steepest as st
+from gpu import CUDA_BUILT, NO_CUDA  # noqa: E402
 
 ALL_TORCH = [torch.float32, torch.float64, torch.float16, torch.bfloat16, torch.int64, torch.int32, torch.bool]
 WIDENED = {torch.int8: st.int32, torch.uint8: st.int32, torch.int16: st.int32, torch.uint16: st.int32,
@@ -186,8 +187,9 @@ def test_file_objects_and_map_location(tmp_path):
     torch.save({"w": torch.ones(2)}, buf)
     buf.seek(0)
     same({"w": torch.ones(2)}, st.load(buf, map_location="cpu", weights_only=True))
-    with pytest.raises(NotImplementedError):
-        st.load(torch_file(tmp_path, torch.ones(1)), map_location="cuda:0")
+    if not st.cuda.is_available():
+        with pytest.raises(NO_CUDA[0], match=NO_CUDA[1]):
+            st.load(torch_file(tmp_path, torch.ones(1)), map_location="cuda:0")
 
 
 # ---- steepest -> torch --------------------------------------------------------------------------

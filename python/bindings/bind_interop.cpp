@@ -308,6 +308,10 @@ const char* accepted_devices_text() {
 Tensor wrap_dltensor(const dl::DLTensor& d, std::function<void()> release) {
   if (!accepted_device(d.device.device_type))
     buffer_error(str("from_dlpack: the tensor is on ", dl_device_name(d.device), "; ", accepted_devices_text()));
+  // A CUDA build without a device can't own CUDA memory (no kernel could ever read it).
+  if (d.device.device_type == dl::kDLCUDA && !cuda_is_available())
+    buffer_error(str("from_dlpack: the tensor is on ", dl_device_name(d.device),
+                     ", but no CUDA device is available to steepest"));
   const Device where = d.device.device_type == dl::kDLCUDA ? Device(DeviceType::CUDA, d.device.device_id) : kCPU;
   DType dt = dtype_from_dl(d.dtype);
   STEEPEST_CHECK(d.ndim >= 0, ValueError, "from_dlpack: negative ndim ", d.ndim);

@@ -111,6 +111,8 @@ Tensor& random_from_(Tensor& t, int64_t low, Generator* gen) {
     case kInt64: top = uint64_t(std::numeric_limits<int64_t>::max()); break;
     case kInt32: top = uint64_t(std::numeric_limits<int32_t>::max()); break;
     case kBool: top = 1; break;
+    default:  // float8: no arithmetic kernel takes it (torch refuses too)
+      STEEPEST_CHECK(false, NotImplementedError, "\"random_\" not implemented for '", dtype_name(t.dtype()), "'");
   }
   STEEPEST_CHECK(low <= int64_t(top), ValueError, "random_ expects 'from' to be at most ", top, " for ",
                  dtype_name(t.dtype()), " (the largest value it draws), but got from=", low);
