@@ -11,6 +11,7 @@
 
 #include "dispatch/optim.hpp"
 #include "kernels/cpu/kernel_table.hpp"
+#include "optim/row_merge.hpp"
 #include "optim/updates/adafactor.hpp"
 
 namespace steepest::kernels {
@@ -30,39 +31,11 @@ struct Chunk {
   int64_t begin, len;
 };
 
-size_t kind_size(StoreKind k) { return k == StoreKind::F32 ? 4 : 2; }
-
-// Bytes per element of slot k in a row.
-size_t slot_bytes(const Row& r, int k) {
-  if (r.f64) return 8;
-  if (r.mixed < 0) return 4;
-  const MixedMode& m = kMixedModes[r.mixed];
-  if (k == optim::updates::kParam) return m.master ? 4 : kind_size(m.param);
-  return kind_size(k == optim::updates::kGrad ? m.param : m.state);
-}
-
-// Whether row b continues row a in memory for every array and can run as part of it.
-bool adjacent(const Row& a, const Row& b) {
-  if (a.f64 != b.f64 || a.step != b.step || a.mixed != b.mixed) return false;
-  if (a.mixed >= 0 && a.mp && a.mp->stochastic_rounding) return false;  // rounding bits are per param
-  for (int k = 0; k < kMaxSlots; ++k) {
-    if (bool(a.arrays[k]) != bool(b.arrays[k])) return false;
-    if (a.arrays[k] && static_cast<char*>(a.arrays[k]) + a.numel * int64_t(slot_bytes(a, k)) != b.arrays[k]) return false;
-  }
-  if (bool(a.out) != bool(b.out)) return false;
-  return !a.out || static_cast<char*>(a.out) + a.numel * int64_t(2) == b.out;  // out is bfloat16/float16
-}
 void run_rows(KernelId id, const std::vector<Row>& rows_in, const void* steps, size_t step_size,
               bool elementwise) {
   if (rows_in.empty()) return;
   std::vector<Row> merged;
-  if (elementwise) {
-    merged.reserve(rows_in.size());
-    for (const Row& r : rows_in) {
-      if (!merged.empty() && adjacent(merged.back(), r)) merged.back().numel += r.numel;
-      else merged.push_back(r);
-    }
-  }
+  if (elementwise) merged = optim::detail::merge_adjacent_rows(rows_in);
   const std::vector<Row>& rows = elementwise ? merged : rows_in;
   const auto& table = cpu_kernels();
   const OptimUpdateFn fn32 = table.f32.optim.update[int(id)], fn64 = table.f64.optim.update[int(id)];
@@ -83,8 +56,10 @@ void run_rows(KernelId id, const std::vector<Row>& rows_in, const void* steps, s
     const void* step = step_bytes + size_t(row.step) * step_size;
     if (row.mixed >= 0) {
       MixedChunk m;
-      for (int k = 0; k < kMaxSlots; ++k)
-        m.arrays[k] = row.arrays[k] ? static_cast<char*>(row.arrays[k]) + c.begin * int64_t(slot_bytes(row, k)) : nullptr;
+      for (int k = 0; k < kMaxSlots; ++k) {
+        const int64_t bytes = int64_t(optim::detail::row_slot_bytes(row, k));
+        m.arrays[k] = row.arrays[k] ? static_cast<char*>(row.arrays[k]) + c.begin * bytes : nullptr;
+      }
       if (row.out) m.out = static_cast<char*>(row.out) + c.begin * int64_t(2);
       if (row.mp && row.mp->stochastic_rounding) {
         m.stochastic = true;

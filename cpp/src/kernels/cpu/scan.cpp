@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "dispatch/scan.hpp"
+#include "kernels/scan_lines.hpp"
 #include "steepest/ops.hpp"
 
 namespace steepest::kernels::cpu {
@@ -16,24 +17,9 @@ namespace {
 
 using dispatch::ScanOp;
 
-struct Lines {
-  int64_t outer = 1, n = 1, inner = 1;
-};
-
-Lines lines_of(const Tensor& t, int64_t dim) {
-  Lines l;
-  const Shape& s = t.shape();
-  for (int64_t i = 0; i < int64_t(s.size()); ++i) {
-    if (i < dim) l.outer *= s[size_t(i)];
-    else if (i == dim) l.n = s[size_t(i)];
-    else l.inner *= s[size_t(i)];
-  }
-  return l;
-}
-
-// Accumulator type: double for floats, uint64 for int64 (wrapping arithmetic, no UB).
-template <class T> struct Acc { using type = double; };
-template <> struct Acc<int64_t> { using type = uint64_t; };
+using Lines = kernels::ScanLines;
+template <class T> using Acc = kernels::ScanAcc<T>;
+Lines lines_of(const Tensor& t, int64_t dim) { return kernels::scan_lines_of(t, dim); }
 
 template <class T>
 void scan_typed(const Tensor& out, const Tensor& x, int64_t dim, ScanOp op, bool reverse) {

@@ -4,40 +4,16 @@
 // (optim_run.cuh) on the current stream. Nothing here waits for the device.
 #include "dispatch/optim.hpp"
 #include "kernels/cuda/optim_run.cuh"
+#include "optim/row_merge.hpp"
 
 namespace steepest::kernels::cuda_optim {
 
 namespace {
 
-size_t kind_size(StoreKind k) { return k == StoreKind::F32 ? 4 : 2; }
-
-// Bytes per element of slot k in a row.
-size_t slot_bytes(const Row& r, int k) {
-  if (r.f64) return 8;
-  if (r.mixed < 0) return 4;
-  const up::MixedMode& m = up::kMixedModes[r.mixed];
-  if (k == up::kParam) return m.master ? 4 : kind_size(m.param);
-  return kind_size(k == up::kGrad ? m.param : m.state);
-}
-
 bool same_rounding(const Row& a, const Row& b) {
   const bool sa = a.mp && a.mp->stochastic_rounding, sb = b.mp && b.mp->stochastic_rounding;
   if (sa != sb) return false;
   return !sa || (a.mp->seed == b.mp->seed && a.mp->sr_step == b.mp->sr_step);
-}
-
-// Whether row b continues row a in memory for every array and can run as part of it (the
-// CPU backend's rule: the result is the same bits either way; stochastic rounding keys on the
-// param, so such rows never merge).
-bool adjacent(const Row& a, const Row& b) {
-  if (a.f64 != b.f64 || a.step != b.step || a.mixed != b.mixed) return false;
-  if (a.mixed >= 0 && a.mp && a.mp->stochastic_rounding) return false;
-  for (int k = 0; k < up::kMaxSlots; ++k) {
-    if (bool(a.arrays[k]) != bool(b.arrays[k])) return false;
-    if (a.arrays[k] && static_cast<char*>(a.arrays[k]) + a.numel * int64_t(slot_bytes(a, k)) != b.arrays[k]) return false;
-  }
-  if (bool(a.out) != bool(b.out)) return false;
-  return !a.out || static_cast<char*>(a.out) + a.numel * int64_t(2) == b.out;
 }
 
 const RunTable& run_table() {
@@ -54,13 +30,7 @@ void run_rows(up::KernelId id, const std::vector<Row>& rows_in, const void* step
               bool elementwise) {
   if (rows_in.empty()) return;
   std::vector<Row> merged;
-  if (elementwise) {
-    merged.reserve(rows_in.size());
-    for (const Row& r : rows_in) {
-      if (!merged.empty() && adjacent(merged.back(), r)) merged.back().numel += r.numel;
-      else merged.push_back(r);
-    }
-  }
+  if (elementwise) merged = optim::detail::merge_adjacent_rows(rows_in);  // as the CPU merges them
   const std::vector<Row>& rows = elementwise ? merged : rows_in;
   const RunTable& table = run_table();
   const int k = int(id);

@@ -2,6 +2,7 @@
 // contiguous [outer, n, inner] view, accumulating in the CPU's order and types (double for
 // floats, wrapping uint64 for int64; -fmad=false), so results equal the CPU's bit for bit.
 #include "dispatch/scan.hpp"
+#include "kernels/scan_lines.hpp"
 #include "kernels/cuda/launch.cuh"
 
 namespace steepest::cuda {
@@ -10,23 +11,9 @@ namespace {
 
 using dispatch::ScanOp;
 
-struct Lines {
-  int64_t outer = 1, n = 1, inner = 1;
-};
-
-Lines lines_of(const Tensor& t, int64_t dim) {
-  Lines l;
-  const Shape& s = t.shape();
-  for (int64_t i = 0; i < int64_t(s.size()); ++i) {
-    if (i < dim) l.outer *= s[size_t(i)];
-    else if (i == dim) l.n = s[size_t(i)];
-    else l.inner *= s[size_t(i)];
-  }
-  return l;
-}
-
-template <class T> struct Acc { using type = double; };
-template <> struct Acc<int64_t> { using type = uint64_t; };
+using Lines = kernels::ScanLines;
+template <class T> using Acc = kernels::ScanAcc<T>;
+Lines lines_of(const Tensor& t, int64_t dim) { return kernels::scan_lines_of(t, dim); }
 
 template <class T>
 __global__ void scan_kernel(T* y, const T* x, Lines l, bool sum, bool reverse) {
