@@ -25,3 +25,13 @@ TEST_CASE("cuda launch geometry: enough blocks, at least one, capped") {
     if (b < kMaxBlocks) CHECK(b * 256 >= n);
   }
 }
+
+TEST_CASE("cuda row kernels: one block per row, at least one, capped") {
+  using steepest::cuda::kMaxRowBlocks;
+  using steepest::cuda::row_blocks;
+  CHECK(row_blocks(0) == 1u);
+  CHECK(row_blocks(1) == 1u);
+  CHECK(row_blocks(1000) == 1000u);
+  CHECK(row_blocks(kMaxRowBlocks) == unsigned(kMaxRowBlocks));
+  CHECK(row_blocks(kMaxRowBlocks + 1) == unsigned(kMaxRowBlocks));
+}

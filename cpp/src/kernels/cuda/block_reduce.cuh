@@ -9,6 +9,12 @@ namespace steepest::cuda {
 
 constexpr int kRowThreads = 256;  // the block size of every row kernel (a multiple of 32)
 
+// exp and log in the row's own precision (float or double), for the softmax-shaped kernels.
+__device__ inline float ex(float v) { return expf(v); }
+__device__ inline double ex(double v) { return exp(v); }
+__device__ inline float lg(float v) { return logf(v); }
+__device__ inline double lg(double v) { return log(v); }
+
 struct SumOp {
   template <class T>
   __device__ T operator()(T a, T b) const { return a + b; }

@@ -18,4 +18,11 @@ constexpr int64_t blocks_for(int64_t n, int threads = kThreadsPerBlock, int per_
   return b < kMaxBlocks ? b : kMaxBlocks;
 }
 
+// Blocks for a row kernel (one block per row): at least 1, at most kMaxRowBlocks; the kernels
+// loop over the rest of the rows (grid-stride over rows).
+constexpr int64_t kMaxRowBlocks = int64_t(1) << 16;
+constexpr unsigned row_blocks(int64_t rows) {
+  return unsigned(rows < kMaxRowBlocks ? (rows > 0 ? rows : 1) : kMaxRowBlocks);
+}
+
 }  // namespace steepest::cuda

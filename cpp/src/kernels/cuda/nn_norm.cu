@@ -18,8 +18,7 @@ using steepest::cuda::current_stream;
 using steepest::cuda::kRowThreads;
 using steepest::cuda::SumOp;
 
-constexpr int64_t kMaxRowBlocks = 1 << 16;
-inline unsigned row_blocks(int64_t rows) { return unsigned(rows < kMaxRowBlocks ? (rows > 0 ? rows : 1) : kMaxRowBlocks); }
+using steepest::cuda::row_blocks;
 
 __device__ inline float rsq(float v) { return 1.0f / sqrtf(v); }
 __device__ inline double rsq(double v) { return 1.0 / sqrt(v); }

@@ -18,14 +18,10 @@ using steepest::cuda::kRowThreads;
 using steepest::cuda::MaxOp;
 using steepest::cuda::SumOp;
 
-// Rows per launch are capped; the kernels loop over the rest (grid-stride over rows).
-constexpr int64_t kMaxRowBlocks = 1 << 16;
-inline unsigned row_blocks(int64_t rows) { return unsigned(rows < kMaxRowBlocks ? (rows > 0 ? rows : 1) : kMaxRowBlocks); }
+using steepest::cuda::ex;
+using steepest::cuda::lg;
+using steepest::cuda::row_blocks;
 
-__device__ inline float ex(float v) { return expf(v); }
-__device__ inline double ex(double v) { return exp(v); }
-__device__ inline float lg(float v) { return logf(v); }
-__device__ inline double lg(double v) { return log(v); }
 
 template <class T>
 __global__ void softmax_kernel(const T* x, T* y, int64_t rows, int64_t n, bool log) {
