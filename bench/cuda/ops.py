@@ -2,20 +2,24 @@
 GPU, interleaved round-robin in one process (warm-up, then the median of repeats, each timed
 between device synchronisations), ratio printed (> 1: steepest slower).
 
-    PYTHONPATH=python python bench/cuda_ops.py [--quick] [--no-write]
+    PYTHONPATH=python python bench/cuda/ops.py [--quick] [--no-write]
 
 Needs a CUDA build of steepest, a GPU and torch with CUDA. Prints a markdown table and writes
 it to bench/RESULTS.md under "## cuda ops".
 """
 import argparse
+import os
 import statistics
+import sys
 import time
 
 import numpy as np
 import torch
 
 import steepest as st
-from results import write_section
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from results import write_section  # noqa: E402
 
 
 def sync() -> None:
@@ -63,6 +67,10 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
+    if not (st.cuda.is_available() and torch.cuda.is_available()):
+        print(f"cuda ops: no CUDA device (steepest: {st.cuda.is_available()}, torch: {torch.cuda.is_available()}); "
+              "nothing to measure")
+        return
     sizes = [10**5, 10**7] if args.quick else [10**5, 10**7, 10**8]
     repeats = 5 if args.quick else 15
     rows = ["| case | n | steepest (us) | torch (us) | steepest / torch |", "| --- | --- | --- | --- | --- |"]
@@ -79,7 +87,7 @@ def main() -> None:
             print(rows[-1], flush=True)
     table = "\n".join(rows)
     if not args.no_write:
-        write_section("cuda ops", "PYTHONPATH=python python bench/cuda_ops.py", table,
+        write_section("cuda ops", "PYTHONPATH=python python bench/cuda/ops.py", table,
                       f"GPU: {torch.cuda.get_device_name()}.")
 
 
