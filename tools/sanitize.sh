@@ -55,8 +55,9 @@ PRELOAD="$($CXX -print-file-name=libasan.so):$($CXX -print-file-name=libubsan.so
 # optimizer state loading and mixed precision, the flat arena, every ISA's elementwise
 # kernels, the deterministic and bf16 GEMMs, checkpoint files, the op and file fuzzers, and
 # the geometry and index checks of conv/pool, batch norm, the recurrent layers, sort/select,
-# the counting ops, divmod and the samplers. The rest of the suite repeats these kernels on
-# ordinary inputs.
+# the counting ops, divmod and the samplers, the float8 conversions and _scaled_mm, autocast's
+# casts and cache, the 16-bit conv/attention/nn kernels and erfc/erfinv. The rest of the
+# suite repeats these kernels on ordinary inputs.
 TESTS=(
   tests/test_size_overflow.py tests/test_shape.py tests/test_scalar_range.py tests/test_grad_checks.py
   tests/test_nn_fused.py tests/test_autograd_release.py tests/test_index.py tests/test_join.py
@@ -67,6 +68,9 @@ TESTS=(
   tests/test_conv.py tests/test_pool.py tests/test_batch_norm.py tests/test_nn_rnn.py tests/test_nn_rnn_packed.py
   tests/test_ops_sort.py tests/test_ops_count.py tests/test_ops_divmod.py tests/test_ops_sampling.py
   tests/test_bf16_gemm.py tests/test_nn_activations_extra.py tests/test_torch_checkpoint.py
+  tests/test_fp8_dtype.py tests/test_scaled_mm.py tests/test_float8_linear.py tests/test_autocast.py
+  tests/test_lowp_conv.py tests/test_lowp_attention.py tests/test_lowp_nn.py tests/test_ops_special_erf.py
+  tests/test_torch_surface_gaps.py
 )
 (cd "$ROOT" && LD_PRELOAD="$PRELOAD" PYTHONPATH="$PKG" STEEPEST_SANITIZED=1 \
   "$PY" -m pytest "${TESTS[@]}" -q -p no:cacheprovider -x)
