@@ -159,6 +159,7 @@ class Loader(pickle.Unpickler):
             raise archive.corrupt(f"its byteorder record says {order[:20]!r} (expected 'little' or 'big')")
         self.big_endian = order == "big"
         self.storages: dict[str, _Storage] = {}
+        self.storage_dtypes: dict[str, str] = {}  # each key's dtype where it was first read
         self.widened: set[str] = set()
         rebuild: dict[str, Callable[..., Any]] = {
             "_rebuild_tensor_v2": self._rebuild_tensor_v2, "_rebuild_tensor_v3": self._rebuild_tensor_v3,
@@ -225,9 +226,12 @@ class Loader(pickle.Unpickler):
             raw = np.empty(size, dtype=np.uint8)
             self.archive.read(name, raw)
             s = self.storages[key] = _Storage(raw, self.big_endian)
+            self.storage_dtypes[key] = dtype
         elif s.raw.nbytes < nbytes:
             raise self.archive.corrupt(f"storage '{key}' is {s.raw.nbytes} bytes, used as {nbytes}")
-        return (s, dtype)
+        # A key named again under another storage type keeps the type it was first read as, as
+        # torch's loader does (it caches the typed storage by key).
+        return (s, self.storage_dtypes[key])
 
     # -- rebuilding ----------------------------------------------------------------------------
     def to_tensor(self, raw: np.ndarray, dtype: str, big_endian: bool) -> Tensor:
