@@ -5,6 +5,8 @@
 #pragma once
 #include <cuda_runtime.h>
 
+#include <cstdint>
+
 namespace steepest::cuda {
 
 constexpr int kRowThreads = 256;  // the block size of every row kernel (a multiple of 32)
@@ -47,6 +49,19 @@ __device__ T block_reduce(T v, Op op, T* scratch) {
   }
   __syncthreads();
   return scratch[32];
+}
+
+// The max m of a row of n elements and s = sum exp(x - m), each reduced over the block in the
+// fixed order (the first step of softmax, log_softmax and cross-entropy). Every thread gets
+// both; every thread of the block must call it.
+template <class T>
+__device__ void row_max_sum_exp(const T* x, int64_t n, T* scratch, T& m, T& s) {
+  m = -INFINITY;
+  for (int64_t j = threadIdx.x; j < n; j += blockDim.x) m = MaxOp{}(m, x[j]);
+  m = block_reduce(m, MaxOp{}, scratch);
+  s = 0;
+  for (int64_t j = threadIdx.x; j < n; j += blockDim.x) s += ex(x[j] - m);
+  s = block_reduce(s, SumOp{}, scratch);
 }
 
 }  // namespace steepest::cuda

@@ -27,7 +27,6 @@ using steepest::cuda::ex;
 using steepest::cuda::lg;
 using steepest::cuda::row_blocks;
 
-
 // What a forward row kernel needs besides the tensors.
 struct CeRow {
   int64_t M, C, ignore;
@@ -45,12 +44,8 @@ __global__ void ce_rows_kernel(const T* x, const int64_t* tidx, const T* tp, con
   __shared__ double dscratch[33];
   for (int64_t i = blockIdx.x; i < k.M; i += gridDim.x) {
     const T* xi = x + i * k.C;
-    T m = -INFINITY;
-    for (int64_t j = threadIdx.x; j < k.C; j += blockDim.x) m = MaxOp{}(m, xi[j]);
-    m = block_reduce(m, MaxOp{}, scratch);
-    T s = 0;
-    for (int64_t j = threadIdx.x; j < k.C; j += blockDim.x) s += ex(xi[j] - m);
-    s = block_reduce(s, SumOp{}, scratch);
+    T m, s;
+    steepest::cuda::row_max_sum_exp(xi, k.C, scratch, m, s);
     const T ls = k.C > 0 ? lg(s) : T(0);
     if (k.C == 0) m = 0;
     double nll = 0, smooth = 0, wt = 0;

@@ -22,19 +22,14 @@ using steepest::cuda::ex;
 using steepest::cuda::lg;
 using steepest::cuda::row_blocks;
 
-
 template <class T>
 __global__ void softmax_kernel(const T* x, T* y, int64_t rows, int64_t n, bool log) {
   __shared__ T scratch[33];
   for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
     const T* xr = x + r * n;
     T* yr = y + r * n;
-    T m = -INFINITY;
-    for (int64_t j = threadIdx.x; j < n; j += blockDim.x) m = MaxOp{}(m, xr[j]);
-    m = block_reduce(m, MaxOp{}, scratch);
-    T s = 0;
-    for (int64_t j = threadIdx.x; j < n; j += blockDim.x) s += ex(xr[j] - m);
-    s = block_reduce(s, SumOp{}, scratch);
+    T m, s;
+    steepest::cuda::row_max_sum_exp(xr, n, scratch, m, s);
     if (log) {
       const T ls = lg(s);
       for (int64_t j = threadIdx.x; j < n; j += blockDim.x) yr[j] = (xr[j] - m) - ls;
