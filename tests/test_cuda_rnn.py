@@ -59,11 +59,11 @@ def pair(module):
     return module, copy.deepcopy(module).to("cuda")
 
 
-def run_both(kind, dt, np_dt, *, T, B, I, H, layers=1, bidir=False, batch_first=False, bias=True, with_state=True):
-    cpu_m, cuda_m = pair(make(kind, dt, input_size=I, hidden_size=H, num_layers=layers, bidirectional=bidir,
+def run_both(kind, dt, np_dt, *, T, B, In, H, layers=1, bidir=False, batch_first=False, bias=True, with_state=True):
+    cpu_m, cuda_m = pair(make(kind, dt, input_size=In, hidden_size=H, num_layers=layers, bidirectional=bidir,
                               batch_first=batch_first, bias=bias))
     D = 2 if bidir else 1
-    x = randn((B, T, I) if batch_first else (T, B, I), np_dt)
+    x = randn((B, T, In) if batch_first else (T, B, In), np_dt)
     h0 = randn((layers * D, B, H), np_dt, 0.5)
     c0 = randn((layers * D, B, H), np_dt, 0.5)
     gout = randn((B, T, D * H) if batch_first else (T, B, D * H), np_dt)
@@ -106,30 +106,30 @@ CONFIGS = [  # (layers, bidirectional, batch_first)
 def test_layer_matches_cpu(kind, config, dtype):
     dt, np_dt = DTYPES[dtype]
     layers, bidir, bf = config
-    run_both(kind, dt, np_dt, T=5, B=3, I=4, H=7, layers=layers, bidir=bidir, batch_first=bf)
+    run_both(kind, dt, np_dt, T=5, B=3, In=4, H=7, layers=layers, bidir=bidir, batch_first=bf)
 
 
 @pytest.mark.parametrize("kind", ["tanh", "relu", "lstm", "gru"])
 @pytest.mark.parametrize("size", [(3, 5, 6, 300), (4, 1, 3, 1), (1, 2, 2, 5), (2, 70, 3, 9)],
                          ids=["H300", "B1H1", "T1", "B70"])
 def test_awkward_sizes_match_cpu(kind, size):
-    T, B, I, H = size
-    run_both(kind, st.float32, np.float32, T=T, B=B, I=I, H=H)
+    T, B, In, H = size
+    run_both(kind, st.float32, np.float32, T=T, B=B, In=In, H=H)
 
 
 @pytest.mark.parametrize("kind", ["relu", "lstm", "gru"])
 def test_no_bias_and_zero_state_match_cpu(kind):
-    run_both(kind, st.float64, np.float64, T=4, B=2, I=3, H=5, layers=2, bidir=True, bias=False, with_state=False)
+    run_both(kind, st.float64, np.float64, T=4, B=2, In=3, H=5, layers=2, bidir=True, bias=False, with_state=False)
 
 
 @pytest.mark.parametrize("dtype", sorted(DTYPES))
 @pytest.mark.parametrize("kind", ["tanh", "lstm", "gru"])
 def test_packed_sequences_match_cpu(kind, dtype):
     dt, np_dt = DTYPES[dtype]
-    T, B, I, H = 6, 4, 3, 5
+    T, B, In, H = 6, 4, 3, 5
     lengths = [2, 6, 1, 4]
-    cpu_m, cuda_m = pair(make(kind, dt, input_size=I, hidden_size=H, num_layers=2, bidirectional=True))
-    x = randn((T, B, I), np_dt)
+    cpu_m, cuda_m = pair(make(kind, dt, input_size=In, hidden_size=H, num_layers=2, bidirectional=True))
+    x = randn((T, B, In), np_dt)
     g = randn((T, B, 2 * H), np_dt)
     res = {}
     for device, m in (("cpu", cpu_m), ("cuda", cuda_m)):
