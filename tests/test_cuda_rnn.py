@@ -213,6 +213,32 @@ def test_cells_match_cpu(kind, dtype):
         close(a[5][n].grad, p.grad, dt, n + " grad")
 
 
+def test_mixed_devices_raise_torchs_message():
+    m = make("lstm", st.float32, input_size=3, hidden_size=4).to("cuda")
+    with pytest.raises(RuntimeError, match="same device"):
+        m(randn((2, 1, 3), np.float32))  # input left on the host
+    x = randn((2, 1, 3), np.float32).to("cuda")
+    h0 = st.zeros(1, 1, 4)
+    with pytest.raises(RuntimeError, match="same device"):
+        m(x, (h0, h0))  # states left on the host
+
+
+def test_dropout_between_layers_runs_on_the_device():
+    m = make("gru", st.float32, input_size=3, hidden_size=8, num_layers=2, dropout=0.5).to("cuda")
+    x = randn((6, 4, 3), np.float32).to("cuda")
+    m.train()
+    out, hn = m(x)
+    (out.sum() + hn.sum()).backward()
+    m.eval()
+    with st.no_grad():
+        ref, _ = m(x)
+    assert out.device.type == "cuda"
+    assert np.isfinite(host(out)).all()
+    assert not np.allclose(host(out), host(ref))  # the mask changed the second layer's input
+    for n, p in m.named_parameters():
+        assert p.grad is not None and np.isfinite(host(p.grad)).all(), n
+
+
 class _LM(st.nn.Module):
     def __init__(self, vocab, emb, hidden):
         super().__init__()
