@@ -213,6 +213,25 @@ def test_cells_match_cpu(kind, dtype):
         close(a[5][n].grad, p.grad, dt, n + " grad")
 
 
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_16bit_layers_run_in_float32_like_the_cpu(dtype):
+    """16-bit layers: 16-bit input projections (cuBLAS vs the CPU's 16-bit GEMM), the recurrence
+    in float32, results rounded once to 16 bits; compared at 16-bit tolerance."""
+    dt = getattr(st, dtype)
+    cpu_m, cuda_m = pair(make("lstm", dt, input_size=5, hidden_size=6, num_layers=2))
+    x = randn((4, 3, 5), np.float32).to(dt)
+    res = []
+    for device, m in (("cpu", cpu_m), ("cuda", cuda_m)):
+        xs = leaf(x, device)
+        out, (hn, cn) = m(xs)
+        assert out.dtype == dt and hn.dtype == dt and cn.dtype == dt
+        (out.float() * out.float()).sum().backward()
+        res.append((out, hn, cn, xs.grad))
+    for got, want, what in zip(res[1], res[0], ("out", "h_n", "c_n", "input grad")):
+        assert got.device.type == "cuda", what
+        np.testing.assert_allclose(host(got), host(want), rtol=5e-2, atol=2e-2, err_msg=what)
+
+
 def test_mixed_devices_raise_torchs_message():
     m = make("lstm", st.float32, input_size=3, hidden_size=4).to("cuda")
     with pytest.raises(RuntimeError, match="same device"):
