@@ -288,7 +288,7 @@ def test_lstm_language_model_trains_alike_on_both_devices():
             loss.backward()
             st.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
             opt.step()
-            seen.append(float(loss.item()))
+            seen.append(float(loss.detach().cpu().item()))
         losses[device] = seen
     np.testing.assert_allclose(losses["cuda"], losses["cpu"], rtol=1e-4)
     assert losses["cuda"][-1] < losses["cuda"][0]

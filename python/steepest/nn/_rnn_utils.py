@@ -42,7 +42,7 @@ def _as_list(fn: str, lengths: _Lengths) -> list[int]:
         if lengths.dim() != 1 or lengths.is_floating_point():
             raise ValueError(f"{fn}: lengths must be a 1-D integer tensor or a list of ints, got shape "
                              f"{tuple(lengths.shape)} and dtype {lengths.dtype}")
-        return [int(v) for v in lengths.tolist()]
+        return [int(v) for v in lengths.cpu().tolist()]
     out = []
     for v in lengths:
         if isinstance(v, bool) or not hasattr(v, "__index__"):
@@ -57,7 +57,7 @@ def _long(values: list[int], device: Optional[DeviceLike] = None) -> Tensor:
 
 
 def _order(sorted_indices: Optional[Tensor], b: int) -> list[int]:
-    return list(range(b)) if sorted_indices is None else [int(v) for v in sorted_indices.tolist()]
+    return list(range(b)) if sorted_indices is None else [int(v) for v in sorted_indices.cpu().tolist()]
 
 
 def _packed_rows(batch_sizes: list[int], order: list[int]) -> list[int]:
