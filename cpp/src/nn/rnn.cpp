@@ -8,6 +8,7 @@
 #include "dispatch/rnn.hpp"
 #include "nn/common.hpp"
 #include "runtime/autocast_policy.hpp"
+#include "steepest/ops/device.hpp"
 
 namespace steepest::dispatch {
 STEEPEST_DEFINE_STUB(RnnLayerKernel, rnn_layer_stub);
@@ -80,8 +81,9 @@ std::vector<Tensor> rnn_layer(RnnMode mode, const Tensor& xp, const Tensor& h0, 
     STEEPEST_CHECK(lengths.dtype() == kInt64 && lengths.dim() == 1 && lengths.shape()[0] == B, ValueError, op,
                    ": expected lengths to be a 1-D int64 tensor of ", B, " values, but got ", dtype_name(lengths.dtype()),
                    " of shape ", lengths.shape());
-    STEEPEST_CHECK(lengths.device().type == DeviceType::CPU, ValueError, op, ": lengths must be a CPU tensor");
-    lens = contiguous(lengths);
+    // Every backend's kernel reads the lengths on the host (they are bookkeeping, checked
+    // here); lengths given on a device are copied over once.
+    lens = contiguous(lengths.device().type == DeviceType::CPU ? lengths : to_device(lengths, kCPU));
     const int64_t* pl = lens.data<int64_t>();
     for (int64_t b = 0; b < B; ++b)
       STEEPEST_CHECK(pl[b] >= 1 && pl[b] <= T, ValueError, op, ": lengths[", b, "] = ", pl[b],

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple, Optional, Union
 
 from .. import _core
 from .._tensor import tensor as _tensor
-from .._typing import Tensor
+from .._typing import DeviceLike, Tensor
 
 _Lengths = Union[Tensor, Sequence[int]]
 
@@ -34,7 +34,7 @@ class PackedSequence(NamedTuple):
 
     @property
     def is_cuda(self) -> bool:
-        return False
+        return bool(self.data.is_cuda)
 
 
 def _as_list(fn: str, lengths: _Lengths) -> list[int]:
@@ -42,7 +42,7 @@ def _as_list(fn: str, lengths: _Lengths) -> list[int]:
         if lengths.dim() != 1 or lengths.is_floating_point():
             raise ValueError(f"{fn}: lengths must be a 1-D integer tensor or a list of ints, got shape "
                              f"{tuple(lengths.shape)} and dtype {lengths.dtype}")
-        return [int(v) for v in lengths.tolist()]
+        return [int(v) for v in lengths.cpu().tolist()]
     out = []
     for v in lengths:
         if isinstance(v, bool) or not hasattr(v, "__index__"):
@@ -51,12 +51,13 @@ def _as_list(fn: str, lengths: _Lengths) -> list[int]:
     return out
 
 
-def _long(values: list[int]) -> Tensor:
-    return _tensor(values, dtype=_core.int64)
+def _long(values: list[int], device: Optional[DeviceLike] = None) -> Tensor:
+    """Index lists go where the data they index lives (lengths and batch sizes stay on the host)."""
+    return _tensor(values, dtype=_core.int64, device=device)
 
 
 def _order(sorted_indices: Optional[Tensor], b: int) -> list[int]:
-    return list(range(b)) if sorted_indices is None else [int(v) for v in sorted_indices.tolist()]
+    return list(range(b)) if sorted_indices is None else [int(v) for v in sorted_indices.cpu().tolist()]
 
 
 def _packed_rows(batch_sizes: list[int], order: list[int]) -> list[int]:
@@ -94,10 +95,10 @@ def pack_padded_sequence(input: Tensor, lengths: _Lengths, batch_first: bool = F
         inverse = [0] * B
         for i, b in enumerate(order):
             inverse[b] = i
-        sorted_idx, unsorted_idx = _long(order), _long(inverse)
+        sorted_idx, unsorted_idx = _long(order, x.device), _long(inverse, x.device)
     batch_sizes = [sum(1 for v in lens if v > t) for t in range(max(lens))]
     rows = _packed_rows(batch_sizes, order)
-    data = x.reshape((T * B,) + tuple(x.shape[2:]))[_long(rows)]
+    data = x.reshape((T * B,) + tuple(x.shape[2:]))[_long(rows, x.device)]
     return PackedSequence(data, _long(batch_sizes), sorted_idx, unsorted_idx)
 
 
@@ -121,8 +122,8 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False, pad
     src = [data.shape[0]] * (T * B)  # the padding row, unless a packed row lands there
     for p, pos in enumerate(_packed_rows(bs, order)):
         src[pos] = p
-    pad_row = _core.full((1,) + rest, padding_value, dtype=data.dtype)
-    padded = _core.cat([data, pad_row])[_long(src)].reshape((T, B) + rest)
+    pad_row = _core.full((1,) + rest, padding_value, dtype=data.dtype, device=data.device)
+    padded = _core.cat([data, pad_row])[_long(src, data.device)].reshape((T, B) + rest)
     lens = [0] * B
     for i, b in enumerate(order):
         lens[b] = sum(1 for n in bs if n > i)
@@ -148,7 +149,7 @@ def pad_sequence(sequences: Union[Tensor, Sequence[Tensor]], batch_first: bool =
     for s in seqs:
         n = T - s.shape[0]
         if n:
-            pad = _core.full((n,) + rest, padding_value, dtype=s.dtype)
+            pad = _core.full((n,) + rest, padding_value, dtype=s.dtype, device=s.device)
             s = _core.cat([s, pad] if padding_side == "right" else [pad, s])
         out.append(s)
     return _core.stack(out, 0 if batch_first else 1)

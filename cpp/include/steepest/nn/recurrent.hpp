@@ -19,7 +19,7 @@ int64_t rnn_gates(RnnMode mode);
 // One layer, one direction. xp (T, B, G*H): the input projection x W_ih^T + b_ih for every
 // step; h0 (B, H); c0 (B, H) for LSTM (undefined otherwise); w_hh (G*H, H); b_hh (G*H) or
 // undefined. reverse walks t from T-1 down to 0. Returns {out (T, B, H), h_T, c_T} (c_T
-// undefined unless LSTM). lengths (optional, int64 (B,) on the CPU, each in [1, T]): row b is
+// undefined unless LSTM). lengths (optional, int64 (B,), each in [1, T], read on the host): row b is
 // a sequence of lengths[b] steps; past its end its state passes through unchanged (out keeps
 // repeating it there), so h_T and c_T hold each row's state after its own last step.
 std::vector<Tensor> rnn_layer(RnnMode mode, const Tensor& xp, const Tensor& h0, const Tensor& c0,

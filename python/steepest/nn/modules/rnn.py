@@ -106,7 +106,7 @@ class RNNBase(Module):
                                       lengths=lengths)
             T, B = out.shape[0], out.shape[1]
             bs = [int(v) for v in input.batch_sizes.tolist()]
-            rows = _long(_packed_rows(bs, _order(input.sorted_indices, B)))
+            rows = _long(_packed_rows(bs, _order(input.sorted_indices, B)), out.device)
             return input._replace(data=out.reshape(T * B, out.shape[2])[rows]), h, c
         if not isinstance(input, _core.Tensor):
             raise TypeError(f"{type(self).__name__}: input must be a Tensor, but got {type(input).__name__}")
