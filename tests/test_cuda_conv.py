@@ -144,7 +144,8 @@ def test_conv2d_noncontiguous_input(dt):
 
 
 @pytest.mark.parametrize("dt", [np.float32, np.float64])
-@pytest.mark.parametrize("case", [(2, 3, 11, 4, 3, 2, 1, 1, 1), (1, 4, 1, 4, 1, 1, 0, 1, 2), (3, 2, 20, 5, 4, 3, 3, 2, 1)])
+@pytest.mark.parametrize("case", [(2, 3, 11, 4, 3, 2, 1, 1, 1), (1, 4, 1, 4, 1, 1, 0, 1, 2),
+                                  (3, 2, 20, 5, 4, 3, 3, 2, 1)])
 def test_conv1d_matches_cpu(dt, case):
     n, c, length, o, k, s, p, d, g = case
     ins = [cpu(rand((n, c, length), dt)), cpu(rand((o, c // g, k), dt)), cpu(rand((o,), dt))]
@@ -435,4 +436,5 @@ def test_digits_resnet_trains_on_cuda():
     model_d, losses = train_both(model_c, x, y, steps=3, lr=0.05)
     np.testing.assert_allclose(losses[:, 1], losses[:, 0], rtol=1e-4, atol=1e-5)
     for (name, bc), (_, bd) in zip(model_c.named_buffers(), model_d.named_buffers()):
+        assert bd.device.type == "cuda", name
         close(bd, bc, 1e-3, 1e-3)

@@ -7,6 +7,9 @@
 // the batch, and (CUDA build) that every conv-family stub has a CUDA kernel.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <array>
+#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -16,6 +19,7 @@
 #include "dispatch/conv.hpp"
 #include "dispatch/stub.hpp"
 #include "kernels/cuda/conv_geom.hpp"
+#include "kernels/cuda/gemm_plan.hpp"
 
 using namespace steepest;
 using dispatch::ConvGeom;
@@ -165,6 +169,140 @@ TEST_CASE("cuda pool geometry: the windows holding an input position, against br
           CHECK(holds == (o >= lo && o < hi));
         }
       }
+}
+
+namespace {
+
+// The GEMM of conv_geom.hpp's description, run naively in double (beta 0 or 1).
+void naive_gemm(const cg::ConvGemm& m, const double* A, const double* B, double* C, int64_t grp, double beta) {
+  for (int64_t b = 0; b < m.batch; ++b)
+    for (int64_t i = 0; i < m.M; ++i)
+      for (int64_t j = 0; j < m.N; ++j) {
+        double s = 0;
+        for (int64_t k = 0; k < m.K; ++k)
+          s += A[grp * m.a_group + b * m.a_step + i * m.a_rs + k * m.a_cs] *
+               B[grp * m.b_group + b * m.b_step + k * m.b_rs + j * m.b_cs];
+        double& c = C[grp * m.c_group + b * m.c_step + i * m.ldc + j];
+        c = beta == 0.0 ? s : c + s;
+      }
+}
+
+bool addressable(const cg::ConvGemm& m) {
+  return steepest::cuda::gemm_operand(m.M, m.K, m.a_rs, m.a_cs).ok && steepest::cuda::gemm_operand(m.K, m.N, m.b_rs, m.b_cs).ok;
+}
+
+// Column matrix of samples [n0, n0 + nb) in `lay` (the body of im2col_kernel).
+std::vector<double> columns(const ConvGeom& g, const double* x, int64_t n0, int64_t nb, const cg::ColLayout& lay) {
+  const int64_t rows = g.in_channels * g.kernel_h * g.kernel_w, hw_out = g.out_h * g.out_w;
+  const int64_t image = g.in_channels * g.in_h * g.in_w;
+  std::vector<double> col(size_t(nb * rows * hw_out));
+  for (int64_t s = 0; s < nb; ++s)
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t o = 0; o < hw_out; ++o) {
+        const int64_t src = cg::im2col_source(g, r, o);
+        col[size_t(s * lay.sample_stride + r * lay.ld + o)] = src < 0 ? 0.0 : x[(n0 + s) * image + src];
+      }
+  return col;
+}
+
+ConvGeom grouped(int64_t n, int64_t c, int64_t o, int64_t groups, int64_t h, int64_t w, int64_t k, int64_t s,
+                 int64_t p, int64_t d) {
+  ConvGeom g = conv_geom(n, c, h, w, k, k, s, s, p, p, d, d);
+  g.out_channels = o, g.groups = groups;
+  return g;
+}
+
+void check_close(const Tensor& want, const std::vector<double>& got) {
+  const double* pw = want.data<double>();
+  REQUIRE(int64_t(got.size()) == want.numel());
+  double worst = 0;
+  for (size_t i = 0; i < got.size(); ++i) worst = std::max(worst, std::abs(got[i] - pw[i]) / (1.0 + std::abs(pw[i])));
+  CHECK(worst < 1e-12);
+}
+
+}  // namespace
+
+TEST_CASE("cuda conv replay: the three passes' GEMM descriptions, chunked, equal the CPU convolution") {
+  uint64_t seed = 500;
+  for (const ConvGeom& g : {grouped(5, 4, 6, 2, 7, 6, 3, 1, 1, 1), grouped(3, 3, 1, 1, 5, 5, 3, 2, 1, 1),
+                            grouped(4, 2, 4, 2, 6, 6, 1, 1, 0, 1), grouped(3, 6, 6, 6, 5, 4, 3, 1, 2, 2),
+                            grouped(2, 1, 3, 1, 4, 9, 2, 2, 0, 1), grouped(7, 2, 2, 1, 1, 1, 1, 1, 0, 1)})
+    for (int64_t budget : {int64_t(1), int64_t(400), int64_t(1) << 26}) {  // one sample per chunk, a few, all
+      CAPTURE(g.in_channels); CAPTURE(g.out_channels); CAPTURE(g.groups); CAPTURE(g.in_h); CAPTURE(budget);
+      const int64_t hw_in = g.in_h * g.in_w, hw_out = g.out_h * g.out_w, Kg = cg::group_rows(g);
+      const Tensor x = to_dtype(random_float({g.batch, g.in_channels, g.in_h, g.in_w}, seed++), kFloat64);
+      const Tensor w = to_dtype(random_float({g.out_channels, g.in_channels / g.groups, g.kernel_h, g.kernel_w}, seed++),
+                                kFloat64);
+      const Tensor bias = to_dtype(random_float({g.out_channels}, seed++), kFloat64);
+      const Tensor gy = to_dtype(random_float({g.batch, g.out_channels, g.out_h, g.out_w}, seed++), kFloat64);
+      const double *px = x.data<double>(), *pw = w.data<double>(), *pb = bias.data<double>(), *pgy = gy.data<double>();
+      const cg::ConvChunks ch = cg::conv_chunks(g, budget);
+
+      // forward: im2col (or the image itself for a pointwise kernel), y preloaded with the bias, beta = 1.
+      Tensor want = Tensor::empty(gy.shape(), kFloat64);
+      dispatch::conv_forward_stub().get(kCPU)(want, x, w, bias, g);
+      std::vector<double> y(size_t(want.numel()));
+      for (size_t e = 0; e < y.size(); ++e) y[e] = pb[(int64_t(e) / hw_out) % g.out_channels];
+      const bool direct = cg::is_pointwise(g);
+      for (int64_t c = 0; c < ch.chunks; ++c) {
+        const int64_t n0 = c * ch.per, nb = std::min(ch.per, g.batch - n0);
+        const cg::ColLayout lay = direct ? cg::ColLayout{g.in_channels * hw_in, hw_in} : cg::unfold_layout(g);
+        const std::vector<double> col = columns(g, px, n0, nb, lay);
+        const double* cm = direct ? px + n0 * g.in_channels * hw_in : col.data();
+        const cg::ConvGemm m = cg::forward_gemm(g, lay, nb);
+        CHECK(addressable(m));
+        for (int64_t grp = 0; grp < g.groups; ++grp)
+          naive_gemm(m, pw, cm, y.data() + n0 * g.out_channels * hw_out, grp, 1.0);
+      }
+      check_close(want, y);
+
+      // data gradient: GEMM into the unfold-layout buffer, then col2im's gather plus the bias.
+      Tensor want_gx = Tensor::empty(x.shape(), kFloat64);
+      dispatch::conv_backward_data_stub().get(kCPU)(want_gx, gy, w, Tensor(), g);
+      std::vector<double> gx(size_t(x.numel()));
+      const cg::ColLayout ul = cg::unfold_layout(g);
+      for (int64_t c = 0; c < ch.chunks; ++c) {
+        const int64_t n0 = c * ch.per, nb = std::min(ch.per, g.batch - n0);
+        std::vector<double> col(size_t(nb * ul.sample_stride));
+        const cg::ConvGemm m = cg::backward_data_gemm(g, ul, nb);
+        CHECK(addressable(m));
+        for (int64_t grp = 0; grp < g.groups; ++grp)
+          naive_gemm(m, pw, pgy + n0 * g.out_channels * hw_out, col.data(), grp, 0.0);
+        for (int64_t e = 0; e < nb * g.in_channels * hw_in; ++e) {
+          const int64_t ww = e % g.in_w, hh = (e / g.in_w) % g.in_h, ci = (e / hw_in) % g.in_channels,
+                        s = e / (hw_in * g.in_channels);
+          double acc = 0;
+          for (int64_t i = 0; i < g.kernel_h; ++i)
+            for (int64_t j = 0; j < g.kernel_w; ++j) {
+              const int64_t o = cg::col2im_position(g, hh, ww, i, j);
+              if (o >= 0) acc += col[size_t(s * ul.sample_stride + (ci * g.kernel_h * g.kernel_w + i * g.kernel_w + j) * ul.ld + o)];
+            }
+          gx[size_t(n0 * g.in_channels * hw_in + e)] = acc;
+        }
+      }
+      check_close(want_gx, gx);
+
+      // weight gradient: columns and output gradients side by side, chunks accumulating.
+      Tensor want_gw = Tensor::empty(w.shape(), kFloat64);
+      dispatch::conv_backward_weight_stub().get(kCPU)(want_gw, gy, x, g);
+      std::vector<double> gw(size_t(w.numel()));
+      for (int64_t c = 0; c < ch.chunks; ++c) {
+        const int64_t n0 = c * ch.per, nb = std::min(ch.per, g.batch - n0);
+        const cg::ColLayout sl = cg::side_by_side_layout(g, nb);
+        const std::vector<double> col = columns(g, px, n0, nb, sl);
+        std::vector<double> stage(size_t(nb * g.out_channels * hw_out));
+        for (int64_t e = 0; e < int64_t(stage.size()); ++e) {  // the body of side_by_side_kernel
+          const int64_t p = e % hw_out, o = (e / hw_out) % g.out_channels, s = e / (hw_out * g.out_channels);
+          stage[size_t((o * nb + s) * hw_out + p)] = pgy[n0 * g.out_channels * hw_out + e];
+        }
+        const cg::ConvGemm m = cg::backward_weight_gemm(g, nb);
+        CHECK(addressable(m));
+        for (int64_t grp = 0; grp < g.groups; ++grp)
+          naive_gemm(m, stage.data(), col.data(), gw.data(), grp, c == 0 ? 0.0 : 1.0);
+      }
+      CHECK(Kg * g.out_channels == w.numel());
+      check_close(want_gw, gw);
+    }
 }
 
 namespace {

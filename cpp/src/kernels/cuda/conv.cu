@@ -18,6 +18,7 @@
 #include "dispatch/conv.hpp"
 #include "kernels/cuda/blas_handle.cuh"
 #include "kernels/cuda/conv_geom.hpp"
+#include "kernels/cuda/gemm_plan.hpp"
 #include "kernels/cuda/launch.cuh"
 #include "steepest/runtime.hpp"
 
@@ -54,14 +55,20 @@ cudaDataType cuda_type() {
   else return CUDA_R_16F;
 }
 
-// Row-major C (M, N) = op(A) op(B) + beta C for `batch` matrices step_* apart (elements), op
-// the transpose when ta / tb (A then stored (K, M), B stored (N, K)). cuBLAS is column-major,
-// so it computes C^T = op(B)^T op(A)^T with the operands swapped (as linalg.cu does).
+// Group grp's product of `m` (conv_geom.hpp): C = A B + beta C, row-major, mapped onto cuBLAS's
+// column-major call by gemm_plan.hpp (operands swapped, transposed views read with OP_T), one
+// strided-batched call for the chunk's samples. float32 uses TF32 only where the float32
+// matmul precision allows it; 16-bit operands accumulate in float32; C is T or float32.
 template <class T, class C>
-void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, const T* B, int64_t ldb,
-          C* Cp, int64_t ldc, double beta, int64_t batch = 1, int64_t step_a = 0, int64_t step_b = 0,
-          int64_t step_c = 0) {
-  if (M == 0 || N == 0 || batch == 0) return;
+void run_gemm(const cg::ConvGemm& m, const T* A, const T* B, C* Cp, int64_t grp, double beta) {
+  if (m.M == 0 || m.N == 0 || m.batch == 0) return;
+  const steepest::cuda::GemmOperand a = steepest::cuda::gemm_operand(m.M, m.K, m.a_rs, m.a_cs);
+  const steepest::cuda::GemmOperand b = steepest::cuda::gemm_operand(m.K, m.N, m.b_rs, m.b_cs);
+  STEEPEST_CHECK(a.ok && b.ok, Error, "internal: a convolution GEMM operand is not addressable by cuBLAS");
+  const auto c = steepest::cuda::column_major_call(m.M, m.N, m.K, a, b, m.ldc);
+  A += grp * m.a_group;
+  B += grp * m.b_group;
+  Cp += grp * m.c_group;
   constexpr bool f64 = std::is_same_v<T, double>;
   const cublasComputeType_t ct = f64                                                        ? CUBLAS_COMPUTE_64F
                                  : std::is_same_v<T, float> && matmul_allow_tf32() ? CUBLAS_COMPUTE_32F_FAST_TF32
@@ -70,15 +77,16 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T* A, int64_t
   const float one_f = 1.0f, beta_f = float(beta);
   const void* pa = f64 ? static_cast<const void*>(&one_d) : static_cast<const void*>(&one_f);
   const void* pb = f64 ? static_cast<const void*>(&beta_d) : static_cast<const void*>(&beta_f);
-  const cublasOperation_t opa = ta ? CUBLAS_OP_T : CUBLAS_OP_N, opb = tb ? CUBLAS_OP_T : CUBLAS_OP_N;
+  const cublasOperation_t ta = c.transa ? CUBLAS_OP_T : CUBLAS_OP_N, tb = c.transb ? CUBLAS_OP_T : CUBLAS_OP_N;
   cublasHandle_t h = steepest::cuda::blas_handle();
-  if (batch == 1)
-    STEEPEST_CUBLAS_CHECK(cublasGemmEx_64(h, opb, opa, N, M, K, pa, B, cuda_type<T>(), ldb, A, cuda_type<T>(), lda, pb,
-                                          Cp, cuda_type<C>(), ldc, ct, CUBLAS_GEMM_DEFAULT));
+  if (m.batch == 1)
+    STEEPEST_CUBLAS_CHECK(cublasGemmEx_64(h, ta, tb, c.m, c.n, c.k, pa, B, cuda_type<T>(), c.lda, A, cuda_type<T>(),
+                                          c.ldb, pb, Cp, cuda_type<C>(), c.ldc, ct, CUBLAS_GEMM_DEFAULT));
   else
-    STEEPEST_CUBLAS_CHECK(cublasGemmStridedBatchedEx_64(h, opb, opa, N, M, K, pa, B, cuda_type<T>(), ldb, step_b, A,
-                                                        cuda_type<T>(), lda, step_a, pb, Cp, cuda_type<C>(), ldc,
-                                                        step_c, batch, ct, CUBLAS_GEMM_DEFAULT));
+    STEEPEST_CUBLAS_CHECK(cublasGemmStridedBatchedEx_64(h, ta, tb, c.m, c.n, c.k, pa, B, cuda_type<T>(), c.lda,
+                                                        m.b_step, A, cuda_type<T>(), c.ldb, m.a_step, pb, Cp,
+                                                        cuda_type<C>(), c.ldc, m.c_step, m.batch, ct,
+                                                        CUBLAS_GEMM_DEFAULT));
 }
 
 #define STEEPEST_GRID_LOOP(i, n) \
@@ -170,7 +178,7 @@ template <class T>
 void forward_t(const Tensor& y, const Tensor& x, const Tensor& w, const Tensor& bias, const ConvGeom& g) {
   using A = typename AccOf<T>::type;
   const int64_t hw_out = g.out_h * g.out_w, hw_in = g.in_h * g.in_w, G = g.groups;
-  const int64_t Cg = g.in_channels / G, Og = g.out_channels / G, K = Cg * g.kernel_h * g.kernel_w;
+  const int64_t K = cg::group_rows(g);
   const int64_t total = g.batch * g.out_channels * hw_out;
   if (total == 0) return;
   T* py = static_cast<T*>(y.data_ptr());
@@ -195,10 +203,8 @@ void forward_t(const Tensor& y, const Tensor& x, const Tensor& w, const Tensor& 
       cm = pc;
     }
     A* out = wide ? static_cast<A*>(acc.data_ptr()) : reinterpret_cast<A*>(py + n0 * g.out_channels * hw_out);
-    for (int64_t grp = 0; grp < G; ++grp)
-      gemm<T, A>(false, false, Og, hw_out, K, pw + grp * Og * K, K, cm + grp * K * lay.ld, lay.ld,
-                 out + grp * Og * hw_out, hw_out, wide ? 0.0 : 1.0, nb, 0, lay.sample_stride,
-                 g.out_channels * hw_out);
+    const cg::ConvGemm m = cg::forward_gemm(g, lay, nb);
+    for (int64_t grp = 0; grp < G; ++grp) run_gemm<T, A>(m, pw, cm, out, grp, wide ? 0.0 : 1.0);
     if constexpr (wide) {
       const int64_t n = nb * g.out_channels * hw_out;
       finish_kernel<T><<<grid(n), kThreadsPerBlock, 0, current_stream()>>>(py + n0 * g.out_channels * hw_out, out,
@@ -212,7 +218,7 @@ template <class T>
 void backward_data_t(const Tensor& gx, const Tensor& gy, const Tensor& w, const Tensor& bias, const ConvGeom& g) {
   using A = typename AccOf<T>::type;
   const int64_t hw_out = g.out_h * g.out_w, hw_in = g.in_h * g.in_w, G = g.groups;
-  const int64_t Cg = g.in_channels / G, Og = g.out_channels / G, K = Cg * g.kernel_h * g.kernel_w;
+  const int64_t Og = g.out_channels / G;
   const int64_t total = g.batch * g.in_channels * hw_in;
   if (total == 0) return;
   T* pgx = static_cast<T*>(gx.data_ptr());
@@ -227,10 +233,8 @@ void backward_data_t(const Tensor& gx, const Tensor& gy, const Tensor& w, const 
   for (int64_t c = 0; c < ch.chunks; ++c) {
     const int64_t n0 = c * ch.per, nb = std::min(ch.per, g.batch - n0);
     const T* gys = pgy + n0 * g.out_channels * hw_out;
-    // cols_g (K, hw_out) = w_g^T (K, Og) gy_g (Og, hw_out), per sample.
-    for (int64_t grp = 0; grp < G; ++grp)
-      gemm<T, A>(true, false, K, hw_out, Og, pw + grp * Og * K, K, gys + grp * Og * hw_out, hw_out,
-                 pc + grp * K * lay.ld, lay.ld, 0.0, nb, 0, g.out_channels * hw_out, lay.sample_stride);
+    const cg::ConvGemm m = cg::backward_data_gemm(g, lay, nb);
+    for (int64_t grp = 0; grp < G; ++grp) run_gemm<T, A>(m, pw, gys, pc, grp, 0.0);
     const int64_t n = nb * g.in_channels * hw_in;
     col2im_kernel<T, A><<<grid(n), kThreadsPerBlock, 0, current_stream()>>>(pc, pgx + n0 * g.in_channels * hw_in,
                                                                            pb, g, nb, lay);
@@ -243,7 +247,7 @@ void backward_weight_t(const Tensor& gw, const Tensor& gy, const Tensor& x, cons
   using A = typename AccOf<T>::type;
   constexpr bool wide = !std::is_same_v<T, A>;
   const int64_t hw_out = g.out_h * g.out_w, hw_in = g.in_h * g.in_w, G = g.groups;
-  const int64_t Cg = g.in_channels / G, Og = g.out_channels / G, K = Cg * g.kernel_h * g.kernel_w;
+  const int64_t K = cg::group_rows(g);
   const int64_t wsize = g.out_channels * K;
   if (wsize == 0) return;
   Tensor acc = wide ? scratch<A>(wsize, gw.device()) : Tensor();
@@ -270,10 +274,8 @@ void backward_weight_t(const Tensor& gw, const Tensor& gy, const Tensor& x, cons
     side_by_side_kernel<T><<<grid(nst), kThreadsPerBlock, 0, current_stream()>>>(
         pgy + n0 * g.out_channels * hw_out, ps, nb, g.out_channels, hw_out);
     STEEPEST_CUDA_LAUNCH_CHECK();
-    // gw_g (Og, K) (+)= gy_g (Og, nb * hw_out) cols_g^T (nb * hw_out, K).
-    for (int64_t grp = 0; grp < G; ++grp)
-      gemm<T, A>(false, true, Og, K, lay.ld, ps + grp * Og * lay.ld, lay.ld, pc + grp * K * lay.ld, lay.ld,
-                 pacc + grp * Og * K, K, c == 0 ? 0.0 : 1.0);
+    const cg::ConvGemm m = cg::backward_weight_gemm(g, nb);
+    for (int64_t grp = 0; grp < G; ++grp) run_gemm<T, A>(m, ps, pc, pacc, grp, c == 0 ? 0.0 : 1.0);
   }
   if constexpr (wide) {
     round_kernel<T><<<grid(wsize), kThreadsPerBlock, 0, current_stream()>>>(static_cast<T*>(gw.data_ptr()), pacc,

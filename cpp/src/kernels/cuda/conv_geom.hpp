@@ -79,6 +79,56 @@ inline bool is_pointwise(const ConvGeom& g) {
          g.pad_w == 0 && g.in_h == g.out_h && g.in_w == g.out_w;
 }
 
+// ---- the GEMMs of each pass ----
+// One GEMM per group, row-major: C (M, N) = beta C + A (M, K) B (K, N), element (i, j) of A at
+// i * a_rs + j * a_cs (likewise B; C rows ldc apart), group `grp`'s operands at grp * *_group
+// from the bases, and `batch` such products *_step apart (a strided-batched call). conv.cu
+// hands A and B to gemm_plan.hpp's mapping onto cuBLAS; the test binary runs them naively.
+struct ConvGemm {
+  int64_t M = 0, N = 0, K = 0;
+  int64_t a_rs = 0, a_cs = 0, b_rs = 0, b_cs = 0, ldc = 0;
+  int64_t a_group = 0, b_group = 0, c_group = 0;
+  int64_t batch = 1, a_step = 0, b_step = 0, c_step = 0;
+};
+
+inline int64_t group_rows(const ConvGeom& g) { return g.in_channels / g.groups * g.kernel_h * g.kernel_w; }
+
+// Forward: y_g (Og, hw_out) = w_g (Og, Kg) cols_g (Kg, hw_out), one product per sample of the
+// chunk. A = w, B = the columns (`lay`), C = y (or a float32 buffer shaped like it).
+inline ConvGemm forward_gemm(const ConvGeom& g, const ColLayout& lay, int64_t nb) {
+  const int64_t Og = g.out_channels / g.groups, Kg = group_rows(g), hw_out = g.out_h * g.out_w;
+  ConvGemm m;
+  m.M = Og, m.N = hw_out, m.K = Kg;
+  m.a_rs = Kg, m.a_cs = 1, m.b_rs = lay.ld, m.b_cs = 1, m.ldc = hw_out;
+  m.a_group = Og * Kg, m.b_group = Kg * lay.ld, m.c_group = Og * hw_out;
+  m.batch = nb, m.a_step = 0, m.b_step = lay.sample_stride, m.c_step = g.out_channels * hw_out;
+  return m;
+}
+
+// Data gradient: cols_g (Kg, hw_out) = w_g^T (Kg, Og) gy_g (Og, hw_out) per sample. A = w
+// read transposed, B = gy, C = the column buffer (`lay`).
+inline ConvGemm backward_data_gemm(const ConvGeom& g, const ColLayout& lay, int64_t nb) {
+  const int64_t Og = g.out_channels / g.groups, Kg = group_rows(g), hw_out = g.out_h * g.out_w;
+  ConvGemm m;
+  m.M = Kg, m.N = hw_out, m.K = Og;
+  m.a_rs = 1, m.a_cs = Kg, m.b_rs = hw_out, m.b_cs = 1, m.ldc = lay.ld;
+  m.a_group = Og * Kg, m.b_group = Og * hw_out, m.c_group = Kg * lay.ld;
+  m.batch = nb, m.a_step = 0, m.b_step = g.out_channels * hw_out, m.c_step = lay.sample_stride;
+  return m;
+}
+
+// Weight gradient over a chunk of nb samples side by side: gw_g (Og, Kg) (+)= gy_g (Og, nb *
+// hw_out) cols_g^T (nb * hw_out, Kg). A = the staged output gradient (out_channels rows of
+// nb * hw_out), B = the columns (side_by_side_layout) read transposed, C = gw.
+inline ConvGemm backward_weight_gemm(const ConvGeom& g, int64_t nb) {
+  const int64_t Og = g.out_channels / g.groups, Kg = group_rows(g), ld = nb * g.out_h * g.out_w;
+  ConvGemm m;
+  m.M = Og, m.N = Kg, m.K = ld;
+  m.a_rs = ld, m.a_cs = 1, m.b_rs = 1, m.b_cs = ld, m.ldc = Kg;
+  m.a_group = Og * ld, m.b_group = Kg * ld, m.c_group = Og * Kg;
+  return m;
+}
+
 // ---- pooling windows ----
 
 // Adaptive windows: output i covers [floor(i * in / out), ceil((i + 1) * in / out)).
