@@ -315,7 +315,7 @@ def bn_tol(dt) -> tuple[float, float]:
     return (2e-5, 2e-5) if dt == np.float32 else (1e-10, 1e-10)
 
 
-BN_SHAPES = [(7, 3), (5, 4, 9), (4, 3, 5, 5), (2, 2, 30, 30), (1, 3, 2, 2), (64, 5, 1), (3, 300, 2)]
+BN_SHAPES = [(7, 3), (5, 4, 9), (4, 3, 5, 5), (2, 2, 30, 30), (1, 3, 2, 2), (64, 5, 1), (3, 300, 2), (2, 3, 2, 3, 4)]
 
 
 @pytest.mark.parametrize("dt", [np.float32, np.float64])
