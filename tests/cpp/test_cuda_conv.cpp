@@ -28,7 +28,9 @@ namespace cg = steepest::cuda::convgeom;
 
 namespace {
 
-int64_t out_size(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d) { return (in + 2 * p - d * (k - 1) - 1) / s + 1; }
+int64_t out_size(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d) {
+  return (in + 2 * p - d * (k - 1) - 1) / s + 1;
+}
 
 ConvGeom conv_geom(int64_t n, int64_t c, int64_t h, int64_t w, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
                    int64_t ph, int64_t pw, int64_t dh, int64_t dw) {
@@ -66,7 +68,11 @@ bool same_bytes(const Tensor& a, const Tensor& b) {
 TEST_CASE("cuda conv replay: im2col's source of every column entry equals the CPU's unfold") {
   uint64_t seed = 1;
   for (const ConvGeom& g : conv_cases()) {
-    CAPTURE(g.in_h); CAPTURE(g.in_w); CAPTURE(g.kernel_h); CAPTURE(g.stride_w); CAPTURE(g.dil_h);
+    CAPTURE(g.in_h);
+    CAPTURE(g.in_w);
+    CAPTURE(g.kernel_h);
+    CAPTURE(g.stride_w);
+    CAPTURE(g.dil_h);
     const int64_t rows = g.in_channels * g.kernel_h * g.kernel_w, hw_out = g.out_h * g.out_w;
     const int64_t image = g.in_channels * g.in_h * g.in_w;
     const Tensor x = random_float({g.batch, g.in_channels, g.in_h, g.in_w}, seed++);
@@ -98,7 +104,11 @@ TEST_CASE("cuda conv replay: im2col's source of every column entry equals the CP
 TEST_CASE("cuda conv replay: col2im's gather equals the CPU's fold byte for byte") {
   uint64_t seed = 100;
   for (const ConvGeom& g : conv_cases()) {
-    CAPTURE(g.in_h); CAPTURE(g.in_w); CAPTURE(g.kernel_h); CAPTURE(g.stride_w); CAPTURE(g.dil_h);
+    CAPTURE(g.in_h);
+    CAPTURE(g.in_w);
+    CAPTURE(g.kernel_h);
+    CAPTURE(g.stride_w);
+    CAPTURE(g.dil_h);
     const int64_t rows = g.in_channels * g.kernel_h * g.kernel_w, hw_out = g.out_h * g.out_w;
     const int64_t hw_in = g.in_h * g.in_w;
     const Tensor col = random_float({g.batch, rows, hw_out}, seed++);
@@ -134,7 +144,8 @@ TEST_CASE("cuda conv chunks: within the budget, at least one sample, covering th
         g.out_channels = 5;
         const cg::ConvChunks c = cg::conv_chunks(g, budget);
         const int64_t per_sample = (g.in_channels * g.kernel_h * g.kernel_w + g.out_channels) * g.out_h * g.out_w;
-        CAPTURE(batch); CAPTURE(budget);
+        CAPTURE(batch);
+        CAPTURE(budget);
         CHECK(c.per >= 1);
         CHECK((c.per == 1 || c.per * per_sample <= budget));
         CHECK((batch == 0 || c.per <= batch));
@@ -188,7 +199,8 @@ void naive_gemm(const cg::ConvGemm& m, const double* A, const double* B, double*
 }
 
 bool addressable(const cg::ConvGemm& m) {
-  return steepest::cuda::gemm_operand(m.M, m.K, m.a_rs, m.a_cs).ok && steepest::cuda::gemm_operand(m.K, m.N, m.b_rs, m.b_cs).ok;
+  return steepest::cuda::gemm_operand(m.M, m.K, m.a_rs, m.a_cs).ok &&
+         steepest::cuda::gemm_operand(m.K, m.N, m.b_rs, m.b_cs).ok;
 }
 
 // Column matrix of samples [n0, n0 + nb) in `lay` (the body of im2col_kernel).
@@ -228,11 +240,15 @@ TEST_CASE("cuda conv replay: the three passes' GEMM descriptions, chunked, equal
                             grouped(4, 2, 4, 2, 6, 6, 1, 1, 0, 1), grouped(3, 6, 6, 6, 5, 4, 3, 1, 2, 2),
                             grouped(2, 1, 3, 1, 4, 9, 2, 2, 0, 1), grouped(7, 2, 2, 1, 1, 1, 1, 1, 0, 1)})
     for (int64_t budget : {int64_t(1), int64_t(400), int64_t(1) << 26}) {  // one sample per chunk, a few, all
-      CAPTURE(g.in_channels); CAPTURE(g.out_channels); CAPTURE(g.groups); CAPTURE(g.in_h); CAPTURE(budget);
+      CAPTURE(g.in_channels);
+      CAPTURE(g.out_channels);
+      CAPTURE(g.groups);
+      CAPTURE(g.in_h);
+      CAPTURE(budget);
       const int64_t hw_in = g.in_h * g.in_w, hw_out = g.out_h * g.out_w, Kg = cg::group_rows(g);
       const Tensor x = to_dtype(random_float({g.batch, g.in_channels, g.in_h, g.in_w}, seed++), kFloat64);
-      const Tensor w = to_dtype(random_float({g.out_channels, g.in_channels / g.groups, g.kernel_h, g.kernel_w}, seed++),
-                                kFloat64);
+      const Shape ws{g.out_channels, g.in_channels / g.groups, g.kernel_h, g.kernel_w};
+      const Tensor w = to_dtype(random_float(ws, seed++), kFloat64);
       const Tensor bias = to_dtype(random_float({g.out_channels}, seed++), kFloat64);
       const Tensor gy = to_dtype(random_float({g.batch, g.out_channels, g.out_h, g.out_w}, seed++), kFloat64);
       const double *px = x.data<double>(), *pw = w.data<double>(), *pb = bias.data<double>(), *pgy = gy.data<double>();
@@ -275,7 +291,8 @@ TEST_CASE("cuda conv replay: the three passes' GEMM descriptions, chunked, equal
           for (int64_t i = 0; i < g.kernel_h; ++i)
             for (int64_t j = 0; j < g.kernel_w; ++j) {
               const int64_t o = cg::col2im_position(g, hh, ww, i, j);
-              if (o >= 0) acc += col[size_t(s * ul.sample_stride + (ci * g.kernel_h * g.kernel_w + i * g.kernel_w + j) * ul.ld + o)];
+              const int64_t r = (ci * g.kernel_h + i) * g.kernel_w + j;
+              if (o >= 0) acc += col[size_t(s * ul.sample_stride + r * ul.ld + o)];
             }
           gx[size_t(n0 * g.in_channels * hw_in + e)] = acc;
         }
@@ -330,7 +347,10 @@ TEST_CASE("cuda pool replay: the average-pooling backward gather equals the CPU'
                             pool_geom(1, 1, 10, 1, 4, 1, 3, 0, 2, true)})
     for (bool cip : {false, true})
       for (int64_t div : {int64_t(0), int64_t(3)}) {
-        CAPTURE(g.in_h); CAPTURE(g.kernel_h); CAPTURE(cip); CAPTURE(div);
+        CAPTURE(g.in_h);
+        CAPTURE(g.kernel_h);
+        CAPTURE(cip);
+        CAPTURE(div);
         const int64_t hw_in = g.in_h * g.in_w, hw_out = g.out_h * g.out_w;
         const Tensor gy = random_float({g.planes, g.out_h, g.out_w}, seed++);
         Tensor want = Tensor::empty({g.planes, g.in_h, g.in_w}, kFloat32);
@@ -361,7 +381,10 @@ TEST_CASE("cuda pool replay: the adaptive average backward gather equals the CPU
                                                                         {10, 3, 10, 3}, {6, 4, 1, 1}}) {
     PoolGeom g;
     g.planes = 2, g.in_h = h, g.in_w = w, g.out_h = oh_n, g.out_w = ow_n;
-    CAPTURE(h); CAPTURE(w); CAPTURE(oh_n); CAPTURE(ow_n);
+    CAPTURE(h);
+    CAPTURE(w);
+    CAPTURE(oh_n);
+    CAPTURE(ow_n);
     const int64_t hw_in = h * w, hw_out = oh_n * ow_n;
     const Tensor gy = random_float({g.planes, oh_n, ow_n}, seed++);
     Tensor want = Tensor::empty({g.planes, h, w}, kFloat32);
@@ -395,7 +418,8 @@ TEST_CASE("cuda build: the conv, pooling and batch norm stubs have CUDA kernels"
       &dispatch::im2col_stub(), &dispatch::col2im_stub(), &dispatch::max_pool_stub(),
       &dispatch::adaptive_max_pool_stub(), &dispatch::max_pool_backward_stub(), &dispatch::avg_pool_stub(),
       &dispatch::avg_pool_backward_stub(), &dispatch::adaptive_avg_pool_stub(),
-      &dispatch::adaptive_avg_pool_backward_stub(), &dispatch::batch_norm_stub(), &dispatch::batch_norm_backward_stub()};
+      &dispatch::adaptive_avg_pool_backward_stub(), &dispatch::batch_norm_stub(),
+      &dispatch::batch_norm_backward_stub()};
   for (const dispatch::StubBase* s : stubs) {
     INFO(s->name());
     CHECK(s->has(DeviceType::CUDA));
