@@ -166,19 +166,25 @@ def test_against_torch_bfloat16_and_own_float32(c):
         return
     gy = rounded(np.random.default_rng(c["seed"] + 1), tuple(yt.shape), c["dtype"])
     _, got = run_steepest(c["kind"], x, w, b, gy, kw)
-    _, s = reference(c["kind"], x, w, b, gy, kw)
+    ref, s = reference(c["kind"], x, w, b, gy, kw)
     tins = [t.clone().requires_grad_() for t in (x, w, b)]
     ty = torch_op(c["kind"])(*tins, **kw)
     ty.backward(gy)
     torch_res = [ty] + [t.grad for t in tins]
     _, own32 = run_steepest(c["kind"], x.float(), w.float(), b.float(), gy.float(), kw)
     n = terms(x, yt, w, c["groups"])
-    for name, a, t, o, sv in zip(("y", "gx", "gw", "gb"), got, torch_res, own32, s):
+    for name, a, t, o, r, sv in zip(("y", "gx", "gw", "gb"), got, torch_res, own32, ref, s):
         # the float32 result rounded to bfloat16 is a bfloat16 result of the same sums
         o16 = f64(torch.from_numpy(f64(o).astype(np.float32)).bfloat16())
-        for other, who in ((f64(t), "torch"), (o16, "steepest float32")):
+        # On CPUs without AVX512 torch's bfloat16 convolution can round partial sums to
+        # bfloat16 (one such input gradient is off by 7% after cancellation): elements where
+        # torch misses the float64 bound it is held to say nothing about ours, which the
+        # float64 test checks everywhere, so the torch comparison keeps the others.
+        t64 = f64(t)
+        torch_fair = np.abs(t64 - r) <= U["bfloat16"] * np.abs(r) * 1.01 + (n + 4) * U24 * sv * 1.01
+        for other, who, keep in ((t64, "torch", torch_fair), (o16, "steepest float32", True)):
             bound = 2 * (U["bfloat16"] * np.abs(other) * 1.01 + (n + 4) * U24 * sv * 1.01)
-            err = np.abs(f64(a) - other)
+            err = np.where(keep, np.abs(f64(a) - other), 0.0)
             assert np.all(err <= bound), f"{c['kind']} {name} vs {who}: max excess {np.max(err - bound):.3g}"
 
 
