@@ -166,6 +166,18 @@ def test_hypothesis_shapes(dt, data):
     assert_both_close(gs, gt, dt)
 
 
+@pytest.mark.parametrize("zero_infinity", [False, True])
+def test_long_sequences_over_threads(zero_infinity):
+    # Enough work for the kernel to hand the sequences to several threads; one is impossible.
+    T, C = 120, 12
+    tl, il = [30, 0, 25, 40, 12, 33], [120, 50, 100, 120, 30, 20]
+    w = np.random.default_rng(4).uniform(0.5, 2, size=len(tl))
+    ls, lt, gs, gt = run_both(log_probs(T, len(tl), C, np.float64), targets_of(tl, C, 0), il, tl, np.float64,
+                              weights=w, reduction="none", zero_infinity=zero_infinity)
+    assert_both_close(ls, lt, np.float64)
+    assert_both_close(gs, gt, np.float64)
+
+
 # ---------------- against a sum over every alignment ----------------
 
 def brute_force_nll(lp, target, blank):

@@ -44,21 +44,22 @@ Tensor geometry(const std::vector<int64_t>& il, const std::vector<int64_t>& tl, 
   const int64_t total = targets.numel();
   int64_t pos = 0, S = 0;
   for (int64_t b = 0; b < N; ++b) {
-    STEEPEST_CHECK(il[size_t(b)] >= 0, ValueError, kOp, ": Expected input_lengths to have value at least 0, but got value ",
-                   il[size_t(b)], " (sequence ", b, ")");
-    STEEPEST_CHECK(il[size_t(b)] <= T, ValueError, kOp, ": Expected input_lengths to have value at most ", T,
-                   " (the input's length T), but got value ", il[size_t(b)], " (sequence ", b, ")");
-    STEEPEST_CHECK(tl[size_t(b)] >= 0, ValueError, kOp,
-                   ": Expected target_lengths to have value at least 0, but got value ", tl[size_t(b)], " (sequence ", b,
-                   ")");
+    const int64_t in = il[size_t(b)], tn = tl[size_t(b)];
+    STEEPEST_CHECK(in >= 0, ValueError, kOp, ": Expected input_lengths to have value at least 0, but got value ", in,
+                   " (sequence ", b, ")");
+    STEEPEST_CHECK(in <= T, ValueError, kOp, ": Expected input_lengths to have value at most ", T,
+                   " (the input's length T), but got value ", in, " (sequence ", b, ")");
+    STEEPEST_CHECK(tn >= 0, ValueError, kOp, ": Expected target_lengths to have value at least 0, but got value ", tn,
+                   " (sequence ", b, ")");
     // Bounded by the targets' size before any sum, so the offsets never overflow.
-    STEEPEST_CHECK(tl[size_t(b)] <= total, ValueError, kOp, ": target_lengths[", b, "] = ", tl[size_t(b)],
-                   " exceeds the ", total, " labels of targets ", targets.shape());
-    g[b * 3 + dispatch::kCtcInputLength] = il[size_t(b)];
-    g[b * 3 + dispatch::kCtcTargetLength] = tl[size_t(b)];
-    g[b * 3 + dispatch::kCtcTargetOffset] = concatenated ? pos : b * targets.shape()[1];
-    pos += tl[size_t(b)];
-    S = std::max(S, tl[size_t(b)]);
+    STEEPEST_CHECK(tn <= total, ValueError, kOp, ": target_lengths[", b, "] = ", tn, " exceeds the ", total,
+                   " labels of targets ", targets.shape());
+    int64_t* row = g + b * dispatch::kCtcGeomCols;
+    row[dispatch::kCtcInputLength] = in;
+    row[dispatch::kCtcTargetLength] = tn;
+    row[dispatch::kCtcTargetOffset] = concatenated ? pos : b * targets.shape()[1];
+    pos += tn;
+    S = std::max(S, tn);
   }
   if (concatenated) {
     STEEPEST_CHECK(pos == total, ValueError, kOp, ": concatenated targets must hold sum(target_lengths) = ", pos,
@@ -66,8 +67,9 @@ Tensor geometry(const std::vector<int64_t>& il, const std::vector<int64_t>& tl, 
   } else {
     STEEPEST_CHECK(targets.shape()[0] == N, ValueError, kOp, ": padded targets must have batch_size (", N,
                    ") rows, but got targets of shape ", targets.shape());
-    STEEPEST_CHECK(targets.shape()[1] >= S, ValueError, kOp, ": padded targets must have at least max(target_lengths) = ",
-                   S, " columns, but got targets of shape ", targets.shape());
+    STEEPEST_CHECK(targets.shape()[1] >= S, ValueError, kOp,
+                   ": padded targets must have at least max(target_lengths) = ", S,
+                   " columns, but got targets of shape ", targets.shape());
   }
   *longest = S;
   return geom;
