@@ -291,6 +291,8 @@ def test_bad_tensor_arguments():
         F.ctc_loss(np.zeros((3, 1, 2)), st.tensor([[1]]), [3], [1])
     with pytest.raises(TypeError, match="argument 'targets' must be a Tensor"):
         F.ctc_loss(st.zeros(3, 1, 2), [[1]], [3], [1])
+    with pytest.raises(TypeError, match="argument 'blank' must be an int, not float"):
+        F.ctc_loss(st.zeros(3, 1, 2), st.tensor([[1]]), [3], [1], blank=0.0)
 
 
 def test_labels_in_padding_are_not_read():

@@ -23,5 +23,7 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Lengths, target_
     for name, t in (("log_probs", log_probs), ("targets", targets)):
         if not isinstance(t, Tensor):
             raise TypeError(f"ctc_loss(): argument '{name}' must be a Tensor, not {type(t).__name__}")
-    return _core._nn_ctc_loss(log_probs, targets, input_lengths, target_lengths, int(blank), reduction,
+    if isinstance(blank, bool) or not isinstance(blank, int):
+        raise TypeError(f"ctc_loss(): argument 'blank' must be an int, not {type(blank).__name__}")
+    return _core._nn_ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, reduction,
                               bool(zero_infinity))
