@@ -315,6 +315,17 @@ def test_int32_targets_and_non_contiguous_inputs():
     assert_both_close(got, want, np.float64)
 
 
+def test_autocast_runs_in_float32():
+    # ctc_loss is on autocast's float32 list: 16-bit log-probabilities are widened first.
+    lp = st.from_numpy(log_probs(7, 2, 5, np.float32)).to(st.bfloat16)
+    tg = st.tensor([[1, 4, 2], [3, 3, 0]])
+    with st.autocast("cpu", dtype=st.bfloat16):
+        got = F.ctc_loss(lp, tg, [7, 6], [3, 2], reduction="none")
+    assert got.dtype == st.float32
+    want = F.ctc_loss(lp.float(), tg, [7, 6], [3, 2], reduction="none")
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
 # ---------------- end to end ----------------
 
 def test_small_model_trains_like_torch():
