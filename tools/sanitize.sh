@@ -70,7 +70,7 @@ TESTS=(
   tests/test_bf16_gemm.py tests/test_nn_activations_extra.py tests/test_torch_checkpoint.py
   tests/test_fp8_dtype.py tests/test_scaled_mm.py tests/test_float8_linear.py tests/test_autocast.py
   tests/test_lowp_conv.py tests/test_lowp_attention.py tests/test_lowp_nn.py tests/test_ops_special_erf.py
-  tests/test_torch_surface_gaps.py
+  tests/test_torch_surface_gaps.py tests/test_ctc_loss.py
 )
 (cd "$ROOT" && LD_PRELOAD="$PRELOAD" PYTHONPATH="$PKG" STEEPEST_SANITIZED=1 \
   "$PY" -m pytest "${TESTS[@]}" -q -p no:cacheprovider -x)

@@ -19,6 +19,24 @@ Shape shape_arg(const py::object& o, const char* op, const char* arg) {
                         std::string(py::str(py::type::of(o).attr("__name__")))));
   }
 }
+
+// ctc_loss's lengths: an integer tensor, or a sequence of ints (a lone int for one sequence).
+bool is_tensor(const py::handle& o) { return py::detail::make_caster<Tensor>().load(o, false); }
+std::vector<int64_t> lengths_arg(const py::handle& o, const char* arg) {
+  if (PyLong_Check(o.ptr()) && !PyBool_Check(o.ptr())) return {o.cast<int64_t>()};
+  if (py::isinstance<py::sequence>(o) && !py::isinstance<py::str>(o)) {
+    std::vector<int64_t> v;
+    for (const py::handle& e : o.cast<py::sequence>()) {
+      if (!PyIndex_Check(e.ptr()) || PyBool_Check(e.ptr()))
+        throw TypeError(str("ctc_loss: ", arg, " must be a tensor or a sequence of ints, but it holds a ",
+                            std::string(py::str(py::type::of(e).attr("__name__")))));
+      v.push_back(py::int_(py::reinterpret_borrow<py::object>(e)).cast<int64_t>());
+    }
+    return v;
+  }
+  throw TypeError(str("ctc_loss: ", arg, " must be a tensor or a sequence of ints, but got ",
+                      std::string(py::str(py::type::of(o).attr("__name__")))));
+}
 }  // namespace
 
 void bind_nn(py::module_& m) {
@@ -55,6 +73,21 @@ void bind_nn(py::module_& m) {
         },
         py::arg("input"), py::arg("target"), py::arg("weight") = py::none(), py::arg("ignore_index") = -100,
         py::arg("reduction") = "mean");
+  m.def("_nn_ctc_loss",
+        [](const Tensor& lp, const Tensor& targets, const py::object& il, const py::object& tl, int64_t blank,
+           const std::string& reduction, bool zero_infinity) {
+          const F::Reduction r = F::parse_reduction(reduction, "ctc_loss");
+          // Two tensors stay tensors (read on the host by the core); otherwise both are sequences.
+          if (is_tensor(il) && is_tensor(tl))
+            return F::ctc_loss(lp, targets, il.cast<Tensor>(), tl.cast<Tensor>(), blank, r, zero_infinity);
+          STEEPEST_CHECK(!is_tensor(il) && !is_tensor(tl), TypeError,
+                         "ctc_loss: input_lengths and target_lengths must both be tensors or both be sequences of "
+                         "ints");
+          return F::ctc_loss(lp, targets, lengths_arg(il, "input_lengths"), lengths_arg(tl, "target_lengths"), blank,
+                             r, zero_infinity);
+        },
+        py::arg("log_probs"), py::arg("targets"), py::arg("input_lengths"), py::arg("target_lengths"),
+        py::arg("blank") = 0, py::arg("reduction") = "mean", py::arg("zero_infinity") = false);
   m.def("_nn_mse_loss",
         [](const Tensor& x, const Tensor& t, const std::string& r) {
           return F::mse_loss(x, t, F::parse_reduction(r, "mse_loss"));

@@ -457,6 +457,7 @@ from ._f_activation import (  # noqa: E402,F401
     softsign,
     tanhshrink,
 )
+from ._f_ctc import ctc_loss  # noqa: E402,F401
 from ._f_distance import bilinear, cosine_similarity, normalize, pairwise_distance  # noqa: E402,F401
 from ._f_loss import (  # noqa: E402,F401
     binary_cross_entropy,

@@ -4,6 +4,7 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "../ops/random.hpp"
 #include "../tensor.hpp"
@@ -55,6 +56,19 @@ Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction = 
 // Stable form: (1 - y) x + (1 + (pw - 1) y) log(1 + e^-x), times weight.
 Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target, const Tensor& weight = Tensor(),
                                         const Tensor& pos_weight = Tensor(), Reduction reduction = Reduction::Mean);
+
+// Connectionist temporal classification (torch's ctc_loss). log_probs (T, N, C) or unbatched
+// (T, C), float32/float64; targets int64/int32 labels in [0, C) other than blank, padded (N, S)
+// or concatenated (sum(target_lengths),); one input and one target length per sequence. mean
+// divides each loss by its target length (at least 1) before averaging; zero_infinity zeroes
+// the losses of impossible alignments and their gradients.
+Tensor ctc_loss(const Tensor& log_probs, const Tensor& targets, const std::vector<int64_t>& input_lengths,
+                const std::vector<int64_t>& target_lengths, int64_t blank = 0, Reduction reduction = Reduction::Mean,
+                bool zero_infinity = false);
+// The lengths as integer tensors of any shape, read on the host.
+Tensor ctc_loss(const Tensor& log_probs, const Tensor& targets, const Tensor& input_lengths,
+                const Tensor& target_lengths, int64_t blank = 0, Reduction reduction = Reduction::Mean,
+                bool zero_infinity = false);
 
 // ---- normalization ----
 // Normalizes over the trailing dims `normalized_shape`; weight and bias have that shape.
