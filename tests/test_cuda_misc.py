@@ -1,0 +1,109 @@
+"""CUDA kernels of FP8 casting and scaling, each against steepest's own CPU result on the same
+inputs (awkward sizes, NaN, -0, ties, non-contiguous inputs). Exact wherever the two
+backends share the per-element code; stated tolerances where CUDA's double libm stands in
+for the C library's."""
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+from gpu import needs_gpu
+
+import steepest as st
+
+pytestmark = needs_gpu
+
+FLOATS = [st.float32, st.float64, st.bfloat16, st.float16]
+SORT_DTYPES = FLOATS + [st.int32, st.int64, st.bool]
+
+
+def host(t: Any) -> np.ndarray:
+    """A tensor's values as a numpy array (16- and 8-bit floats widened exactly to float32)."""
+    t = t.cpu()
+    if t.dtype in (st.bfloat16, st.float16, st.float8_e4m3fn, st.float8_e5m2):
+        t = t.float()
+    return np.asarray(t.numpy())
+
+
+def same(a: Any, b: Any) -> None:
+    """Equal values, NaN where NaN, same dtype and shape."""
+    assert a.dtype == b.dtype and tuple(a.shape) == tuple(b.shape)
+    np.testing.assert_array_equal(host(a), host(b))
+
+
+def rnd(shape: tuple, dtype: Any = st.float32, lo: float = -3.0, hi: float = 3.0, seed: int = 0) -> Any:
+    r = np.random.default_rng(seed + 7 * len(shape) + int(np.prod(shape)))
+    if dtype in (st.int32, st.int64):
+        return st.tensor(r.integers(int(lo), int(hi) + 1, size=shape), dtype=dtype)
+    if dtype == st.bool:
+        return st.tensor(r.random(shape) < 0.5)
+    return st.tensor(r.uniform(lo, hi, size=shape)).to(dtype)
+
+
+def both(fn: Callable[..., Any], *cpu_args: Any) -> tuple:
+    """fn on the CPU tensors and on their CUDA copies (numbers pass through)."""
+    gpu_args = [a.to("cuda") if isinstance(a, st.Tensor) else a for a in cpu_args]
+    return fn(*cpu_args), fn(*gpu_args)
+
+
+# ---- FP8 --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("n", [0, 1, 7, 257, 70001])
+@pytest.mark.parametrize("src", [st.float32, st.bfloat16, st.float16])
+@pytest.mark.parametrize("f8", [st.float8_e4m3fn, st.float8_e5m2])
+def test_float8_scaled_cast_and_amax(f8: Any, src: Any, n: int) -> None:
+    x = rnd((n,), src, lo=-600, hi=600)
+    if n > 7:  # values past both formats' range after scaling, ties, -0 and a subnormal
+        x[:6] = st.tensor([1e5, -1e5, 0.0, -0.0, 1e-6, 448.0]).to(src)
+    scale = st.tensor([1.5])
+    outs = []
+    for dev in ("cpu", "cuda"):
+        amax = st.zeros((1,), device=dev)
+        y = st._float8_scaled_cast(x.to(dev), scale.to(dev), f8, amax)
+        outs.append((y, amax))
+    same(outs[0][0], outs[1][0])
+    same(outs[0][1], outs[1][1])
+
+
+def test_float8_amax_nan_and_amax_only() -> None:
+    x = rnd((5000,), lo=-2, hi=2)
+    x[4321] = float("nan")
+    amax = st.zeros((1,), device="cuda")
+    st._float8_scaled_cast(x.to("cuda"), st.ones((1,), device="cuda"), st.float8_e4m3fn, amax)
+    assert np.isnan(host(amax)[0])
+
+
+@pytest.mark.parametrize("margin", [0.0, 1.0, 2.5])
+@pytest.mark.parametrize("f8", [st.float8_e4m3fn, st.float8_e5m2])
+def test_float8_update_scaling(f8: Any, margin: float) -> None:
+    states = []
+    for dev in ("cpu", "cuda"):
+        hist = st.tensor([3.0, 0.5, 7.25, 0.0, 1.0]).to(dev)
+        scale = st.ones((1,), device=dev)
+        for a in (2.0, 11.0, float("nan"), 0.25):  # a NaN step leaves the scale as it was
+            st._float8_update_scaling(hist, scale, st.tensor([a]).to(dev), f8, margin)
+            states.append((dev, host(hist).copy(), host(scale).copy()))
+    cpu = [s for s in states if s[0] == "cpu"]
+    gpu = [s for s in states if s[0] == "cuda"]
+    for c, g in zip(cpu, gpu):
+        np.testing.assert_array_equal(c[1], g[1])
+        np.testing.assert_array_equal(c[2], g[2])
+
+
+def test_float8_linear_on_cuda() -> None:
+    st.manual_seed(0)
+    lin = st.nn.Linear(32, 16)
+    ref = st.nn.Linear(32, 16)
+    ref.load_state_dict(lin.state_dict())
+    fp8 = st.nn.Float8Linear.from_float(lin).to("cuda")
+    fp8_cpu = st.nn.Float8Linear.from_float(ref)
+    x = rnd((8, 32))
+    ys = []
+    for dev, m in (("cpu", fp8_cpu), ("cuda", fp8)):
+        y = m(x.to(dev))
+        y.sum().backward()
+        ys.append(y)
+    # The FP8 operands are the same bytes; the products sum in cuBLAS's order vs the CPU's.
+    np.testing.assert_allclose(host(ys[0]), host(ys[1]), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(host(fp8_cpu.weight.grad), host(fp8.weight.grad), rtol=1e-5, atol=1e-6)
+    for name in ("fp8_amax_history_input", "fp8_scale_input", "fp8_scale_weight"):
+        same(getattr(fp8_cpu, name), getattr(fp8, name).cpu())
