@@ -1,7 +1,7 @@
-"""CUDA kernels of FP8 casting and scaling, each against steepest's own CPU result on the same
-inputs (awkward sizes, NaN, -0, ties, non-contiguous inputs). Exact wherever the two
-backends share the per-element code; stated tolerances where CUDA's double libm stands in
-for the C library's."""
+"""CUDA kernels of FP8 casting and scaling, erfc/erfinv, each against steepest's own CPU result
+on the same inputs (awkward sizes, NaN, -0, ties, non-contiguous inputs). Exact wherever the
+two backends share the per-element code; stated tolerances where CUDA's double libm stands
+in for the C library's."""
 from typing import Any, Callable
 
 import numpy as np
@@ -107,3 +107,22 @@ def test_float8_linear_on_cuda() -> None:
     np.testing.assert_allclose(host(fp8_cpu.weight.grad), host(fp8.weight.grad), rtol=1e-5, atol=1e-6)
     for name in ("fp8_amax_history_input", "fp8_scale_input", "fp8_scale_weight"):
         same(getattr(fp8_cpu, name), getattr(fp8, name).cpu())
+
+
+# ---- erfc / erfinv ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_erfc_erfinv(dtype: Any) -> None:
+    x = rnd((3, 1001), dtype, lo=-6, hi=6).t()[::2]  # strided
+    y = rnd((2, 777), dtype, lo=-1, hi=1)
+    y[0, :6] = st.tensor([1.0, -1.0, 0.0, -0.0, 1.5, float("nan")]).to(dtype)
+    y[1, :4] = st.tensor([1 - 2.0 ** -24, -(1 - 2.0 ** -24), 1e-30, -1e-30]).to(dtype)
+    for fn, arg in ((st.erfc, x), (st.erfinv, y)):
+        a, b = both(fn, arg)
+        if dtype == st.float64:  # CUDA's double erf/erfc/exp/log1p against the C library's
+            np.testing.assert_allclose(host(a), host(b), rtol=1e-14, atol=1e-300)
+        else:  # a double rounded once: a last-bit double difference almost never shows
+            np.testing.assert_allclose(host(a), host(b), rtol=1.2e-7 if dtype == st.float32 else 8e-3)
+        ha, hb = host(a), host(b)
+        np.testing.assert_array_equal(np.isnan(ha), np.isnan(hb))
+        np.testing.assert_array_equal(np.signbit(ha[~np.isnan(ha)]), np.signbit(hb[~np.isnan(hb)]))
