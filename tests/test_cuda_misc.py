@@ -1,7 +1,7 @@
-"""CUDA kernels of FP8 casting and scaling, erfc/erfinv, each against steepest's own CPU result
-on the same inputs (awkward sizes, NaN, -0, ties, non-contiguous inputs). Exact wherever the
-two backends share the per-element code; stated tolerances where CUDA's double libm stands
-in for the C library's."""
+"""CUDA kernels of FP8 casting and scaling, erfc/erfinv, sorting and order statistics, each
+against steepest's own CPU result on the same inputs (awkward sizes, NaN, -0, ties, non-
+contiguous inputs). Exact wherever the two backends share the per-element code; stated
+tolerances where CUDA's double libm stands in for the C library's."""
 from typing import Any, Callable
 
 import numpy as np
@@ -126,3 +126,67 @@ def test_erfc_erfinv(dtype: Any) -> None:
         ha, hb = host(a), host(b)
         np.testing.assert_array_equal(np.isnan(ha), np.isnan(hb))
         np.testing.assert_array_equal(np.signbit(ha[~np.isnan(ha)]), np.signbit(hb[~np.isnan(hb)]))
+
+
+# ---- sort / order statistics ------------------------------------------------------------
+
+def awkward(shape: tuple, dtype: Any, seed: int = 0) -> Any:
+    """Many ties, and for floats NaN, +-0 and +-inf."""
+    x = rnd(shape, dtype, lo=-4, hi=4, seed=seed)
+    if dtype in FLOATS:
+        x = (x * 2).round() / 2  # ties
+        flat = x.reshape(-1)
+        m = flat.numel()
+        for j, v in enumerate([float("nan"), -0.0, 0.0, float("inf"), float("-inf"), float("nan")]):
+            if m > 3 * j:
+                flat[(3 * j * 7919) % m] = v
+    return x
+
+
+@pytest.mark.parametrize("shape,dim", [((1,), 0), ((7,), 0), ((5, 33), 1), ((5, 33), 0), ((3, 1, 2050), -1),
+                                       ((70001,), 0), ((2, 4, 3), 1)])
+@pytest.mark.parametrize("dtype", SORT_DTYPES)
+def test_sort_matches_cpu(dtype: Any, shape: tuple, dim: int) -> None:
+    x = awkward(shape, dtype)
+    for desc in (False, True):
+        (va, ia), (vb, ib) = both(lambda t, d=desc: st.sort(t, dim, descending=d, stable=True), x)
+        same(va, vb)
+        same(ia, ib)
+    same(*both(lambda t: st.argsort(t, dim, descending=True, stable=True), x))
+    if x.dim() >= 2:  # a transposed input
+        (va, ia), (vb, ib) = both(lambda t: st.sort(t.transpose(0, -1), dim), x)
+        same(va, vb)
+        same(ia, ib)
+
+
+@pytest.mark.parametrize("dtype", SORT_DTYPES)
+def test_topk_and_msort(dtype: Any) -> None:
+    x = awkward((6, 131), dtype, seed=3)
+    for largest in (True, False):
+        (va, ia), (vb, ib) = both(lambda t, lg=largest: st.topk(t, 17, largest=lg), x)
+        same(va, vb)
+        same(ia, ib)
+    same(*both(st.msort, x))
+
+
+@pytest.mark.parametrize("dtype", SORT_DTYPES)
+@pytest.mark.parametrize("shape", [(1,), (9,), (4, 257), (3, 2, 5)])
+def test_order_statistics_match_cpu(dtype: Any, shape: tuple) -> None:
+    x = awkward(shape, dtype, seed=5)
+    n = shape[-1]
+    calls = [lambda t: st.kthvalue(t, 1), lambda t: st.kthvalue(t, n), lambda t: st.kthvalue(t, (n + 1) // 2),
+             lambda t: st.median(t, -1), lambda t: st.mode(t, -1), lambda t: st.median(t, 0, keepdim=True)]
+    if dtype in FLOATS:
+        calls.append(lambda t: st.nanmedian(t, -1))
+    for fn in calls:
+        (va, ia), (vb, ib) = both(fn, x)
+        same(va, vb)
+        same(ia, ib)
+    same(*both(st.median, x))
+
+
+def test_nanmedian_all_nan_row() -> None:
+    x = st.tensor([[float("nan")] * 5, [1.0, float("nan"), 3.0, 2.0, float("nan")]])
+    (va, ia), (vb, ib) = both(lambda t: st.nanmedian(t, 1), x)
+    same(va, vb)
+    same(ia, ib)
