@@ -1,7 +1,8 @@
-"""CUDA kernels of FP8 casting and scaling, erfc/erfinv, sorting and order statistics, each
-against steepest's own CPU result on the same inputs (awkward sizes, NaN, -0, ties, non-
-contiguous inputs). Exact wherever the two backends share the per-element code; stated
-tolerances where CUDA's double libm stands in for the C library's."""
+"""CUDA kernels of FP8 casting and scaling, erfc/erfinv, sorting and order statistics,
+bincount/histc/searchsorted, each against steepest's own CPU result on the same inputs
+(awkward sizes, NaN, -0, ties, non-contiguous inputs). Exact wherever the two backends share
+the per-element code; stated tolerances where CUDA's double libm stands in for the C
+library's."""
 from typing import Any, Callable
 
 import numpy as np
@@ -190,3 +191,40 @@ def test_nanmedian_all_nan_row() -> None:
     (va, ia), (vb, ib) = both(lambda t: st.nanmedian(t, 1), x)
     same(va, vb)
     same(ia, ib)
+
+
+# ---- bincount / histc / searchsorted ----------------------------------------------------
+
+@pytest.mark.parametrize("n", [1, 9, 4099, 100003])
+def test_bincount_matches_cpu(n: int) -> None:
+    x = rnd((n,), st.int64, lo=0, hi=37)
+    w = rnd((n,), st.float64, lo=-1, hi=1, seed=2)
+    same(*both(st.bincount, x))
+    same(*both(lambda t: st.bincount(t, minlength=100), x))
+    # float64 weights summed in index order per bin on both devices: the same bits
+    same(*both(lambda t, u: st.bincount(t, u), x, w))
+    same(*both(lambda t, u: st.bincount(t, u.float()), x, w))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("n", [1, 1000, 70001])
+def test_histc_matches_cpu(dtype: Any, n: int) -> None:
+    x = rnd((n,), dtype, lo=-2, hi=2)
+    if n > 5:
+        x[:5] = st.tensor([float("nan"), -1.0, 1.0, float("inf"), 0.5]).to(dtype)
+    same(*both(lambda t: st.histc(t, bins=7, min=-1, max=1), x))
+    same(*both(lambda t: st.histc(t, bins=13), rnd((n,), dtype, lo=-2, hi=2, seed=1)))  # the data's own range
+
+
+@pytest.mark.parametrize("dtype", [st.float32, st.float64, st.bfloat16, st.int32, st.int64])
+def test_searchsorted_matches_cpu(dtype: Any) -> None:
+    seq = st.sort(awkward((4, 65), dtype, seed=7) if dtype in FLOATS else rnd((4, 65), dtype, -20, 20), -1)[0]
+    vals = rnd((4, 33), dtype, lo=-5, hi=5, seed=9)
+    for right in (False, True):
+        for i32 in (False, True):
+            same(*both(lambda s, v, r=right, o=i32: st.searchsorted(s, v, right=r, out_int32=o), seq, vals))
+            same(*both(lambda s, v, r=right: st.searchsorted(s, v, right=r), seq[0], vals))  # one shared row
+    perm = st.argsort(rnd((4, 65), st.float64, seed=11), -1)
+    unsorted = st.gather(seq, 1, st.argsort(perm, -1))  # seq read through perm is sorted
+    same(*both(lambda s, v, p: st.searchsorted(s, v, sorter=p), unsorted, vals, perm))
+    same(*both(lambda v, b: st.bucketize(v, b), vals, seq[1]))
