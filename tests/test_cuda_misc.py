@@ -1,8 +1,9 @@
 """CUDA kernels of FP8 casting and scaling, erfc/erfinv, sorting and order statistics,
-bincount/histc/searchsorted, each against steepest's own CPU result on the same inputs
-(awkward sizes, NaN, -0, ties, non-contiguous inputs). Exact wherever the two backends share
-the per-element code; stated tolerances where CUDA's double libm stands in for the C
-library's."""
+bincount/histc/searchsorted and multinomial, each against steepest's own CPU result on the
+same inputs (awkward sizes, NaN, -0, ties, non-contiguous inputs). Exact wherever the two
+backends share the per-element code (FP8 rounding, the sort order, bins, binary search,
+ordered sums, Philox draws); stated tolerances where CUDA's double libm stands in for the C
+library's (erfc, erfinv, multinomial's race without replacement)."""
 from typing import Any, Callable
 
 import numpy as np
@@ -228,3 +229,43 @@ def test_searchsorted_matches_cpu(dtype: Any) -> None:
     unsorted = st.gather(seq, 1, st.argsort(perm, -1))  # seq read through perm is sorted
     same(*both(lambda s, v, p: st.searchsorted(s, v, sorter=p), unsorted, vals, perm))
     same(*both(lambda v, b: st.bucketize(v, b), vals, seq[1]))
+
+
+# ---- multinomial ------------------------------------------------------------------------
+
+def draw_both(fn: Callable[[str], Any], seed: int) -> tuple:
+    """fn(device) on each device after seeding the generator the same way."""
+    outs = []
+    for dev in ("cpu", "cuda"):
+        st.manual_seed(seed)
+        outs.append(fn(dev))
+    return outs[0], outs[1]
+
+
+@pytest.mark.parametrize("shape", [(1,), (7,), (5, 33), (3, 1000)])
+def test_multinomial_with_replacement_same_samples(shape: tuple) -> None:
+    p = rnd(shape, st.float64, lo=0, hi=1, seed=4)
+    if shape[-1] > 2:
+        p[..., 2] = 0.0  # a zero-probability category is never drawn
+    a, b = draw_both(lambda d: st.multinomial(p.to(d), 257, replacement=True), seed=21)
+    same(a, b)
+    if shape[-1] > 2:
+        assert not (host(b) == 2).any()
+
+
+@pytest.mark.parametrize("shape,n", [((9,), 9), ((4, 50), 17), ((2, 3000), 100)])
+def test_multinomial_without_replacement(shape: tuple, n: int) -> None:
+    p = rnd(shape, st.float32, lo=0.01, hi=1, seed=6)
+    a, b = draw_both(lambda d: st.multinomial(p.to(d), n), seed=5)
+    # The race times use CUDA's log1p (last bit may differ from the C library's): a near-tie
+    # could swap two samples, so compare as the CPU does almost always and check the law's rules.
+    hb = host(b).reshape(-1, n)
+    assert all(len(set(r)) == n for r in hb.tolist())  # no category twice
+    assert (host(a).reshape(-1, n) == hb).mean() > 0.99
+
+
+def test_multinomial_checks_cuda_probabilities() -> None:
+    with pytest.raises(ValueError, match="probability tensor contains"):
+        st.multinomial(st.tensor([0.5, -0.1]).to("cuda"), 1)
+    with pytest.raises(ValueError, match="not enough non-negative category"):
+        st.multinomial(st.tensor([0.5, 0.0, 0.0]).to("cuda"), 2)
