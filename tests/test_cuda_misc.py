@@ -74,6 +74,20 @@ def test_float8_amax_nan_and_amax_only() -> None:
     assert np.isnan(host(amax)[0])
 
 
+@pytest.mark.parametrize("f8", [st.float8_e4m3fn, st.float8_e5m2])
+def test_float8_conversions_on_device(f8: Any) -> None:
+    x = rnd((37, 21), lo=-70000, hi=70000)
+    x[0, :4] = st.tensor([float("nan"), float("inf"), -0.0, 1e-9])
+    for src in (x, x.t(), x.bfloat16().t()):  # strided, and from a 16-bit float
+        a, b = both(lambda t: t.to(f8), src)
+        same(a, b)
+        for back in (st.float32, st.float64, st.bfloat16):
+            same(*both(lambda t, d=back: t.to(d), a))
+    i8 = st.tensor([[1.0, -2.0], [3.5, 0.0]]).to(f8)
+    same(*both(lambda p, q: st._scaled_mm(p, q, st.tensor([2.0]).to(p.device), st.tensor([0.5]).to(p.device)),
+               i8, i8.t()))
+
+
 @pytest.mark.parametrize("margin", [0.0, 1.0, 2.5])
 @pytest.mark.parametrize("f8", [st.float8_e4m3fn, st.float8_e5m2])
 def test_float8_update_scaling(f8: Any, margin: float) -> None:
