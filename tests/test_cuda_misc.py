@@ -60,17 +60,17 @@ def test_float8_scaled_cast_and_amax(f8: Any, src: Any, n: int) -> None:
     outs = []
     for dev in ("cpu", "cuda"):
         amax = st.zeros((1,), device=dev)
-        y = st._float8_scaled_cast(x.to(dev), scale.to(dev), f8, amax)
+        y = st._core._float8_scaled_cast(x.to(dev), scale.to(dev), f8, amax)
         outs.append((y, amax))
     same(outs[0][0], outs[1][0])
     same(outs[0][1], outs[1][1])
 
 
-def test_float8_amax_nan_and_amax_only() -> None:
+def test_float8_amax_nan() -> None:
     x = rnd((5000,), lo=-2, hi=2)
     x[4321] = float("nan")
     amax = st.zeros((1,), device="cuda")
-    st._float8_scaled_cast(x.to("cuda"), st.ones((1,), device="cuda"), st.float8_e4m3fn, amax)
+    st._core._float8_scaled_cast(x.to("cuda"), st.ones((1,), device="cuda"), st.float8_e4m3fn, amax)
     assert np.isnan(host(amax)[0])
 
 
@@ -96,7 +96,7 @@ def test_float8_update_scaling(f8: Any, margin: float) -> None:
         hist = st.tensor([3.0, 0.5, 7.25, 0.0, 1.0]).to(dev)
         scale = st.ones((1,), device=dev)
         for a in (2.0, 11.0, float("nan"), 0.25):  # a NaN step leaves the scale as it was
-            st._float8_update_scaling(hist, scale, st.tensor([a]).to(dev), f8, margin)
+            st._core._float8_update_scaling(hist, scale, st.tensor([a]).to(dev), f8, margin)
             states.append((dev, host(hist).copy(), host(scale).copy()))
     cpu = [s for s in states if s[0] == "cpu"]
     gpu = [s for s in states if s[0] == "cuda"]
@@ -117,7 +117,7 @@ def test_float8_linear_on_cuda() -> None:
     for dev, m in (("cpu", fp8_cpu), ("cuda", fp8)):
         y = m(x.to(dev))
         y.sum().backward()
-        ys.append(y)
+        ys.append(y.detach())
     # The FP8 operands are the same bytes; the products sum in cuBLAS's order vs the CPU's.
     np.testing.assert_allclose(host(ys[0]), host(ys[1]), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(host(fp8_cpu.weight.grad), host(fp8.weight.grad), rtol=1e-5, atol=1e-6)
