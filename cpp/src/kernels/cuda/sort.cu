@@ -99,8 +99,8 @@ void order_rows(const Tensor& x, int64_t rows, bool descending, const Tensor& or
   keys_kernel<T><<<unsigned(blocks_for(total)), kThreadsPerBlock, 0, st>>>(static_cast<const T*>(x.data_ptr()), total,
                                                                           n, descending, k, idx.data<int64_t>());
   STEEPEST_CUDA_LAUNCH_CHECK();
-  sort_pairs_rows(k, idx.data<int64_t>(), k + total, order.data<int64_t>(), rows, n, kernels::sort_key_bits<SortKey<T>>(),
-            dev);
+  const int bits = kernels::sort_key_bits<SortKey<T>>();
+  sort_pairs_rows(k, idx.data<int64_t>(), k + total, order.data<int64_t>(), rows, n, bits, dev);
 }
 
 template <class T>
