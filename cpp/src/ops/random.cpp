@@ -10,6 +10,7 @@
 #include "dispatch/random.hpp"
 #include "steepest/autograd.hpp"
 #include "steepest/ops.hpp"
+#include "steepest/ops/device.hpp"
 
 namespace steepest {
 
@@ -180,8 +181,10 @@ Tensor multinomial(const Tensor& probs, int64_t n, bool replacement, Generator* 
   STEEPEST_CHECK(replacement || n <= k, ValueError, "multinomial: cannot sample n_sample > prob_dist.size(-1) "
                  "samples without replacement (n_sample=", n, ", categories=", k, ")");
   Tensor p = contiguous(to_dtype(probs.detach(), kFloat64));
-  dispatch::check_on_host(p, "multinomial (its probabilities are checked on the host)");
-  const double* pv = p.data<double>();
+  // The rows are checked on the host before any draw (a refused call leaves the generator
+  // untouched); a CUDA tensor's probabilities are copied over once for it.
+  const Tensor ph = p.device().is_cpu() ? p : to_device(p, kCPU);
+  const double* pv = ph.data<double>();
   for (int64_t r = 0; r < rows; ++r) {
     double total = 0;
     int64_t nonzero = 0;

@@ -1,15 +1,19 @@
 // The CPU kernels of counting and binning (dispatch/count.hpp): serial accumulation for
 // bincount and histc (exact and order-independent for counts), binary search per value for
 // searchsorted.
-#include <algorithm>
 #include <type_traits>
+#include <vector>
 
 #include "dispatch/count.hpp"
-#include "ops/cast.hpp"
+#include "kernels/count_math.hpp"
 
 namespace steepest::kernels::cpu {
 
 namespace {
+
+using kernels::histc_bin;
+using kernels::search_row;
+using kernels::SearchKey;
 
 void bincount(const Tensor& out, const Tensor& x, const Tensor& weights) {
   const int64_t* px = x.data<int64_t>();
@@ -33,10 +37,8 @@ void histc(const Tensor& out, const Tensor& x, double lo, double hi) {
       T* o = static_cast<T*>(out.data_ptr());
       std::vector<int64_t> counts(static_cast<size_t>(bins), 0);
       for (int64_t i = 0; i < n; ++i) {
-        double v = double(px[i]);
-        if (!(v >= lo && v <= hi)) continue;  // outside, or NaN
-        auto b = int64_t((v - lo) * double(bins) / (hi - lo));
-        ++counts[size_t(std::min(b, bins - 1))];
+        const int64_t b = histc_bin(double(px[i]), lo, hi, bins);
+        if (b >= 0) ++counts[size_t(b)];
       }
       for (int64_t b = 0; b < bins; ++b) o[b] = detail::cast_to<T>(counts[size_t(b)]);
     }
@@ -51,21 +53,13 @@ void searchsorted(const Tensor& out, const Tensor& sorted, const Tensor& values,
   const int64_t* ps = sorter.defined() ? sorter.data<int64_t>() : nullptr;
   visit_dtype(values.dtype(), [&](auto z) {
     using T = decltype(z);
-    using K = std::conditional_t<detail::is_half_v<T>, float, T>;
     const T* seq = static_cast<const T*>(sorted.data_ptr());
     const T* pv = static_cast<const T*>(values.data_ptr());
     for (int64_t i = 0; i < total; ++i) {
       int64_t row = shared ? 0 : i / n;
       const T* s = seq + row * m;
       const int64_t* perm = ps ? ps + row * m : nullptr;
-      K v = K(pv[i]);
-      int64_t lo = 0, hi = m;  // first position whose element is > v (right) or >= v (left)
-      while (lo < hi) {
-        int64_t mid = lo + (hi - lo) / 2;
-        K e = K(s[perm ? perm[mid] : mid]);
-        if (right ? !(v < e) : e < v) lo = mid + 1;
-        else hi = mid;
-      }
+      const int64_t lo = search_row(s, perm, m, SearchKey<T>(pv[i]), right);
       if (out.dtype() == kInt32) out.data<int32_t>()[i] = int32_t(lo);
       else out.data<int64_t>()[i] = lo;
     }

@@ -6,13 +6,13 @@
 #include <vector>
 
 #include "dispatch/float8.hpp"
+#include "kernels/float8_scaling.hpp"
 
 namespace steepest::kernels::cpu {
 
 namespace {
 
-// max that lets a NaN win, so a NaN anywhere reaches the amax (and the scale update skips it).
-inline float nan_max(float a, float b) { return (a != a || a > b) ? a : b; }
+using kernels::fp8_nan_max;
 
 template <class X, class F8>
 void cast_typed(F8* out, const X* x, float scale, int64_t n, float* amax) {
@@ -26,17 +26,17 @@ void cast_typed(F8* out, const X* x, float scale, int64_t n, float* amax) {
     if (out) {
       for (int64_t i = b; i < e; ++i) {
         const float v = float(x[i]);
-        m = nan_max(m, std::fabs(v));
+        m = fp8_nan_max(m, std::fabs(v));
         out[i] = saturate_to<F8>(v * scale);
       }
     } else {
-      for (int64_t i = b; i < e; ++i) m = nan_max(m, std::fabs(float(x[i])));
+      for (int64_t i = b; i < e; ++i) m = fp8_nan_max(m, std::fabs(float(x[i])));
     }
     part[size_t(t)] = m;
   }
   if (amax) {
     float m = 0.0f;
-    for (float p : part) m = nan_max(m, p);
+    for (float p : part) m = fp8_nan_max(m, p);
     *amax = m;
   }
 }
@@ -63,13 +63,8 @@ void float8_cast(const Tensor& out, const Tensor& x, const Tensor& scale, const 
 }
 
 void float8_scaling(const Tensor& history, const Tensor& scale, const Tensor& amax, double fp8_max, double margin) {
-  float* h = history.data<float>();
-  const int64_t len = history.numel();
-  for (int64_t i = len - 1; i > 0; --i) h[i] = h[i - 1];
-  h[0] = *amax.data<float>();
-  float m = 0.0f;
-  for (int64_t i = 0; i < len; ++i) m = nan_max(m, h[i]);
-  if (std::isfinite(m) && m > 0.0f) *scale.data<float>() = float(fp8_max / double(m) / std::exp2(margin));
+  kernels::fp8_update_scale(history.data<float>(), history.numel(), *amax.data<float>(), fp8_max, std::exp2(margin),
+                            scale.data<float>());
 }
 
 }  // namespace

@@ -6,10 +6,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <vector>
 
 #include "dispatch/random.hpp"
+#include "kernels/multinomial_math.hpp"
 #include "ops/cast.hpp"
 
 namespace steepest::kernels::cpu {
@@ -241,16 +241,11 @@ void multinomial(const Tensor& out, const Tensor& probs, int64_t rows, bool repl
       double run = 0;
       for (int64_t j = 0; j < k; ++j) acc[size_t(j)] = (run += pr[j]);
       for (int64_t s = 0; s < n; ++s) {
-        double target = u[size_t(r * n + s)] * run;
-        auto it = std::upper_bound(acc.begin(), acc.end(), target);
-        int64_t c = std::min<int64_t>(int64_t(it - acc.begin()), k - 1);
-        while (c > 0 && pr[c] == 0) --c;  // never a zero-probability category (rounding at the top)
-        o[r * n + s] = c;
+        o[r * n + s] = kernels::multinomial_pick(acc.data(), pr, k, u[size_t(r * n + s)] * run);
       }
     } else {
       for (int64_t j = 0; j < k; ++j) {
-        acc[size_t(j)] = pr[j] > 0 ? -std::log1p(-u[size_t(r * k + j)]) / pr[j]
-                                   : std::numeric_limits<double>::infinity();
+        acc[size_t(j)] = kernels::multinomial_race_time(pr[j], u[size_t(r * k + j)]);
         idx[size_t(j)] = j;
       }
       std::partial_sort(idx.begin(), idx.begin() + n, idx.end(),

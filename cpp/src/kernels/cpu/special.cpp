@@ -3,7 +3,7 @@
 // float32) round the double result once.
 #include "dispatch/special.hpp"
 #include "kernels/cpu/elementwise_engine.hpp"
-#include "kernels/cpu/special_math.hpp"
+#include "kernels/special_math.hpp"
 
 namespace steepest::kernels::cpu {
 

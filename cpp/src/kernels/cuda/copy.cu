@@ -1,10 +1,13 @@
 // The CUDA kernels of copy_ (dtype conversion, broadcast, any strides up to 8 merged dims)
 // and fill_: one grid-stride loop each, indexing through kernels/cuda/copy_geometry.hpp.
-// Conversions follow the CPU's rules (ops/cast.hpp): 16-bit floats go through float.
+// Conversions follow the CPU's rules (ops/cast.hpp): 16- and 8-bit floats go through float,
+// the FP8 types included (as the CPU's copy, with float8.hpp's rounding), so FP8 tensors
+// convert on the device (_scaled_mm widens its operands this way).
 #include <type_traits>
 #include <vector>
 
 #include "dispatch/elementwise.hpp"
+#include "ops/cast.hpp"
 #include "kernels/cuda/copy_geometry.hpp"
 #include "kernels/cuda/launch.cuh"
 
@@ -14,7 +17,7 @@ namespace {
 
 using steepest::cuda::CopyGeometry;
 
-template <class T> constexpr bool is_half_v = std::is_same_v<T, bfloat16> || std::is_same_v<T, float16>;
+using steepest::detail::is_half_v;  // bfloat16, float16 and the two FP8 types
 
 template <class D, class S>
 __device__ D cast_to(S s) {
@@ -80,9 +83,9 @@ void copy(const Tensor& dst, const Tensor& src) {
   }
   const CopyGeometry g =
       steepest::cuda::copy_geometry(vec(dst.shape()), vec(dst.strides()), vec(src.shape()), vec(src.strides()));
-  visit_dtype(dst.dtype(), [&](auto d0) {
+  visit_dtype_float8(dst.dtype(), [&](auto d0) {
     using D = decltype(d0);
-    visit_dtype(src.dtype(), [&](auto s0) {
+    visit_dtype_float8(src.dtype(), [&](auto s0) {
       using S = decltype(s0);
       copy_kernel<D, S><<<unsigned(steepest::cuda::blocks_for(n)), steepest::cuda::kThreadsPerBlock, 0, s>>>(
           static_cast<D*>(dst.data_ptr()), static_cast<const S*>(src.data_ptr()), g, n);
@@ -97,7 +100,7 @@ void fill(const Tensor& t, Scalar value) {
   OnDevice on(t);
   cudaStream_t s = steepest::cuda::current_stream();
   const CopyGeometry g = steepest::cuda::copy_geometry(vec(t.shape()), vec(t.strides()), {}, {});
-  visit_dtype(t.dtype(), [&](auto z) {
+  visit_dtype_float8(t.dtype(), [&](auto z) {
     using T = decltype(z);
     T v;
     if constexpr (is_half_v<T>) v = T(value.to<float>());

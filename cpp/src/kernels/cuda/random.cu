@@ -4,8 +4,7 @@
 // CPU's bits for the same seed, offset and size. exponential_, geometric_, cauchy_ and
 // log_normal_ transform those draws with CUDA's log1p/tan/exp (the CPU uses its C library's:
 // the last bit may differ, as it may between C libraries). randperm draws its words in
-// parallel and shuffles on one thread, in the CPU's order. multinomial has no CUDA kernel yet
-// (its op checks the probabilities on the host).
+// parallel and shuffles on one thread, in the CPU's order. multinomial is multinomial.cu.
 #include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/random_layout.hpp"
 

@@ -2,13 +2,16 @@
 // erfc (the C library's) and erfinv (a starting guess refined by Newton steps on erf / erfc).
 // Float lanes compute in double and round once, so they are correctly rounded up to the last
 // bit of the double result; every ISA calls the same code, so every ISA gives the same bits.
+// Host-device: the CUDA kernel runs the same steps over CUDA's libm (erf, erfc, exp, log1p
+// may differ from the C library's in the last bit of a double).
 #pragma once
-#include <cmath>
-#include <limits>
+#include <math.h>
+
+#include "steepest/half.hpp"  // STEEPEST_HD
 
 namespace steepest::kernels::special {
 
-inline double erfc(double x) { return std::erfc(x); }
+STEEPEST_HD inline double erfc(double x) { return ::erfc(x); }
 
 // erfinv(y): the x with erf(x) = y, for -1 <= y <= 1 (NaN outside, +-inf at +-1, -0 kept).
 // The guess is Giles' single-precision approximation (w = -log((1-y)(1+y)), a polynomial in
@@ -19,13 +22,13 @@ inline double erfc(double x) { return std::erfc(x); }
 // tol: stop once a step is below tol |x|. Newton's error after a step s is about |x| s^2
 // (erf'' / erf' = -2x): 1e-9 leaves nothing a double can hold; float lanes pass 1e-6, which
 // leaves ~x^2 1e-12 relative, far below a float's half ulp, in one step from the guess.
-inline double erfinv(double y, double tol = 1e-9) {
-  if (std::isnan(y) || y < -1.0 || y > 1.0) return std::numeric_limits<double>::quiet_NaN();
-  if (y == 1.0) return std::numeric_limits<double>::infinity();
-  if (y == -1.0) return -std::numeric_limits<double>::infinity();
+STEEPEST_HD inline double erfinv(double y, double tol = 1e-9) {
+  if (y != y || y < -1.0 || y > 1.0) return double(NAN);
+  if (y == 1.0) return double(INFINITY);
+  if (y == -1.0) return -double(INFINITY);
   if (y == 0.0) return y;  // keeps the sign of zero
-  double a = std::fabs(y);
-  double w = -(std::log1p(-a) + std::log1p(a));  // -log(1 - a^2) without rounding a^2
+  double a = ::fabs(y);
+  double w = -(::log1p(-a) + ::log1p(a));  // -log(1 - a^2) without rounding a^2
   double p;
   if (w < 5.0) {
     w -= 2.5;
@@ -39,7 +42,7 @@ inline double erfinv(double y, double tol = 1e-9) {
     p = 0.246640727 + p * w;
     p = 1.50140941 + p * w;
   } else {
-    w = std::sqrt(w) - 3.0;
+    w = ::sqrt(w) - 3.0;
     p = -0.000200214257;
     p = 0.000100950558 + p * w;
     p = 0.00134934322 + p * w;
@@ -52,20 +55,20 @@ inline double erfinv(double y, double tol = 1e-9) {
   }
   double x = p * a;
   const double two_over_sqrt_pi = 1.1283791670955126;  // d erf / dx = this * exp(-x^2)
-  const double log_rest = std::log1p(-a);
+  const double log_rest = ::log1p(-a);
   for (int i = 0; i < 8; ++i) {
-    double d = two_over_sqrt_pi * std::exp(-x * x);
+    double d = two_over_sqrt_pi * ::exp(-x * x);
     double step;
     if (a < 0.5) {
-      step = (std::erf(x) - a) / d;
+      step = (::erf(x) - a) / d;
     } else {
-      double c = std::erfc(x);
-      step = (std::log(c) - log_rest) / (-d / c);
+      double c = ::erfc(x);
+      step = (::log(c) - log_rest) / (-d / c);
     }
     x -= step;
-    if (!(std::fabs(step) > tol * std::fabs(x))) break;  // converged (NaN stops too)
+    if (!(::fabs(step) > tol * ::fabs(x))) break;  // converged (NaN stops too)
   }
-  return std::copysign(x, y);
+  return ::copysign(x, y);
 }
 
 }  // namespace steepest::kernels::special
