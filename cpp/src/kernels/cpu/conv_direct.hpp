@@ -58,16 +58,6 @@ inline DirectGeom backward_data_geom(const ConvGeom& g) {
   return d;
 }
 
-// Whether the direct path should run d with this ISA's vector width.
-inline bool use_direct(const DirectGeom& d, int lanes) {
-  const ConvPath path = conv_path_choice();
-  if (path == ConvPath::Gemm || d.out_w <= 0 || d.out_h <= 0 || d.out_c <= 0) return false;
-  if (path == ConvPath::Direct) return true;
-  if (lanes <= 1 || d.in_c * d.kernel_h * d.kernel_w < kDirectMinTerms) return false;
-  const int64_t covered = d.out_w >= lanes ? (d.out_w + lanes - 1) / lanes * lanes : lanes;
-  return double(d.out_w) >= kDirectMinLaneUse * double(covered);
-}
-
 // The packed weights of every group: [group][block][in_c][i][j][kConvDirectBlock], zero past
 // out_c. Forward: tap (o, c, i, j) is w[o][c][i][j]. Data gradient (`flip`): the convolution's
 // output channel is the weight's input channel c and its input channel the weight's o, and the
@@ -94,10 +84,56 @@ Tensor pack_weights(const T* w, const DirectGeom& d, bool flip) {
   return keep;
 }
 
+template <class T>
+int direct_lanes() {
+  if constexpr (sizeof(T) == 4) return cpu_kernels().f32.conv_lanes;
+  else return cpu_kernels().f64.conv_lanes;
+}
+
+// How the padded input is laid out for the kernel. "Flat", for stride 1 along the height and
+// rows a whole number of vectors wide (or narrower than one vector): kernel_w copies of the
+// input, copy j shifted left by j * dil_w columns with the columns that leave the image zeroed,
+// each row exactly out_w wide; output position p = oh * out_w + ow then reads position
+// p + i * dil_h * out_w of copy j, so the plane is one row of out_h * out_w outputs for the
+// kernel (its vectors cross row ends, and no lane idles on short rows). Otherwise "rows": one
+// zero-bordered copy, its rows rounded up to 64 bytes so that each starts a cache line (rows of
+// 14 outputs in a flat plane made most vector loads straddle two lines: measured slower).
+struct DirectLayout {
+  bool flat = false;
+  int64_t hp = 0, row = 0, plane = 0, copies = 1, copy_stride = 0, len = 0;
+};
+
+inline DirectLayout direct_layout(const DirectGeom& d, int lanes) {
+  constexpr int64_t kLine = 16;  // 16 values: whole 64-byte lines of float and of double
+  DirectLayout l;
+  l.flat = d.stride_h == 1 && (d.out_w % lanes == 0 || d.out_w < lanes);
+  l.hp = (d.out_h - 1) * d.stride_h + (d.kernel_h - 1) * d.dil_h + 1;
+  l.row = l.flat ? d.out_w : (d.out_w + (d.kernel_w - 1) * d.dil_w + kLine - 1) / kLine * kLine;
+  l.plane = l.hp * l.row;
+  l.copies = l.flat ? d.kernel_w : 1;
+  l.copy_stride = d.in_c * l.plane;
+  l.len = l.copies * l.copy_stride + kConvDirectSlack;
+  return l;
+}
+
+// Whether the direct path should run d with this ISA's vector width: enough terms per output,
+// and most vector lanes and most channels of each weight block holding real outputs.
+inline bool use_direct(const DirectGeom& d, int lanes) {
+  const ConvPath path = conv_path_choice();
+  if (path == ConvPath::Gemm || d.out_w <= 0 || d.out_h <= 0 || d.out_c <= 0) return false;
+  if (path == ConvPath::Direct) return true;
+  if (lanes <= 1 || d.in_c * d.kernel_h * d.kernel_w < kDirectMinTerms) return false;
+  const int64_t row = direct_layout(d, lanes).flat ? d.out_h * d.out_w : d.out_w;
+  const int64_t covered = row >= lanes ? (row + lanes - 1) / lanes * lanes : lanes;
+  const int64_t blocks = (d.out_c + kConvDirectBlock - 1) / kConvDirectBlock;
+  return double(row) >= kDirectMinLaneUse * double(covered) &&
+         double(d.out_c) >= kDirectMinLaneUse * double(blocks * kConvDirectBlock);
+}
+
 // y (batch, groups * out_c, out_h, out_w) = the direct convolution of x (batch, groups * in_c,
 // in_h, in_w) with the packed weights, plus bias (per output channel, may be null). Work items
-// (sample, group) are spread over threads, each with its own padded buffer whose border is
-// zeroed once (only the interior changes between items).
+// (sample, group) are spread over threads, each with its own buffer (DirectLayout) whose zero
+// border is written once: only the part holding input changes between items.
 template <class T>
 void direct_run(T* y, const T* x, const T* packed, const T* bias, const DirectGeom& d) {
   const auto& table = cpu_kernels();
@@ -105,46 +141,47 @@ void direct_run(T* y, const T* x, const T* packed, const T* bias, const DirectGe
     if constexpr (sizeof(T) == 4) return table.f32.conv_direct;
     else return table.f64.conv_direct;
   }();
-  const int64_t hp = (d.out_h - 1) * d.stride_h + (d.kernel_h - 1) * d.dil_h + 1;
-  const int64_t wp = d.out_w + (d.kernel_w - 1) * d.dil_w, plane = hp * wp;
-  const int64_t buf_len = d.in_c * plane + kConvDirectSlack;
+  const DirectLayout l = direct_layout(d, direct_lanes<T>());
   const int64_t items = d.batch * d.groups, in_hw = d.in_h * d.in_w, out_hw = d.out_h * d.out_w;
   const int64_t blocks = (d.out_c + kConvDirectBlock - 1) / kConvDirectBlock;
   const int64_t wgroup = blocks * d.in_c * d.kernel_h * d.kernel_w * kConvDirectBlock;
-  // the rows and columns of the buffer that hold input: [r0, r1) x [c0, c1)
-  const int64_t r0 = std::clamp<int64_t>(d.pad_t, 0, hp), r1 = std::clamp<int64_t>(d.pad_t + d.in_h, r0, hp);
-  const int64_t c0 = std::clamp<int64_t>(d.pad_l, 0, wp), c1 = std::clamp<int64_t>(d.pad_l + d.in_w, c0, wp);
+  // the rows of the buffer that hold input: [r0, r1)
+  const int64_t r0 = std::clamp<int64_t>(d.pad_t, 0, l.hp), r1 = std::clamp<int64_t>(d.pad_t + d.in_h, r0, l.hp);
   const double work = double(items) * double(d.out_c) * double(out_hw) * double(d.in_c * d.kernel_h * d.kernel_w);
   int nt = 1;
   if (items > 1 && !omp_in_parallel() && work >= 262144.0)
     nt = int(std::min<int64_t>(omp_get_max_threads(), items));
-  Tensor buf_keep = Tensor::empty({buf_len * nt}, dtype_of<T>());
+  Tensor buf_keep = Tensor::empty({l.len * nt}, dtype_of<T>());
   T* bufs = buf_keep.data<T>();
-  std::fill(bufs, bufs + buf_len * nt, T(0));
+  std::fill(bufs, bufs + l.len * nt, T(0));
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
   for (int64_t item = 0; item < items; ++item) {
     const int64_t n = item / d.groups, grp = item % d.groups;
-    T* buf = bufs + omp_get_thread_num() * buf_len;
+    T* buf = bufs + omp_get_thread_num() * l.len;
     const T* xs = x + (n * d.groups + grp) * d.in_c * in_hw;
-    for (int64_t c = 0; c < d.in_c; ++c)
-      for (int64_t r = r0; r < r1; ++r)
-        std::memcpy(buf + c * plane + r * wp + c0, xs + c * in_hw + (r - d.pad_t) * d.in_w + (c0 - d.pad_l),
-                    size_t(c1 - c0) * sizeof(T));
+    for (int64_t j = 0; j < l.copies; ++j) {
+      // buffer column b holds input column b + shift: [c0, c1) of the buffer's columns
+      const int64_t shift = (l.flat ? j * d.dil_w : 0) - d.pad_l;
+      const int64_t c0 = std::clamp<int64_t>(-shift, 0, l.row), c1 = std::clamp<int64_t>(d.in_w - shift, c0, l.row);
+      T* dst = buf + j * l.copy_stride;
+      for (int64_t c = 0; c < d.in_c; ++c)
+        for (int64_t r = r0; r < r1; ++r)
+          std::memcpy(dst + c * l.plane + r * l.row + c0, xs + c * in_hw + (r - d.pad_t) * d.in_w + (c0 + shift),
+                      size_t(c1 - c0) * sizeof(T));
+    }
     ConvDirectArgs<T> a;
-    a.x = buf, a.channels = d.in_c, a.plane = plane, a.ld = wp;
+    a.x = buf, a.channels = d.in_c, a.plane = l.plane, a.ld = l.row;
     a.w = packed + grp * wgroup;
     a.bias = bias ? bias + grp * d.out_c : nullptr;
     a.y = y + (n * d.groups + grp) * d.out_c * out_hw;
-    a.out_channels = d.out_c, a.out_h = d.out_h, a.out_w = d.out_w;
-    a.kernel_h = d.kernel_h, a.kernel_w = d.kernel_w, a.dil_h = d.dil_h, a.dil_w = d.dil_w, a.stride_h = d.stride_h;
+    a.out_channels = d.out_c, a.kernel_h = d.kernel_h, a.kernel_w = d.kernel_w, a.dil_h = d.dil_h;
+    if (l.flat) {  // one row of out_h * out_w outputs; tap j steps to copy j
+      a.out_h = 1, a.out_w = out_hw, a.dil_w = l.copy_stride, a.stride_h = 1;
+    } else {
+      a.out_h = d.out_h, a.out_w = d.out_w, a.dil_w = d.dil_w, a.stride_h = d.stride_h;
+    }
     kernel(a);
   }
-}
-
-template <class T>
-int direct_lanes() {
-  if constexpr (sizeof(T) == 4) return cpu_kernels().f32.conv_lanes;
-  else return cpu_kernels().f64.conv_lanes;
 }
 
 }  // namespace steepest::kernels::cpu::conv_detail

@@ -96,18 +96,20 @@ void conv_direct(const ConvDirectArgs<T>& a) {
   const int64_t valid_lanes = a.out_w >= W ? W : a.out_w;
   const int64_t count = a.out_h * per_row, blocks = (a.out_channels + kBlock - 1) / kBlock;
   const int64_t wblock = a.channels * a.kernel_h * a.kernel_w * kBlock;
-  for (int64_t p0 = 0; p0 < count; p0 += kRows) {
-    const int n = int(count - p0 < kRows ? count - p0 : kRows);
-    int64_t xo[kRows], yo[kRows];
-    for (int r = 0; r < n; ++r) {
-      const int64_t oh = (p0 + r) / per_row, v = (p0 + r) % per_row;
-      int64_t ow = v * W;
-      if (a.out_w >= W && ow + W > a.out_w) ow = a.out_w - W;
-      xo[r] = oh * a.stride_h * a.ld + ow;
-      yo[r] = oh * a.out_w + ow;
-    }
-    for (int64_t b = 0; b < blocks; ++b) {
-      const int64_t o0 = b * kBlock;
+  // Blocks outer: one block's packed weights (channels * taps * kBlock values) stay in L1
+  // while the tiles stream the input past them.
+  for (int64_t b = 0; b < blocks; ++b) {
+    const int64_t o0 = b * kBlock;
+    for (int64_t p0 = 0; p0 < count; p0 += kRows) {
+      const int n = int(count - p0 < kRows ? count - p0 : kRows);
+      int64_t xo[kRows], yo[kRows];
+      for (int r = 0; r < n; ++r) {
+        const int64_t oh = (p0 + r) / per_row, v = (p0 + r) % per_row;
+        int64_t ow = v * W;
+        if (a.out_w >= W && ow + W > a.out_w) ow = a.out_w - W;
+        xo[r] = oh * a.stride_h * a.ld + ow;
+        yo[r] = oh * a.out_w + ow;
+      }
       tile_n(n, a, a.w + b * wblock, o0, a.out_channels - o0, xo, yo, valid_lanes);
     }
   }
