@@ -87,7 +87,7 @@ void tile_n(int n, const ConvDirectArgs<T>& a, const T* wb, int64_t o0, int64_t 
 // The output is cut into vectors: each output row into ceil(out_w / W) of them, the last one
 // shifted left to end at the row's end (it recomputes a few outputs of its neighbour, the same
 // bits, rather than storing a partial vector); rows narrower than a vector take one partial
-// vector. Tiles take kRows consecutive vectors, for each block of output channels in turn.
+// vector. Tiles take up to kRows consecutive vectors, for each block of output channels in turn.
 template <class T>
 void conv_direct(const ConvDirectArgs<T>& a) {
   constexpr int W = lanes<Vec<T>>();
@@ -100,8 +100,11 @@ void conv_direct(const ConvDirectArgs<T>& a) {
   // while the tiles stream the input past them.
   for (int64_t b = 0; b < blocks; ++b) {
     const int64_t o0 = b * kBlock;
-    for (int64_t p0 = 0; p0 < count; p0 += kRows) {
-      const int n = int(count - p0 < kRows ? count - p0 : kRows);
+    // tiles of nearly equal size (28 vectors on 3 rows: 3 x 8 + 2 x 2, not 3 x 9 + 1): a
+    // one-vector tile loads as many weights as a full one for a third of the fmas
+    const int64_t tiles = (count + kRows - 1) / kRows;
+    for (int64_t k = 0, p0 = 0; k < tiles; ++k) {
+      const int n = int(count / tiles + (k < count % tiles ? 1 : 0));
       int64_t xo[kRows], yo[kRows];
       for (int r = 0; r < n; ++r) {
         const int64_t oh = (p0 + r) / per_row, v = (p0 + r) % per_row;
@@ -111,6 +114,7 @@ void conv_direct(const ConvDirectArgs<T>& a) {
         yo[r] = oh * a.out_w + ow;
       }
       tile_n(n, a, a.w + b * wblock, o0, a.out_channels - o0, xo, yo, valid_lanes);
+      p0 += n;
     }
   }
 }
