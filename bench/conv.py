@@ -12,6 +12,7 @@ includes waiting for a core.
 Prints a markdown table and writes it to bench/RESULTS.md under "## conv2d".
 """
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -88,6 +89,7 @@ def main():
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
     repeats = 5 if args.quick else 15
+    load0 = os.getloadavg()
     rows = []
     for name, shape, out_ch, input_grad in CASES:
         for th in (1, 2):
@@ -103,17 +105,18 @@ def main():
     print(table)
     if not args.no_write:
         from results import write_section
+        load = "/".join(f"{a:.1f}" for a in (load0[0], os.getloadavg()[0]))
         write_section("conv2d", "PYTHONPATH=python python bench/conv.py", table,
                       "torch/steepest > 1 means steepest is faster. CPU µs: the process's CPU time per step, "
-                      "all threads together (for 2 threads, total work rather than latency). This run shared its 2 "
-                      "cores with other jobs (load average about 14), so wall times, and 2-thread rows most, "
-                      "measure contention as much as the kernels; the 1-thread CPU-time ratio is the steadiest "
-                      "comparison. Where steepest is slower (32x14x14->64) the input gradient is mainly the cause "
-                      "(profiled per part: the forward beats torch, the input gradient does not): a "
-                      "GEMM with only 64 terms per output followed by col2im, where torch's oneDNN runs a direct "
-                      "convolution.")
+                      "all threads together (for 2 threads, total work rather than latency). Load average at "
+                      f"the start/end of this run: {load} on 2 cores shared with other jobs, so wall times, and "
+                      "2-thread rows most, measure contention as much as the kernels; the 1-thread CPU-time "
+                      "ratio is the steadiest comparison. The forward and the input gradient of the layers with "
+                      "16+ input channels run the direct kernel (kernels/cpu/conv_direct.hpp, isa/conv.cpp: no "
+                      "column matrix, no col2im); the weight gradient is still im2col + one GEMM per sample, "
+                      "now the largest part of the 32x14x14->64 step.")
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, __import__("os").path.dirname(__file__))
+    sys.path.insert(0, os.path.dirname(__file__))
     main()

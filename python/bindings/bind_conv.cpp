@@ -55,6 +55,9 @@ Tensor conv_call(Fn fn, FnStr fn_str, const Tensor& x, const Tensor& w, const st
 }  // namespace
 
 void bind_conv(py::module_& m) {
+  // Private: the CPU float convolution's path ("auto", "gemm" or "direct"; runtime.hpp).
+  m.def("_conv_path", &conv_path);
+  m.def("_set_conv_path", &set_conv_path, py::arg("path"));
   using O = std::optional<Tensor>;
   using Obj = py::object;
   const auto one = py::int_(1), zero = py::int_(0);

@@ -51,6 +51,12 @@ void set_bf16_gemm_path(const std::string& name);
 // thread CPU seconds instead of wall-clock ones (less distorted on a shared machine).
 double bf16_peak_gflops(int threads, double seconds, bool cpu_time = false);
 
+// The CPU float convolution's path: "auto" (the direct kernel where it was measured faster than
+// im2col + GEMM), "gemm" (never direct) or "direct" (wherever it applies: stride 1 along the
+// width, and for the data gradient stride 1 in both dims). ValueError for any other name.
+std::string conv_path();
+void set_conv_path(const std::string& name);
+
 struct BuildInfo {
   std::string version, compiler, blas, isas_compiled;
   bool cuda = false;

@@ -6,23 +6,45 @@
 // columns. Samples are spread over OpenMP threads (each GEMM then single-threaded); a single
 // sample runs its GEMMs on all threads instead. Very small images batch several samples into
 // one GEMM. A 1x1 kernel with stride 1 and no padding skips the copy: the input already is its
-// column matrix. bfloat16/float16 go to conv_lowp.cpp.
+// column matrix. Where it is faster, the forward and the stride-1 data gradient run the direct
+// kernel instead (conv_direct.hpp). bfloat16/float16 go to conv_lowp.cpp.
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
+#include <string>
 
 #include "dispatch/conv.hpp"
 #include "kernels/cpu/blas.hpp"
+#include "kernels/cpu/conv_direct.hpp"
 #include "kernels/cpu/conv_im2col.hpp"
 #include "kernels/cpu/conv_lowp.hpp"
+#include "steepest/error.hpp"
 #include "steepest/ops.hpp"
+#include "steepest/runtime.hpp"
 
 namespace steepest::kernels::cpu {
+namespace conv_detail {
+
+std::atomic<ConvPath> g_conv_path{ConvPath::Auto};
+ConvPath conv_path_choice() { return g_conv_path.load(std::memory_order_relaxed); }
+
+}  // namespace conv_detail
 namespace {
 
 using dispatch::ConvGeom;
 using namespace conv_detail;
+
+// The direct kernel for d when it should run: packs the weights (flipped and transposed for
+// the data gradient) and writes out. Returns false to leave the work to im2col + GEMM.
+template <class T>
+bool try_direct(T* out, const T* in, const T* w, const T* bias, const DirectGeom& d, bool flip) {
+  if (!use_direct(d, direct_lanes<T>())) return false;
+  const Tensor packed = pack_weights(w, d, flip);
+  direct_run(out, in, packed.data<T>(), bias, d);
+  return true;
+}
 
 template <class T>
 void forward_t(const Tensor& y, const Tensor& x, const Tensor& w, const Tensor& bias, const ConvGeom& g) {
@@ -32,6 +54,7 @@ void forward_t(const Tensor& y, const Tensor& x, const Tensor& w, const Tensor& 
   const T* pw = w.data<T>();
   const T* pb = bias.defined() ? bias.data<T>() : nullptr;
   T* py = y.data<T>();
+  if (g.stride_w == 1 && try_direct(py, px, pw, pb, forward_geom(g), false)) return;
   const Scratch<T> scratch(p, true);
   each_chunk(p, [&](int64_t chunk, int t) {
     const int64_t n0 = chunk * p.per, nb = std::min(p.per, g.batch - n0), ld = p.ld();
@@ -86,6 +109,7 @@ void backward_data_t(const Tensor& gx, const Tensor& gy, const Tensor& w, const 
   const T* pw = w.data<T>();
   const T* pb = bias.defined() ? bias.data<T>() : nullptr;
   T* pgx = gx.data<T>();
+  if (g.stride_h == 1 && g.stride_w == 1 && try_direct(pgx, pgy, pw, pb, backward_data_geom(g), true)) return;
   const Scratch<T> scratch(p, true);
   each_chunk(p, [&](int64_t chunk, int t) {
     const int64_t n0 = chunk * p.per, nb = std::min(p.per, g.batch - n0), ld = p.ld();
@@ -246,3 +270,21 @@ STEEPEST_REGISTER_KERNEL(dispatch::im2col_stub, CPU, im2col);
 STEEPEST_REGISTER_KERNEL(dispatch::col2im_stub, CPU, col2im);
 
 }  // namespace steepest::kernels::cpu
+
+namespace steepest {
+std::string conv_path() {
+  switch (kernels::cpu::conv_detail::conv_path_choice()) {
+    case kernels::cpu::conv_detail::ConvPath::Gemm: return "gemm";
+    case kernels::cpu::conv_detail::ConvPath::Direct: return "direct";
+    default: return "auto";
+  }
+}
+void set_conv_path(const std::string& name) {
+  using kernels::cpu::conv_detail::ConvPath;
+  STEEPEST_CHECK(name == "auto" || name == "gemm" || name == "direct", ValueError,
+                 "conv path must be 'auto', 'gemm' or 'direct', but got '", name, "'");
+  kernels::cpu::conv_detail::g_conv_path.store(name == "gemm"     ? ConvPath::Gemm
+                                               : name == "direct" ? ConvPath::Direct
+                                                                  : ConvPath::Auto);
+}
+}  // namespace steepest

@@ -21,6 +21,28 @@ template <class T> using ReduceFn = T (*)(const T* x, int64_t n);
 // accumulated pairwise over rows.
 template <class T> using ColumnSumFn = void (*)(const T* x, int64_t rows, int64_t n, T* out);
 
+// Direct convolution (isa/conv.cpp): one image of one group, stride 1 along the width, with
+// vectors across the output width. x is the input already padded: `channels` planes `plane`
+// apart, rows `ld` apart, so output (oh, ow) reads x[c][oh * stride_h + i * dil_h][ow + j * dil_w]
+// with no bounds test; kConvDirectSlack values past the last plane must be readable (a row
+// narrower than a vector reads into them, and those lanes are dropped). w is packed in blocks
+// of kConvDirectBlock output channels, [block][c][i][j][kConvDirectBlock] (zero past
+// out_channels). y (out_channels, out_h, out_w) is overwritten; bias (per output channel) may be
+// null. Each output is the fma chain over c, i, j in order from its bias (or 0): the same bits
+// on every ISA.
+constexpr int64_t kConvDirectBlock = 4;
+constexpr int64_t kConvDirectSlack = 16;
+template <class T>
+struct ConvDirectArgs {
+  const T* x = nullptr;
+  int64_t channels = 0, plane = 0, ld = 0;
+  const T* w = nullptr;
+  const T* bias = nullptr;
+  T* y = nullptr;
+  int64_t out_channels = 0, out_h = 0, out_w = 0;
+  int64_t kernel_h = 1, kernel_w = 1, dil_h = 1, dil_w = 1, stride_h = 1;
+};
+
 template <class T>
 struct TypedKernels {
   UnaryFn<T> unary[kNumUnary] = {};
@@ -91,6 +113,10 @@ struct TypedKernels {
   void (*bn_col_apply)(const T* x, int64_t rows, int64_t n, int64_t ld, const T* a, const T* b, T* y) = nullptr;
   void (*bn_col_backward_apply)(const T* g, const T* x, int64_t rows, int64_t n, int64_t ld, const T* a,
                                 const T* b, const T* mean, const T* k, T* gx) = nullptr;
+
+  // direct convolution (isa/conv.cpp; ConvDirectArgs above); conv_lanes: its vector width.
+  void (*conv_direct)(const ConvDirectArgs<T>& a) = nullptr;
+  int conv_lanes = 1;
 
   // deterministic linear algebra (isa/gemm.cpp, used under use_deterministic_algorithms)
   // C = alpha op(A) op(B) + beta C, row-major (op transposes when ta / tb); each C element

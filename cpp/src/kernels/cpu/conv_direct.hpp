@@ -1,0 +1,187 @@
+// The direct path of the float32/float64 convolution kernels (conv.cpp): per sample and group,
+// the input is copied into a zero-bordered buffer and the ISA's direct kernel
+// (isa/conv.cpp) convolves it with weights packed in blocks of output channels, with no column
+// matrix. The data gradient of a stride-1 convolution is itself a stride-1 convolution: of the
+// output gradient, padded by (kernel - 1) * dilation - pad, with the weight flipped in both
+// spatial dims and its two channel dims swapped; so one driver serves both.
+#pragma once
+#include <omp.h>
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "dispatch/conv.hpp"
+#include "kernels/cpu/kernel_table.hpp"
+#include "steepest/ops.hpp"
+
+namespace steepest::kernels::cpu::conv_detail {
+
+using dispatch::ConvGeom;
+
+// Which path conv.cpp takes: "auto" (direct where measured faster), "gemm" (never direct) or
+// "direct" (wherever it applies, whatever the ISA: how tests reach every ISA's kernel).
+enum class ConvPath { Auto, Gemm, Direct };
+ConvPath conv_path_choice();
+
+// Fewer terms per output than this (channels per group * kernel_h * kernel_w) and im2col + GEMM
+// was as fast: the tile's set-up and stores then weigh as much as its fmas.
+constexpr int64_t kDirectMinTerms = 32;
+// The share of vector lanes that must hold real outputs (a row of 8 on 16 lanes wastes half).
+constexpr double kDirectMinLaneUse = 0.75;
+
+// One direct convolution: per group, `in_c` planes of in_h x in_w into `out_c` planes of
+// out_h x out_w; output (oh, ow) reads input (oh * stride_h + i * dil_h - pad_t,
+// ow + j * dil_w - pad_l) for kernel taps (i, j).
+struct DirectGeom {
+  int64_t batch = 0, groups = 1, in_c = 0, out_c = 0;
+  int64_t in_h = 0, in_w = 0, out_h = 0, out_w = 0;
+  int64_t kernel_h = 1, kernel_w = 1, dil_h = 1, dil_w = 1, stride_h = 1, pad_t = 0, pad_l = 0;
+};
+
+inline DirectGeom forward_geom(const ConvGeom& g) {
+  DirectGeom d;
+  d.batch = g.batch, d.groups = g.groups, d.in_c = g.in_channels / g.groups, d.out_c = g.out_channels / g.groups;
+  d.in_h = g.in_h, d.in_w = g.in_w, d.out_h = g.out_h, d.out_w = g.out_w;
+  d.kernel_h = g.kernel_h, d.kernel_w = g.kernel_w, d.dil_h = g.dil_h, d.dil_w = g.dil_w;
+  d.stride_h = g.stride_h, d.pad_t = g.pad_h, d.pad_l = g.pad_w;
+  return d;
+}
+
+// The data gradient as a convolution of gy (stride 1 only).
+inline DirectGeom backward_data_geom(const ConvGeom& g) {
+  DirectGeom d;
+  d.batch = g.batch, d.groups = g.groups, d.in_c = g.out_channels / g.groups, d.out_c = g.in_channels / g.groups;
+  d.in_h = g.out_h, d.in_w = g.out_w, d.out_h = g.in_h, d.out_w = g.in_w;
+  d.kernel_h = g.kernel_h, d.kernel_w = g.kernel_w, d.dil_h = g.dil_h, d.dil_w = g.dil_w;
+  d.pad_t = (g.kernel_h - 1) * g.dil_h - g.pad_h, d.pad_l = (g.kernel_w - 1) * g.dil_w - g.pad_w;
+  return d;
+}
+
+// The packed weights of every group: [group][block][in_c][i][j][kConvDirectBlock], zero past
+// out_c. Forward: tap (o, c, i, j) is w[o][c][i][j]. Data gradient (`flip`): the convolution's
+// output channel is the weight's input channel c and its input channel the weight's o, and the
+// taps run backwards: w[o][c][kh - 1 - i][kw - 1 - j].
+template <class T>
+Tensor pack_weights(const T* w, const DirectGeom& d, bool flip) {
+  constexpr int64_t B = kConvDirectBlock;
+  const int64_t kk = d.kernel_h * d.kernel_w, blocks = (d.out_c + B - 1) / B;
+  const int64_t per_group = blocks * d.in_c * kk * B;
+  const int64_t len = std::max<int64_t>(1, d.groups * per_group);
+  Tensor keep = Tensor::empty({len}, dtype_of<T>());
+  T* p = keep.data<T>();
+  std::fill(p, p + len, T(0));
+  // the weight tensor is (O, Cg, kh, kw) for the forward's O and Cg
+  const int64_t w_in = flip ? d.out_c : d.in_c;
+  for (int64_t grp = 0; grp < d.groups; ++grp)
+    for (int64_t o = 0; o < d.out_c; ++o)
+      for (int64_t c = 0; c < d.in_c; ++c)
+        for (int64_t t = 0; t < kk; ++t) {
+          const int64_t wo = flip ? grp * d.in_c + c : grp * d.out_c + o, wc = flip ? o : c;
+          const T v = w[(wo * w_in + wc) * kk + (flip ? kk - 1 - t : t)];
+          p[grp * per_group + ((o / B * d.in_c + c) * kk + t) * B + o % B] = v;
+        }
+  return keep;
+}
+
+template <class T>
+int direct_lanes() {
+  if constexpr (sizeof(T) == 4) return cpu_kernels().f32.conv_lanes;
+  else return cpu_kernels().f64.conv_lanes;
+}
+
+// How the padded input is laid out for the kernel. "Flat", for stride 1 along the height and
+// rows a whole number of vectors wide (or narrower than one vector): kernel_w copies of the
+// input, copy j shifted left by j * dil_w columns with the columns that leave the image zeroed,
+// each row exactly out_w wide; output position p = oh * out_w + ow then reads position
+// p + i * dil_h * out_w of copy j, so the plane is one row of out_h * out_w outputs for the
+// kernel (its vectors cross row ends, and no lane idles on short rows). Otherwise "rows": one
+// zero-bordered copy, its rows rounded up to 64 bytes so that each starts a cache line (rows of
+// 14 outputs in a flat plane made most vector loads straddle two lines: measured slower).
+struct DirectLayout {
+  bool flat = false;
+  int64_t hp = 0, row = 0, plane = 0, copies = 1, copy_stride = 0, len = 0;
+};
+
+inline DirectLayout direct_layout(const DirectGeom& d, int lanes) {
+  constexpr int64_t kLine = 16;  // 16 values: whole 64-byte lines of float and of double
+  DirectLayout l;
+  l.flat = d.stride_h == 1 && (d.out_w % lanes == 0 || d.out_w < lanes);
+  l.hp = (d.out_h - 1) * d.stride_h + (d.kernel_h - 1) * d.dil_h + 1;
+  l.row = l.flat ? d.out_w : (d.out_w + (d.kernel_w - 1) * d.dil_w + kLine - 1) / kLine * kLine;
+  l.plane = l.hp * l.row;
+  l.copies = l.flat ? d.kernel_w : 1;
+  l.copy_stride = d.in_c * l.plane;
+  l.len = l.copies * l.copy_stride + kConvDirectSlack;
+  return l;
+}
+
+// Whether the direct path should run d with this ISA's vector width: enough terms per output,
+// and most vector lanes and most channels of each weight block holding real outputs.
+inline bool use_direct(const DirectGeom& d, int lanes) {
+  const ConvPath path = conv_path_choice();
+  if (path == ConvPath::Gemm || d.out_w <= 0 || d.out_h <= 0 || d.out_c <= 0) return false;
+  if (path == ConvPath::Direct) return true;
+  if (lanes <= 1 || d.in_c * d.kernel_h * d.kernel_w < kDirectMinTerms) return false;
+  const int64_t row = direct_layout(d, lanes).flat ? d.out_h * d.out_w : d.out_w;
+  const int64_t covered = row >= lanes ? (row + lanes - 1) / lanes * lanes : lanes;
+  const int64_t blocks = (d.out_c + kConvDirectBlock - 1) / kConvDirectBlock;
+  return double(row) >= kDirectMinLaneUse * double(covered) &&
+         double(d.out_c) >= kDirectMinLaneUse * double(blocks * kConvDirectBlock);
+}
+
+// y (batch, groups * out_c, out_h, out_w) = the direct convolution of x (batch, groups * in_c,
+// in_h, in_w) with the packed weights, plus bias (per output channel, may be null). Work items
+// (sample, group) are spread over threads, each with its own buffer (DirectLayout) whose zero
+// border is written once: only the part holding input changes between items.
+template <class T>
+void direct_run(T* y, const T* x, const T* packed, const T* bias, const DirectGeom& d) {
+  const auto& table = cpu_kernels();
+  const auto kernel = [&] {
+    if constexpr (sizeof(T) == 4) return table.f32.conv_direct;
+    else return table.f64.conv_direct;
+  }();
+  const DirectLayout l = direct_layout(d, direct_lanes<T>());
+  const int64_t items = d.batch * d.groups, in_hw = d.in_h * d.in_w, out_hw = d.out_h * d.out_w;
+  const int64_t blocks = (d.out_c + kConvDirectBlock - 1) / kConvDirectBlock;
+  const int64_t wgroup = blocks * d.in_c * d.kernel_h * d.kernel_w * kConvDirectBlock;
+  // the rows of the buffer that hold input: [r0, r1)
+  const int64_t r0 = std::clamp<int64_t>(d.pad_t, 0, l.hp), r1 = std::clamp<int64_t>(d.pad_t + d.in_h, r0, l.hp);
+  const double work = double(items) * double(d.out_c) * double(out_hw) * double(d.in_c * d.kernel_h * d.kernel_w);
+  int nt = 1;
+  if (items > 1 && !omp_in_parallel() && work >= 262144.0)
+    nt = int(std::min<int64_t>(omp_get_max_threads(), items));
+  Tensor buf_keep = Tensor::empty({l.len * nt}, dtype_of<T>());
+  T* bufs = buf_keep.data<T>();
+  std::fill(bufs, bufs + l.len * nt, T(0));
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (int64_t item = 0; item < items; ++item) {
+    const int64_t n = item / d.groups, grp = item % d.groups;
+    T* buf = bufs + omp_get_thread_num() * l.len;
+    const T* xs = x + (n * d.groups + grp) * d.in_c * in_hw;
+    for (int64_t j = 0; j < l.copies; ++j) {
+      // buffer column b holds input column b + shift: [c0, c1) of the buffer's columns
+      const int64_t shift = (l.flat ? j * d.dil_w : 0) - d.pad_l;
+      const int64_t c0 = std::clamp<int64_t>(-shift, 0, l.row), c1 = std::clamp<int64_t>(d.in_w - shift, c0, l.row);
+      T* dst = buf + j * l.copy_stride;
+      for (int64_t c = 0; c < d.in_c; ++c)
+        for (int64_t r = r0; r < r1; ++r)
+          std::memcpy(dst + c * l.plane + r * l.row + c0, xs + c * in_hw + (r - d.pad_t) * d.in_w + (c0 + shift),
+                      size_t(c1 - c0) * sizeof(T));
+    }
+    ConvDirectArgs<T> a;
+    a.x = buf, a.channels = d.in_c, a.plane = l.plane, a.ld = l.row;
+    a.w = packed + grp * wgroup;
+    a.bias = bias ? bias + grp * d.out_c : nullptr;
+    a.y = y + (n * d.groups + grp) * d.out_c * out_hw;
+    a.out_channels = d.out_c, a.kernel_h = d.kernel_h, a.kernel_w = d.kernel_w, a.dil_h = d.dil_h;
+    if (l.flat) {  // one row of out_h * out_w outputs; tap j steps to copy j
+      a.out_h = 1, a.out_w = out_hw, a.dil_w = l.copy_stride, a.stride_h = 1;
+    } else {
+      a.out_h = d.out_h, a.out_w = d.out_w, a.dil_w = d.dil_w, a.stride_h = d.stride_h;
+    }
+    kernel(a);
+  }
+}
+
+}  // namespace steepest::kernels::cpu::conv_detail
