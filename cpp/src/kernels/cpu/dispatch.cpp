@@ -19,6 +19,7 @@
   void register_nn(KernelTable&);                               \
   void register_gemm(KernelTable&);                             \
   void register_batch_norm(KernelTable&);                       \
+  void register_rnn(KernelTable&);                              \
   }                                                             \
   static void fill_##NAME(steepest::kernels::KernelTable& t) {  \
     t.isa = #NAME;                                              \
@@ -28,6 +29,7 @@
     steepest::kernels::NAME::register_nn(t);                    \
     steepest::kernels::NAME::register_gemm(t);                  \
     steepest::kernels::NAME::register_batch_norm(t);            \
+    steepest::kernels::NAME::register_rnn(t);                   \
   }
 
 STEEPEST_DECLARE_ISA(scalar)

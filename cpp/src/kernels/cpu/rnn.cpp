@@ -1,8 +1,9 @@
 // The CPU kernels of the recurrent layers (dispatch/rnn.hpp): the time loop of one layer and
-// direction. Each step is one BLAS product for the hidden projection, then one fused pass per
-// batch row over the gates (the SIMD sigmoid/tanh leaves of the kernel table, then the state
-// update). The backward walks the steps in reverse with one product per step for the hidden
-// state's gradient, and ends with one product over all steps for the hidden weights.
+// direction. Each step is one product for the hidden projection, against the hidden weights
+// packed once per call, then one fused pass per batch row over the gates (LSTM: the kernel
+// table's SIMD cell; the others: its sigmoid/tanh leaves, then the state update). The backward
+// walks the steps in reverse with one product per step for the hidden state's gradient, and
+// ends with one BLAS product over all steps for the hidden weights.
 #include <omp.h>
 
 #include <algorithm>
@@ -37,26 +38,43 @@ inline void each_row(int64_t rows, int64_t cost_per_row, F fn) {
   for (int64_t r = 0; r < rows; ++r) fn(r);
 }
 
-// C (m, n) = alpha A op(B) + beta C for the per-step products, which are too small for
-// gemm_ex's own split (m = batch): above a lower threshold they are cut into column blocks
-// of C, one per thread, so two threads already share a 32 x 1024 x 256 step.
+// The hidden weights as the right operand of every step's product, packed once per call
+// (kernel table's gemm_pack): OpenBLAS would repack the whole matrix at every step, about a
+// tenth of a layer's time. B (k, n) has element (p, j) at b[p * rs + j * cs].
 template <class T>
-void step_gemm(blas::Trans tb, int m, int n, int k, const T* a, int lda, const T* b, int ldb, T beta, T* c, int ldc) {
-  if (m <= 0 || n <= 0) return;
-  const int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
-  if (deterministic() || nt <= 1 || double(m) * double(n) * double(k) < double(1 << 20) || n < 64)
-    return blas::gemm_ex<T>(blas::NoTrans, tb, m, n, k, T(1), a, lda, b, ldb, beta, c, ldc);
+class StepWeights {
+ public:
+  StepWeights(int64_t k, int64_t n, const T* b, int64_t rs, int64_t cs)
+      : k_(k), n_(n), nr_(kern<T>().gemm_panel), packed_(size_t((n + nr_ - 1) / nr_ * nr_ * k)) {
+    const int64_t panels = (n + nr_ - 1) / nr_;
+    const bool par = threads() > 1 && panels > 1 && n * k >= (1 << 16);
+#pragma omp parallel for schedule(static) if (par)
+    for (int64_t q = 0; q < panels; ++q)
+      kern<T>().gemm_pack(k, std::min(nr_, n - q * nr_), b + q * nr_ * cs, rs, cs, packed_.data() + q * nr_ * k);
+  }
+
+  // C (m, n) = A (m, k; lda) B + beta C. With threads the panels (blocks of C's columns) are
+  // shared out, so two threads already split a 32 x 1024 x 256 step.
+  void mul(int64_t m, const T* a, int64_t lda, T beta, T* c, int64_t ldc) const {
+    if (m <= 0 || n_ <= 0) return;
+    const int64_t panels = (n_ + nr_ - 1) / nr_;
+    const int nt = threads();
+    if (nt <= 1 || double(m) * double(n_) * double(k_) < double(1 << 20) || panels < 2 * nt)
+      return kern<T>().gemm_packed(m, n_, k_, a, lda, packed_.data(), beta, c, ldc);
 #pragma omp parallel num_threads(nt)
-  {
-    const int t = omp_get_thread_num(), parts = omp_get_num_threads();
-    const int per = ((n + parts - 1) / parts + 15) / 16 * 16;
-    const int lo = std::min(n, t * per), hi = std::min(n, lo + per);
-    if (lo < hi) {
-      const T* bb = tb == blas::NoTrans ? b + lo : b + int64_t(lo) * ldb;
-      blas::gemm_call(blas::NoTrans, tb, m, hi - lo, k, T(1), a, lda, bb, ldb, beta, c + lo, ldc);
+    {
+      const int t = omp_get_thread_num(), parts = omp_get_num_threads();
+      const int64_t per = (panels + parts - 1) / parts;
+      const int64_t lo = std::min(n_, t * per * nr_), hi = std::min(n_, lo + per * nr_);
+      if (lo < hi) kern<T>().gemm_packed(m, hi - lo, k_, a, lda, packed_.data() + lo * k_, beta, c + lo, ldc);
     }
   }
-}
+
+ private:
+  static int threads() { return omp_in_parallel() ? 1 : omp_get_max_threads(); }
+  int64_t k_, n_, nr_;
+  std::vector<T> packed_;
+};
 
 // ---------------- one step of one batch row ----------------
 // a: the gates' pre-activations become their activations in place; xp, hp: the input and
@@ -68,37 +86,6 @@ inline void sum_gates(int64_t n, const T* xp, const T* hp, const T* b, T* a) {
     for (int64_t j = 0; j < n; ++j) a[j] = xp[j] + (hp[j] + b[j]);
   else
     for (int64_t j = 0; j < n; ++j) a[j] = xp[j] + hp[j];
-}
-
-// ws: i, f, g, o, c (5H). tmp: H scratch.
-template <class T>
-void lstm_fwd(int64_t H, const T* xp, const T* hp, const T* b, const T* cp, T* ws, T* h, T* tmp) {
-  T* a = ws;
-  sum_gates(4 * H, xp, hp, b, a);
-  unary<T>(UnaryOp::Sigmoid)(2 * H, a, a);
-  unary<T>(UnaryOp::Tanh)(H, a + 2 * H, a + 2 * H);
-  unary<T>(UnaryOp::Sigmoid)(H, a + 3 * H, a + 3 * H);
-  T* c = ws + 4 * H;
-  for (int64_t j = 0; j < H; ++j) c[j] = a[H + j] * cp[j] + a[j] * a[2 * H + j];
-  unary<T>(UnaryOp::Tanh)(H, c, tmp);
-  for (int64_t j = 0; j < H; ++j) h[j] = a[3 * H + j] * tmp[j];
-}
-
-// dh: the row's total hidden gradient; dc: the cell gradient in, dc_prev out; g (4H): the
-// gates' pre-activation gradients. tmp: H scratch.
-template <class T>
-void lstm_bwd(int64_t H, const T* ws, const T* cp, const T* dh, T* dc, T* g, T* tmp) {
-  const T *a = ws, *c = ws + 4 * H;
-  unary<T>(UnaryOp::Tanh)(H, c, tmp);
-  for (int64_t j = 0; j < H; ++j) {
-    const T i = a[j], f = a[H + j], gg = a[2 * H + j], o = a[3 * H + j], tc = tmp[j];
-    const T d = dc[j] + dh[j] * o * (T(1) - tc * tc);
-    g[j] = d * gg * i * (T(1) - i);
-    g[H + j] = d * cp[j] * f * (T(1) - f);
-    g[2 * H + j] = d * i * (T(1) - gg * gg);
-    g[3 * H + j] = dh[j] * tc * o * (T(1) - o);
-    dc[j] = d * f;
-  }
 }
 
 // ws: r, z, n, hn (4H) with hn = W_hn h + b_hn.
@@ -149,11 +136,12 @@ void forward(RnnMode mode, bool reverse, const Tensor& out, const Tensor& hn, co
   const T *px = xp.data<T>(), *pw = w.data<T>(), *pb = b.defined() ? b.data<T>() : nullptr;
   const T *ph0 = h0.data<T>(), *pc0 = mode == RnnMode::Lstm ? c0.data<T>() : nullptr;
   T *po = out.data<T>(), *pws = S ? ws.data<T>() : nullptr;
-  std::vector<T> hp(size_t(d.B * d.G)), tmp(size_t(d.B * H));
+  std::vector<T> hp(size_t(d.B * d.G));
+  const StepWeights<T> wt(H, d.G, pw, 1, H);  // W^T (H, G): element (p, j) at W[j, p]
   int64_t t = reverse ? d.T - 1 : 0, tp = -1;
   for (int64_t s = 0; s < d.T; ++s, tp = t, t += reverse ? -1 : 1) {
     const T* hprev = tp < 0 ? ph0 : po + tp * d.B * H;
-    step_gemm<T>(blas::DoTrans, int(d.B), int(d.G), int(H), hprev, int(H), pw, int(H), T(0), hp.data(), int(d.G));
+    wt.mul(d.B, hprev, H, T(0), hp.data(), d.G);
     const T* xt = px + t * d.B * d.G;
     T* ot = po + t * d.B * H;
     each_row(d.B, 12 * d.G, [&](int64_t r) {
@@ -167,7 +155,7 @@ void forward(RnnMode mode, bool reverse, const Tensor& out, const Tensor& hn, co
         }
       } else if (mode == RnnMode::Lstm) {
         const T* cp = tp < 0 ? pc0 + r * H : pws + (tp * d.B + r) * S + 4 * H;
-        lstm_fwd(H, x, q, pb, cp, pws + (t * d.B + r) * S, h, tmp.data() + r * H);
+        kern<T>().lstm_cell(H, x, q, pb, cp, pws + (t * d.B + r) * S, h);
       } else if (mode == RnnMode::Gru) {
         gru_fwd(H, x, q, pb, hprev + r * H, pws + (t * d.B + r) * S, h);
       } else {
@@ -205,26 +193,30 @@ void backward(RnnMode mode, bool reverse, const Tensor& gxp, const Tensor& gh0, 
   std::memcpy(dh, ghn.data<T>(), size_t(d.B * H) * sizeof(T));
   T* dc = lstm ? gc0.data<T>() : nullptr;
   if (lstm) std::memcpy(dc, gcn.data<T>(), size_t(d.B * H) * sizeof(T));
-  std::vector<T> tot(size_t(d.B * H)), tmp(size_t(d.B * H));
+  std::vector<T> tot(size_t(d.B * H));
+  const StepWeights<T> wn(d.G, H, pw, H, 1);  // W (G, H) itself
   for (int64_t s = 0; s < d.T; ++s) {
     const int64_t t = reverse ? s : d.T - 1 - s, tp = reverse ? t + 1 : t - 1;
     const bool first = reverse ? t == d.T - 1 : t == 0;
     const T* hprev = first ? ph0 : po + tp * d.B * H;
     const T* go = pg + t * d.B * H;
     each_row(d.B, 12 * d.G, [&](int64_t r) {
+      T* gx = pgx + (t * d.B + r) * d.G;
+      if (lstm && !(len && t >= len[r])) {  // the cell sums the hidden gradient itself
+        const T* cp = first ? pc0 + r * H : pws + (tp * d.B + r) * S + 4 * H;
+        kern<T>().lstm_cell_backward(H, pws + (t * d.B + r) * S, cp, go + r * H, dh + r * H, dc + r * H, gx);
+        if (len) std::fill(dh + r * H, dh + (r + 1) * H, T(0));
+        return;
+      }
       T* dt = tot.data() + r * H;
       for (int64_t j = 0; j < H; ++j) dt[j] = go[r * H + j] + dh[r * H + j];
-      T* gx = pgx + (t * d.B + r) * d.G;
       if (len && t >= len[r]) {  // a pass-through step: the state's gradient flows on as is
         std::fill(gx, gx + d.G, T(0));
         if (gru) std::fill(pgh + (t * d.B + r) * d.G, pgh + (t * d.B + r + 1) * d.G, T(0));
         std::memcpy(dh + r * H, dt, size_t(H) * sizeof(T));
         return;
       }
-      if (lstm) {
-        const T* cp = first ? pc0 + r * H : pws + (tp * d.B + r) * S + 4 * H;
-        lstm_bwd(H, pws + (t * d.B + r) * S, cp, dt, dc + r * H, gx, tmp.data() + r * H);
-      } else if (gru) {
+      if (gru) {
         gru_bwd(H, pws + (t * d.B + r) * S, hprev + r * H, dt, gx, pgh + (t * d.B + r) * d.G, dh + r * H);
       } else {
         const T* h = po + (t * d.B + r) * H;
@@ -236,8 +228,7 @@ void backward(RnnMode mode, bool reverse, const Tensor& gxp, const Tensor& gh0, 
       if (!gru && len) std::fill(dh + r * H, dh + (r + 1) * H, T(0));
     });
     // dh_prev = ghp_t W + the direct part left in dh (GRU's dh z; a pass-through row's dh)
-    step_gemm<T>(blas::NoTrans, int(d.B), int(H), int(d.G), pgh + t * d.B * d.G, int(d.G), pw, int(H),
-                 gru || len ? T(1) : T(0), dh, int(H));
+    wn.mul(d.B, pgh + t * d.B * d.G, d.G, gru || len ? T(1) : T(0), dh, H);
   }
   // gw = sum_t ghp_t^T h_prev(t): the step whose previous state is h0, then all others at once.
   const int64_t t0 = reverse ? d.T - 1 : 0;
