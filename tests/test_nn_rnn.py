@@ -105,11 +105,11 @@ def test_float32_lstm_sized(cls, kw):
 @pytest.mark.parametrize("dtype,tol", [(torch.float64, 1e-10), (torch.float32, 2e-4)])
 @pytest.mark.parametrize("threads", [1, 2])
 def test_blocked_step_product_sizes(cls, kw, dtype, tol, threads):
-    """Batch 33 and hidden 100: row tiles with a short last one, a part-filled last panel of
+    """Batch 33 and hidden 120: row tiles with a short last one, a part-filled last panel of
     the packed hidden weights, and with two threads the panels shared out (the step products
     are large enough to split)."""
     torch.manual_seed(3)
-    tm, sm = pair(cls, 7, 100, num_layers=2, bidirectional=True, dtype=dtype, **kw)
+    tm, sm = pair(cls, 7, 120, num_layers=2, bidirectional=True, dtype=dtype, **kw)
     x = torch.randn(4, 33, 7, dtype=dtype)
     before = st.get_num_threads()
     st.set_num_threads(threads)

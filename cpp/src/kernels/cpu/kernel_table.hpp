@@ -92,9 +92,10 @@ struct TypedKernels {
   void (*bn_col_backward_apply)(const T* g, const T* x, int64_t rows, int64_t n, int64_t ld, const T* a,
                                 const T* b, const T* mean, const T* k, T* gx) = nullptr;
 
-  // the LSTM cell of one batch row, forward and backward (isa/rnn.cpp; kernels/cpu/rnn.cpp)
-  void (*lstm_cell)(int64_t H, const T* xp, const T* hp, const T* b, const T* cp, T* ws, T* h) = nullptr;
-  void (*lstm_cell_backward)(int64_t H, const T* ws, const T* cp, const T* go, const T* dh, T* dc,
+  // the LSTM cell over n hidden units of one batch row (gates H apart), forward and backward
+  // (isa/rnn.cpp; kernels/cpu/rnn.cpp)
+  void (*lstm_cell)(int64_t n, int64_t H, const T* xp, const T* hp, const T* b, const T* cp, T* ws, T* h) = nullptr;
+  void (*lstm_cell_backward)(int64_t n, int64_t H, const T* ws, const T* cp, const T* go, const T* dh, T* dc,
                              T* g) = nullptr;
 
   // deterministic linear algebra (isa/gemm.cpp, used under use_deterministic_algorithms)

@@ -19,11 +19,12 @@ inline void lanes_of(int64_t n, Body body) {
   for (; j < n; ++j) body(T{}, j);
 }
 
-// xp, hp (4H): the row's input and hidden projections, b (4H) the hidden bias or null, cp (H)
-// the previous cell state. Writes ws = i, f, g, o, c (5H) and h (H).
+// Hidden units j < n of one row; every pointer is at the row's first unit of the range and
+// the four gates (five saved values) lie H apart. xp, hp: the input and hidden projections,
+// b the hidden bias or null, cp the previous cell state. Writes ws = i, f, g, o, c and h.
 template <class T>
-void lstm_cell(int64_t H, const T* xp, const T* hp, const T* b, const T* cp, T* ws, T* h) {
-  lanes_of<T>(H, [&](auto v, int64_t j) {
+void lstm_cell(int64_t n, int64_t H, const T* xp, const T* hp, const T* b, const T* cp, T* ws, T* h) {
+  lanes_of<T>(n, [&](auto v, int64_t j) {
     using V = decltype(v);
     auto pre = [&](int64_t k) {
       const V x = vload<V>(xp + k + j), q = vload<V>(hp + k + j);
@@ -40,12 +41,12 @@ void lstm_cell(int64_t H, const T* xp, const T* hp, const T* b, const T* cp, T* 
   });
 }
 
-// ws (5H) as lstm_cell saved it, cp (H) the previous cell state, go + dh the total gradient
-// of h (the output's and the next step's), dc (H) the cell gradient in, the previous cell's
-// out. Writes g (4H), the gradients of the gates' pre-activations.
+// The same units: ws as lstm_cell saved it, cp the previous cell state, go + dh the total
+// gradient of h (the output's and the next step's), dc the cell gradient in, the previous
+// cell's out. Writes g (four gates H apart), the gradients of the gates' pre-activations.
 template <class T>
-void lstm_cell_backward(int64_t H, const T* ws, const T* cp, const T* go, const T* dh, T* dc, T* g) {
-  lanes_of<T>(H, [&](auto v, int64_t j) {
+void lstm_cell_backward(int64_t n, int64_t H, const T* ws, const T* cp, const T* go, const T* dh, T* dc, T* g) {
+  lanes_of<T>(n, [&](auto v, int64_t j) {
     using V = decltype(v);
     const V one = vbroadcast<V>(T(1));
     const V i = vload<V>(ws + j), f = vload<V>(ws + H + j), gg = vload<V>(ws + 2 * H + j);
