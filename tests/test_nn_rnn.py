@@ -119,6 +119,28 @@ def test_blocked_step_product_sizes(cls, kw, dtype, tol, threads):
         st.set_num_threads(before)
 
 
+@pytest.mark.parametrize("cls", ["LSTM", "GRU"])
+def test_deterministic_same_bits_on_one_and_two_threads(cls):
+    """Under deterministic algorithms the step products (packed weights, split by panels of
+    columns) and the cells (split by hidden units or rows) give the same bits on any split."""
+    before = st.get_num_threads()
+    st.use_deterministic_algorithms(True)
+    res = []
+    try:
+        for threads in (1, 2):
+            st.set_num_threads(threads)
+            st.manual_seed(0)
+            m = getattr(st.nn, cls)(16, 120, num_layers=2, bidirectional=True)
+            out, _ = m(st.randn(6, 33, 16))
+            (out * out).mean().backward()
+            res.append([out.detach().numpy().copy()] + [p.grad.numpy().copy() for p in m.parameters()])
+    finally:
+        st.use_deterministic_algorithms(False)
+        st.set_num_threads(before)
+    for a, b in zip(*res):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_parameter_names_shapes_and_state_dict_keys():
     for cls, kw in [("LSTM", {}), ("GRU", {}), ("RNN", {"nonlinearity": "relu"})]:
         tm = getattr(torch.nn, cls)(5, 7, num_layers=3, bidirectional=True, **kw)
