@@ -1,6 +1,8 @@
 """Recurrent training steps, steepest vs torch eager, interleaved in one process (warm-up,
 then the median of repeats): an LSTM (and a GRU) forward over a batch of sequences, a loss of
-the outputs, backward. Both libraries start from the same weights and data (numpy).
+the outputs, backward. Both libraries start from the same weights and data (numpy). 1-thread
+rows time the process's CPU time per step (steadier than wall time on a shared machine);
+2-thread rows time wall-clock, which is what a second thread can shorten.
 
   lstm-1: batch 32, seq 35, input 128, hidden 256, 1 layer
   lstm-2: the same, 2 layers
@@ -44,11 +46,11 @@ def make_step(lib, m, x):
     return step
 
 
-def timeit(fn, k):
-    t0 = time.perf_counter()
+def timeit(fn, k, clock):
+    t0 = clock()
     for _ in range(k):
         fn()
-    return (time.perf_counter() - t0) / k
+    return (clock() - t0) / k
 
 
 def main():
@@ -66,6 +68,7 @@ def main():
     for threads in (1, 2):
         st.set_num_threads(threads)
         torch.set_num_threads(threads)
+        clock = time.process_time if threads == 1 else time.perf_counter
         for name, (cls, layers) in CASES.items():
             sm, sx = build(st, cls, layers)
             tm, tx = build(torch, cls, layers)
@@ -77,8 +80,8 @@ def main():
                 t_step()
             ss, ts = [], []
             for _ in range(reps):  # interleaved
-                ss.append(timeit(s_step, k))
-                ts.append(timeit(t_step, k))
+                ss.append(timeit(s_step, k, clock))
+                ts.append(timeit(t_step, k, clock))
             s, t = statistics.median(ss), statistics.median(ts)
             row = f"| {name} | {threads} | {s * 1e3:.2f} ms | {t * 1e3:.2f} ms | {t / s:.2f}x |"
             print(row, flush=True)
@@ -87,7 +90,8 @@ def main():
     if not a.no_write:
         write_section("Recurrent layers (LSTM/GRU training step)", "PYTHONPATH=python python bench/rnn.py", table,
                       f"One step: forward over (seq {T}, batch {B}, input {IN}) with hidden {H}, loss mean(out^2), "
-                      "backward (no optimizer update). Median of interleaved repeats after warm-up. Load average "
+                      "backward (no optimizer update). Median of interleaved repeats after warm-up; CPU time "
+                      "per step at 1 thread, wall time at 2. Load average "
                       f"at the end of the run: {os.getloadavg()[0]:.1f} (other jobs shared the CPUs).")
 
 

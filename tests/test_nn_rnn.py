@@ -101,6 +101,46 @@ def test_float32_lstm_sized(cls, kw):
     run_both(cls, tm, sm, x, None, 2e-4)
 
 
+@pytest.mark.parametrize("cls,kw", MODES)
+@pytest.mark.parametrize("dtype,tol", [(torch.float64, 1e-10), (torch.float32, 2e-4)])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_blocked_step_product_sizes(cls, kw, dtype, tol, threads):
+    """Batch 33 and hidden 120: row tiles with a short last one, a part-filled last panel of
+    the packed hidden weights, and with two threads the panels shared out (the step products
+    are large enough to split)."""
+    torch.manual_seed(3)
+    tm, sm = pair(cls, 7, 120, num_layers=2, bidirectional=True, dtype=dtype, **kw)
+    x = torch.randn(4, 33, 7, dtype=dtype)
+    before = st.get_num_threads()
+    st.set_num_threads(threads)
+    try:
+        run_both(cls, tm, sm, x, None, tol)
+    finally:
+        st.set_num_threads(before)
+
+
+@pytest.mark.parametrize("cls", ["LSTM", "GRU"])
+def test_deterministic_same_bits_on_one_and_two_threads(cls):
+    """Under deterministic algorithms the step products (packed weights, split by panels of
+    columns) and the cells (split by hidden units or rows) give the same bits on any split."""
+    before = st.get_num_threads()
+    st.use_deterministic_algorithms(True)
+    res = []
+    try:
+        for threads in (1, 2):
+            st.set_num_threads(threads)
+            st.manual_seed(0)
+            m = getattr(st.nn, cls)(16, 120, num_layers=2, bidirectional=True)
+            out, _ = m(st.randn(6, 33, 16))
+            (out * out).mean().backward()
+            res.append([out.detach().numpy().copy()] + [p.grad.numpy().copy() for p in m.parameters()])
+    finally:
+        st.use_deterministic_algorithms(False)
+        st.set_num_threads(before)
+    for a, b in zip(*res):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_parameter_names_shapes_and_state_dict_keys():
     for cls, kw in [("LSTM", {}), ("GRU", {}), ("RNN", {"nonlinearity": "relu"})]:
         tm = getattr(torch.nn, cls)(5, 7, num_layers=3, bidirectional=True, **kw)

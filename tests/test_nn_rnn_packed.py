@@ -136,6 +136,39 @@ def test_rnn_over_packed_sequences_matches_torch(cls, lengths, L, bi, with_h, se
         close(a.grad, b.grad, 1e-10)
 
 
+@pytest.mark.parametrize("cls", ["LSTM", "GRU"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_packed_sequences_at_sizes_that_split_over_threads(cls, threads):
+    """Batch 33, hidden 100, lengths 1..6: the step products are large enough for two threads
+    to share the hidden units, and rows past their end pass through on every thread."""
+    torch.manual_seed(4)
+    tm = getattr(torch.nn, cls)(5, 100, bidirectional=True).double()
+    sm = getattr(st.nn, cls)(5, 100, bidirectional=True, dtype=st.float64)
+    sm.load_state_dict({k: to_st(v) for k, v in tm.state_dict().items()})
+    lengths = [1 + (7 * i) % 6 for i in range(33)]
+    x = torch.randn(6, 33, 5, dtype=torch.float64, requires_grad=True)
+    xs = to_st(x, True)
+    before = st.get_num_threads()
+    st.set_num_threads(threads)
+    try:
+        ot, stt = tm(torch.nn.utils.rnn.pack_padded_sequence(x, lengths, enforce_sorted=False))
+        os_, sts = sm(pack_padded_sequence(xs, lengths, enforce_sorted=False))
+        pad_t, pad_s = torch.nn.utils.rnn.pad_packed_sequence(ot)[0], pad_packed_sequence(os_)[0]
+        stt = list(stt) if cls == "LSTM" else [stt]
+        sts = list(sts) if cls == "LSTM" else [sts]
+        close(pad_t, pad_s, 1e-10)
+        for a, b in zip(stt, sts):
+            close(a, b, 1e-10)
+        w = torch.randn(pad_t.shape, dtype=torch.float64)
+        ((pad_t * w).sum() + sum(s.sin().sum() for s in stt)).backward()
+        ((pad_s * to_st(w)).sum() + sum(s.sin().sum() for s in sts)).backward()
+    finally:
+        st.set_num_threads(before)
+    close(x.grad, xs.grad, 1e-10)
+    for a, b in zip(tm.parameters(), sm.parameters()):
+        close(a.grad, b.grad, 1e-10)
+
+
 def test_lengths_checked_in_the_core():
     m = st.nn.GRU(2, 3)
     p = list(m.parameters())

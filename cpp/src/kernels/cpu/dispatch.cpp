@@ -20,6 +20,7 @@
   void register_gemm(KernelTable&);                             \
   void register_batch_norm(KernelTable&);                       \
   void register_conv(KernelTable&);                             \
+  void register_rnn(KernelTable&);                              \
   }                                                             \
   static void fill_##NAME(steepest::kernels::KernelTable& t) {  \
     t.isa = #NAME;                                              \
@@ -30,6 +31,7 @@
     steepest::kernels::NAME::register_gemm(t);                  \
     steepest::kernels::NAME::register_batch_norm(t);            \
     steepest::kernels::NAME::register_conv(t);                  \
+    steepest::kernels::NAME::register_rnn(t);                   \
   }
 
 STEEPEST_DECLARE_ISA(scalar)

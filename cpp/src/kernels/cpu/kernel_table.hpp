@@ -118,12 +118,26 @@ struct TypedKernels {
   void (*conv_direct)(const ConvDirectArgs<T>& a) = nullptr;
   int conv_lanes = 1;
 
+  // the LSTM cell over n hidden units of one batch row (gates H apart), forward and backward
+  // (isa/rnn.cpp; kernels/cpu/rnn.cpp)
+  void (*lstm_cell)(int64_t n, int64_t H, const T* xp, const T* hp, const T* b, const T* cp, T* ws, T* h) = nullptr;
+  void (*lstm_cell_backward)(int64_t n, int64_t H, const T* ws, const T* cp, const T* go, const T* dh, T* dc,
+                             T* g) = nullptr;
+
   // deterministic linear algebra (isa/gemm.cpp, used under use_deterministic_algorithms)
   // C = alpha op(A) op(B) + beta C, row-major (op transposes when ta / tb); each C element
   // is the fma chain over k = 0..K-1 from 0, then alpha * acc (+ beta * C): the same bits on
   // every ISA and thread split. ws: scratch of (kGemmFixedRows + kGemmFixedPanel<T>) * k values.
   void (*gemm_fixed)(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
                      const T* b, int64_t ldb, T beta, T* c, int64_t ldc, T* ws) = nullptr;
+  // The same product with B packed once and reused (isa/gemm.cpp): gemm_pack stores B (k, n),
+  // element (p, j) at b[p * rs + j * cs], as ceil(n / gemm_panel) panels of gemm_panel columns
+  // (k * gemm_panel values each); gemm_packed computes C (m, n) = A (m, k; lda) B + beta C from
+  // them, the same fma chain per element as gemm_fixed.
+  int64_t gemm_panel = 0;
+  void (*gemm_pack)(int64_t k, int64_t n, const T* b, int64_t rs, int64_t cs, T* packed) = nullptr;
+  void (*gemm_packed)(int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* bp, T beta, T* c,
+                      int64_t ldc) = nullptr;
   // sum x[i] y[i] over unit-stride x, y in fixed lanes (simd/fixed_sum.hpp).
   T (*dot_fixed)(const T* x, const T* y, int64_t n) = nullptr;
 };

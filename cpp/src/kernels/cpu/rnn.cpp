@@ -1,8 +1,11 @@
 // The CPU kernels of the recurrent layers (dispatch/rnn.hpp): the time loop of one layer and
-// direction. Each step is one BLAS product for the hidden projection, then one fused pass per
-// batch row over the gates (the SIMD sigmoid/tanh leaves of the kernel table, then the state
-// update). The backward walks the steps in reverse with one product per step for the hidden
-// state's gradient, and ends with one product over all steps for the hidden weights.
+// direction. Each step is one product for the hidden projection, against the hidden weights
+// packed once per call, then one fused pass per batch row over the gates (LSTM: the kernel
+// table's SIMD cell; the others: its sigmoid/tanh leaves, then the state update). The backward
+// walks the steps in reverse with one product per step for the hidden state's gradient, and
+// ends with one BLAS product over all steps for the hidden weights. With threads, LSTM steps
+// split the hidden units (product columns and cell alike) and wait once per step; the other
+// modes split each product's columns and the cell's rows separately.
 #include <omp.h>
 
 #include <algorithm>
@@ -37,25 +40,72 @@ inline void each_row(int64_t rows, int64_t cost_per_row, F fn) {
   for (int64_t r = 0; r < rows; ++r) fn(r);
 }
 
-// C (m, n) = alpha A op(B) + beta C for the per-step products, which are too small for
-// gemm_ex's own split (m = batch): above a lower threshold they are cut into column blocks
-// of C, one per thread, so two threads already share a 32 x 1024 x 256 step.
+// The hidden weights as the right operand of every step's product, packed once per call
+// (kernel table's gemm_pack): OpenBLAS would repack the whole matrix at every step, about a
+// tenth of a layer's time. B (k, n) has element (p, j) at b[p * rs + j * cs]; its columns
+// split into `blocks` equal blocks (LSTM's four gates), each starting a panel, so that a
+// thread can take the same hidden units of every gate.
 template <class T>
-void step_gemm(blas::Trans tb, int m, int n, int k, const T* a, int lda, const T* b, int ldb, T beta, T* c, int ldc) {
-  if (m <= 0 || n <= 0) return;
-  const int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
-  if (deterministic() || nt <= 1 || double(m) * double(n) * double(k) < double(1 << 20) || n < 64)
-    return blas::gemm_ex<T>(blas::NoTrans, tb, m, n, k, T(1), a, lda, b, ldb, beta, c, ldc);
-#pragma omp parallel num_threads(nt)
-  {
-    const int t = omp_get_thread_num(), parts = omp_get_num_threads();
-    const int per = ((n + parts - 1) / parts + 15) / 16 * 16;
-    const int lo = std::min(n, t * per), hi = std::min(n, lo + per);
-    if (lo < hi) {
-      const T* bb = tb == blas::NoTrans ? b + lo : b + int64_t(lo) * ldb;
-      blas::gemm_call(blas::NoTrans, tb, m, hi - lo, k, T(1), a, lda, bb, ldb, beta, c + lo, ldc);
+class StepWeights {
+ public:
+  StepWeights(int64_t k, int64_t n, const T* b, int64_t rs, int64_t cs, int64_t blocks = 1)
+      : k_(k), nb_(n / blocks), nr_(kern<T>().gemm_panel), per_block_((nb_ + nr_ - 1) / nr_),
+        packed_(size_t(blocks * per_block_ * nr_ * k)) {
+    const int64_t panels = blocks * per_block_;
+    const bool par = threads() > 1 && panels > 1 && n * k >= (1 << 16);
+#pragma omp parallel for schedule(static) if (par)
+    for (int64_t q = 0; q < panels; ++q) {
+      const int64_t blk = q / per_block_, j0 = q % per_block_ * nr_;
+      kern<T>().gemm_pack(k, std::min(nr_, nb_ - j0), b + (blk * nb_ + j0) * cs, rs, cs,
+                          packed_.data() + q * nr_ * k);
     }
   }
+
+  int64_t panel() const { return nr_; }
+
+  // C (m, u1 - u0) = A (m, k; lda) times columns u0..u1 of block q + beta C, u0 a multiple of
+  // panel().
+  void mul_cols(int64_t q, int64_t u0, int64_t u1, int64_t m, const T* a, int64_t lda, T beta, T* c,
+                int64_t ldc) const {
+    if (u0 < u1 && m > 0)
+      kern<T>().gemm_packed(m, u1 - u0, k_, a, lda, packed_.data() + (q * per_block_ * nr_ + u0) * k_, beta, c, ldc);
+  }
+
+  // C (m, n) = A (m, k; lda) B + beta C for one block. With threads the panels (blocks of C's
+  // columns) are shared out, so two threads already split a 32 x 768 x 256 step.
+  void mul(int64_t m, const T* a, int64_t lda, T beta, T* c, int64_t ldc) const {
+    const int nt = threads() > 1 && double(m) * double(nb_) * double(k_) >= double(1 << 20) &&
+                           per_block_ >= 2 * threads() ? threads() : 1;
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+      const Units u = units_of(nb_, nr_);
+      mul_cols(0, u.lo, u.hi, m, a, lda, beta, c + u.lo, ldc);
+    }
+  }
+
+  // This OpenMP thread's share of n columns: whole panels of nr.
+  struct Units {
+    int64_t lo, hi;
+  };
+  static Units units_of(int64_t n, int64_t nr) {
+    const int64_t panels = (n + nr - 1) / nr, parts = omp_get_num_threads();
+    const int64_t per = (panels + parts - 1) / parts, lo = std::min(n, omp_get_thread_num() * per * nr);
+    return {lo, std::min(n, lo + per * nr)};
+  }
+
+  static int threads() { return omp_in_parallel() ? 1 : omp_get_max_threads(); }
+
+ private:
+  int64_t k_, nb_, nr_, per_block_;
+  std::vector<T> packed_;
+};
+
+// Threads for an LSTM time loop of hidden size H and batch B: one when a step's product is
+// too small to share or has fewer than two panels of hidden units per thread.
+inline int lstm_threads(int64_t B, int64_t H, int64_t nr) {
+  const int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
+  const int64_t panels = (H + nr - 1) / nr;
+  return nt <= 1 || double(B) * 4.0 * double(H) * double(H) < double(1 << 20) || panels < 2 * nt ? 1 : nt;
 }
 
 // ---------------- one step of one batch row ----------------
@@ -68,37 +118,6 @@ inline void sum_gates(int64_t n, const T* xp, const T* hp, const T* b, T* a) {
     for (int64_t j = 0; j < n; ++j) a[j] = xp[j] + (hp[j] + b[j]);
   else
     for (int64_t j = 0; j < n; ++j) a[j] = xp[j] + hp[j];
-}
-
-// ws: i, f, g, o, c (5H). tmp: H scratch.
-template <class T>
-void lstm_fwd(int64_t H, const T* xp, const T* hp, const T* b, const T* cp, T* ws, T* h, T* tmp) {
-  T* a = ws;
-  sum_gates(4 * H, xp, hp, b, a);
-  unary<T>(UnaryOp::Sigmoid)(2 * H, a, a);
-  unary<T>(UnaryOp::Tanh)(H, a + 2 * H, a + 2 * H);
-  unary<T>(UnaryOp::Sigmoid)(H, a + 3 * H, a + 3 * H);
-  T* c = ws + 4 * H;
-  for (int64_t j = 0; j < H; ++j) c[j] = a[H + j] * cp[j] + a[j] * a[2 * H + j];
-  unary<T>(UnaryOp::Tanh)(H, c, tmp);
-  for (int64_t j = 0; j < H; ++j) h[j] = a[3 * H + j] * tmp[j];
-}
-
-// dh: the row's total hidden gradient; dc: the cell gradient in, dc_prev out; g (4H): the
-// gates' pre-activation gradients. tmp: H scratch.
-template <class T>
-void lstm_bwd(int64_t H, const T* ws, const T* cp, const T* dh, T* dc, T* g, T* tmp) {
-  const T *a = ws, *c = ws + 4 * H;
-  unary<T>(UnaryOp::Tanh)(H, c, tmp);
-  for (int64_t j = 0; j < H; ++j) {
-    const T i = a[j], f = a[H + j], gg = a[2 * H + j], o = a[3 * H + j], tc = tmp[j];
-    const T d = dc[j] + dh[j] * o * (T(1) - tc * tc);
-    g[j] = d * gg * i * (T(1) - i);
-    g[H + j] = d * cp[j] * f * (T(1) - f);
-    g[2 * H + j] = d * i * (T(1) - gg * gg);
-    g[3 * H + j] = dh[j] * tc * o * (T(1) - o);
-    dc[j] = d * f;
-  }
 }
 
 // ws: r, z, n, hn (4H) with hn = W_hn h + b_hn.
@@ -138,6 +157,75 @@ struct Dims {
   int64_t T, B, H, G;  // steps, batch, hidden, gate rows (G = gates * H)
 };
 
+// LSTM, forward. Each thread owns a range of hidden units (whole panels) in every gate: per
+// step it computes those columns of the hidden projection, runs the cell for them over every
+// row, then waits once for the others (the next product reads all of h).
+template <class T>
+void lstm_forward(bool reverse, const Dims& d, const T* px, const T* ph0, const T* pc0, const T* pw, const T* pb,
+                  const int64_t* len, T* po, T* pws) {
+  const int64_t H = d.H, G = d.G, S = 5 * H;
+  std::vector<T> hp(size_t(d.B * G));
+  const StepWeights<T> wt(H, G, pw, 1, H, 4);  // W^T (H, 4H) as four gate blocks
+  const int nt = lstm_threads(d.B, H, wt.panel());
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    const auto u = StepWeights<T>::units_of(H, wt.panel());
+    int64_t t = reverse ? d.T - 1 : 0, tp = -1;
+    for (int64_t s = 0; s < d.T; ++s, tp = t, t += reverse ? -1 : 1) {
+      const T* hprev = tp < 0 ? ph0 : po + tp * d.B * H;
+      for (int64_t q = 0; q < 4; ++q) wt.mul_cols(q, u.lo, u.hi, d.B, hprev, H, T(0), hp.data() + q * H + u.lo, G);
+      for (int64_t r = 0; r < d.B; ++r) {
+        const T* cp = tp < 0 ? pc0 + r * H : pws + (tp * d.B + r) * S + 4 * H;
+        T *h = po + (t * d.B + r) * H, *w = pws + (t * d.B + r) * S;
+        if (len && t >= len[r]) {  // past this row's end: its state passes through
+          std::copy(hprev + r * H + u.lo, hprev + r * H + u.hi, h + u.lo);
+          std::copy(cp + u.lo, cp + u.hi, w + 4 * H + u.lo);
+        } else {
+          kern<T>().lstm_cell(u.hi - u.lo, H, px + (t * d.B + r) * G + u.lo, hp.data() + r * G + u.lo,
+                              pb ? pb + u.lo : nullptr, cp + u.lo, w + u.lo, h + u.lo);
+        }
+      }
+#pragma omp barrier
+    }
+  }
+}
+
+// LSTM, backward, the same units per thread: the cell writes the gates' gradients g_t of its
+// units, one wait (the product reads all of g_t), then the thread's columns of
+// dh_{t-1} = g_t W, which only its own next cell reads. dh and dc come in holding the
+// gradients of h_n and c_n.
+template <class T>
+void lstm_backward(bool reverse, const Dims& d, const T* pg, const T* pws, const T* pc0, const T* pw,
+                   const int64_t* len, T* pgx, T* dh, T* dc) {
+  const int64_t H = d.H, G = d.G, S = 5 * H;
+  const StepWeights<T> wn(G, H, pw, H, 1);  // W (4H, H) itself
+  const int nt = lstm_threads(d.B, H, wn.panel());
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    const auto u = StepWeights<T>::units_of(H, wn.panel());
+    for (int64_t s = 0; s < d.T; ++s) {
+      const int64_t t = reverse ? s : d.T - 1 - s, tp = reverse ? t + 1 : t - 1;
+      const bool first = reverse ? t == d.T - 1 : t == 0;
+      const T* go = pg + t * d.B * H;
+      for (int64_t r = 0; r < d.B; ++r) {
+        T *gx = pgx + (t * d.B + r) * G, *dhr = dh + r * H;
+        if (len && t >= len[r]) {  // a pass-through step: the state's gradient flows on as is
+          for (int64_t q = 0; q < 4; ++q) std::fill(gx + q * H + u.lo, gx + q * H + u.hi, T(0));
+          for (int64_t j = u.lo; j < u.hi; ++j) dhr[j] = go[r * H + j] + dhr[j];
+          continue;
+        }
+        const T* cp = first ? pc0 + r * H : pws + (tp * d.B + r) * S + 4 * H;
+        kern<T>().lstm_cell_backward(u.hi - u.lo, H, pws + (t * d.B + r) * S + u.lo, cp + u.lo, go + r * H + u.lo,
+                                     dhr + u.lo, dc + r * H + u.lo, gx + u.lo);
+        if (len) std::fill(dhr + u.lo, dhr + u.hi, T(0));
+      }
+#pragma omp barrier
+      // dh_{t-1} = g_t W + the part the cells left (a pass-through row's whole gradient)
+      wn.mul_cols(0, u.lo, u.hi, d.B, pgx + t * d.B * G, G, len ? T(1) : T(0), dh + u.lo, H);
+    }
+  }
+}
+
 template <class T>
 void forward(RnnMode mode, bool reverse, const Tensor& out, const Tensor& hn, const Tensor& cn, const Tensor& ws,
              const Tensor& xp, const Tensor& h0, const Tensor& c0, const Tensor& w, const Tensor& b,
@@ -149,32 +237,30 @@ void forward(RnnMode mode, bool reverse, const Tensor& out, const Tensor& hn, co
   const T *px = xp.data<T>(), *pw = w.data<T>(), *pb = b.defined() ? b.data<T>() : nullptr;
   const T *ph0 = h0.data<T>(), *pc0 = mode == RnnMode::Lstm ? c0.data<T>() : nullptr;
   T *po = out.data<T>(), *pws = S ? ws.data<T>() : nullptr;
-  std::vector<T> hp(size_t(d.B * d.G)), tmp(size_t(d.B * H));
-  int64_t t = reverse ? d.T - 1 : 0, tp = -1;
-  for (int64_t s = 0; s < d.T; ++s, tp = t, t += reverse ? -1 : 1) {
-    const T* hprev = tp < 0 ? ph0 : po + tp * d.B * H;
-    step_gemm<T>(blas::DoTrans, int(d.B), int(d.G), int(H), hprev, int(H), pw, int(H), T(0), hp.data(), int(d.G));
-    const T* xt = px + t * d.B * d.G;
-    T* ot = po + t * d.B * H;
-    each_row(d.B, 12 * d.G, [&](int64_t r) {
-      const T *x = xt + r * d.G, *q = hp.data() + r * d.G;
-      T* h = ot + r * H;
-      if (len && t >= len[r]) {  // past this row's end: its state passes through
-        std::memcpy(h, hprev + r * H, size_t(H) * sizeof(T));
-        if (mode == RnnMode::Lstm) {
-          const T* cp = tp < 0 ? pc0 + r * H : pws + (tp * d.B + r) * S + 4 * H;
-          std::memcpy(pws + (t * d.B + r) * S + 4 * H, cp, size_t(H) * sizeof(T));
+  if (mode == RnnMode::Lstm) {
+    lstm_forward(reverse, d, px, ph0, pc0, pw, pb, len, po, pws);
+  } else {
+    std::vector<T> hp(size_t(d.B * d.G));
+    const StepWeights<T> wt(H, d.G, pw, 1, H);  // W^T (H, G): element (p, j) at W[j, p]
+    int64_t t = reverse ? d.T - 1 : 0, tp = -1;
+    for (int64_t s = 0; s < d.T; ++s, tp = t, t += reverse ? -1 : 1) {
+      const T* hprev = tp < 0 ? ph0 : po + tp * d.B * H;
+      wt.mul(d.B, hprev, H, T(0), hp.data(), d.G);
+      const T* xt = px + t * d.B * d.G;
+      T* ot = po + t * d.B * H;
+      each_row(d.B, 12 * d.G, [&](int64_t r) {
+        const T *x = xt + r * d.G, *q = hp.data() + r * d.G;
+        T* h = ot + r * H;
+        if (len && t >= len[r]) {  // past this row's end: its state passes through
+          std::memcpy(h, hprev + r * H, size_t(H) * sizeof(T));
+        } else if (mode == RnnMode::Gru) {
+          gru_fwd(H, x, q, pb, hprev + r * H, pws + (t * d.B + r) * S, h);
+        } else {
+          sum_gates(H, x, q, pb, h);
+          unary<T>(mode == RnnMode::Tanh ? UnaryOp::Tanh : UnaryOp::Relu)(H, h, h);
         }
-      } else if (mode == RnnMode::Lstm) {
-        const T* cp = tp < 0 ? pc0 + r * H : pws + (tp * d.B + r) * S + 4 * H;
-        lstm_fwd(H, x, q, pb, cp, pws + (t * d.B + r) * S, h, tmp.data() + r * H);
-      } else if (mode == RnnMode::Gru) {
-        gru_fwd(H, x, q, pb, hprev + r * H, pws + (t * d.B + r) * S, h);
-      } else {
-        sum_gates(H, x, q, pb, h);
-        unary<T>(mode == RnnMode::Tanh ? UnaryOp::Tanh : UnaryOp::Relu)(H, h, h);
-      }
-    });
+      });
+    }
   }
   const int64_t last = reverse ? 0 : d.T - 1;
   std::memcpy(hn.data<T>(), po + last * d.B * H, size_t(d.B * H) * sizeof(T));
@@ -205,39 +291,40 @@ void backward(RnnMode mode, bool reverse, const Tensor& gxp, const Tensor& gh0, 
   std::memcpy(dh, ghn.data<T>(), size_t(d.B * H) * sizeof(T));
   T* dc = lstm ? gc0.data<T>() : nullptr;
   if (lstm) std::memcpy(dc, gcn.data<T>(), size_t(d.B * H) * sizeof(T));
-  std::vector<T> tot(size_t(d.B * H)), tmp(size_t(d.B * H));
-  for (int64_t s = 0; s < d.T; ++s) {
-    const int64_t t = reverse ? s : d.T - 1 - s, tp = reverse ? t + 1 : t - 1;
-    const bool first = reverse ? t == d.T - 1 : t == 0;
-    const T* hprev = first ? ph0 : po + tp * d.B * H;
-    const T* go = pg + t * d.B * H;
-    each_row(d.B, 12 * d.G, [&](int64_t r) {
-      T* dt = tot.data() + r * H;
-      for (int64_t j = 0; j < H; ++j) dt[j] = go[r * H + j] + dh[r * H + j];
-      T* gx = pgx + (t * d.B + r) * d.G;
-      if (len && t >= len[r]) {  // a pass-through step: the state's gradient flows on as is
-        std::fill(gx, gx + d.G, T(0));
-        if (gru) std::fill(pgh + (t * d.B + r) * d.G, pgh + (t * d.B + r + 1) * d.G, T(0));
-        std::memcpy(dh + r * H, dt, size_t(H) * sizeof(T));
-        return;
-      }
-      if (lstm) {
-        const T* cp = first ? pc0 + r * H : pws + (tp * d.B + r) * S + 4 * H;
-        lstm_bwd(H, pws + (t * d.B + r) * S, cp, dt, dc + r * H, gx, tmp.data() + r * H);
-      } else if (gru) {
-        gru_bwd(H, pws + (t * d.B + r) * S, hprev + r * H, dt, gx, pgh + (t * d.B + r) * d.G, dh + r * H);
-      } else {
-        const T* h = po + (t * d.B + r) * H;
-        if (mode == RnnMode::Tanh)
-          for (int64_t j = 0; j < H; ++j) gx[j] = dt[j] * (T(1) - h[j] * h[j]);
-        else
-          for (int64_t j = 0; j < H; ++j) gx[j] = h[j] > T(0) ? dt[j] : T(0);
-      }
-      if (!gru && len) std::fill(dh + r * H, dh + (r + 1) * H, T(0));
-    });
-    // dh_prev = ghp_t W + the direct part left in dh (GRU's dh z; a pass-through row's dh)
-    step_gemm<T>(blas::NoTrans, int(d.B), int(H), int(d.G), pgh + t * d.B * d.G, int(d.G), pw, int(H),
-                 gru || len ? T(1) : T(0), dh, int(H));
+  if (lstm) {
+    lstm_backward(reverse, d, pg, pws, pc0, pw, len, pgx, dh, dc);
+  } else {
+    std::vector<T> tot(size_t(d.B * H));
+    const StepWeights<T> wn(d.G, H, pw, H, 1);  // W (G, H) itself
+    for (int64_t s = 0; s < d.T; ++s) {
+      const int64_t t = reverse ? s : d.T - 1 - s, tp = reverse ? t + 1 : t - 1;
+      const bool first = reverse ? t == d.T - 1 : t == 0;
+      const T* hprev = first ? ph0 : po + tp * d.B * H;
+      const T* go = pg + t * d.B * H;
+      each_row(d.B, 12 * d.G, [&](int64_t r) {
+        T* gx = pgx + (t * d.B + r) * d.G;
+        T* dt = tot.data() + r * H;
+        for (int64_t j = 0; j < H; ++j) dt[j] = go[r * H + j] + dh[r * H + j];
+        if (len && t >= len[r]) {  // a pass-through step: the state's gradient flows on as is
+          std::fill(gx, gx + d.G, T(0));
+          if (gru) std::fill(pgh + (t * d.B + r) * d.G, pgh + (t * d.B + r + 1) * d.G, T(0));
+          std::memcpy(dh + r * H, dt, size_t(H) * sizeof(T));
+          return;
+        }
+        if (gru) {
+          gru_bwd(H, pws + (t * d.B + r) * S, hprev + r * H, dt, gx, pgh + (t * d.B + r) * d.G, dh + r * H);
+        } else {
+          const T* h = po + (t * d.B + r) * H;
+          if (mode == RnnMode::Tanh)
+            for (int64_t j = 0; j < H; ++j) gx[j] = dt[j] * (T(1) - h[j] * h[j]);
+          else
+            for (int64_t j = 0; j < H; ++j) gx[j] = h[j] > T(0) ? dt[j] : T(0);
+          if (len) std::fill(dh + r * H, dh + (r + 1) * H, T(0));
+        }
+      });
+      // dh_prev = ghp_t W + the direct part left in dh (GRU's dh z; a pass-through row's dh)
+      wn.mul(d.B, pgh + t * d.B * d.G, d.G, gru || len ? T(1) : T(0), dh, H);
+    }
   }
   // gw = sum_t ghp_t^T h_prev(t): the step whose previous state is h0, then all others at once.
   const int64_t t0 = reverse ? d.T - 1 : 0;

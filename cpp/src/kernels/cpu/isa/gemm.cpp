@@ -113,6 +113,46 @@ void gemm_fixed(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, cons
   }
 }
 
+// B (k, n), element (p, j) at b[p * rs + j * cs], packed once into the panels gemm_fixed
+// packs per call: panel q holds columns q NR.. as k rows of NR values, zeros past n. A
+// product that reuses one B many times (the recurrent layers' hidden weights, once per step)
+// then skips the packing.
+template <class T>
+void gemm_pack(int64_t k, int64_t n, const T* b, int64_t rs, int64_t cs, T* packed) {
+  constexpr int NR = kNV * lanes<Vec<T>>();
+  for (int64_t j0 = 0; j0 < n; j0 += NR) {
+    T* panel = packed + j0 * k;
+    const int64_t nv = n - j0 < NR ? n - j0 : NR;
+    if (rs == 1) {  // read each column of B in order
+      for (int64_t j = 0; j < NR; ++j)
+        for (int64_t p = 0; p < k; ++p) panel[p * NR + j] = j < nv ? b[p + (j0 + j) * cs] : T(0);
+    } else {
+      for (int64_t p = 0; p < k; ++p)
+        for (int64_t j = 0; j < NR; ++j) panel[p * NR + j] = j < nv ? b[p * rs + (j0 + j) * cs] : T(0);
+    }
+  }
+}
+
+// C (m, n) = A (m, k; lda) B + beta C with B as gemm_pack left it, bp at the panel of C's
+// first column (n may end inside a panel). Each element is gemm_fixed's fma chain.
+template <class T>
+void gemm_packed(int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* bp, T beta, T* c, int64_t ldc) {
+  constexpr int NR = kNV * lanes<Vec<T>>();
+  // Rows in tiles of kMR, except that a short last tile (1 to 3 rows, too few accumulators to
+  // keep the FMA units busy) shares the last kMR + rest rows with the one before: 32 rows run
+  // as 6, 6, 6, 6, 4, 4 rather than 6, 6, 6, 6, 6, 2.
+  const int64_t rest = m % kMR, even = rest > 0 && rest < kMR / 2 && m > kMR ? m - kMR - rest : m;
+  for (int64_t j0 = 0; j0 < n; j0 += NR) {
+    const int64_t nv = n - j0 < NR ? n - j0 : NR;
+    for (int64_t i = 0; i < m;) {
+      const int64_t left = m - i;
+      const int mr = int(i < even ? (left < kMR ? left : kMR) : i == even ? (left + 1) / 2 : left);
+      tile_rows(mr, k, a + i * lda, lda, bp + j0 * k, T(1), beta, c + i * ldc + j0, ldc, nv);
+      i += mr;
+    }
+  }
+}
+
 // sum x[i] y[i] in fixed lanes (both unit stride).
 template <class T>
 T dot_fixed(const T* x, const T* y, int64_t n) {
@@ -126,6 +166,9 @@ template <class T>
 void fill(TypedKernels<T>& t) {
   t.gemm_fixed = gemm_fixed<T>;
   t.dot_fixed = dot_fixed<T>;
+  t.gemm_panel = kNV * lanes<Vec<T>>();
+  t.gemm_pack = gemm_pack<T>;
+  t.gemm_packed = gemm_packed<T>;
 }
 
 }  // namespace
