@@ -83,3 +83,7 @@ __all__ += ["BatchNorm3d"]
 from .float8 import Float8Linear, convert_to_float8_training  # noqa: E402,F401
 
 __all__ += ["Float8Linear", "convert_to_float8_training"]
+
+from .sparse_linear import SparseLinear  # noqa: E402,F401
+
+__all__ += ["SparseLinear"]
