@@ -61,29 +61,38 @@ class _Block:
         self.index = {t: i for i, t in enumerate(self.vocabulary)}
         self.idf = np.asarray(idf, dtype=np.float64)
 
-    @classmethod
-    def fit(cls, terms: Callable[[str], list[str]], texts: Sequence[str]) -> _Block:
+    @staticmethod
+    def document_frequencies(term_lists: Sequence[list[str]]) -> Counter[str]:
         df: Counter[str] = Counter()
-        for text in texts:
-            df.update(set(terms(text)))
+        for terms in term_lists:
+            df.update(set(terms))
+        return df
+
+    @classmethod
+    def fit(cls, terms: Callable[[str], list[str]], df: Counter[str], n: int) -> _Block:
         vocab = sorted(df)
-        n = len(texts)
         # Smooth idf: as if one extra document held every term once, so no term divides by zero
         # and a term in every document still weighs 1.
         idf = np.array([math.log((1 + n) / (1 + df[t])) + 1.0 for t in vocab], dtype=np.float64)
         return cls(terms, vocab, idf)
 
-    def rows(self, text: str) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-        """(columns, values) of one text: known terms only, sorted by column, unit L2 norm."""
-        counts = Counter(t for t in self.terms(text) if t in self.index)
-        cols = np.fromiter((self.index[t] for t in counts), dtype=np.int64, count=len(counts))
-        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-        order = np.argsort(cols)
-        cols, tf = cols[order], tf[order]
+    def entries(self, term_lists: Sequence[list[str]]) -> tuple[np.ndarray[Any, Any], ...]:
+        """(row, column, value) of every non-zero, sorted by row then column: known terms only,
+        each row of unit L2 norm."""
+        index, v = self.index, len(self.vocabulary)
+        rows, cols = [], []
+        for r, terms in enumerate(term_lists):
+            c = [index[t] for t in terms if t in index]
+            cols += c
+            rows += [r] * len(c)
+        # Count each (row, column) pair once; the flat key sorts by row, then column.
+        keys, tf = np.unique(np.asarray(rows, dtype=np.int64) * v + np.asarray(cols, dtype=np.int64),
+                             return_counts=True)
+        row, col = keys // v, keys % v
         # Sublinear tf (1 + log count): a word said five times is not five times the evidence.
-        vals = (1.0 + np.log(tf)) * self.idf[cols]
-        norm = math.sqrt(float(vals @ vals))
-        return cols, (vals / norm if norm > 0 else vals)
+        vals = (1.0 + np.log(tf)) * self.idf[col]
+        norms = np.sqrt(np.bincount(row, weights=vals * vals, minlength=len(term_lists)))
+        return row, col, vals / norms[row]
 
 
 class TfidfVectorizer:
@@ -91,12 +100,18 @@ class TfidfVectorizer:
 
     Two blocks side by side: word n-grams (word_ngrams, `ngrams`=(lo, hi), columns first) and,
     unless char_ngrams is None, character n-grams within words (char_wb_ngrams). fit(texts)
-    learns each block's sorted vocabulary (every term seen) and smooth idf
+    learns each block's sorted vocabulary (every term seen, or the max_features terms found in
+    the most texts over both blocks) and smooth idf
     log((1 + n) / (1 + df)) + 1; transform gives each known term (1 + log count) * idf, and
     each block of a row unit L2 norm (a row without known terms stays zero). Terms not seen in
     fit are ignored. config() / from_config() round-trip the vocabulary and idf (JSON-able)."""
 
-    def __init__(self, ngrams: tuple[int, int] = (1, 2), char_ngrams: Optional[tuple[int, int]] = (2, 5)) -> None:
+    def __init__(self, ngrams: tuple[int, int] = (1, 2), char_ngrams: Optional[tuple[int, int]] = (2, 5),
+                 max_features: Optional[int] = None) -> None:
+        if max_features is not None and (isinstance(max_features, bool) or not isinstance(max_features, int)
+                                         or max_features < 1):
+            raise ValueError(f"TfidfVectorizer: max_features must be a positive integer or None, got {max_features!r}")
+        self.max_features = max_features
         self.ngrams = _check_range("ngrams", ngrams)
         self.char_ngrams = None if char_ngrams is None else _check_range("char_ngrams", char_ngrams)
         self._blocks: list[_Block] = []
@@ -119,31 +134,49 @@ class TfidfVectorizer:
             raise RuntimeError("TfidfVectorizer: call fit(texts) before transform (or load one with from_config)")
 
     def fit(self, texts: Sequence[str]) -> TfidfVectorizer:
+        self._fit(texts)
+        return self
+
+    def _fit(self, texts: Sequence[str]) -> list[list[list[str]]]:
+        """Learns the vocabularies and idf; returns each block's term lists of the texts."""
         texts = _texts(texts, "fit")
         if not texts:
             raise ValueError("TfidfVectorizer.fit: no texts to learn a vocabulary from")
-        self._blocks = [_Block.fit(fn, texts) for fn in self._term_fns()]
-        return self
+        fns = self._term_fns()
+        term_lists = [[fn(t) for t in texts] for fn in fns]
+        dfs = [_Block.document_frequencies(tl) for tl in term_lists]
+        if self.max_features is not None and sum(map(len, dfs)) > self.max_features:
+            # Keep the terms found in the most texts (ties: block, then term order), over all blocks.
+            ranked = sorted(((-c, k, t) for k, df in enumerate(dfs) for t, c in df.items()))[:self.max_features]
+            kept: list[Counter[str]] = [Counter() for _ in dfs]
+            for c, k, t in ranked:
+                kept[k][t] = -c
+            dfs = kept
+        self._blocks = [_Block.fit(fn, df, len(texts)) for fn, df in zip(fns, dfs)]
+        return term_lists
 
     def fit_transform(self, texts: Sequence[str]) -> SparseRows:
-        return self.fit(texts).transform(texts)
+        return self._rows(self._fit(texts))
 
     def transform(self, texts: Union[str, Sequence[str]]) -> SparseRows:
         self._check_fitted()
         texts = _texts(texts, "transform")
-        cols: list[np.ndarray[Any, Any]] = []
-        vals: list[np.ndarray[Any, Any]] = []
-        lengths = np.zeros(len(texts), dtype=np.int64)
-        for r, text in enumerate(texts):
-            offset = 0
-            for b in self._blocks:
-                c, v = b.rows(text)
-                cols.append(c + offset)
-                vals.append(v)
-                lengths[r] += len(c)
-                offset += len(b.vocabulary)
-        indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-        return SparseRows(indptr, _concat(cols, np.int64), _concat(vals, np.float32), self.n_features)
+        return self._rows([[b.terms(t) for t in texts] for b in self._blocks])
+
+    def _rows(self, term_lists: list[list[list[str]]]) -> SparseRows:
+        rows, cols, vals, offset = [], [], [], 0
+        for b, tl in zip(self._blocks, term_lists):
+            r, c, v = b.entries(tl)
+            rows.append(r)
+            cols.append(c + offset)
+            vals.append(v)
+            offset += len(b.vocabulary)
+        row = np.concatenate(rows)
+        # Stable by row: within a row the first block's columns stay ahead of the second's.
+        order = np.argsort(row, kind="stable")
+        n = len(term_lists[0])
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(row, minlength=n))]).astype(np.int64)
+        return SparseRows(indptr, np.concatenate(cols)[order], np.concatenate(vals)[order], offset)
 
     def config(self) -> dict[str, Any]:
         self._check_fitted()
@@ -173,7 +206,3 @@ def _texts(texts: Union[str, Iterable[str]], who: str) -> list[str]:
         if not isinstance(t, str):
             raise TypeError(f"TfidfVectorizer.{who}: texts must be strings, item {i} is {type(t).__name__}")
     return out
-
-
-def _concat(parts: list[np.ndarray[Any, Any]], dtype: Any) -> np.ndarray[Any, Any]:
-    return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
