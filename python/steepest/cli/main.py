@@ -15,7 +15,7 @@ from . import charlm, digits, launch, lrfind, optimizers, spam
 from .errors import UsageError
 
 EPILOG = """examples:
-  steepest demo                          train the spam classifier on the bundled data (seconds)
+  steepest demo                          train the spam classifier on the bundled data (seconds of CPU)
   steepest train spam --data my.tsv --metrics-out m.json
   steepest predict --checkpoint steepest-demo/spam_classifier.safetensors "Free entry! Text WIN now"
   steepest train digits --optimizer lion
