@@ -158,6 +158,16 @@ def test_lr_find_digits(tmp_path):
     assert (tmp_path / "lr_find_digits.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_lr_find_spam(tmp_path):
+    r = steepest("lr-find", "spam", "--optimizer", "momentum", "--start-lr", "1e-3", "--num-iter", "40",
+                 "--out", tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert re.search(r"suggested lr: (none|[\d.e+-]+)", r.stdout), r.stdout
+    m = re.search(r"lowest smoothed loss ([\d.]+)", r.stdout)
+    assert float(m.group(1)) < 1.0  # below the squared hinge of an all-zero model (1 per message)
+    assert (tmp_path / "lr_find_spam.png").read_bytes()[:4] == b"\x89PNG"
+
+
 # -------------------------------------------------------------------------------- help
 @pytest.mark.parametrize("cmd", [[], ["demo"], ["train"], ["train", "spam"], ["train", "digits"],
                                  ["train", "charlm"], ["predict"], ["lr-find"]])
