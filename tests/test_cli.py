@@ -120,6 +120,17 @@ def test_train_spam_on_own_files_metrics_json(tmp_path):
     assert r.returncode == 0 and r.stdout.startswith("spam\t")
 
 
+def test_train_spam_mlp_learns(tmp_path):
+    train = _write(tmp_path / "train.tsv", _toy(30))
+    r = steepest("train", "spam", "--data", train, "--hidden", "8", "--epochs", "30", "--metrics-out",
+                 tmp_path / "m.json", "--out", tmp_path / "o")
+    assert r.returncode == 0, r.stderr
+    assert "MLP (hidden 8)" in r.stdout and "adamw" in r.stdout  # the MLP's default optimizer
+    assert json.loads((tmp_path / "m.json").read_text())["f1"] == 1.0
+    r = steepest("predict", "--checkpoint", tmp_path / "o" / "spam_classifier.safetensors", "win a free prize")
+    assert r.returncode == 0 and r.stdout.startswith("spam\t"), r.stdout + r.stderr
+
+
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum", "lion"])
 def test_train_spam_other_optimizers_learn(tmp_path, optimizer):
     train = _write(tmp_path / "train.tsv", _toy(30))

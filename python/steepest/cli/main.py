@@ -132,7 +132,12 @@ def _spam_args(p, epochs):
                    help="clip the global gradient norm to NORM (default: off)")
     p.add_argument("--metrics-out", metavar="FILE.json", default=None,
                    help="write the test metrics (accuracy, precision, recall, f1, confusion matrix) as JSON")
-    _optimizer(p, "momentum", "chosen for the optimizer, e.g. 1.0 for momentum SGD on the linear SVM")
+    p.add_argument("--optimizer", type=optimizer_name, default=None, metavar="NAME",
+                   help=f"one of {', '.join(optimizers.OPTIMIZERS)} (default: momentum for the linear SVM, adamw "
+                   "for the MLP)")
+    p.add_argument("--lr", type=positive_float, default=None,
+                   help="peak learning rate (default: chosen for the optimizer, e.g. 1.0 for momentum SGD on the "
+                   "linear SVM)")
 
 
 def _nproc(p):

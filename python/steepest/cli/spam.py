@@ -76,6 +76,11 @@ def run(args, title):
     train_set, test_set, test_what = _split(args)
     vec = vectorizer(args)
     kind = "mlp" if args.hidden > 0 else "linear"
+    if args.optimizer is None:
+        # Full-batch momentum SGD solves the convex SVM; the MLP's hidden layer, started small
+        # over ~100k inputs, needs Adam's per-coordinate steps to get going (momentum SGD left
+        # every ReLU dead within 30 steps, measured).
+        args.optimizer = "adamw" if kind == "mlp" else "momentum"
     lr = args.lr if args.lr is not None else optimizers.default_lr(args.optimizer, RATES[kind])
     model_desc = "linear SVM (squared hinge, L2)" if kind == "linear" else f"MLP (hidden {args.hidden})"
     batches = "full-batch" if args.batch_size is None else f"batches of {args.batch_size}"
