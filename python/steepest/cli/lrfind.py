@@ -7,7 +7,7 @@ from .. import train
 from ..nn import functional as F
 from . import charlm, common, digits, optimizers, report, spam
 from .errors import UsageError
-from .models import digits_mlp, lm_loss, text_classifier
+from .models import digits_mlp, lm_loss, squared_hinge, text_classifier
 
 TASKS = ("spam", "digits", "charlm")
 
@@ -20,9 +20,9 @@ def run(args):
     if task == "spam":
         args.test_data, args.test_fraction = None, 0.2
         tr, _, _ = spam._split(args)
-        vec = spam.datasets.HashingVectorizer(n_features=args.features, char_ngrams=spam.CHAR_NGRAMS)
-        data = spam._loader(vec.transform(tr.texts), tr.labels, 64, shuffle=True)
-        model, loss = text_classifier(args.features, 2), F.cross_entropy
+        vec = spam.vectorizer(args)
+        data = spam._batches(vec.fit_transform(tr.texts), tr.labels, 64, shuffle=True, seed=args.seed)
+        model, loss = text_classifier(vec.n_features), squared_hinge
     elif task == "digits":
         data = digits.prepare(args, 64)[0]
         model, loss = digits_mlp(64, 128, 10), F.cross_entropy

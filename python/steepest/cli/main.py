@@ -15,7 +15,7 @@ from . import charlm, digits, launch, lrfind, optimizers, spam
 from .errors import UsageError
 
 EPILOG = """examples:
-  steepest demo                          train the spam classifier on the bundled data (seconds)
+  steepest demo                          train the spam classifier on the bundled data (seconds of CPU)
   steepest train spam --data my.tsv --metrics-out m.json
   steepest predict --checkpoint steepest-demo/spam_classifier.safetensors "Free entry! Text WIN now"
   steepest train digits --optimizer lion
@@ -120,18 +120,24 @@ def _spam_args(p, epochs):
                    help=f"passes over the training set (default: {epochs})")
     p.add_argument("--steps", type=positive_int, default=None, metavar="N",
                    help="stop after N optimizer steps in all (default: all epochs)")
-    p.add_argument("--batch-size", type=BATCH, default=64, metavar="N", help="default: 64")
-    p.add_argument("--features", type=FEATURES, default=4096, metavar="N",
-                   help="hashed feature columns (default: 4096)")
+    p.add_argument("--batch-size", type=BATCH, default=None, metavar="N",
+                   help="default: the whole training set (full-batch steps)")
+    p.add_argument("--features", type=FEATURES, default=None, metavar="N",
+                   help="keep at most N TF-IDF terms, those found in the most training texts (default: all)")
     p.add_argument("--hidden", type=HIDDEN, default=0, metavar="N",
-                   help="hidden units of an MLP; 0 = logistic regression (default: 0)")
+                   help="hidden units of an MLP; 0 = linear SVM (default: 0)")
     p.add_argument("--test-fraction", type=fraction, default=0.2, metavar="F",
                    help="share held out for testing when no --test-data is given (default: 0.2)")
     p.add_argument("--clip", type=positive_float, default=None, metavar="NORM",
                    help="clip the global gradient norm to NORM (default: off)")
     p.add_argument("--metrics-out", metavar="FILE.json", default=None,
                    help="write the test metrics (accuracy, precision, recall, f1, confusion matrix) as JSON")
-    _optimizer(p, "adamw", "chosen for the optimizer, e.g. 0.05 for AdamW on logistic regression")
+    p.add_argument("--optimizer", type=optimizer_name, default=None, metavar="NAME",
+                   help=f"one of {', '.join(optimizers.OPTIMIZERS)} (default: momentum for the linear SVM, adamw "
+                   "for the MLP)")
+    p.add_argument("--lr", type=positive_float, default=None,
+                   help="peak learning rate (default: chosen for the optimizer, e.g. 1.0 for momentum SGD on the "
+                   "linear SVM)")
 
 
 def _nproc(p):
@@ -149,13 +155,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="train an SMS spam classifier on the bundled data, report test metrics",
                        description="Trains an SMS spam classifier on the bundled SMS Spam Collection subset "
-                       "(4262 messages; CC BY 4.0): words, word bigrams and character 2-5-grams hashed into "
-                       "--features columns, "
-                       "logistic regression, cross-entropy, mini-batch AdamW with warmup-cosine. Prints test "
-                       "accuracy, precision, recall, F1 (spam = positive) and the confusion matrix on a held-out "
+                       "(4262 messages; CC BY 4.0): TF-IDF of words, word bigrams and character 2-5-grams, a "
+                       "linear SVM (squared hinge, L2 penalty), full-batch momentum SGD with warmup-cosine. Prints "
+                       "test accuracy, precision, recall, F1 (spam = positive) and the confusion matrix on a held-out "
                        "split, and saves a checkpoint and a loss-curve PNG into --out.")
-    _spam_args(p, epochs=10)
-    p.add_argument("--quick", action="store_true", help="at most 4 epochs (for CI)")
+    _spam_args(p, epochs=300)
+    p.add_argument("--quick", action="store_true", help=f"at most {spam.QUICK_EPOCHS} epochs (for CI)")
     p.set_defaults(func=spam.demo, data=None, test_data=None)
     _common(p, "steepest-demo")
 
@@ -169,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", metavar="FILE", default=None, help="training data (default: the bundled SMS data)")
     p.add_argument("--test-data", metavar="FILE", default=None,
                    help="test data (default: a held-out --test-fraction of --data)")
-    _spam_args(p, epochs=10)
+    _spam_args(p, epochs=300)
     p.set_defaults(func=spam.train_spam)
     _common(p, "steepest-spam")
 
@@ -238,7 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--start-lr", type=positive_float, default=1e-6, help="default: 1e-6")
     p.add_argument("--end-lr", type=positive_float, default=10.0, help="default: 10")
     p.add_argument("--num-iter", type=positive_int, default=100, metavar="N", help="default: 100")
-    p.add_argument("--features", type=FEATURES, default=4096, help=argparse.SUPPRESS)
+    p.add_argument("--features", type=FEATURES, default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=lrfind.run, data=None, max_chars=None)
     _common(p, "steepest-lr-find")
 

@@ -1,5 +1,5 @@
-"""The models the CLI trains: a logistic regression or small MLP over hashed text features
-(spam), an MLP over 8x8 pixels (digits), and a small causal transformer over characters
+"""The models the CLI trains: a linear SVM (squared hinge) or small MLP over sparse TF-IDF
+text features (spam), an MLP over 8x8 pixels (digits), and a small causal transformer over characters
 (charlm: token + position embeddings, pre-LayerNorm blocks of causal self-attention and a
 GELU MLP, a final LayerNorm and a linear head)."""
 from __future__ import annotations
@@ -11,11 +11,20 @@ from ..autograd import no_grad
 from ..nn import functional as F
 
 
-def text_classifier(n_features: int, n_classes: int = 2, hidden: int = 0, dropout: float = 0.0) -> nn.Module:
-    """hidden=0: logistic regression (one Linear); else Linear-ReLU-Dropout-Linear."""
+def text_classifier(n_features: int, hidden: int = 0, dropout: float = 0.0) -> nn.Module:
+    """One spam score per sparse row (> 0: spam). hidden=0: a linear model (one SparseLinear);
+    else SparseLinear-ReLU-Dropout-Linear."""
     if hidden <= 0:
-        return nn.Linear(n_features, n_classes)
-    return nn.Sequential(nn.Linear(n_features, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, n_classes))
+        return nn.SparseLinear(n_features, 1)
+    return nn.Sequential(nn.SparseLinear(n_features, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, 1))
+
+
+def squared_hinge(scores: _core.Tensor, labels: _core.Tensor) -> _core.Tensor:
+    """Mean of max(0, 1 - t * score)^2 with t = +1 for label 1, -1 for label 0: the L2-SVM loss.
+    Unlike cross-entropy it stops pushing a message once it is a margin past the boundary, and
+    unlike the plain hinge its gradient is continuous, which full-batch descent likes."""
+    t = labels.to(scores.dtype) * 2 - 1
+    return (1 - t * scores.reshape(-1)).clamp(min=0).pow(2).mean()
 
 
 def digits_mlp(n_in: int = 64, hidden: int = 128, n_classes: int = 10, depth: int = 2) -> nn.Sequential:

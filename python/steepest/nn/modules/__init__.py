@@ -87,3 +87,7 @@ __all__ += ["Float8Linear", "convert_to_float8_training"]
 from .loss_ctc import CTCLoss  # noqa: E402,F401
 
 __all__ += ["CTCLoss"]
+
+from .sparse_linear import SparseLinear  # noqa: E402,F401
+
+__all__ += ["SparseLinear"]
