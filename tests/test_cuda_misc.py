@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 import numpy as np
 import pytest
-from gpu import needs_gpu
+from gpu import both, needs_gpu, rnd
 
 import steepest as st
 
@@ -30,21 +30,6 @@ def same(a: Any, b: Any) -> None:
     """Equal values, NaN where NaN, same dtype and shape."""
     assert a.dtype == b.dtype and tuple(a.shape) == tuple(b.shape)
     np.testing.assert_array_equal(host(a), host(b))
-
-
-def rnd(shape: tuple, dtype: Any = st.float32, lo: float = -3.0, hi: float = 3.0, seed: int = 0) -> Any:
-    r = np.random.default_rng(seed + 7 * len(shape) + int(np.prod(shape)))
-    if dtype in (st.int32, st.int64):
-        return st.tensor(r.integers(int(lo), int(hi) + 1, size=shape), dtype=dtype)
-    if dtype == st.bool:
-        return st.tensor(r.random(shape) < 0.5)
-    return st.tensor(r.uniform(lo, hi, size=shape)).to(dtype)
-
-
-def both(fn: Callable[..., Any], *cpu_args: Any) -> tuple:
-    """fn on the CPU tensors and on their CUDA copies (numbers pass through)."""
-    gpu_args = [a.to("cuda") if isinstance(a, st.Tensor) else a for a in cpu_args]
-    return fn(*cpu_args), fn(*gpu_args)
 
 
 # ---- FP8 --------------------------------------------------------------------------------

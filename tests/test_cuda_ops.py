@@ -5,11 +5,11 @@ non-contiguous views and broadcasting. Exact where both devices do the same IEEE
 comparisons, copies, scans, Philox draws); stated tolerances where CUDA's libm stands in
 for the C library's (float64 transcendentals, pow, log1p) and for reductions, whose order
 differs between devices but never between runs."""
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pytest
-from gpu import needs_gpu
+from gpu import both, needs_gpu, rnd
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 
@@ -38,21 +38,6 @@ def same(a: Any, b: Any) -> None:
 def close(a: Any, b: Any, rtol: float, atol: float = 0.0) -> None:
     assert a.dtype == b.dtype and tuple(a.shape) == tuple(b.shape)
     np.testing.assert_allclose(host(a), host(b), rtol=rtol, atol=atol, equal_nan=True)
-
-
-def rnd(shape: tuple, dtype: Any = st.float32, lo: float = -3.0, hi: float = 3.0, seed: int = 0) -> Any:
-    r = np.random.default_rng(seed + 7 * len(shape) + int(np.prod(shape)))
-    if dtype in (st.int32, st.int64):
-        return st.tensor(r.integers(int(lo), int(hi) + 1, size=shape), dtype=dtype)
-    if dtype == st.bool:
-        return st.tensor(r.random(shape) < 0.5)
-    return st.tensor(r.uniform(lo, hi, size=shape)).to(dtype)
-
-
-def both(fn: Callable[..., Any], *cpu_args: Any) -> tuple:
-    """fn on the CPU tensors and on their CUDA copies (numbers pass through)."""
-    gpu_args = [a.to("cuda") if isinstance(a, st.Tensor) else a for a in cpu_args]
-    return fn(*cpu_args), fn(*gpu_args)
 
 
 # ---- elementwise ------------------------------------------------------------------------
