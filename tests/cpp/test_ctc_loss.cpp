@@ -1,12 +1,14 @@
-// The CTC loss through the C++ API: a case small enough to sum by hand, a CUDA tensor (no CTC
-// kernel on that backend yet) refused by name before anything is read, random arguments valid
-// and not (each call returns or raises a steepest error), and the threaded path.
+// The CTC loss through the C++ API: a case small enough to sum by hand, the CUDA kernels'
+// slots (filled in the CUDA build; a CUDA tensor refused by name before anything is read in
+// the CPU build), random arguments valid and not (each call returns or raises a steepest
+// error), and the threaded path.
 #include <doctest/doctest.h>
 
 #include <cmath>
 #include <random>
 #include <vector>
 
+#include "dispatch/ctc.hpp"
 #include "steepest/steepest.hpp"
 
 using namespace steepest;
@@ -24,7 +26,13 @@ TEST_CASE("ctc_loss sums the alignments of a two-frame, one-label target") {
   CHECK(l.data<double>()[0] == doctest::Approx(want).epsilon(1e-12));
 }
 
-TEST_CASE("ctc_loss on a device without its kernel names the op and the device") {
+#ifdef STEEPEST_WITH_CUDA
+TEST_CASE("cuda build: both ctc_loss stubs have a CUDA kernel") {
+  CHECK(dispatch::ctc_loss_stub().has(DeviceType::CUDA));
+  CHECK(dispatch::ctc_loss_backward_stub().has(DeviceType::CUDA));
+}
+#else
+TEST_CASE("ctc_loss on a CUDA tensor in the CPU build names the op and the device") {
   float mem[2] = {0, 0};
   auto storage = Storage::borrow(mem, sizeof(mem), Device(DeviceType::CUDA, 0), [] {});
   Tensor lp = Tensor::make(storage, Shape{2, 1, 1}, Strides{1, 1, 1}, 0, kFloat32);  // never read
@@ -32,6 +40,7 @@ TEST_CASE("ctc_loss on a device without its kernel names the op and the device")
   CHECK_THROWS_WITH_AS(F::ctc_loss(lp, tg, std::vector<int64_t>{2}, std::vector<int64_t>{0}),
                        doctest::Contains("ctc_loss: not implemented for cuda:0"), NotImplementedError);
 }
+#endif
 
 TEST_CASE("ctc_loss on random shapes, lengths and labels returns or raises a named error") {
   // Mostly valid arguments with a few wrong ones mixed in (a length out of range, a label out

@@ -1,6 +1,6 @@
 // In the CUDA build: the elementwise, divmod, reduction, scan, index, random, FP8, special
-// function, sort/selection, counting and multinomial stubs each have a CUDA kernel (copy and
-// fill belong to the device-copy code).
+// function, sort/selection, counting, multinomial and CTC loss stubs each have a CUDA kernel
+// (copy and fill belong to the device-copy code).
 // The CPU build has no CUDA kernels at all (test_dispatch.cpp checks that).
 #include <doctest/doctest.h>
 
@@ -19,7 +19,8 @@ TEST_CASE("cuda build: the op families' stubs have CUDA kernels") {
       "index_offsets_stub", "index_gather_stub", "index_put_stub", "accumulate_stub", "scatter_stub",
       "masked_fill_stub", "nonzero_stub", "random_stub", "randint_stub", "bernoulli_tensor_stub", "divmod_stub",
       "randperm_stub", "float8_cast_stub", "float8_scaling_stub", "special_stub", "sort_stub", "select_stub",
-      "bincount_stub", "histc_stub", "searchsorted_stub", "multinomial_stub"};
+      "bincount_stub", "histc_stub", "searchsorted_stub", "multinomial_stub", "ctc_loss_stub",
+      "ctc_loss_backward_stub"};
   std::set<std::string> seen;
   for (const steepest::dispatch::StubBase* s : steepest::dispatch::all_stubs()) {
     if (!want.count(s->name())) continue;

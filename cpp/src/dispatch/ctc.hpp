@@ -1,7 +1,7 @@
 // Dispatch stubs of the CTC loss (nn/ctc_loss.cpp): the per-sequence negative log-likelihood
 // by the alpha recursion, and its gradient by the beta recursion. The op has checked shapes,
-// dtypes and every length, made log_probs dense float32/float64 and allocated the results on
-// its device; the kernel checks the labels it reads (see below).
+// dtypes, every length and every label the kernels read (on the host), made log_probs dense
+// float32/float64 and allocated the results on its device.
 #pragma once
 #include "dispatch/stub.hpp"
 
@@ -14,9 +14,8 @@ namespace steepest::dispatch {
 enum CtcGeom : int64_t { kCtcInputLength = 0, kCtcTargetLength = 1, kCtcTargetOffset = 2, kCtcGeomCols = 3 };
 
 // log_probs (T, N, C) dense; targets int64 1-D dense on log_probs' device, sequence b's labels
-// at [offset_b, offset_b + target_length_b); 0 <= blank < C. Before reading log_probs the
-// kernel checks each of those labels is in [0, C) (IndexError) and is not the blank
-// (ValueError), naming sequence and position. Writes nll (N,): -log p(target_b | x_b) (inf
+// at [offset_b, offset_b + target_length_b), each of them in [0, C) and not the blank (the op
+// has checked); 0 <= blank < C. Writes nll (N,): -log p(target_b | x_b) (inf
 // when no alignment exists), and log_alpha (N, T, 2 * S + 1) for the backward, S the longest
 // target (entries past a sequence's own lengths are left unspecified).
 using CtcLossKernel = void (*)(const Tensor& nll, const Tensor& log_alpha, const Tensor& log_probs,

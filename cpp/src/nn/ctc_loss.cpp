@@ -1,6 +1,7 @@
-// The CTC loss (torch's ctc_loss): checks every argument, lays the targets out flat with one
-// offset per sequence, runs the device's alpha recursion (dispatch/ctc.hpp) and records its
-// beta-recursion backward; zero_infinity and the reductions are composed of differentiable ops.
+// The CTC loss (torch's ctc_loss): checks every argument (lengths and labels on the host, on
+// any device), lays the targets out flat with one offset per sequence, runs the device's alpha
+// recursion (dispatch/ctc.hpp) and records its beta-recursion backward; zero_infinity and the
+// reductions are composed of differentiable ops.
 #include <limits>
 
 #include "dispatch/ctc.hpp"
@@ -75,6 +76,23 @@ Tensor geometry(const std::vector<int64_t>& il, const std::vector<int64_t>& tl, 
   return geom;
 }
 
+// Every label the recursions will read (the host targets, int64 flat): in [0, C) and not the
+// blank.
+void check_labels(const Tensor& targets, const Tensor& geom, int64_t C, int64_t blank) {
+  const int64_t* tg = targets.data<int64_t>();
+  const int64_t* g = geom.data<int64_t>();
+  for (int64_t b = 0; b < geom.shape()[0]; ++b) {
+    const int64_t* row = g + b * dispatch::kCtcGeomCols;
+    for (int64_t i = 0; i < row[dispatch::kCtcTargetLength]; ++i) {
+      const int64_t v = tg[row[dispatch::kCtcTargetOffset] + i];
+      STEEPEST_CHECK(v >= 0 && v < C, IndexError, kOp, ": target label ", v, " (sequence ", b, ", position ", i,
+                     ") is out of bounds for ", C, " classes");
+      STEEPEST_CHECK(v != blank, ValueError, kOp, ": target label ", v, " (sequence ", b, ", position ", i,
+                     ") is the blank label; targets must not contain the blank (blank=", blank, ")");
+    }
+  }
+}
+
 }  // namespace
 
 Tensor ctc_loss(const Tensor& log_probs0, const Tensor& targets, const std::vector<int64_t>& input_lengths,
@@ -106,9 +124,12 @@ Tensor ctc_loss(const Tensor& log_probs0, const Tensor& targets, const std::vect
   Tensor lpc, tg, nll, alpha;
   {
     autograd::NoGradGuard ng;
+    // The labels are checked on the host (device targets copied back, one synchronisation:
+    // they are few), then follow log_probs to its device, as torch moves them.
+    const Tensor host_tg = contiguous(reshape(to_dtype(to_device(targets, kCPU), kInt64), {-1}));
+    check_labels(host_tg, geom, C, blank);
     lpc = contiguous(lp);
-    // Labels follow log_probs to its device, as torch moves them.
-    tg = contiguous(reshape(to_dtype(to_device(targets, dev), kInt64), {-1}));
+    tg = to_device(host_tg, dev);
     nll = Tensor::empty({N}, dt, dev);
     alpha = Tensor::empty({N, T, 2 * S + 1}, dt, dev);
     kernel(nll, alpha, lpc, tg, geom, blank);

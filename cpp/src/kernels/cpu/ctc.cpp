@@ -9,44 +9,23 @@
 #include <vector>
 
 #include "dispatch/ctc.hpp"
+#include "kernels/ctc_math.hpp"
 
 namespace steepest::kernels::cpu {
 
 namespace {
 
-// Sequence b's lengths and where its labels start in the flat targets.
-struct Seq {
-  int64_t input_length, target_length, offset;
-};
-inline Seq seq_of(const int64_t* geom, int64_t b) {
-  const int64_t* r = geom + b * dispatch::kCtcGeomCols;
-  return {r[dispatch::kCtcInputLength], r[dispatch::kCtcTargetLength], r[dispatch::kCtcTargetOffset]};
-}
-
-// The label of state s of the extended sequence (blank, l1, blank, l2, ..., lK, blank).
-inline int64_t label_at(const int64_t* tg, int64_t s, int64_t blank) { return (s & 1) ? tg[s >> 1] : blank; }
+using kernels::ctc_alpha_in;
+using kernels::ctc_beta_in;
+using kernels::ctc_grad;
+using kernels::ctc_label;
+using kernels::ctc_log_accumulate;
+using kernels::ctc_log_add3;
+using kernels::ctc_seq;
+using kernels::CtcSeq;
 
 template <class T>
 constexpr T kNegInf = -std::numeric_limits<T>::infinity();
-
-// log(e^a + e^b + e^c); -inf when all three are (never -inf - -inf).
-template <class T>
-inline T log_add3(T a, T b, T c) {
-  const T m = std::max(a, std::max(b, c));
-  if (m == kNegInf<T>) return m;
-  return std::log(std::exp(a - m) + std::exp(b - m) + std::exp(c - m)) + m;
-}
-
-// acc = log(e^acc + e^x), acc starting at -inf (the empty sum).
-template <class T>
-inline void log_accumulate(T& acc, T x) {
-  if (acc == kNegInf<T>) {
-    acc = x;
-  } else {
-    const T m = std::max(acc, x);
-    acc = std::log(std::exp(acc - m) + std::exp(x - m)) + m;
-  }
-}
 
 // fn(b) for every sequence, over threads when the recursions' total work pays for waking them
 // (sequences differ in length, so they are handed out dynamically).
@@ -54,28 +33,12 @@ template <class F>
 void for_sequences(const int64_t* geom, int64_t N, F fn) {
   int64_t work = 0;
   for (int64_t b = 0; b < N; ++b) {
-    const Seq q = seq_of(geom, b);
+    const CtcSeq q = ctc_seq(geom, b);
     work += q.input_length * (2 * q.target_length + 1);
   }
   const bool par = N > 1 && work >= 32768 && omp_get_max_threads() > 1 && !omp_in_parallel();
 #pragma omp parallel for schedule(dynamic, 1) if (par)
   for (int64_t b = 0; b < N; ++b) fn(b);
-}
-
-// Every label the recursions will read: in [0, C) and not the blank.
-void check_labels(const Tensor& targets, const Tensor& geom, int64_t C, int64_t blank) {
-  const int64_t* tg = targets.data<int64_t>();
-  const int64_t* g = geom.data<int64_t>();
-  for (int64_t b = 0; b < geom.shape()[0]; ++b) {
-    const Seq q = seq_of(g, b);
-    for (int64_t i = 0; i < q.target_length; ++i) {
-      const int64_t v = tg[q.offset + i];
-      STEEPEST_CHECK(v >= 0 && v < C, IndexError, "ctc_loss: target label ", v, " (sequence ", b, ", position ", i,
-                     ") is out of bounds for ", C, " classes");
-      STEEPEST_CHECK(v != blank, ValueError, "ctc_loss: target label ", v, " (sequence ", b, ", position ", i,
-                     ") is the blank label; targets must not contain the blank (blank=", blank, ")");
-    }
-  }
 }
 
 template <class T>
@@ -89,7 +52,7 @@ void forward(const Tensor& nll_t, const Tensor& alpha_t, const Tensor& log_probs
   T* nll = nll_t.data<T>();
   T* alpha_all = alpha_t.data<T>();
   for_sequences(geom, N, [&](int64_t b) {
-    const Seq q = seq_of(geom, b);
+    const CtcSeq q = ctc_seq(geom, b);
     const int64_t L = q.input_length, K = q.target_length, S = 2 * K + 1;
     const int64_t* tg = tg_all + q.offset;
     T* alpha = alpha_all + b * Tn * W;
@@ -107,16 +70,12 @@ void forward(const Tensor& nll_t, const Tensor& alpha_t, const Tensor& log_probs
       T* cur = alpha + t * W;
       const T* lpt = lp + (t * N + b) * C;
       for (int64_t s = 0; s < S; ++s) {
-        const int64_t l = label_at(tg, s, blank);
-        // Stay, advance one state, or skip the blank between two different labels.
-        const T a2 = s > 0 ? prev[s - 1] : kNegInf<T>;
-        const T a3 = s > 1 && label_at(tg, s - 2, blank) != l ? prev[s - 2] : kNegInf<T>;
-        cur[s] = log_add3(prev[s], a2, a3) + lpt[l];
+        cur[s] = ctc_alpha_in(prev, s, tg, blank) + lpt[ctc_label(tg, s, blank)];
       }
     }
     // A path ends on the last label or the trailing blank.
     const T* last = alpha + (L - 1) * W;
-    nll[b] = K == 0 ? -last[0] : -log_add3(last[S - 1], last[S - 2], kNegInf<T>);
+    nll[b] = K == 0 ? -last[0] : -ctc_log_add3(last[S - 1], last[S - 2], kNegInf<T>);
   });
 }
 
@@ -133,7 +92,7 @@ void backward(const Tensor& grad_t, const Tensor& g_t, const Tensor& log_probs, 
   const T* alpha_all = alpha_t.data<T>();
   T* grad = grad_t.data<T>();
   for_sequences(geom, N, [&](int64_t b) {
-    const Seq q = seq_of(geom, b);
+    const CtcSeq q = ctc_seq(geom, b);
     const int64_t K = q.target_length, S = 2 * K + 1;
     // zero_infinity: an impossible alignment contributes nothing, its gradient included.
     const int64_t L = zero_infinity && nll[b] == -kNegInf<T> ? 0 : q.input_length;
@@ -152,33 +111,28 @@ void backward(const Tensor& grad_t, const Tensor& g_t, const Tensor& log_probs, 
     next[S - 1] = lpl[blank];
     if (K > 0) next[S - 2] = lpl[tg[K - 1]];
     for (int64_t s = 0; s < S; ++s)
-      log_accumulate(row(L - 1)[label_at(tg, s, blank)], alpha[(L - 1) * W + s] + next[s]);
+      ctc_log_accumulate(row(L - 1)[ctc_label(tg, s, blank)], alpha[(L - 1) * W + s] + next[s]);
     for (int64_t t = L - 2; t >= 0; --t) {
       const T* lpt = lp + (t * N + b) * C;
       T* gr = row(t);
       for (int64_t s = 0; s < S; ++s) {
-        const int64_t l = label_at(tg, s, blank);
-        // Stay, go back one state, or skip the blank between two different labels.
-        const T b2 = s < S - 1 ? next[s + 1] : kNegInf<T>;
-        const T b3 = s < S - 2 && label_at(tg, s + 2, blank) != l ? next[s + 2] : kNegInf<T>;
-        cur[s] = log_add3(next[s], b2, b3) + lpt[l];
-        log_accumulate(gr[l], alpha[t * W + s] + cur[s]);
+        const int64_t l = ctc_label(tg, s, blank);
+        cur[s] = ctc_beta_in(next, s, S, tg, blank) + lpt[l];
+        ctc_log_accumulate(gr[l], alpha[t * W + s] + cur[s]);
       }
       std::swap(next, cur);
     }
-    // d nll / d logits of a log_softmax: p - (sum of the paths through (t, c)) / p(target).
     const T nl = nll[b], go = gout[b];
     for (int64_t t = 0; t < L; ++t) {
       const T* lpt = lp + (t * N + b) * C;
       T* gr = row(t);
-      for (int64_t c = 0; c < C; ++c) gr[c] = (std::exp(lpt[c]) - std::exp(gr[c] + nl - lpt[c])) * go;
+      for (int64_t c = 0; c < C; ++c) gr[c] = ctc_grad(lpt[c], gr[c], nl, go);
     }
   });
 }
 
 void ctc_loss(const Tensor& nll, const Tensor& log_alpha, const Tensor& log_probs, const Tensor& targets,
               const Tensor& geom, int64_t blank) {
-  check_labels(targets, geom, log_probs.shape()[2], blank);
   if (log_probs.dtype() == kFloat64) forward<double>(nll, log_alpha, log_probs, targets, geom, blank);
   else forward<float>(nll, log_alpha, log_probs, targets, geom, blank);
 }
