@@ -104,6 +104,21 @@ def test_conv2d_mnist_sizes_and_strided_input():
              [randn(2, 3, 7, 9), randn(4, 3, 2, 2)], np.float64)
 
 
+def test_taps_that_read_only_padding():
+    # A 1x1 image, kernel width 3, padding 2, dilation 2: the outer taps see only padding. The
+    # column copy of such a tap once zeroed one entry past its run, into the next sample's
+    # column when small images are batched into one GEMM (a wrong weight gradient) and past the
+    # end of the last row otherwise.
+    kwargs = dict(padding=(0, 2), dilation=(1, 2))
+    for n in (1, 2, 3, 5):
+        run_both(lambda x, w: F.conv2d(x, w, **kwargs), lambda x, w: TF.conv2d(x, w, **kwargs),
+                 [randn(n, 2, 1, 1), randn(3, 2, 1, 3)], np.float64)
+    x = randn(2, 2, 1, 1)
+    unf = F.unfold(st.from_numpy(x), (1, 3), dilation=(1, 2), padding=(0, 2)).numpy()
+    ref = TF.unfold(torch.tensor(x), (1, 3), dilation=(1, 2), padding=(0, 2)).numpy()
+    np.testing.assert_array_equal(unf, ref)
+
+
 @SET
 @given(n=hs.integers(0, 3), cg=hs.integers(1, 3), og=hs.integers(1, 3), groups=hs.integers(1, 3),
        h=hs.integers(1, 9), w=hs.integers(1, 9), kh=hs.integers(1, 4), kw=hs.integers(1, 4),

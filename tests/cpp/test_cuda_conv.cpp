@@ -51,6 +51,7 @@ std::vector<ConvGeom> conv_cases() {
       conv_geom(1, 4, 6, 6, 1, 1, 1, 1, 0, 0, 1, 1),  // pointwise
       conv_geom(2, 1, 1, 11, 1, 4, 1, 3, 0, 1, 1, 2),  // one row (a 1-d conv)
       conv_geom(2, 3, 7, 5, 2, 3, 3, 2, 1, 1, 2, 1),
+      conv_geom(2, 1, 1, 1, 1, 3, 1, 1, 0, 2, 1, 2),  // outer taps read only padding (once wrote past)
   };
 }
 

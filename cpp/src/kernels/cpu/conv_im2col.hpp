@@ -50,12 +50,13 @@ void im2col_image(const T* __restrict x, T* __restrict col, int64_t channels, co
         if (rows_contiguous && oh_hi > oh_lo) {
           // Output position k reads input position k + offset: one run for all valid rows, then
           // the columns that wrapped into a neighbouring row are zeroed.
-          const int64_t offset = (i * g.dil_h - g.pad_h) * g.in_w + shift;
-          const int64_t k0 = std::max(oh_lo * ow_n, -offset), k1 = std::min(oh_hi * ow_n, hw_in - offset);
+          // [k0, k1): the positions whose input lies in the plane, clamped to the valid rows (a tap
+          // that reads only padding has k0 past them: nothing of the next column may be touched)
+          const int64_t offset = (i * g.dil_h - g.pad_h) * g.in_w + shift, end = oh_hi * ow_n;
+          const int64_t k0 = std::clamp(-offset, oh_lo * ow_n, end), k1 = std::clamp(hw_in - offset, k0, end);
           for (int64_t k = oh_lo * ow_n; k < k0; ++k) dst[k] = T(0);
-          const T* src = plane + (k0 + offset);
-          for (int64_t k = 0, e = k1 - k0; k < e; ++k) dst[k0 + k] = src[k];
-          for (int64_t k = std::max(k1, k0); k < oh_hi * ow_n; ++k) dst[k] = T(0);
+          for (int64_t k = k0; k < k1; ++k) dst[k] = plane[k + offset];
+          for (int64_t k = k1; k < end; ++k) dst[k] = T(0);
           if (lo > 0 || hi < ow_n)
             for (int64_t oh = oh_lo; oh < oh_hi; ++oh) {
               T* d = dst + oh * ow_n;
@@ -106,10 +107,9 @@ void col2im_image(T* __restrict col, T* __restrict x, int64_t channels, const Co
               for (int64_t ow = 0; ow < lo; ++ow) d[ow] = T(0);
               for (int64_t ow = hi; ow < ow_n; ++ow) d[ow] = T(0);
             }
-          const int64_t offset = (i * g.dil_h - g.pad_h) * g.in_w + shift;
-          const int64_t k0 = std::max(oh_lo * ow_n, -offset), k1 = std::min(oh_hi * ow_n, hw_in - offset);
-          T* dst = plane + (k0 + offset);
-          for (int64_t k = 0, e = k1 - k0; k < e; ++k) dst[k] += src[k0 + k];
+          const int64_t offset = (i * g.dil_h - g.pad_h) * g.in_w + shift, end = oh_hi * ow_n;
+          const int64_t k0 = std::clamp(-offset, oh_lo * ow_n, end), k1 = std::clamp(hw_in - offset, k0, end);
+          for (int64_t k = k0; k < k1; ++k) plane[k + offset] += src[k];
           continue;
         }
         for (int64_t oh = oh_lo; oh < oh_hi; ++oh) {
