@@ -1,6 +1,6 @@
-"""The direct convolution path of the CPU float kernels (forward and stride-1 data gradient,
-with no column matrix), forced on with _set_conv_path("direct") on every instruction set this
-CPU runs: values and gradients against torch over hypothesis shapes (odd widths narrower and
+"""The direct convolution paths of the CPU float kernels (forward and stride-1 data gradient,
+with no column matrix; vectors across the output width or across output channels), each forced
+on with _set_conv_path("direct") / ("direct_oc") on every instruction set this CPU runs: values and gradients against torch over hypothesis shapes (odd widths narrower and
 wider than a vector, paddings larger than the kernel, dilations, groups, stride along the
 height), bit-equality with the scalar kernel, gradcheck, and the path switch's errors."""
 import numpy as np
@@ -17,10 +17,10 @@ F = st.nn.functional
 RNG = np.random.default_rng(7)
 
 
-@pytest.fixture
-def direct():
+@pytest.fixture(params=["direct", "direct_oc"])
+def direct(request):
     before = st._core._conv_path()
-    st._core._set_conv_path("direct")
+    st._core._set_conv_path(request.param)
     yield
     st._core._set_conv_path(before)
 
@@ -113,13 +113,15 @@ def test_direct_agrees_with_gemm_path():
     before = st._core._conv_path()
     try:
         out = {}
-        for path in ("gemm", "direct"):
+        for path in ("gemm", "direct", "direct_oc"):
             st._core._set_conv_path(path)
             out[path] = grads(x, w, b, dict(padding=1), g)
     finally:
         st._core._set_conv_path(before)
     for a, c in zip(out["gemm"], out["direct"]):
         np.testing.assert_allclose(a, c, rtol=1e-12, atol=1e-12)
+    for a, c in zip(out["direct"][:2], out["direct_oc"][:2]):
+        np.testing.assert_array_equal(a, c)  # the same fma chain per output in both kernels
 
 
 def test_direct_gradcheck(direct):
@@ -149,7 +151,7 @@ def test_direct_runs_on_two_threads_like_one(direct):
 
 def test_conv_path_switch():
     before = st._core._conv_path()
-    assert before in ("auto", "gemm", "direct")
+    assert before in ("auto", "gemm", "direct", "direct_oc")
     with pytest.raises(ValueError, match="conv path must be"):
         st._core._set_conv_path("fast")
     assert st._core._conv_path() == before
