@@ -164,6 +164,11 @@ void backward_weight_t(const Tensor& gw, const Tensor& gy, const Tensor& x, cons
   }
   const T* pgy = gy.data<T>();
   const T* px = x.data<T>();
+  if (g.stride_w == 1) {
+    const TypedKernels<T>& table = typed_kernels<T>();
+    const DirectGeom d = forward_geom(g);
+    if (use_weight_oc(d, table.conv_lanes, table.conv_oc_block)) return direct_weight_run(pgw, px, pgy, d);
+  }
   const Scratch<T> scratch(p, true);
   Tensor partial_keep;
   T* partials = nullptr;

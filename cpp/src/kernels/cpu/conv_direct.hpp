@@ -144,6 +144,40 @@ inline DirectKernel choose_direct(const DirectGeom& d, int lanes, int oc_block) 
   return oc_use >= width_use ? DirectKernel::Channels : DirectKernel::Width;
 }
 
+// The input offset of every term (c, i, j) in the padded buffer, in that order.
+inline Tensor term_offsets(const DirectGeom& d, const DirectLayout& l) {
+  const int64_t terms = d.in_c * d.kernel_h * d.kernel_w;
+  Tensor keep = Tensor::empty({std::max<int64_t>(terms, 1)}, kInt64);
+  int64_t* taps = keep.data<int64_t>();
+  for (int64_t c = 0, t = 0; c < d.in_c; ++c)
+    for (int64_t i = 0; i < d.kernel_h; ++i)
+      for (int64_t j = 0; j < d.kernel_w; ++j) taps[t++] = c * l.plane + i * d.dil_h * l.row + j * d.dil_w;
+  return keep;
+}
+
+// Channels [c_lo, c_hi) of one image xs (in_c planes of in_h x in_w) into the padded buffer buf
+// (every copy of the layout); only the part that holds input is written, so a zeroed buffer
+// keeps its zero border across images.
+template <class T>
+void copy_padded(T* buf, const T* xs, const DirectGeom& d, const DirectLayout& l, int64_t c_lo, int64_t c_hi) {
+  const int64_t in_hw = d.in_h * d.in_w;
+  // the rows of the buffer that hold input: [r0, r1)
+  const int64_t r0 = std::clamp<int64_t>(d.pad_t, 0, l.hp), r1 = std::clamp<int64_t>(d.pad_t + d.in_h, r0, l.hp);
+  for (int64_t j = 0; j < l.copies; ++j) {
+    // buffer column b holds input column b + shift: [c0, c1) of the buffer's columns
+    const int64_t shift = (l.flat ? j * d.dil_w : 0) - d.pad_l;
+    const int64_t c0 = std::clamp<int64_t>(-shift, 0, l.row), c1 = std::clamp<int64_t>(d.in_w - shift, c0, l.row);
+    T* dst = buf + j * l.copy_stride;
+    // a plain loop, not memcpy: rows are a few dozen bytes, and a call per row cost more
+    for (int64_t c = c_lo; c < c_hi; ++c)
+      for (int64_t r = r0; r < r1; ++r) {
+        T* __restrict to = dst + c * l.plane + r * l.row + c0;
+        const T* __restrict from = xs + c * in_hw + (r - d.pad_t) * d.in_w + (c0 + shift);
+        for (int64_t k = 0; k < c1 - c0; ++k) to[k] = from[k];
+      }
+  }
+}
+
 // y (batch, groups * out_c, out_h, out_w) = the direct convolution of x (batch, groups * in_c,
 // in_h, in_w) with the packed weights, plus bias (per output channel, may be null). Work items
 // (sample, group) are spread over threads, each with its own buffer (DirectLayout) whose zero
@@ -158,19 +192,11 @@ void direct_run(T* y, const T* x, const T* packed, const T* bias, const DirectGe
   const int64_t items = d.batch * d.groups, in_hw = d.in_h * d.in_w, out_hw = d.out_h * d.out_w;
   const int64_t B = oc ? table.conv_oc_block : kConvDirectBlock;
   const int64_t wgroup = (d.out_c + B - 1) / B * d.in_c * d.kernel_h * d.kernel_w * B;
-  // the rows of the buffer that hold input: [r0, r1)
-  const int64_t r0 = std::clamp<int64_t>(d.pad_t, 0, l.hp), r1 = std::clamp<int64_t>(d.pad_t + d.in_h, r0, l.hp);
   const double work = double(items) * double(d.out_c) * double(out_hw) * double(d.in_c * d.kernel_h * d.kernel_w);
   int nt = 1;
   if (items > 1 && !omp_in_parallel() && work >= 262144.0)
     nt = int(std::min<int64_t>(omp_get_max_threads(), items));
-  // the input offset of every term (c, i, j), for the channel kernel's single loop over them
-  const int64_t terms = d.in_c * d.kernel_h * d.kernel_w;
-  Tensor taps_keep = Tensor::empty({std::max<int64_t>(terms, 1)}, kInt64);
-  int64_t* taps = taps_keep.data<int64_t>();
-  for (int64_t c = 0, t = 0; c < d.in_c; ++c)
-    for (int64_t i = 0; i < d.kernel_h; ++i)
-      for (int64_t j = 0; j < d.kernel_w; ++j) taps[t++] = c * l.plane + i * d.dil_h * l.row + j * d.dil_w;
+  const Tensor taps_keep = term_offsets(d, l);  // for the channel kernel's single loop over terms
   Tensor buf_keep = Tensor::empty({l.len * nt}, dtype_of<T>());
   T* bufs = buf_keep.data<T>();
   std::fill(bufs, bufs + l.len * nt, T(0));
@@ -178,33 +204,96 @@ void direct_run(T* y, const T* x, const T* packed, const T* bias, const DirectGe
   for (int64_t item = 0; item < items; ++item) {
     const int64_t n = item / d.groups, grp = item % d.groups;
     T* buf = bufs + omp_get_thread_num() * l.len;
-    const T* xs = x + (n * d.groups + grp) * d.in_c * in_hw;
-    for (int64_t j = 0; j < l.copies; ++j) {
-      // buffer column b holds input column b + shift: [c0, c1) of the buffer's columns
-      const int64_t shift = (l.flat ? j * d.dil_w : 0) - d.pad_l;
-      const int64_t c0 = std::clamp<int64_t>(-shift, 0, l.row), c1 = std::clamp<int64_t>(d.in_w - shift, c0, l.row);
-      T* dst = buf + j * l.copy_stride;
-      // a plain loop, not memcpy: rows are a few dozen bytes, and a call per row cost more
-      for (int64_t c = 0; c < d.in_c; ++c)
-        for (int64_t r = r0; r < r1; ++r) {
-          T* __restrict to = dst + c * l.plane + r * l.row + c0;
-          const T* __restrict from = xs + c * in_hw + (r - d.pad_t) * d.in_w + (c0 + shift);
-          for (int64_t k = 0; k < c1 - c0; ++k) to[k] = from[k];
-        }
-    }
+    copy_padded(buf, x + (n * d.groups + grp) * d.in_c * in_hw, d, l, 0, d.in_c);
     ConvDirectArgs<T> a;
     a.x = buf, a.channels = d.in_c, a.plane = l.plane, a.ld = l.row;
     a.w = packed + grp * wgroup;
     a.bias = bias ? bias + grp * d.out_c : nullptr;
     a.y = y + (n * d.groups + grp) * d.out_c * out_hw;
     a.out_channels = d.out_c, a.kernel_h = d.kernel_h, a.kernel_w = d.kernel_w, a.dil_h = d.dil_h;
-    a.taps = taps;
+    a.taps = taps_keep.data<int64_t>();
     if (l.flat) {  // one row of out_h * out_w outputs; tap j steps to copy j
       a.out_h = 1, a.out_w = out_hw, a.dil_w = l.copy_stride, a.stride_h = 1;
     } else {
       a.out_h = d.out_h, a.out_w = d.out_w, a.dil_w = d.dil_w, a.stride_h = d.stride_h;
     }
     kernel(a);
+  }
+}
+
+// Whether the weight gradient of d (its forward geometry) runs the channel kernel rather than
+// im2col + GEMM: as for the forward, enough terms per weight row (with one input channel, the
+// GEMM was faster: 1.4x at 28x28, and a barrier per sample cost 2 threads more than it gave),
+// most channels of each block real, and a vector ISA.
+inline bool use_weight_oc(const DirectGeom& d, int lanes, int oc_block) {
+  const ConvPath path = conv_path_choice();
+  if (path == ConvPath::Gemm || path == ConvPath::Direct || d.out_w <= 0 || d.out_h <= 0 || d.out_c <= 0)
+    return false;
+  if (path == ConvPath::DirectOc) return true;
+  return lanes > 1 && d.in_c * d.kernel_h * d.kernel_w >= kDirectMinTerms &&
+         block_use(d.out_c, oc_block) >= kDirectMinLaneUse;
+}
+
+// gw (groups * out_c, in_c, kernel_h, kernel_w) = the weight gradient of the convolution d of x
+// with output gradient gy, by the channel kernel. Per group, the samples go in order: each is
+// copied into a padded buffer and its output gradient transposed channel-last per block
+// (threads share that work), then every thread adds the sample's share of its own range of
+// terms into the channel-last accumulators. Two buffers alternate, so one barrier per sample
+// suffices. Each weight's gradient is one fma chain over (sample, position): the same bits
+// whatever the thread count.
+template <class T>
+void direct_weight_run(T* gw, const T* x, const T* gy, const DirectGeom& d) {
+  const TypedKernels<T>& table = typed_kernels<T>();
+  const DirectLayout l = direct_layout(d, 0);
+  const int64_t B = table.conv_oc_block, blocks = (d.out_c + B - 1) / B;
+  const int64_t terms = d.in_c * d.kernel_h * d.kernel_w, count = d.out_h * d.out_w, in_hw = d.in_h * d.in_w;
+  const Tensor taps_keep = term_offsets(d, l);
+  Tensor xo_keep = Tensor::empty({count}, kInt64);
+  int64_t* xo = xo_keep.data<int64_t>();
+  for (int64_t oh = 0, p = 0; oh < d.out_h; ++oh)
+    for (int64_t ow = 0; ow < d.out_w; ++ow) xo[p++] = oh * d.stride_h * l.row + ow;
+  const int64_t gsize = blocks * count * B, asize = blocks * terms * B;
+  Tensor keep = Tensor::empty({2 * l.len + 2 * gsize + asize}, dtype_of<T>());
+  T* xbufs = keep.data<T>();
+  T* gbufs = xbufs + 2 * l.len;
+  T* acc = gbufs + 2 * gsize;
+  std::fill(xbufs, xbufs + 2 * l.len + 2 * gsize, T(0));  // borders and channels past out_c stay 0
+  const double work = double(d.batch) * double(d.out_c) * double(count) * double(terms);
+  int nt = 1;
+  if (terms > 1 && !omp_in_parallel() && work >= 262144.0)
+    nt = int(std::min<int64_t>(omp_get_max_threads(), terms));
+  for (int64_t grp = 0; grp < d.groups; ++grp) {
+    std::fill(acc, acc + asize, T(0));
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+      const int64_t t = omp_get_thread_num(), parts = omp_get_num_threads();
+      ConvWeightOcArgs<T> a;
+      a.xo = xo, a.taps = taps_keep.data<int64_t>(), a.count = count, a.terms = terms, a.blocks = blocks;
+      a.t0 = terms * t / parts, a.t1 = terms * (t + 1) / parts, a.acc = acc;
+      for (int64_t n = 0; n < d.batch; ++n) {
+        T* xb = xbufs + (n % 2) * l.len;
+        T* gb = gbufs + (n % 2) * gsize;
+        const T* xs = x + (n * d.groups + grp) * d.in_c * in_hw;
+        const T* gs = gy + (n * d.groups + grp) * d.out_c * count;
+        // the buffers of sample n - 2, which every thread finished before the last barrier
+#pragma omp for schedule(static)
+        for (int64_t item = 0; item < d.in_c + d.out_c; ++item) {
+          if (item < d.in_c) {
+            copy_padded(xb, xs, d, l, item, item + 1);
+          } else {
+            const int64_t o = item - d.in_c;
+            T* dst = gb + (o / B) * count * B + o % B;
+            const T* src = gs + o * count;
+            for (int64_t p = 0; p < count; ++p) dst[p * B] = src[p];
+          }
+        }
+        a.x = xb, a.gyt = gb;
+        table.conv_weight_oc(a);
+      }
+    }
+    for (int64_t o = 0; o < d.out_c; ++o)
+      for (int64_t t = 0; t < terms; ++t)
+        gw[(grp * d.out_c + o) * terms + t] = acc[((o / B) * terms + t) * B + o % B];
   }
 }
 

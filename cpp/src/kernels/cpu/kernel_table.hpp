@@ -49,6 +49,24 @@ struct ConvDirectArgs {
   const int64_t* taps = nullptr;
 };
 
+// The weight gradient with vectors across output channels (isa/conv.cpp, conv_weight_oc): for
+// one sample of one group, acc[b][t][q] += sum over positions p in order of
+// gyt[b][p][q] * x[taps[t] + xo[p]] for every block b < blocks of conv_oc_block channels and
+// the terms t in [t0, t1). x: the sample's padded input as for ConvDirectArgs; gyt: its output
+// gradient channel-last per block, [block][count][conv_oc_block] (zero past the channels);
+// xo: each output position's input offset, oh * stride_h * ld + ow; acc: [block][terms][...].
+// Summed over the samples in order, each weight's gradient is one fma chain over (n, p): the
+// same bits on every ISA and any split of the terms over threads.
+template <class T>
+struct ConvWeightOcArgs {
+  const T* x = nullptr;
+  const T* gyt = nullptr;
+  const int64_t* xo = nullptr;
+  const int64_t* taps = nullptr;
+  int64_t count = 0, terms = 0, t0 = 0, t1 = 0, blocks = 0;
+  T* acc = nullptr;
+};
+
 template <class T>
 struct TypedKernels {
   UnaryFn<T> unary[kNumUnary] = {};
@@ -126,6 +144,8 @@ struct TypedKernels {
   // the same with vectors across output channels; conv_oc_block: channels per packed block
   void (*conv_direct_oc)(const ConvDirectArgs<T>& a) = nullptr;
   int conv_oc_block = 1;
+  // the weight gradient with vectors across output channels (ConvWeightOcArgs above)
+  void (*conv_weight_oc)(const ConvWeightOcArgs<T>& a) = nullptr;
 
   // the LSTM cell over n hidden units of one batch row (gates H apart), forward and backward
   // (isa/rnn.cpp; kernels/cpu/rnn.cpp)

@@ -136,65 +136,60 @@ constexpr int kOcRows = 2;
 
 // Positions per staged chunk of the channel kernel: its tiles write kOcVecs * W-channel vectors
 // to a channel-last stage (chunk x block values, on the stack: 24 KB at most), transposed into
-// y's channel planes once per chunk. Scattering each tile's outputs straight into 16 planes
-// instead cost a quarter of the forward's time (measured on AVX2, 14x14 images).
+// y's channel planes once per chunk, so that y is written row by row (as fast as scattering
+// each tile's few outputs into its planes at 14x14 on AVX2; kinder to large images).
 constexpr int kOcChunk = 16 * kOcRows;
 
-// One tile of the channel-vectorized kernel: P output positions (consecutive in row-major order
-// over out_h x out_w, so a tile may cross a row end; xo: their input offsets) of the block whose
-// packed weights are wb and whose first channel is o0 (nvalid of them real), into stage (P rows
-// of kOcVecs * W channels).
+// The tile both channel kernels share: for its P rows r and the block's B = kOcVecs * W
+// channels, out[r][0..B) = init[r] + sum over steps s of vec[s][0..B) * x[roff[r] + soff[s]],
+// one fma chain per output in the order of s. The forward's rows are output positions and its
+// steps the terms (channel, tap) with the packed weights as vec; the weight gradient's rows are
+// terms and its steps output positions, with the output gradient (channel-last) as vec. init
+// rows are init_stride apart (0: one row for all, the bias).
 template <int P, class T>
-void tile_oc(const ConvDirectArgs<T>& a, const T* wb, int64_t o0, int64_t nvalid, const int64_t* xo, T* stage) {
+void tile_oc(const T* x, const int64_t* roff, const int64_t* soff, int64_t steps, const T* vec, const T* init,
+             int64_t init_stride, T* out) {
   using V = Vec<T>;
   constexpr int W = lanes<V>(), B = kOcVecs * W;
   const T* xp[P];
-  for (int p = 0; p < P; ++p) xp[p] = a.x + xo[p];
+  for (int p = 0; p < P; ++p) xp[p] = x + roff[p];
   V acc[P][kOcVecs];
-  for (int k = 0; k < kOcVecs; ++k) {
-    T b[W];
-    for (int l = 0; l < W; ++l) {
-      const int64_t q = k * W + l;
-      b[l] = a.bias && q < nvalid ? a.bias[o0 + q] : T(0);
-    }
-    const V bv = vload<V>(b);
-    for (int p = 0; p < P; ++p) acc[p][k] = bv;
-  }
-  const int64_t terms = a.channels * a.kernel_h * a.kernel_w;
-  const T* w = wb;
-  for (int64_t t = 0; t < terms; ++t, w += B) {
-    const int64_t o = a.taps[t];
+  for (int p = 0; p < P; ++p)
+    for (int k = 0; k < kOcVecs; ++k) acc[p][k] = vload<V>(init + p * init_stride + k * W);
+  const T* v = vec;
+  for (int64_t s = 0; s < steps; ++s, v += B) {
+    const int64_t o = soff[s];
     V wv[kOcVecs];
-    for (int k = 0; k < kOcVecs; ++k) wv[k] = vload<V>(w + k * W);
+    for (int k = 0; k < kOcVecs; ++k) wv[k] = vload<V>(v + k * W);
     for (int p = 0; p < P; ++p) {
       const V xb = vbroadcast<V>(xp[p][o]);
       for (int k = 0; k < kOcVecs; ++k) acc[p][k] = fma(xb, wv[k], acc[p][k]);
     }
   }
   for (int p = 0; p < P; ++p)
-    for (int k = 0; k < kOcVecs; ++k) vstore(stage + p * B + k * W, acc[p][k]);
+    for (int k = 0; k < kOcVecs; ++k) vstore(out + p * B + k * W, acc[p][k]);
 }
 
 template <class T>
-void tile_oc_n(int n, const ConvDirectArgs<T>& a, const T* wb, int64_t o0, int64_t nvalid, const int64_t* xo,
-               T* stage) {
+void tile_oc_n(int n, const T* x, const int64_t* roff, const int64_t* soff, int64_t steps, const T* vec,
+               const T* init, int64_t init_stride, T* out) {
   switch (n) {
 #if defined(STEEPEST_ISA_avx512) || defined(STEEPEST_ISA_neon)
-    case 12: tile_oc<12>(a, wb, o0, nvalid, xo, stage); break;
-    case 11: tile_oc<11>(a, wb, o0, nvalid, xo, stage); break;
-    case 10: tile_oc<10>(a, wb, o0, nvalid, xo, stage); break;
-    case 9: tile_oc<9>(a, wb, o0, nvalid, xo, stage); break;
-    case 8: tile_oc<8>(a, wb, o0, nvalid, xo, stage); break;
-    case 7: tile_oc<7>(a, wb, o0, nvalid, xo, stage); break;
+    case 12: tile_oc<12>(x, roff, soff, steps, vec, init, init_stride, out); break;
+    case 11: tile_oc<11>(x, roff, soff, steps, vec, init, init_stride, out); break;
+    case 10: tile_oc<10>(x, roff, soff, steps, vec, init, init_stride, out); break;
+    case 9: tile_oc<9>(x, roff, soff, steps, vec, init, init_stride, out); break;
+    case 8: tile_oc<8>(x, roff, soff, steps, vec, init, init_stride, out); break;
+    case 7: tile_oc<7>(x, roff, soff, steps, vec, init, init_stride, out); break;
 #endif
 #if !defined(STEEPEST_ISA_scalar)
-    case 6: tile_oc<6>(a, wb, o0, nvalid, xo, stage); break;
-    case 5: tile_oc<5>(a, wb, o0, nvalid, xo, stage); break;
-    case 4: tile_oc<4>(a, wb, o0, nvalid, xo, stage); break;
-    case 3: tile_oc<3>(a, wb, o0, nvalid, xo, stage); break;
+    case 6: tile_oc<6>(x, roff, soff, steps, vec, init, init_stride, out); break;
+    case 5: tile_oc<5>(x, roff, soff, steps, vec, init, init_stride, out); break;
+    case 4: tile_oc<4>(x, roff, soff, steps, vec, init, init_stride, out); break;
+    case 3: tile_oc<3>(x, roff, soff, steps, vec, init, init_stride, out); break;
 #endif
-    case 2: tile_oc<2>(a, wb, o0, nvalid, xo, stage); break;
-    default: tile_oc<1>(a, wb, o0, nvalid, xo, stage); break;
+    case 2: tile_oc<2>(x, roff, soff, steps, vec, init, init_stride, out); break;
+    default: tile_oc<1>(x, roff, soff, steps, vec, init, init_stride, out); break;
   }
 }
 
@@ -206,10 +201,12 @@ void conv_direct_oc(const ConvDirectArgs<T>& a) {
   constexpr int64_t B = kOcVecs * lanes<Vec<T>>();
   if (a.out_channels <= 0 || a.out_h <= 0 || a.out_w <= 0) return;
   const int64_t count = a.out_h * a.out_w, blocks = (a.out_channels + B - 1) / B;
-  const int64_t wblock = a.channels * a.kernel_h * a.kernel_w * B;
+  const int64_t terms = a.channels * a.kernel_h * a.kernel_w, wblock = terms * B;
   alignas(64) T stage[kOcChunk * B];
+  alignas(64) T bias[B];
   for (int64_t b = 0; b < blocks; ++b) {
     const int64_t o0 = b * B, nvalid = a.out_channels - o0 < B ? a.out_channels - o0 : B;
+    for (int64_t q = 0; q < B; ++q) bias[q] = a.bias && q < nvalid ? a.bias[o0 + q] : T(0);
     int64_t oh = 0, ow = 0;  // of the next position, stepped along (no division per tile)
     for (int64_t c0 = 0; c0 < count; c0 += kOcChunk) {
       const int64_t len = count - c0 < kOcChunk ? count - c0 : kOcChunk, tiles = (len + kOcRows - 1) / kOcRows;
@@ -220,7 +217,7 @@ void conv_direct_oc(const ConvDirectArgs<T>& a) {
           xo[p] = oh * a.stride_h * a.ld + ow;
           if (++ow == a.out_w) ow = 0, ++oh;
         }
-        tile_oc_n(n, a, a.w + b * wblock, o0, nvalid, xo, stage + p0 * B);
+        tile_oc_n(n, a.x, xo, a.taps, terms, a.w + b * wblock, bias, 0, stage + p0 * B);
         p0 += n;
       }
       for (int64_t q = 0; q < nvalid; ++q) {
@@ -232,13 +229,34 @@ void conv_direct_oc(const ConvDirectArgs<T>& a) {
   }
 }
 
+// One sample's share of the weight gradient (ConvWeightOcArgs): for every block and the terms
+// [t0, t1), tiles of nearly equal size over the terms, each running over all the positions.
+template <class T>
+void conv_weight_oc(const ConvWeightOcArgs<T>& a) {
+  constexpr int64_t B = kOcVecs * lanes<Vec<T>>();
+  const int64_t span = a.t1 - a.t0;
+  if (span <= 0 || a.count <= 0) return;
+  const int64_t tiles = (span + kOcRows - 1) / kOcRows;
+  for (int64_t b = 0; b < a.blocks; ++b) {
+    const T* gy = a.gyt + b * a.count * B;
+    T* acc = a.acc + b * a.terms * B;
+    for (int64_t k = 0, t = a.t0; k < tiles; ++k) {
+      const int n = int(span / tiles + (k < span % tiles ? 1 : 0));
+      tile_oc_n(n, a.x, a.taps + t, a.xo, a.count, gy, acc + t * B, B, acc + t * B);
+      t += n;
+    }
+  }
+}
+
 }  // namespace
 
 void register_conv(KernelTable& t) {
   t.f32.conv_direct_oc = conv_direct_oc<float>;
   t.f32.conv_oc_block = kOcVecs * lanes<Vec<float>>();
+  t.f32.conv_weight_oc = conv_weight_oc<float>;
   t.f64.conv_direct_oc = conv_direct_oc<double>;
   t.f64.conv_oc_block = kOcVecs * lanes<Vec<double>>();
+  t.f64.conv_weight_oc = conv_weight_oc<double>;
   t.f32.conv_direct = conv_direct<float>;
   t.f32.conv_lanes = lanes<Vec<float>>();
   t.f64.conv_direct = conv_direct<double>;
