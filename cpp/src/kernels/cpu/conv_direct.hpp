@@ -235,12 +235,13 @@ inline bool use_weight_oc(const DirectGeom& d, int lanes, int oc_block) {
 }
 
 // gw (groups * out_c, in_c, kernel_h, kernel_w) = the weight gradient of the convolution d of x
-// with output gradient gy, by the channel kernel. Per group, the samples go in order: each is
-// copied into a padded buffer and its output gradient transposed channel-last per block
-// (threads share that work), then every thread adds the sample's share of its own range of
-// terms into the channel-last accumulators. Two buffers alternate, so one barrier per sample
-// suffices. Each weight's gradient is one fma chain over (sample, position): the same bits
-// whatever the thread count.
+// with output gradient gy, by the channel kernel. Per group, the samples go in order, in
+// batches of `per`: each sample is copied into a padded buffer and its output gradient
+// transposed channel-last per block (threads share that work), then every thread adds the
+// batch's share of its own range of terms into the channel-last accumulators. Two sets of
+// buffers alternate, so one barrier per batch suffices; a batch holds enough samples that the
+// barrier is small beside its work. Each weight's gradient is one fma chain over (sample,
+// position): the same bits whatever the thread count.
 template <class T>
 void direct_weight_run(T* gw, const T* x, const T* gy, const DirectGeom& d) {
   const TypedKernels<T>& table = typed_kernels<T>();
@@ -252,16 +253,18 @@ void direct_weight_run(T* gw, const T* x, const T* gy, const DirectGeom& d) {
   int64_t* xo = xo_keep.data<int64_t>();
   for (int64_t oh = 0, p = 0; oh < d.out_h; ++oh)
     for (int64_t ow = 0; ow < d.out_w; ++ow) xo[p++] = oh * d.stride_h * l.row + ow;
-  const int64_t gsize = blocks * count * B, asize = blocks * terms * B;
-  Tensor keep = Tensor::empty({2 * l.len + 2 * gsize + asize}, dtype_of<T>());
-  T* xbufs = keep.data<T>();
-  T* gbufs = xbufs + 2 * l.len;
-  T* acc = gbufs + 2 * gsize;
-  std::fill(xbufs, xbufs + 2 * l.len + 2 * gsize, T(0));  // borders and channels past out_c stay 0
-  const double work = double(d.batch) * double(d.out_c) * double(count) * double(terms);
+  const double per_sample = double(d.out_c) * double(count) * double(terms);  // fmas
   int nt = 1;
-  if (terms > 1 && !omp_in_parallel() && work >= 262144.0)
+  if (terms > 1 && !omp_in_parallel() && double(d.batch) * per_sample >= 262144.0)
     nt = int(std::min<int64_t>(omp_get_max_threads(), terms));
+  // about 2M fmas per batch of samples with threads (one barrier each), one sample without
+  const int64_t per = nt > 1 ? std::clamp<int64_t>(int64_t(2097152.0 / per_sample) + 1, 1, d.batch) : 1;
+  const int64_t gsize = blocks * count * B, asize = blocks * terms * B, set = per * (l.len + gsize);
+  Tensor keep = Tensor::empty({2 * set + asize}, dtype_of<T>());
+  T* bufs = keep.data<T>();
+  T* acc = bufs + 2 * set;
+  std::fill(bufs, bufs + 2 * set, T(0));  // borders and channels past out_c stay 0
+  const int64_t steps = (d.batch + per - 1) / per;
   for (int64_t grp = 0; grp < d.groups; ++grp) {
     std::fill(acc, acc + asize, T(0));
 #pragma omp parallel num_threads(nt) if (nt > 1)
@@ -270,25 +273,27 @@ void direct_weight_run(T* gw, const T* x, const T* gy, const DirectGeom& d) {
       ConvWeightOcArgs<T> a;
       a.xo = xo, a.taps = taps_keep.data<int64_t>(), a.count = count, a.terms = terms, a.blocks = blocks;
       a.t0 = terms * t / parts, a.t1 = terms * (t + 1) / parts, a.acc = acc;
-      for (int64_t n = 0; n < d.batch; ++n) {
-        T* xb = xbufs + (n % 2) * l.len;
-        T* gb = gbufs + (n % 2) * gsize;
-        const T* xs = x + (n * d.groups + grp) * d.in_c * in_hw;
-        const T* gs = gy + (n * d.groups + grp) * d.out_c * count;
-        // the buffers of sample n - 2, which every thread finished before the last barrier
+      for (int64_t step = 0; step < steps; ++step) {
+        const int64_t n0 = step * per, nb = std::min(per, d.batch - n0);
+        T* xb = bufs + (step % 2) * set;  // nb padded inputs, then nb transposed gradients
+        T* gb = xb + per * l.len;
+        // the buffers of batch step - 2, which every thread finished before the last barrier
 #pragma omp for schedule(static)
-        for (int64_t item = 0; item < d.in_c + d.out_c; ++item) {
-          if (item < d.in_c) {
-            copy_padded(xb, xs, d, l, item, item + 1);
+        for (int64_t item = 0; item < nb * (d.in_c + d.out_c); ++item) {
+          const int64_t j = item / (d.in_c + d.out_c), k = item % (d.in_c + d.out_c), n = n0 + j;
+          if (k < d.in_c) {
+            copy_padded(xb + j * l.len, x + (n * d.groups + grp) * d.in_c * in_hw, d, l, k, k + 1);
           } else {
-            const int64_t o = item - d.in_c;
-            T* dst = gb + (o / B) * count * B + o % B;
-            const T* src = gs + o * count;
+            const int64_t o = k - d.in_c;
+            T* dst = gb + j * gsize + (o / B) * count * B + o % B;
+            const T* src = gy + ((n * d.groups + grp) * d.out_c + o) * count;
             for (int64_t p = 0; p < count; ++p) dst[p * B] = src[p];
           }
         }
-        a.x = xb, a.gyt = gb;
-        table.conv_weight_oc(a);
+        for (int64_t j = 0; j < nb; ++j) {
+          a.x = xb + j * l.len, a.gyt = gb + j * gsize;
+          table.conv_weight_oc(a);
+        }
       }
     }
     for (int64_t o = 0; o < d.out_c; ++o)
