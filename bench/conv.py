@@ -111,10 +111,10 @@ def main():
                       "all threads together (for 2 threads, total work rather than latency). Load average at "
                       f"the start/end of this run: {load} on 2 cores shared with other jobs, so wall times, and "
                       "2-thread rows most, measure contention as much as the kernels; the 1-thread CPU-time "
-                      "ratio is the steadiest comparison. The forward and the input gradient of the layers with "
-                      "16+ input channels run the direct kernel (kernels/cpu/conv_direct.hpp, isa/conv.cpp: no "
-                      "column matrix, no col2im); the weight gradient is still im2col + one GEMM per sample, "
-                      "now the largest part of the 32x14x14->64 step.")
+                      "ratio is the steadiest comparison. The layers with 16+ input channels run their forward, "
+                      "input gradient and weight gradient as direct convolutions (kernels/cpu/conv_direct.hpp, "
+                      "isa/conv.cpp: no column matrix, no col2im; vectors across output channels); the first "
+                      "layers (one input channel) run im2col + GEMM for the weight gradient.")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
-"""The direct convolution path of the CPU float kernels (forward and stride-1 data gradient,
-with no column matrix), forced on with _set_conv_path("direct") on every instruction set this
-CPU runs: values and gradients against torch over hypothesis shapes (odd widths narrower and
-wider than a vector, paddings larger than the kernel, dilations, groups, stride along the
-height), bit-equality with the scalar kernel, gradcheck, and the path switch's errors."""
+"""The direct convolution paths of the CPU float kernels (forward and stride-1 data gradient,
+with no column matrix; vectors across the output width or across output channels, the latter
+also for the weight gradient), each forced on with _set_conv_path("direct") / ("direct_oc") on
+every instruction set this CPU runs: values and gradients against torch over hypothesis shapes
+(odd widths narrower and wider than a vector, paddings larger than the kernel, dilations,
+groups, stride along the height), bit-equality with the scalar kernel and between the two
+kernels, gradcheck, thread counts, and the path switch's errors."""
 import numpy as np
 import pytest
 import torch
@@ -17,11 +19,11 @@ F = st.nn.functional
 RNG = np.random.default_rng(7)
 
 
-@pytest.fixture
-def direct():
+@pytest.fixture(params=["direct", "direct_oc"])
+def direct(request):
     before = st._core._conv_path()
-    st._core._set_conv_path("direct")
-    yield
+    st._core._set_conv_path(request.param)
+    yield request.param
     st._core._set_conv_path(before)
 
 
@@ -98,13 +100,14 @@ def test_every_isa_gives_the_scalar_bits(direct):
         results = {}
         for isa in st.supported_isas():
             st.set_isa(isa)
-            y, gx = grads(x, w, b, kwargs, g)[:2]
-            results[isa] = (y, gx)
+            results[isa] = grads(x, w, b, kwargs, g)
     finally:
         st.set_isa(before)
-    for isa, (y, gx) in results.items():
-        np.testing.assert_array_equal(y, results["scalar"][0], err_msg=isa)
-        np.testing.assert_array_equal(gx, results["scalar"][1], err_msg=isa)
+    # the channel path computes the weight gradient too: one fma chain per weight, in order
+    compared = 3 if direct == "direct_oc" else 2
+    for isa, got in results.items():
+        for k in range(compared):
+            np.testing.assert_array_equal(got[k], results["scalar"][k], err_msg=f"{isa} output {k}")
 
 
 def test_direct_agrees_with_gemm_path():
@@ -113,13 +116,15 @@ def test_direct_agrees_with_gemm_path():
     before = st._core._conv_path()
     try:
         out = {}
-        for path in ("gemm", "direct"):
+        for path in ("gemm", "direct", "direct_oc"):
             st._core._set_conv_path(path)
             out[path] = grads(x, w, b, dict(padding=1), g)
     finally:
         st._core._set_conv_path(before)
     for a, c in zip(out["gemm"], out["direct"]):
         np.testing.assert_allclose(a, c, rtol=1e-12, atol=1e-12)
+    for a, c in zip(out["direct"][:2], out["direct_oc"][:2]):
+        np.testing.assert_array_equal(a, c)  # the same fma chain per output in both kernels
 
 
 def test_direct_gradcheck(direct):
@@ -135,6 +140,7 @@ def test_direct_gradcheck(direct):
 def test_direct_runs_on_two_threads_like_one(direct):
     x, w, b = case(6, 8, 16, 12, 12, (3, 3), 1, True, np.float32)
     g = RNG.standard_normal((6, 16, 12, 12))
+    # 6 * 16 * 144 * 72 fmas in each kernel: above the threshold where they take threads
     n0 = st.get_num_threads()
     try:
         st.set_num_threads(1)
@@ -145,11 +151,13 @@ def test_direct_runs_on_two_threads_like_one(direct):
         st.set_num_threads(n0)
     np.testing.assert_array_equal(one[0], two[0])  # per-sample work: the split changes no sum
     np.testing.assert_array_equal(one[1], two[1])
+    if direct == "direct_oc":  # threads split the weight gradient's terms, never a sum
+        np.testing.assert_array_equal(one[2], two[2])
 
 
 def test_conv_path_switch():
     before = st._core._conv_path()
-    assert before in ("auto", "gemm", "direct")
+    assert before in ("auto", "gemm", "direct", "direct_oc")
     with pytest.raises(ValueError, match="conv path must be"):
         st._core._set_conv_path("fast")
     assert st._core._conv_path() == before

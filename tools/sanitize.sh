@@ -54,8 +54,8 @@ PRELOAD="$($CXX -print-file-name=libasan.so):$($CXX -print-file-name=libubsan.so
 # scalar ranges, hook and fused-backward shape checks, deep graphs, parameter mutation,
 # optimizer state loading and mixed precision, the flat arena, every ISA's elementwise
 # kernels, the deterministic and bf16 GEMMs, checkpoint files, the op and file fuzzers, and
-# the geometry and index checks of conv/pool, batch norm, the recurrent layers, sort/select,
-# the counting ops, divmod and the samplers, the float8 conversions and _scaled_mm, autocast's
+# the geometry and index checks of conv/pool (and both direct conv kernels), batch norm, the
+# recurrent layers, sort/select, the counting ops, divmod and the samplers, the float8 conversions and _scaled_mm, autocast's
 # casts and cache, the 16-bit conv/attention/nn kernels and erfc/erfinv. The rest of the
 # suite repeats these kernels on ordinary inputs.
 TESTS=(
@@ -65,7 +65,8 @@ TESTS=(
   tests/test_serialization.py tests/test_serialization_files.py tests/test_fuzz.py
   tests/test_tensor.py tests/test_autograd_views.py tests/test_optim_mixed.py tests/test_optim_arena.py
   tests/test_elementwise.py tests/test_determinism.py
-  tests/test_conv.py tests/test_pool.py tests/test_batch_norm.py tests/test_nn_rnn.py tests/test_nn_rnn_packed.py
+  tests/test_conv.py tests/test_conv_direct.py tests/test_pool.py tests/test_batch_norm.py
+  tests/test_nn_rnn.py tests/test_nn_rnn_packed.py
   tests/test_ops_sort.py tests/test_ops_count.py tests/test_ops_divmod.py tests/test_ops_sampling.py
   tests/test_bf16_gemm.py tests/test_nn_activations_extra.py tests/test_torch_checkpoint.py
   tests/test_fp8_dtype.py tests/test_scaled_mm.py tests/test_float8_linear.py tests/test_autocast.py

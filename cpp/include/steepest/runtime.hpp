@@ -52,8 +52,9 @@ void set_bf16_gemm_path(const std::string& name);
 double bf16_peak_gflops(int threads, double seconds, bool cpu_time = false);
 
 // The CPU float convolution's path: "auto" (the direct kernel where it was measured faster than
-// im2col + GEMM), "gemm" (never direct) or "direct" (wherever it applies: stride 1 along the
-// width, and for the data gradient stride 1 in both dims). ValueError for any other name.
+// im2col + GEMM), "gemm" (never direct), "direct" or "direct_oc" (the direct kernel with
+// vectors across the output width, or across output channels, wherever it applies: stride 1
+// along the width, and for the data gradient stride 1 in both dims). ValueError otherwise.
 std::string conv_path();
 void set_conv_path(const std::string& name);
 

@@ -7,7 +7,7 @@
 // sample runs its GEMMs on all threads instead. Very small images batch several samples into
 // one GEMM. A 1x1 kernel with stride 1 and no padding skips the copy: the input already is its
 // column matrix. Where it is faster, the forward and the stride-1 data gradient run the direct
-// kernel instead (conv_direct.hpp). bfloat16/float16 go to conv_lowp.cpp.
+// kernels instead (conv_direct.hpp). bfloat16/float16 go to conv_lowp.cpp.
 #include <omp.h>
 
 #include <algorithm>
@@ -40,9 +40,12 @@ using namespace conv_detail;
 // the data gradient) and writes out. Returns false to leave the work to im2col + GEMM.
 template <class T>
 bool try_direct(T* out, const T* in, const T* w, const T* bias, const DirectGeom& d, bool flip) {
-  if (!use_direct(d, direct_lanes<T>())) return false;
-  const Tensor packed = pack_weights(w, d, flip);
-  direct_run(out, in, packed.data<T>(), bias, d);
+  const TypedKernels<T>& table = typed_kernels<T>();
+  const DirectKernel which = choose_direct(d, table.conv_lanes, table.conv_oc_block);
+  if (which == DirectKernel::None) return false;
+  const Tensor packed =
+      pack_weights(w, d, flip, which == DirectKernel::Channels ? int64_t(table.conv_oc_block) : kConvDirectBlock);
+  direct_run(out, in, packed.data<T>(), bias, d, which);
   return true;
 }
 
@@ -161,6 +164,11 @@ void backward_weight_t(const Tensor& gw, const Tensor& gy, const Tensor& x, cons
   }
   const T* pgy = gy.data<T>();
   const T* px = x.data<T>();
+  if (g.stride_w == 1) {
+    const TypedKernels<T>& table = typed_kernels<T>();
+    const DirectGeom d = forward_geom(g);
+    if (use_weight_oc(d, table.conv_lanes, table.conv_oc_block)) return direct_weight_run(pgw, px, pgy, d);
+  }
   const Scratch<T> scratch(p, true);
   Tensor partial_keep;
   T* partials = nullptr;
@@ -276,15 +284,17 @@ std::string conv_path() {
   switch (kernels::cpu::conv_detail::conv_path_choice()) {
     case kernels::cpu::conv_detail::ConvPath::Gemm: return "gemm";
     case kernels::cpu::conv_detail::ConvPath::Direct: return "direct";
+    case kernels::cpu::conv_detail::ConvPath::DirectOc: return "direct_oc";
     default: return "auto";
   }
 }
 void set_conv_path(const std::string& name) {
   using kernels::cpu::conv_detail::ConvPath;
-  STEEPEST_CHECK(name == "auto" || name == "gemm" || name == "direct", ValueError,
-                 "conv path must be 'auto', 'gemm' or 'direct', but got '", name, "'");
-  kernels::cpu::conv_detail::g_conv_path.store(name == "gemm"     ? ConvPath::Gemm
-                                               : name == "direct" ? ConvPath::Direct
-                                                                  : ConvPath::Auto);
+  STEEPEST_CHECK(name == "auto" || name == "gemm" || name == "direct" || name == "direct_oc", ValueError,
+                 "conv path must be 'auto', 'gemm', 'direct' or 'direct_oc', but got '", name, "'");
+  kernels::cpu::conv_detail::g_conv_path.store(name == "gemm"        ? ConvPath::Gemm
+                                               : name == "direct"    ? ConvPath::Direct
+                                               : name == "direct_oc" ? ConvPath::DirectOc
+                                                                     : ConvPath::Auto);
 }
 }  // namespace steepest

@@ -30,6 +30,9 @@ template <class T> using ColumnSumFn = void (*)(const T* x, int64_t rows, int64_
 // out_channels). y (out_channels, out_h, out_w) is overwritten; bias (per output channel) may be
 // null. Each output is the fma chain over c, i, j in order from its bias (or 0): the same bits
 // on every ISA.
+// conv_direct_oc takes the same arguments with vectors across the output channels instead: w
+// packed in blocks of conv_oc_block channels, each output position's inputs broadcast (any
+// output width fills every lane); the fma chain of each output is the same as above.
 constexpr int64_t kConvDirectBlock = 4;
 constexpr int64_t kConvDirectSlack = 16;
 template <class T>
@@ -41,6 +44,27 @@ struct ConvDirectArgs {
   T* y = nullptr;
   int64_t out_channels = 0, out_h = 0, out_w = 0;
   int64_t kernel_h = 1, kernel_w = 1, dil_h = 1, dil_w = 1, stride_h = 1;
+  // conv_direct_oc only: the input offset of each term (c, i, j) in order,
+  // c * plane + i * dil_h * ld + j * dil_w (one flat loop instead of three nested ones)
+  const int64_t* taps = nullptr;
+};
+
+// The weight gradient with vectors across output channels (isa/conv.cpp, conv_weight_oc): for
+// one sample of one group, acc[b][t][q] += sum over positions p in order of
+// gyt[b][p][q] * x[taps[t] + xo[p]] for every block b < blocks of conv_oc_block channels and
+// the terms t in [t0, t1). x: the sample's padded input as for ConvDirectArgs; gyt: its output
+// gradient channel-last per block, [block][count][conv_oc_block] (zero past the channels);
+// xo: each output position's input offset, oh * stride_h * ld + ow; acc: [block][terms][...].
+// Summed over the samples in order, each weight's gradient is one fma chain over (n, p): the
+// same bits on every ISA and any split of the terms over threads.
+template <class T>
+struct ConvWeightOcArgs {
+  const T* x = nullptr;
+  const T* gyt = nullptr;
+  const int64_t* xo = nullptr;
+  const int64_t* taps = nullptr;
+  int64_t count = 0, terms = 0, t0 = 0, t1 = 0, blocks = 0;
+  T* acc = nullptr;
 };
 
 template <class T>
@@ -117,6 +141,11 @@ struct TypedKernels {
   // direct convolution (isa/conv.cpp; ConvDirectArgs above); conv_lanes: its vector width.
   void (*conv_direct)(const ConvDirectArgs<T>& a) = nullptr;
   int conv_lanes = 1;
+  // the same with vectors across output channels; conv_oc_block: channels per packed block
+  void (*conv_direct_oc)(const ConvDirectArgs<T>& a) = nullptr;
+  int conv_oc_block = 1;
+  // the weight gradient with vectors across output channels (ConvWeightOcArgs above)
+  void (*conv_weight_oc)(const ConvWeightOcArgs<T>& a) = nullptr;
 
   // the LSTM cell over n hidden units of one batch row (gates H apart), forward and backward
   // (isa/rnn.cpp; kernels/cpu/rnn.cpp)

@@ -1,8 +1,12 @@
-// The direct convolution of one ISA (kernel_table.hpp, ConvDirectArgs): vectors run across the
-// output width, a register tile holds kRows output vectors of kConvDirectBlock output
-// channels, and each step loads kRows input vectors and broadcasts one packed weight per
-// channel. No column matrix: the input is read where it lies (already padded by the caller).
-// Lanes never mix, so every output is the same fma chain whatever the vector width.
+// The direct convolutions of one ISA (kernel_table.hpp, ConvDirectArgs). conv_direct: vectors
+// run across the output width, a register tile holds kRows output vectors of kConvDirectBlock
+// output channels, and each step loads kRows input vectors and broadcasts one packed weight
+// per channel. conv_direct_oc: vectors run across output channels, a tile holds kOcRows
+// output positions of kOcVecs vectors of channels, and each step loads kOcVecs weight vectors
+// and broadcasts one input value per position (rows of 14 on 8 lanes waste an eighth of the
+// first kernel's fmas; 64 channels fill this one's). No column matrix: the input is read where
+// it lies (already padded by the caller). Lanes never mix, so every output is the same fma
+// chain whatever the kernel and the vector width.
 #include "kernels/cpu/kernel_table.hpp"
 #include "kernels/cpu/simd/vec.hpp"
 
@@ -119,9 +123,140 @@ void conv_direct(const ConvDirectArgs<T>& a) {
   }
 }
 
+// Channel-vectorized tiles: kOcRows positions x kOcVecs vectors of accumulators, kOcVecs weight
+// vectors and one broadcast must fit the register file.
+constexpr int kOcVecs = 2;
+#if defined(STEEPEST_ISA_avx512) || defined(STEEPEST_ISA_neon)
+constexpr int kOcRows = 12;
+#elif defined(STEEPEST_ISA_avx2)
+constexpr int kOcRows = 6;
+#else
+constexpr int kOcRows = 2;
+#endif
+
+// Positions per staged chunk of the channel kernel: its tiles write kOcVecs * W-channel vectors
+// to a channel-last stage (chunk x block values, on the stack: 24 KB at most), transposed into
+// y's channel planes once per chunk, so that y is written row by row (as fast as scattering
+// each tile's few outputs into its planes at 14x14 on AVX2; kinder to large images).
+constexpr int kOcChunk = 16 * kOcRows;
+
+// The tile both channel kernels share: for its P rows r and the block's B = kOcVecs * W
+// channels, out[r][0..B) = init[r] + sum over steps s of vec[s][0..B) * x[roff[r] + soff[s]],
+// one fma chain per output in the order of s. The forward's rows are output positions and its
+// steps the terms (channel, tap) with the packed weights as vec; the weight gradient's rows are
+// terms and its steps output positions, with the output gradient (channel-last) as vec. init
+// rows are init_stride apart (0: one row for all, the bias).
+template <int P, class T>
+void tile_oc(const T* x, const int64_t* roff, const int64_t* soff, int64_t steps, const T* vec, const T* init,
+             int64_t init_stride, T* out) {
+  using V = Vec<T>;
+  constexpr int W = lanes<V>(), B = kOcVecs * W;
+  const T* xp[P];
+  for (int p = 0; p < P; ++p) xp[p] = x + roff[p];
+  V acc[P][kOcVecs];
+  for (int p = 0; p < P; ++p)
+    for (int k = 0; k < kOcVecs; ++k) acc[p][k] = vload<V>(init + p * init_stride + k * W);
+  const T* v = vec;
+  for (int64_t s = 0; s < steps; ++s, v += B) {
+    const int64_t o = soff[s];
+    V wv[kOcVecs];
+    for (int k = 0; k < kOcVecs; ++k) wv[k] = vload<V>(v + k * W);
+    for (int p = 0; p < P; ++p) {
+      const V xb = vbroadcast<V>(xp[p][o]);
+      for (int k = 0; k < kOcVecs; ++k) acc[p][k] = fma(xb, wv[k], acc[p][k]);
+    }
+  }
+  for (int p = 0; p < P; ++p)
+    for (int k = 0; k < kOcVecs; ++k) vstore(out + p * B + k * W, acc[p][k]);
+}
+
+template <class T>
+void tile_oc_n(int n, const T* x, const int64_t* roff, const int64_t* soff, int64_t steps, const T* vec,
+               const T* init, int64_t init_stride, T* out) {
+  switch (n) {
+#if defined(STEEPEST_ISA_avx512) || defined(STEEPEST_ISA_neon)
+    case 12: tile_oc<12>(x, roff, soff, steps, vec, init, init_stride, out); break;
+    case 11: tile_oc<11>(x, roff, soff, steps, vec, init, init_stride, out); break;
+    case 10: tile_oc<10>(x, roff, soff, steps, vec, init, init_stride, out); break;
+    case 9: tile_oc<9>(x, roff, soff, steps, vec, init, init_stride, out); break;
+    case 8: tile_oc<8>(x, roff, soff, steps, vec, init, init_stride, out); break;
+    case 7: tile_oc<7>(x, roff, soff, steps, vec, init, init_stride, out); break;
+#endif
+#if !defined(STEEPEST_ISA_scalar)
+    case 6: tile_oc<6>(x, roff, soff, steps, vec, init, init_stride, out); break;
+    case 5: tile_oc<5>(x, roff, soff, steps, vec, init, init_stride, out); break;
+    case 4: tile_oc<4>(x, roff, soff, steps, vec, init, init_stride, out); break;
+    case 3: tile_oc<3>(x, roff, soff, steps, vec, init, init_stride, out); break;
+#endif
+    case 2: tile_oc<2>(x, roff, soff, steps, vec, init, init_stride, out); break;
+    default: tile_oc<1>(x, roff, soff, steps, vec, init, init_stride, out); break;
+  }
+}
+
+// Blocks of channels outer (their packed weights stay in cache while the positions stream
+// past); per block, chunks of kOcChunk positions, each cut into tiles of nearly equal size
+// (a one-position tile loads as many weights as a full one for a sixth of the fmas).
+template <class T>
+void conv_direct_oc(const ConvDirectArgs<T>& a) {
+  constexpr int64_t B = kOcVecs * lanes<Vec<T>>();
+  if (a.out_channels <= 0 || a.out_h <= 0 || a.out_w <= 0) return;
+  const int64_t count = a.out_h * a.out_w, blocks = (a.out_channels + B - 1) / B;
+  const int64_t terms = a.channels * a.kernel_h * a.kernel_w, wblock = terms * B;
+  alignas(64) T stage[kOcChunk * B];
+  alignas(64) T bias[B];
+  for (int64_t b = 0; b < blocks; ++b) {
+    const int64_t o0 = b * B, nvalid = a.out_channels - o0 < B ? a.out_channels - o0 : B;
+    for (int64_t q = 0; q < B; ++q) bias[q] = a.bias && q < nvalid ? a.bias[o0 + q] : T(0);
+    int64_t oh = 0, ow = 0;  // of the next position, stepped along (no division per tile)
+    for (int64_t c0 = 0; c0 < count; c0 += kOcChunk) {
+      const int64_t len = count - c0 < kOcChunk ? count - c0 : kOcChunk, tiles = (len + kOcRows - 1) / kOcRows;
+      for (int64_t k = 0, p0 = 0; k < tiles; ++k) {
+        const int n = int(len / tiles + (k < len % tiles ? 1 : 0));
+        int64_t xo[kOcRows];
+        for (int p = 0; p < n; ++p) {
+          xo[p] = oh * a.stride_h * a.ld + ow;
+          if (++ow == a.out_w) ow = 0, ++oh;
+        }
+        tile_oc_n(n, a.x, xo, a.taps, terms, a.w + b * wblock, bias, 0, stage + p0 * B);
+        p0 += n;
+      }
+      for (int64_t q = 0; q < nvalid; ++q) {
+        T* yq = a.y + (o0 + q) * count + c0;
+        const T* sq = stage + q;
+        for (int64_t p = 0; p < len; ++p) yq[p] = sq[p * B];
+      }
+    }
+  }
+}
+
+// One sample's share of the weight gradient (ConvWeightOcArgs): for every block and the terms
+// [t0, t1), tiles of nearly equal size over the terms, each running over all the positions.
+template <class T>
+void conv_weight_oc(const ConvWeightOcArgs<T>& a) {
+  constexpr int64_t B = kOcVecs * lanes<Vec<T>>();
+  const int64_t span = a.t1 - a.t0;
+  if (span <= 0 || a.count <= 0) return;
+  const int64_t tiles = (span + kOcRows - 1) / kOcRows;
+  for (int64_t b = 0; b < a.blocks; ++b) {
+    const T* gy = a.gyt + b * a.count * B;
+    T* acc = a.acc + b * a.terms * B;
+    for (int64_t k = 0, t = a.t0; k < tiles; ++k) {
+      const int n = int(span / tiles + (k < span % tiles ? 1 : 0));
+      tile_oc_n(n, a.x, a.taps + t, a.xo, a.count, gy, acc + t * B, B, acc + t * B);
+      t += n;
+    }
+  }
+}
+
 }  // namespace
 
 void register_conv(KernelTable& t) {
+  t.f32.conv_direct_oc = conv_direct_oc<float>;
+  t.f32.conv_oc_block = kOcVecs * lanes<Vec<float>>();
+  t.f32.conv_weight_oc = conv_weight_oc<float>;
+  t.f64.conv_direct_oc = conv_direct_oc<double>;
+  t.f64.conv_oc_block = kOcVecs * lanes<Vec<double>>();
+  t.f64.conv_weight_oc = conv_weight_oc<double>;
   t.f32.conv_direct = conv_direct<float>;
   t.f32.conv_lanes = lanes<Vec<float>>();
   t.f64.conv_direct = conv_direct<double>;
