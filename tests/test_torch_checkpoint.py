@@ -241,13 +241,16 @@ def test_torch_load_weights_only_reads_what_st_save_writes(tmp_path):
 
 
 def test_a_steepest_model_saved_as_torch_loads_into_the_torch_model(tmp_path):
+    st.manual_seed(0)
     sm = st.nn.Sequential(st.nn.Linear(3, 5), st.nn.GELU(), st.nn.LayerNorm(5), st.nn.Linear(5, 1))
     st.save(sm.state_dict(), tmp_path / "m.pth")
     tm = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.GELU(), torch.nn.LayerNorm(5), torch.nn.Linear(5, 1))
     tm.load_state_dict(torch.load(tmp_path / "m.pth", weights_only=True))
     x = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+    # float32 kernels differ in rounding (LayerNorm divides by a row's spread, which can be small:
+    # 1.7e-6 was seen at an output of 0.048); a wrongly loaded weight would be off by ~0.1
     np.testing.assert_allclose(tm(torch.tensor(x)).detach().numpy(), sm(st.tensor(x)).detach().numpy(),
-                               rtol=1e-5, atol=1e-6)
+                               rtol=1e-5, atol=2e-5)
 
 
 def test_small_views_are_not_saved_with_their_whole_base(tmp_path):
