@@ -14,14 +14,17 @@ namespace steepest::kernels::STEEPEST_ISA {
 namespace {
 
 constexpr int kBlock = int(kConvDirectBlock);
-// Output vectors per tile: kRows * kBlock accumulators, kRows input vectors and one broadcast
-// must fit the register file (16 vector registers on AVX2, 32 on AVX-512 and NEON).
+// Tile sizes, each bounded by the register file (16 vector registers on AVX2, 32 on AVX-512 and
+// NEON). Width kernel: kRows * kBlock accumulators, kRows input vectors and one broadcast.
+// Channel kernel: kOcRows positions x kOcVecs vectors of accumulators, kOcVecs weight vectors
+// and one broadcast.
+constexpr int kOcVecs = 2;
 #if defined(STEEPEST_ISA_avx512) || defined(STEEPEST_ISA_neon)
-constexpr int kRows = 6;
+constexpr int kRows = 6, kOcRows = 12;
 #elif defined(STEEPEST_ISA_avx2)
-constexpr int kRows = 3;
+constexpr int kRows = 3, kOcRows = 6;
 #else
-constexpr int kRows = 2;
+constexpr int kRows = 2, kOcRows = 2;
 #endif
 
 // One tile: R output vectors (input offsets xo, output offsets yo) of the block whose packed
@@ -122,17 +125,6 @@ void conv_direct(const ConvDirectArgs<T>& a) {
     }
   }
 }
-
-// Channel-vectorized tiles: kOcRows positions x kOcVecs vectors of accumulators, kOcVecs weight
-// vectors and one broadcast must fit the register file.
-constexpr int kOcVecs = 2;
-#if defined(STEEPEST_ISA_avx512) || defined(STEEPEST_ISA_neon)
-constexpr int kOcRows = 12;
-#elif defined(STEEPEST_ISA_avx2)
-constexpr int kOcRows = 6;
-#else
-constexpr int kOcRows = 2;
-#endif
 
 // Positions per staged chunk of the channel kernel: its tiles write kOcVecs * W-channel vectors
 // to a channel-last stage (chunk x block values, on the stack: 24 KB at most), transposed into
