@@ -13,6 +13,7 @@
 #include <string>
 
 #include "dispatch/conv.hpp"
+#include "kernels/cpu/conv_im2col.hpp"
 #include "kernels/cpu/kernel_table.hpp"
 #include "steepest/ops.hpp"
 
@@ -193,10 +194,8 @@ void direct_run(T* y, const T* x, const T* packed, const T* bias, const DirectGe
   const int64_t B = oc ? table.conv_oc_block : kConvDirectBlock;
   const int64_t wgroup = (d.out_c + B - 1) / B * d.in_c * d.kernel_h * d.kernel_w * B;
   const double work = double(items) * double(d.out_c) * double(out_hw) * double(d.in_c * d.kernel_h * d.kernel_w);
-  int nt = 1;
-  if (items > 1 && !omp_in_parallel() && work >= 262144.0)
-    nt = int(std::min<int64_t>(omp_get_max_threads(), items));
-  const Tensor taps_keep = term_offsets(d, l);  // for the channel kernel's single loop over terms
+  const int nt = threads_for(items, work);
+  const Tensor taps_keep = oc ? term_offsets(d, l) : Tensor();  // the channel kernel's single loop
   Tensor buf_keep = Tensor::empty({l.len * nt}, dtype_of<T>());
   T* bufs = buf_keep.data<T>();
   std::fill(bufs, bufs + l.len * nt, T(0));
@@ -211,7 +210,7 @@ void direct_run(T* y, const T* x, const T* packed, const T* bias, const DirectGe
     a.bias = bias ? bias + grp * d.out_c : nullptr;
     a.y = y + (n * d.groups + grp) * d.out_c * out_hw;
     a.out_channels = d.out_c, a.kernel_h = d.kernel_h, a.kernel_w = d.kernel_w, a.dil_h = d.dil_h;
-    a.taps = taps_keep.data<int64_t>();
+    a.taps = oc ? taps_keep.data<int64_t>() : nullptr;
     if (l.flat) {  // one row of out_h * out_w outputs; tap j steps to copy j
       a.out_h = 1, a.out_w = out_hw, a.dil_w = l.copy_stride, a.stride_h = 1;
     } else {
@@ -254,9 +253,7 @@ void direct_weight_run(T* gw, const T* x, const T* gy, const DirectGeom& d) {
   for (int64_t oh = 0, p = 0; oh < d.out_h; ++oh)
     for (int64_t ow = 0; ow < d.out_w; ++ow) xo[p++] = oh * d.stride_h * l.row + ow;
   const double per_sample = double(d.out_c) * double(count) * double(terms);  // fmas
-  int nt = 1;
-  if (terms > 1 && !omp_in_parallel() && double(d.batch) * per_sample >= 262144.0)
-    nt = int(std::min<int64_t>(omp_get_max_threads(), terms));
+  const int nt = threads_for(terms, double(d.batch) * per_sample);
   // about 2M fmas per batch of samples with threads (one barrier each), one sample without
   const int64_t per = nt > 1 ? std::clamp<int64_t>(int64_t(2097152.0 / per_sample) + 1, 1, d.batch) : 1;
   const int64_t gsize = blocks * count * B, asize = blocks * terms * B, set = per * (l.len + gsize);

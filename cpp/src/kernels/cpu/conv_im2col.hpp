@@ -152,14 +152,20 @@ struct Plan {
 constexpr int64_t kTargetColumns = 64;
 constexpr int64_t kMaxColumnBuffer = int64_t(1) << 16;
 
+// Threads for `items` independent pieces of work totalling `work` multiply-adds: one below
+// 262144 (a parallel region then costs more than it saves) or inside a parallel region, else
+// up to one per item.
+inline int threads_for(int64_t items, double work) {
+  if (items <= 1 || omp_in_parallel() || work < 262144.0) return 1;
+  return int(std::min<int64_t>(omp_get_max_threads(), items));
+}
+
 inline Plan make_plan(const ConvGeom& g, bool allow_threads) {
   Plan p;
   p.G = g.groups, p.Cg = g.in_channels / g.groups, p.Og = g.out_channels / g.groups;
   p.K = p.Cg * g.kernel_h * g.kernel_w, p.hw_in = g.in_h * g.in_w, p.hw_out = g.out_h * g.out_w;
   const double work = double(g.batch) * double(g.out_channels) * double(p.hw_out) * double(p.K);
-  int nt = 1;
-  if (allow_threads && g.batch > 1 && !omp_in_parallel() && work >= 262144.0)
-    nt = int(std::min<int64_t>(omp_get_max_threads(), g.batch));
+  const int nt = allow_threads ? threads_for(g.batch, work) : 1;
   const int64_t per_thread = (g.batch + nt - 1) / std::max(nt, 1);
   int64_t per = std::max<int64_t>(1, (kTargetColumns + p.hw_out - 1) / std::max<int64_t>(p.hw_out, 1));
   per = std::min(per, std::max<int64_t>(1, kMaxColumnBuffer / std::max<int64_t>(1, p.K * p.hw_out)));

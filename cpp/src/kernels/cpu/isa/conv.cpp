@@ -27,6 +27,10 @@ constexpr int kRows = 3, kOcRows = 6;
 constexpr int kRows = 2, kOcRows = 2;
 #endif
 
+// The size of part k when `len` items are cut into `parts` parts of nearly equal size (the
+// first len % parts of them one larger).
+inline int even_part(int64_t len, int64_t parts, int64_t k) { return int(len / parts + (k < len % parts ? 1 : 0)); }
+
 // One tile: R output vectors (input offsets xo, output offsets yo) of the block whose packed
 // weights are wb and whose first channel is o0 (nvalid of them real). valid_lanes < the vector
 // width means the rows are narrower than a vector: only that many lanes are stored.
@@ -111,7 +115,7 @@ void conv_direct(const ConvDirectArgs<T>& a) {
     // one-vector tile loads as many weights as a full one for a third of the fmas
     const int64_t tiles = (count + kRows - 1) / kRows;
     for (int64_t k = 0, p0 = 0; k < tiles; ++k) {
-      const int n = int(count / tiles + (k < count % tiles ? 1 : 0));
+      const int n = even_part(count, tiles, k);
       int64_t xo[kRows], yo[kRows];
       for (int r = 0; r < n; ++r) {
         const int64_t oh = (p0 + r) / per_row, v = (p0 + r) % per_row;
@@ -203,7 +207,7 @@ void conv_direct_oc(const ConvDirectArgs<T>& a) {
     for (int64_t c0 = 0; c0 < count; c0 += kOcChunk) {
       const int64_t len = count - c0 < kOcChunk ? count - c0 : kOcChunk, tiles = (len + kOcRows - 1) / kOcRows;
       for (int64_t k = 0, p0 = 0; k < tiles; ++k) {
-        const int n = int(len / tiles + (k < len % tiles ? 1 : 0));
+        const int n = even_part(len, tiles, k);
         int64_t xo[kOcRows];
         for (int p = 0; p < n; ++p) {
           xo[p] = oh * a.stride_h * a.ld + ow;
@@ -233,7 +237,7 @@ void conv_weight_oc(const ConvWeightOcArgs<T>& a) {
     const T* gy = a.gyt + b * a.count * B;
     T* acc = a.acc + b * a.terms * B;
     for (int64_t k = 0, t = a.t0; k < tiles; ++k) {
-      const int n = int(span / tiles + (k < span % tiles ? 1 : 0));
+      const int n = even_part(span, tiles, k);
       tile_oc_n(n, a.x, a.taps + t, a.xo, a.count, gy, acc + t * B, B, acc + t * B);
       t += n;
     }
