@@ -21,6 +21,7 @@
   void register_batch_norm(KernelTable&);                       \
   void register_conv(KernelTable&);                             \
   void register_rnn(KernelTable&);                              \
+  void register_convert(KernelTable&);                          \
   }                                                             \
   static void fill_##NAME(steepest::kernels::KernelTable& t) {  \
     t.isa = #NAME;                                              \
@@ -32,6 +33,7 @@
     steepest::kernels::NAME::register_batch_norm(t);            \
     steepest::kernels::NAME::register_conv(t);                  \
     steepest::kernels::NAME::register_rnn(t);                   \
+    steepest::kernels::NAME::register_convert(t);               \
   }
 
 STEEPEST_DECLARE_ISA(scalar)
@@ -57,7 +59,10 @@ struct IsaEntry {
 
 bool always() { return true; }
 #if defined(__x86_64__) || defined(_M_X64)
-bool has_avx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
+// The avx2 build also uses F16C (float16 conversions); every AVX2 CPU has it, but check.
+bool has_avx2() {
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+}
 bool has_avx512() {
   return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
          __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") && has_avx2();

@@ -176,10 +176,19 @@ struct TypedKernels {
 template <class T> constexpr int64_t kGemmFixedPanel = 128 / int64_t(sizeof(T));
 constexpr int64_t kGemmFixedRows = 96;
 
+// Runs of n conversions between float32 and a 16-bit float (isa/convert.cpp): widen is exact;
+// narrow rounds to nearest, ties to even. Both give steepest/half.hpp's bits for every input,
+// NaN included, on every ISA.
+struct Convert16 {
+  void (*widen)(int64_t n, const uint16_t* x, float* y) = nullptr;
+  void (*narrow)(int64_t n, const float* x, uint16_t* y) = nullptr;
+};
+
 struct KernelTable {
   const char* isa = "";
   TypedKernels<float> f32;
   TypedKernels<double> f64;
+  Convert16 bf16, f16;
 };
 
 // The active table: chosen once (CPU detection, or STEEPEST_ISA), changeable by set_isa().

@@ -7,60 +7,18 @@
 // MixedMode), so no per-element branch decides how to load or store.
 #pragma once
 #include "kernels/cpu/kernel_table.hpp"
+#include "kernels/cpu/simd/convert16.hpp"
 #include "kernels/cpu/simd/vec.hpp"
-
-#if defined(STEEPEST_ISA_avx512) || defined(STEEPEST_ISA_avx2)
-#include <immintrin.h>
-#endif
 
 namespace steepest::kernels::STEEPEST_ISA {
 namespace {
 
-
-inline uint32_t bits_of(float f) {
-  uint32_t u;
-  __builtin_memcpy(&u, &f, 4);
-  return u;
-}
-inline float float_of(uint32_t u) {
-  float f;
-  __builtin_memcpy(&f, &u, 4);
-  return f;
-}
-
-// bfloat16 <-> float32 (NaN stays a quiet NaN), the same rules as steepest/half.hpp.
-inline uint16_t bf16_nearest(uint32_t u) {
-  if ((u & 0x7fffffffu) > 0x7f800000u) return uint16_t((u >> 16) | 0x40);
-  return uint16_t((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
-}
 // Adds 16 random bits below the kept ones, then truncates: rounds up with probability equal to
 // the discarded fraction, so E[result] = x (until the sum overflows to inf past the largest
 // bfloat16).
 inline uint16_t bf16_stochastic(uint32_t u, uint32_t r16) {
   if ((u & 0x7fffffffu) > 0x7f800000u) return uint16_t((u >> 16) | 0x40);
   return uint16_t((u + r16) >> 16);
-}
-
-inline float f16_widen(uint16_t h) {
-  uint32_t sign = uint32_t(h & 0x8000u) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ffu;
-  if (exp == 0x1f) return float_of(sign | 0x7f800000u | (man << 13));
-  if (exp == 0) {
-    float f = float(man) * (1.0f / 16777216.0f);
-    return sign ? -f : f;
-  }
-  return float_of(sign | ((exp + 112) << 23) | (man << 13));
-}
-inline uint16_t f16_nearest(float f) {
-  uint32_t u = bits_of(f);
-  uint16_t sign = uint16_t((u >> 16) & 0x8000u);
-  uint32_t a = u & 0x7fffffffu;
-  if (a > 0x7f800000u) return uint16_t(sign | 0x7e00u);
-  if (a >= 0x477ff000u) return uint16_t(sign | 0x7c00u);
-  if (a < 0x38800000u) {
-    float r = float_of(a) * 16777216.0f + 8388608.0f;
-    return uint16_t(sign | (bits_of(r) - 0x4b000000u));
-  }
-  return uint16_t(sign | ((a + 0xfffu + ((a >> 13) & 1u) - 0x38000000u) >> 13));
 }
 
 // Philox-4x32-10, as steepest/ops/random.hpp defines it (a private copy: this TU is compiled
@@ -109,26 +67,7 @@ inline V load_as(const void* base, int64_t i) {
   if constexpr (K == StoreKind::F32) {
     return vload<V>(static_cast<const float*>(base) + i);
   } else {
-    const uint16_t* s = static_cast<const uint16_t*>(base) + i;
-    if constexpr (lanes<V>() == 1) {
-      return K == StoreKind::BF16 ? float_of(uint32_t(*s) << 16) : f16_widen(*s);
-    } else {
-#if defined(STEEPEST_ISA_avx512)
-      if constexpr (K == StoreKind::BF16)
-        return V{_mm512_castsi512_ps(
-            _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s))), 16))};
-      else return V{_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s)))};
-#elif defined(STEEPEST_ISA_avx2)
-      if constexpr (K == StoreKind::BF16)
-        return V{_mm256_castsi256_ps(
-            _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s))), 16))};
-      else return V{_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s)))};
-#else
-      alignas(64) float tmp[lanes<V>()];
-      for (int j = 0; j < lanes<V>(); ++j) tmp[j] = K == StoreKind::BF16 ? float_of(uint32_t(s[j]) << 16) : f16_widen(s[j]);
-      return vload<V>(tmp);
-#endif
-    }
+    return widen16<K == StoreKind::BF16 ? Half16::BF16 : Half16::F16, V>(static_cast<const uint16_t*>(base) + i);
   }
 }
 
@@ -147,40 +86,7 @@ inline void store_as(void* base, int64_t i, V x, const MixedChunk* sr) {
       narrow_stochastic(tmp, d, W, *sr, sr->first + i);
       return;
     }
-    if constexpr (W == 1) {
-      *d = K == StoreKind::BF16 ? bf16_nearest(bits_of(x)) : f16_nearest(x);
-    } else {
-#if defined(STEEPEST_ISA_avx512)
-      if constexpr (K == StoreKind::F16) {
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(d), _mm512_cvtps_ph(x.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-      } else {
-        const __m512i u = _mm512_castps_si512(x.v);
-        const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
-        __m512i r = _mm512_srli_epi32(_mm512_add_epi32(u, _mm512_add_epi32(_mm512_set1_epi32(0x7fff), lsb)), 16);
-        const __mmask16 nan =
-            _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff)), _mm512_set1_epi32(0x7f800000));
-        r = _mm512_mask_blend_epi32(nan, r, _mm512_or_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x40)));
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(d), _mm512_cvtepi32_epi16(r));
-      }
-#elif defined(STEEPEST_ISA_avx2)
-      if constexpr (K == StoreKind::F16) {
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(d), _mm256_cvtps_ph(x.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-      } else {
-        const __m256i u = _mm256_castps_si256(x.v);
-        const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));
-        __m256i r = _mm256_srli_epi32(_mm256_add_epi32(u, _mm256_add_epi32(_mm256_set1_epi32(0x7fff), lsb)), 16);
-        const __m256i nan =
-            _mm256_cmpgt_epi32(_mm256_and_si256(u, _mm256_set1_epi32(0x7fffffff)), _mm256_set1_epi32(0x7f800000));
-        r = _mm256_blendv_epi8(r, _mm256_or_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(0x40)), nan);
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(d),
-                         _mm256_castsi256_si128(_mm256_permute4x64_epi64(_mm256_packus_epi32(r, r), 0x08)));
-      }
-#else
-      alignas(64) float tmp[W];
-      vstore(tmp, x);
-      for (int j = 0; j < W; ++j) d[j] = K == StoreKind::BF16 ? bf16_nearest(bits_of(tmp[j])) : f16_nearest(tmp[j]);
-#endif
-    }
+    narrow16<K == StoreKind::BF16 ? Half16::BF16 : Half16::F16, V>(d, x);
   }
 }
 
