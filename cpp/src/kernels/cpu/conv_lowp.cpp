@@ -14,6 +14,7 @@
 #include "kernels/cpu/bf16/gemm_avx512bf16.hpp"
 #include "kernels/cpu/conv_im2col.hpp"
 #include "kernels/cpu/gemm_lowp.hpp"
+#include "kernels/cpu/kernel_table.hpp"
 #include "steepest/half.hpp"
 #include "steepest/runtime.hpp"
 
@@ -26,6 +27,18 @@ using u16 = uint16_t;
 
 inline float widen(u16 v, bool f16) { return f16 ? float16::widen(v) : f32_from_bits(uint32_t(v) << 16); }
 inline u16 narrow(float v, bool f16) { return f16 ? float16::round(v) : bfloat16::round(v); }
+inline const Convert16& convert(bool f16) { return f16 ? cpu_kernels().f16 : cpu_kernels().bf16; }
+// d[i] = round(s[i] + b) for i < n, through the ISA's conversion run (a float32 stack block at
+// a time); b = 0 still adds, so a -0 result rounds to +0 with or without a bias.
+void narrow_add(const float* s, float b, u16* d, int64_t n, bool f16) {
+  const auto run = convert(f16).narrow;
+  alignas(64) float t[256];
+  for (int64_t i0 = 0; i0 < n; i0 += 256) {
+    const int64_t m = std::min<int64_t>(256, n - i0);
+    for (int64_t i = 0; i < m; ++i) t[i] = s[i0 + i] + b;
+    run(m, t, d + i0);
+  }
+}
 
 const u16* bits(const Tensor& t) { return t.defined() ? static_cast<const u16*>(t.data_ptr()) : nullptr; }
 u16* bits_mut(const Tensor& t) { return static_cast<u16*>(t.data_ptr()); }
@@ -91,7 +104,7 @@ void conv_forward_lowp(const Tensor& y, const Tensor& x, const Tensor& w, const 
           const float* src = acc + o * ld + j * p.hw_out;
           u16* dst = y0 + (j * g.out_channels + o) * p.hw_out;
           const float b = pb ? widen(pb[grp * p.Og + o], f16) : 0.0f;
-          for (int64_t i = 0; i < p.hw_out; ++i) dst[i] = narrow(src[i] + b, f16);
+          narrow_add(src, b, dst, p.hw_out, f16);
         }
     }
   });
@@ -138,7 +151,7 @@ void conv_backward_data_lowp(const Tensor& gx, const Tensor& gy, const Tensor& w
           const float b = pb ? widen(pb[grp * p.Cg + c], f16) : 0.0f;
           const float* s = src + c * p.hw_in;
           u16* d = gxs + c * p.hw_in;
-          for (int64_t i = 0; i < p.hw_in; ++i) d[i] = narrow(s[i] + b, f16);
+          narrow_add(s, b, d, p.hw_in, f16);
         }
       }
     }
@@ -207,7 +220,7 @@ void conv_backward_weight_lowp(const Tensor& gw, const Tensor& gy, const Tensor&
     for (int64_t i = 0; i < wsize; ++i) total[i] += part[i];
   }
   if (!transposed) {
-    for (int64_t i = 0; i < wsize; ++i) pgw[i] = narrow(total[i], f16);
+    convert(f16).narrow(wsize, total, pgw);
     return;
   }
   for (int64_t grp = 0; grp < p.G; ++grp) {
@@ -243,11 +256,11 @@ void col2im_lowp(const Tensor& x, const Tensor& col, const ConvGeom& g) {
 #pragma omp for schedule(static)
     for (int64_t i = 0; i < items; ++i) {
       const u16* src = pc + i * kk * hw_out;
-      for (int64_t e = 0; e < kk * hw_out; ++e) c32[size_t(e)] = widen(src[e], f16);
+      convert(f16).widen(kk * hw_out, src, c32.data());
       std::fill(plane.begin(), plane.end(), 0.0f);
       col2im_image(c32.data(), plane.data(), 1, g, hw_out, true);
       u16* dst = px + i * hw_in;
-      for (int64_t e = 0; e < hw_in; ++e) dst[e] = narrow(plane[size_t(e)], f16);
+      convert(f16).narrow(hw_in, plane.data(), dst);
     }
   }
 }

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "dispatch/elementwise.hpp"
+#include "kernels/cpu/elementwise_engine.hpp"
 #include "ops/cast.hpp"
 #include "ops/iter.hpp"
 
@@ -43,8 +44,17 @@ void copy(const Tensor& dst, const Tensor& src) {
         char* o = p[0];
         const char* i = p[1];
         if (st[0] == int64_t(sizeof(D)) && st[1] == int64_t(sizeof(S))) {
-          // Dense runs as indexed arrays, which the compiler vectorizes: autocast's casts of
-          // weights and activations between float32 and bfloat16 take this path.
+          // autocast's casts of weights and activations between float32 and bfloat16/float16:
+          // the ISA's conversion runs.
+          if constexpr (std::is_same_v<D, float> && (std::is_same_v<S, bfloat16> || std::is_same_v<S, float16>)) {
+            detail::convert16<S>().widen(n, reinterpret_cast<const uint16_t*>(i), reinterpret_cast<float*>(o));
+            return;
+          }
+          if constexpr (std::is_same_v<S, float> && (std::is_same_v<D, bfloat16> || std::is_same_v<D, float16>)) {
+            detail::convert16<D>().narrow(n, reinterpret_cast<const float*>(i), reinterpret_cast<uint16_t*>(o));
+            return;
+          }
+          // Other dense runs as indexed arrays, which the compiler vectorizes.
           D* d = reinterpret_cast<D*>(o);
           const S* s = reinterpret_cast<const S*>(i);
           for (int64_t k = 0; k < n; ++k) d[k] = detail::cast_to<D>(s[k]);

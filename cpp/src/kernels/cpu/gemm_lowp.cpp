@@ -58,17 +58,30 @@ Tensor scratch_floats(int64_t n) { return Tensor::empty({std::max<int64_t>(n, 1)
 Tensor widen_matrix(const uint16_t* x, int64_t rows, int64_t cols, int64_t ld, bool f16) {
   Tensor out = scratch_floats(rows * cols);
   float* o = out.data<float>();
-  const bool par = rows * cols >= (1 << 16) && !omp_in_parallel();
-#pragma omp parallel for schedule(static) if (par)
-  for (int64_t r = 0; r < rows; ++r) {
-    const uint16_t* src = x + r * ld;
-    float* dst = o + r * cols;
-    if (f16) {
-      for (int64_t j = 0; j < cols; ++j) dst[j] = float16::widen(src[j]);
-    } else {
-      for (int64_t j = 0; j < cols; ++j) dst[j] = f32_from_bits(uint32_t(src[j]) << 16);
+  const auto widen = (f16 ? cpu_kernels().f16 : cpu_kernels().bf16).widen;
+  // Small matrices (attention's per-head products) stay out of OpenMP entirely: even a
+  // one-thread parallel region costs more than widening a few thousand values.
+  const bool par = rows * cols >= (1 << 17) && omp_get_max_threads() > 1 && !omp_in_parallel();
+  if (ld == cols) {  // dense: one run
+    const int64_t n = rows * cols;
+    if (!par) {
+      widen(n, x, o);
+      return out;
     }
+#pragma omp parallel
+    {
+      const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+      const int64_t lo = n * t / nt, hi = n * (t + 1) / nt;
+      widen(hi - lo, x + lo, o + lo);
+    }
+    return out;
   }
+  if (!par) {
+    for (int64_t r = 0; r < rows; ++r) widen(cols, x + r * ld, o + r * cols);
+    return out;
+  }
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; ++r) widen(cols, x + r * ld, o + r * cols);
   return out;
 }
 
@@ -91,15 +104,16 @@ void gemm_widened(bool f16, bool ta, bool tb, int64_t m, int64_t n, int64_t k, f
     return;
   }
   Tensor out32 = scratch_floats(m * n);
-  const float* out = out32.data<float>();
   blas::gemm_ex<float>(t(ta), t(tb), int(m), int(n), int(k), alpha, pa, int(std::max<int64_t>(ac, 1)), pb,
                        int(std::max<int64_t>(bc, 1)), 0.0f, out32.data<float>(), int(n));
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t j = 0; j < n; ++j) {
-      float r = out[i * n + j];
-      if (beta != 0.0f) r += beta * float(bfloat16::from_bits(c16[i * ldc + j]));
-      c16[i * ldc + j] = bfloat16::round(r);
-    }
+  // C = round(out (+ beta C)): C is a bfloat16 output only for bfloat16 inputs.
+  const auto narrow = cpu_kernels().bf16.narrow;
+  float* acc = out32.data<float>();
+  for (int64_t i = 0; i < m; ++i) {
+    if (beta != 0.0f)
+      for (int64_t j = 0; j < n; ++j) acc[i * n + j] += beta * float(bfloat16::from_bits(c16[i * ldc + j]));
+    narrow(n, acc + i * n, c16 + i * ldc);
+  }
 }
 
 // C = beta C when k == 0 (beta == 0 writes zeros without reading C).
