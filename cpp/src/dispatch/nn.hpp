@@ -15,7 +15,8 @@ using nn::functional::Reduction;
 enum class Activation : uint8_t { Erf, Gelu, GeluTanh, Silu, Softplus, LeakyRelu, Elu, Selu, Celu, Hardswish,
                                   Hardsigmoid, Hardtanh, Mish, LogSigmoid, Softsign };
 
-// y = act(x) and gx = g act'(x), elementwise over dense same-shaped tensors. beta and
+// y = act(x) and gx = g act'(x), elementwise over dense same-shaped tensors of one dtype
+// (float32, float64, or bfloat16/float16 computed in float32 and rounded once). beta and
 // threshold are the activation's two parameters: softplus's beta and threshold, leaky_relu's
 // slope (beta), elu's and celu's alpha (beta), hardtanh's min (beta) and max (threshold);
 // the others ignore them.

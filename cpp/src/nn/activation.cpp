@@ -53,6 +53,15 @@ Tensor float_op(const char* op, const Tensor& x, Body body) {
   return body(x);
 }
 
+// An activation whose kernels take bfloat16/float16 themselves (dispatch/nn.hpp: float32 math,
+// one rounding, forward and backward): the same bits as the detour above, without converting
+// whole tensors or saving a float32 copy of x for the backward.
+template <class Body>
+Tensor activation_op(const char* op, const Tensor& x, Body body) {
+  check_float(x, op, "input");
+  return body(x);
+}
+
 }  // namespace
 
 Tensor erf(const Tensor& x) {
@@ -71,7 +80,7 @@ Tensor gelu(const Tensor& x, const std::string& approximate) {
   STEEPEST_CHECK(approximate == "none" || approximate == "tanh", ValueError,
                  "gelu: approximate must be 'none' or 'tanh', but got '", approximate, "'");
   const bool th = approximate == "tanh";
-  return float_op("gelu", x, [th](const Tensor& x) {
+  return activation_op("gelu", x, [th](const Tensor& x) {
     const Activation act = th ? Activation::GeluTanh : Activation::Gelu;
     Tensor out = act_forward(act, x);
     if (autograd::needs_grad({&x}))
@@ -82,7 +91,7 @@ Tensor gelu(const Tensor& x, const std::string& approximate) {
 }
 
 Tensor silu(const Tensor& x) {
-  return float_op("silu", x, [](const Tensor& x) {
+  return activation_op("silu", x, [](const Tensor& x) {
     Tensor out = act_forward(Activation::Silu, x);
     if (autograd::needs_grad({&x}))
       autograd::record("SiluBackward0", {&x}, {&out}, {x},
@@ -92,7 +101,7 @@ Tensor silu(const Tensor& x) {
 }
 
 Tensor softplus(const Tensor& x, double beta, double threshold) {
-  return float_op("softplus", x, [beta, threshold](const Tensor& x) {
+  return activation_op("softplus", x, [beta, threshold](const Tensor& x) {
     Tensor out = act_forward(Activation::Softplus, x, beta, threshold);
     if (autograd::needs_grad({&x}))  // sigmoid(beta x), 1 above the threshold
       autograd::record("SoftplusBackward0", {&x}, {&out}, {x}, [beta, threshold](Node& n, V& g) -> V {
@@ -107,7 +116,7 @@ namespace {
 
 // act(x) with its backward g act'(x) recorded as `node`; p0, p1 as in dispatch/nn.hpp.
 Tensor pointwise(const char* op, const char* node, Activation act, const Tensor& x, double p0 = 0, double p1 = 0) {
-  return float_op(op, x, [=](const Tensor& x) {
+  return activation_op(op, x, [=](const Tensor& x) {
     Tensor out = act_forward(act, x, p0, p1);
     if (autograd::needs_grad({&x}))
       autograd::record(node, {&x}, {&out}, {x}, [=](Node& n, V& g) -> V {

@@ -55,63 +55,114 @@ void chunks(int64_t n, int64_t cost, F f) {
 
 int64_t activation_cost(Activation act) { return act == Activation::Silu ? 4 : 8; }
 
+// o = act(a) over n values of one block.
+template <class T>
+void act_block(const TypedKernels<T>& k, Activation act, int64_t n, const T* a, T* o, double beta,
+               double threshold) {
+  switch (act) {
+    case Activation::Erf: k.erf(n, a, o); break;
+    case Activation::Gelu: k.gelu(n, a, o, false); break;
+    case Activation::GeluTanh: k.gelu(n, a, o, true); break;
+    case Activation::Silu: k.silu(n, a, o); break;
+    case Activation::Softplus:
+      for (int64_t i = 0; i < n; ++i) {
+        double bx = beta * double(a[i]);
+        o[i] = bx > threshold ? a[i] : T(std::log1p(std::exp(bx)) / beta);
+      }
+      break;
+    default:  // the parameterised ones of activation_math.hpp
+      for (int64_t i = 0; i < n; ++i) o[i] = T(act_value(act, double(a[i]), beta, threshold));
+      break;
+  }
+}
+
+// o = g act'(a) over n values of one block.
+template <class T>
+void act_backward_block(const TypedKernels<T>& k, Activation act, int64_t m, const T* a, const T* gg, T* o,
+                        double beta, double threshold) {
+  switch (act) {
+    case Activation::Gelu: k.gelu_backward(m, a, gg, o, false); break;
+    case Activation::GeluTanh: k.gelu_backward(m, a, gg, o, true); break;
+    case Activation::Silu: k.silu_backward(m, a, gg, o); break;
+    case Activation::Softplus:  // sigmoid(beta x), 1 above the threshold
+      for (int64_t i = 0; i < m; ++i) {
+        double bx = beta * double(a[i]);
+        o[i] = bx > threshold ? gg[i] : T(double(gg[i]) / (1.0 + std::exp(-bx)));
+      }
+      break;
+    case Activation::Erf: break;
+    default:
+      for (int64_t i = 0; i < m; ++i) o[i] = T(double(gg[i]) * act_derivative(act, double(a[i]), beta, threshold));
+      break;
+  }
+}
+
+// bfloat16 / float16 storage: f(n, const float* const* in, float* out) on float32 blocks widened
+// on the stack from `ins` (16-bit arrays, offset b), rounded once into out (the float32 math and
+// bits of a float32 tensor, without whole-tensor conversions).
+template <size_t N, class F>
+void lowp_blocks(DType d, const uint16_t* const (&ins)[N], uint16_t* out, int64_t b, int64_t n, F f) {
+  const Convert16& cv = d == kBFloat16 ? cpu_kernels().bf16 : cpu_kernels().f16;
+  constexpr int64_t kBlock = 512;
+  alignas(64) float buf[N + 1][kBlock];
+  for (int64_t i0 = 0; i0 < n; i0 += kBlock) {
+    const int64_t m = std::min(kBlock, n - i0);
+    const float* in[N];
+    for (size_t j = 0; j < N; ++j) {
+      cv.widen(m, ins[j] + b + i0, buf[j]);
+      in[j] = buf[j];
+    }
+    f(m, in, buf[N]);
+    cv.narrow(m, buf[N], out + b + i0);
+  }
+}
+
+bool is_16bit(DType d) { return d == kBFloat16 || d == kFloat16; }
+const uint16_t* bits16(const Tensor& t) { return static_cast<const uint16_t*>(t.data_ptr()); }
+uint16_t* bits16_mut(const Tensor& t) { return static_cast<uint16_t*>(t.data_ptr()); }
+
 void activation(Activation act, const Tensor& y, const Tensor& x, double beta, double threshold) {
+  if (is_16bit(x.dtype())) {
+    const auto& k = kern<float>();
+    const uint16_t* const ins[1] = {bits16(x)};
+    chunks(x.numel(), activation_cost(act), [&](int64_t b, int64_t n) {
+      lowp_blocks(x.dtype(), ins, bits16_mut(y), b, n, [&](int64_t m, const float* const* in, float* o) {
+        act_block(k, act, m, in[0], o, beta, threshold);
+      });
+    });
+    return;
+  }
   visit_float(x.dtype(), [&](auto z) {
     using T = decltype(z);
     const auto& k = kern<T>();
     const T* px = x.data<T>();
     T* py = y.data<T>();
-    chunks(x.numel(), activation_cost(act), [&](int64_t b, int64_t n) {
-      const T* a = px + b;
-      T* o = py + b;
-      switch (act) {
-        case Activation::Erf: k.erf(n, a, o); break;
-        case Activation::Gelu: k.gelu(n, a, o, false); break;
-        case Activation::GeluTanh: k.gelu(n, a, o, true); break;
-        case Activation::Silu: k.silu(n, a, o); break;
-        case Activation::Softplus:
-          for (int64_t i = 0; i < n; ++i) {
-            double bx = beta * double(a[i]);
-            o[i] = bx > threshold ? a[i] : T(std::log1p(std::exp(bx)) / beta);
-          }
-          break;
-        default:  // the parameterised ones of activation_math.hpp
-          for (int64_t i = 0; i < n; ++i) o[i] = T(act_value(act, double(a[i]), beta, threshold));
-          break;
-      }
-    });
+    chunks(x.numel(), activation_cost(act),
+           [&](int64_t b, int64_t n) { act_block(k, act, n, px + b, py + b, beta, threshold); });
   });
 }
 
 void activation_backward(Activation act, const Tensor& gx, const Tensor& x, const Tensor& g, double beta,
                          double threshold) {
   STEEPEST_CHECK(act != Activation::Erf, Error, "erf: its backward is composed of elementwise ops");
+  if (is_16bit(x.dtype())) {
+    const auto& k = kern<float>();
+    const uint16_t* const ins[2] = {bits16(x), bits16(g)};
+    chunks(x.numel(), activation_cost(act), [&](int64_t b, int64_t n) {
+      lowp_blocks(x.dtype(), ins, bits16_mut(gx), b, n, [&](int64_t m, const float* const* in, float* o) {
+        act_backward_block(k, act, m, in[0], in[1], o, beta, threshold);
+      });
+    });
+    return;
+  }
   visit_float(x.dtype(), [&](auto z) {
     using T = decltype(z);
     const auto& k = kern<T>();
     const T* px = x.data<T>();
     const T* pg = g.data<T>();
     T* po = gx.data<T>();
-    chunks(x.numel(), activation_cost(act), [&](int64_t b, int64_t m) {
-      const T* a = px + b;
-      const T* gg = pg + b;
-      T* o = po + b;
-      switch (act) {
-        case Activation::Gelu: k.gelu_backward(m, a, gg, o, false); break;
-        case Activation::GeluTanh: k.gelu_backward(m, a, gg, o, true); break;
-        case Activation::Silu: k.silu_backward(m, a, gg, o); break;
-        case Activation::Softplus:  // sigmoid(beta x), 1 above the threshold
-          for (int64_t i = 0; i < m; ++i) {
-            double bx = beta * double(a[i]);
-            o[i] = bx > threshold ? gg[i] : T(double(gg[i]) / (1.0 + std::exp(-bx)));
-          }
-          break;
-        case Activation::Erf: break;
-        default:
-          for (int64_t i = 0; i < m; ++i) o[i] = T(double(gg[i]) * act_derivative(act, double(a[i]), beta, threshold));
-          break;
-      }
-    });
+    chunks(x.numel(), activation_cost(act),
+           [&](int64_t b, int64_t m) { act_backward_block(k, act, m, px + b, pg + b, po + b, beta, threshold); });
   });
 }
 

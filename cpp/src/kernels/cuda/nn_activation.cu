@@ -2,7 +2,8 @@
 // (exact and tanh), silu and softplus in the element type, the parameterised ones (leaky_relu,
 // elu, selu, celu, hardswish, hardsigmoid, hardtanh, mish, logsigmoid, softsign) in float64
 // rounded once, with the CPU's formulas (kernels/cpu/activation_math.hpp, restated here for
-// device code). One grid-stride loop over the dense tensor.
+// device code). One grid-stride loop over the dense tensor; bfloat16 and float16 compute in
+// float32 and round once.
 #include <cuda_runtime.h>
 
 #include "dispatch/nn.hpp"
@@ -115,28 +116,39 @@ __device__ T derivative_times(Activation act, T x, T g, double beta, double thre
   }
 }
 
-template <class T>
-__global__ void activation_kernel(Activation act, const T* x, T* y, int64_t n, double beta, double threshold) {
+// S: the storage type; the math runs in C (float for float32, bfloat16 and float16), one
+// rounding to S at the store.
+template <class S, class C>
+__global__ void activation_kernel(Activation act, const S* x, S* y, int64_t n, double beta, double threshold) {
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
-    y[i] = value(act, x[i], beta, threshold);
+    y[i] = S(value<C>(act, C(x[i]), beta, threshold));
 }
 
-template <class T>
-__global__ void activation_backward_kernel(Activation act, const T* x, const T* g, T* gx, int64_t n, double beta,
+template <class S, class C>
+__global__ void activation_backward_kernel(Activation act, const S* x, const S* g, S* gx, int64_t n, double beta,
                                            double threshold) {
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
-    gx[i] = derivative_times(act, x[i], g[i], beta, threshold);
+    gx[i] = S(derivative_times<C>(act, C(x[i]), C(g[i]), beta, threshold));
+}
+
+// fn(S{}, C{}) for the tensor's storage type S and compute type C.
+template <class F>
+void visit_storage(DType d, F fn) {
+  if (d == kFloat64) fn(double{}, double{});
+  else if (d == kBFloat16) fn(bfloat16{}, float{});
+  else if (d == kFloat16) fn(float16{}, float{});
+  else fn(float{}, float{});
 }
 
 void activation(Activation act, const Tensor& y, const Tensor& x, double beta, double threshold) {
   const int64_t n = x.numel();
   if (n == 0) return;
   const unsigned blocks = unsigned(blocks_for(n));
-  if (x.dtype() == kFloat64)
-    activation_kernel<<<blocks, 256, 0, current_stream()>>>(act, x.data<double>(), y.data<double>(), n, beta,
-                                                            threshold);
-  else
-    activation_kernel<<<blocks, 256, 0, current_stream()>>>(act, x.data<float>(), y.data<float>(), n, beta, threshold);
+  visit_storage(x.dtype(), [&](auto s0, auto c0) {
+    using S = decltype(s0);
+    using C = decltype(c0);
+    activation_kernel<S, C><<<blocks, 256, 0, current_stream()>>>(act, x.data<S>(), y.data<S>(), n, beta, threshold);
+  });
   STEEPEST_CUDA_LAUNCH_CHECK();
 }
 
@@ -146,12 +158,12 @@ void activation_backward(Activation act, const Tensor& gx, const Tensor& x, cons
   const int64_t n = x.numel();
   if (n == 0) return;
   const unsigned blocks = unsigned(blocks_for(n));
-  if (x.dtype() == kFloat64)
-    activation_backward_kernel<<<blocks, 256, 0, current_stream()>>>(act, x.data<double>(), g.data<double>(),
-                                                                     gx.data<double>(), n, beta, threshold);
-  else
-    activation_backward_kernel<<<blocks, 256, 0, current_stream()>>>(act, x.data<float>(), g.data<float>(),
-                                                                     gx.data<float>(), n, beta, threshold);
+  visit_storage(x.dtype(), [&](auto s0, auto c0) {
+    using S = decltype(s0);
+    using C = decltype(c0);
+    activation_backward_kernel<S, C><<<blocks, 256, 0, current_stream()>>>(act, x.data<S>(), g.data<S>(),
+                                                                           gx.data<S>(), n, beta, threshold);
+  });
   STEEPEST_CUDA_LAUNCH_CHECK();
 }
 
