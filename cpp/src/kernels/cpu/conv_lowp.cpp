@@ -27,7 +27,7 @@ using u16 = uint16_t;
 
 inline float widen(u16 v, bool f16) { return f16 ? float16::widen(v) : f32_from_bits(uint32_t(v) << 16); }
 inline u16 narrow(float v, bool f16) { return f16 ? float16::round(v) : bfloat16::round(v); }
-inline const Convert16& convert(bool f16) { return f16 ? cpu_kernels().f16 : cpu_kernels().bf16; }
+inline const Convert16& convert(bool f16) { return convert16(f16 ? kFloat16 : kBFloat16); }
 // d[i] = round(s[i] + b) for i < n, through the ISA's conversion run (a float32 stack block at
 // a time); b = 0 still adds, so a -0 result rounds to +0 with or without a bias.
 void narrow_add(const float* s, float b, u16* d, int64_t n, bool f16) {

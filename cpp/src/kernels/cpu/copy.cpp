@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "dispatch/elementwise.hpp"
-#include "kernels/cpu/elementwise_engine.hpp"
+#include "kernels/cpu/kernel_table.hpp"
 #include "ops/cast.hpp"
 #include "ops/iter.hpp"
 
@@ -47,11 +47,11 @@ void copy(const Tensor& dst, const Tensor& src) {
           // autocast's casts of weights and activations between float32 and bfloat16/float16:
           // the ISA's conversion runs.
           if constexpr (std::is_same_v<D, float> && (std::is_same_v<S, bfloat16> || std::is_same_v<S, float16>)) {
-            detail::convert16<S>().widen(n, reinterpret_cast<const uint16_t*>(i), reinterpret_cast<float*>(o));
+            kernels::convert16(dtype_of<S>()).widen(n, reinterpret_cast<const uint16_t*>(i), reinterpret_cast<float*>(o));
             return;
           }
           if constexpr (std::is_same_v<S, float> && (std::is_same_v<D, bfloat16> || std::is_same_v<D, float16>)) {
-            detail::convert16<D>().narrow(n, reinterpret_cast<const float*>(i), reinterpret_cast<uint16_t*>(o));
+            kernels::convert16(dtype_of<D>()).narrow(n, reinterpret_cast<const float*>(i), reinterpret_cast<uint16_t*>(o));
             return;
           }
           // Other dense runs as indexed arrays, which the compiler vectorizes.

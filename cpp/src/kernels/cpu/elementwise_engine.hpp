@@ -42,25 +42,13 @@ inline C scalar_as(Scalar s, DType ct) {
   return out;
 }
 
-// The active ISA's float32 <-> 16-bit conversion runs for bfloat16 or float16 (H, or the
-// dtype d, which must be one of the two).
-template <class H>
-inline const kernels::Convert16& convert16() {
-  static_assert(std::is_same_v<H, bfloat16> || std::is_same_v<H, float16>);
-  if constexpr (std::is_same_v<H, bfloat16>) return kernels::cpu_kernels().bf16;
-  else return kernels::cpu_kernels().f16;
-}
-inline const kernels::Convert16& convert16(DType d) {
-  return d == kBFloat16 ? convert16<bfloat16>() : convert16<float16>();
-}
-
 // dst[i] = C(ct(src[i])) for n elements of dtype `src` at byte stride `st`.
 template <class C>
 void load_run(C* dst, const char* p, int64_t st, int64_t n, DType src, DType ct) {
   if constexpr (std::is_same_v<C, float>) {
     // A dense 16-bit float run whose values the compute dtype holds exactly: one SIMD widen.
-    if ((src == kBFloat16 || src == kFloat16) && st == 2 && (ct == src || ct == kFloat32))
-      return convert16(src).widen(n, reinterpret_cast<const uint16_t*>(p), dst);
+    if (kernels::is_16bit(src) && st == 2 && (ct == src || ct == kFloat32))
+      return kernels::convert16(src).widen(n, reinterpret_cast<const uint16_t*>(p), dst);
   }
   visit_dtype(src, [&](auto s0) {
     using S = decltype(s0);
@@ -82,8 +70,8 @@ template <class O>
 void store_run(char* p, int64_t st, const O* src, int64_t n, DType ct, DType out) {
   if constexpr (std::is_same_v<O, float>) {
     // A dense 16-bit float output that rounds once (from float32): one SIMD narrow.
-    if ((out == kBFloat16 || out == kFloat16) && st == 2 && (ct == out || ct == kFloat32))
-      return convert16(out).narrow(n, src, reinterpret_cast<uint16_t*>(p));
+    if (kernels::is_16bit(out) && st == 2 && (ct == out || ct == kFloat32))
+      return kernels::convert16(out).narrow(n, src, reinterpret_cast<uint16_t*>(p));
   }
   visit_ct<O>(ct, [&](auto c0) {
     using CT = decltype(c0);
@@ -127,6 +115,25 @@ void parallel_for(int64_t n, int64_t grain, const F& f) {
 }
 
 constexpr int64_t kChunk = 512;
+
+// A float32 kernel over bfloat16/float16 arrays (all of dtype d), elements [lo, hi): kChunk at
+// a time, each non-null input is widened onto the stack, f(m, blocks, out_block) computes in
+// float32 (a null input's block is left for f to ignore), and the result is rounded once into
+// out. The float32 math and bits, without whole-tensor conversions.
+template <size_t N, class F>
+void blocks16(DType d, const uint16_t* const (&in)[N], uint16_t* out, int64_t lo, int64_t hi, F f) {
+  const kernels::Convert16& cv = kernels::convert16(d);
+  alignas(64) float buf[N + 1][kChunk];
+  const float* blocks[N];
+  for (size_t j = 0; j < N; ++j) blocks[j] = buf[j];
+  for (int64_t i0 = lo; i0 < hi; i0 += kChunk) {
+    const int64_t m = std::min(kChunk, hi - i0);
+    for (size_t j = 0; j < N; ++j)
+      if (in[j]) cv.widen(m, in[j] + i0, buf[j]);
+    f(m, blocks, buf[N]);
+    cv.narrow(m, buf[N], out + i0);
+  }
+}
 
 // The active kernel table's entries for C (float or double).
 template <class C>
@@ -213,25 +220,17 @@ void run_binary(const K& k, const Tensor& out, const Operand& a, const Operand& 
     auto dense16 = [&](const Operand& x) {
       return x.is_scalar() || (x.t->dtype() == ct && x.t->shape() == out.shape() && x.t->is_contiguous());
     };
-    if ((ct == kBFloat16 || ct == kFloat16) && od == ct && out.is_contiguous() && dense16(a) && dense16(b) &&
+    if (kernels::is_16bit(ct) && od == ct && out.is_contiguous() && dense16(a) && dense16(b) &&
         !(a.is_scalar() && b.is_scalar())) {
-      const kernels::Convert16& cv = convert16(ct);
-      const uint16_t* pa = a.is_scalar() ? nullptr : static_cast<const uint16_t*>(a.t->data_ptr());
-      const uint16_t* pb = b.is_scalar() ? nullptr : static_cast<const uint16_t*>(b.t->data_ptr());
+      const uint16_t* const in[2] = {a.is_scalar() ? nullptr : static_cast<const uint16_t*>(a.t->data_ptr()),
+                                     b.is_scalar() ? nullptr : static_cast<const uint16_t*>(b.t->data_ptr())};
       uint16_t* po = static_cast<uint16_t*>(out.data_ptr());
       parallel_for(numel, grain, [&](int64_t lo, int64_t hi) {
-        alignas(64) float abuf[kChunk];
-        alignas(64) float bbuf[kChunk];
-        alignas(64) float obuf[kChunk];
-        for (int64_t i0 = lo; i0 < hi; i0 += kChunk) {
-          const int64_t m = std::min(kChunk, hi - i0);
-          if (pa) cv.widen(m, pa + i0, abuf);
-          if (pb) cv.widen(m, pb + i0, bbuf);
-          if (!pa) k.sa(m, va, bbuf, obuf);
-          else if (!pb) k.sb(m, abuf, vb, obuf);
-          else k.full(m, abuf, bbuf, obuf);
-          cv.narrow(m, obuf, po + i0);
-        }
+        blocks16(ct, in, po, lo, hi, [&](int64_t m, const float* const* v, float* o) {
+          if (!in[0]) k.sa(m, va, v[1], o);
+          else if (!in[1]) k.sb(m, v[0], vb, o);
+          else k.full(m, v[0], v[1], o);
+        });
       });
       return;
     }
@@ -302,20 +301,12 @@ void run_unary(const K& k, const Tensor& out, const Tensor& x, DType ct, int64_t
   }
   if constexpr (std::is_same_v<C, float> && std::is_same_v<O, float>) {
     // Dense 16-bit floats in their own dtype: widen a stack block, run, round (as run_binary).
-    if ((ct == kBFloat16 || ct == kFloat16) && od == ct && xd == ct && out.is_contiguous() && x.is_contiguous() &&
+    if (kernels::is_16bit(ct) && od == ct && xd == ct && out.is_contiguous() && x.is_contiguous() &&
         x.shape() == out.shape()) {
-      const kernels::Convert16& cv = convert16(ct);
-      const uint16_t* px = static_cast<const uint16_t*>(x.data_ptr());
+      const uint16_t* const in[1] = {static_cast<const uint16_t*>(x.data_ptr())};
       uint16_t* po = static_cast<uint16_t*>(out.data_ptr());
       parallel_for(numel, grain, [&](int64_t lo, int64_t hi) {
-        alignas(64) float xbuf[kChunk];
-        alignas(64) float obuf[kChunk];
-        for (int64_t i0 = lo; i0 < hi; i0 += kChunk) {
-          const int64_t m = std::min(kChunk, hi - i0);
-          cv.widen(m, px + i0, xbuf);
-          k.full(m, xbuf, obuf);
-          cv.narrow(m, obuf, po + i0);
-        }
+        blocks16(ct, in, po, lo, hi, [&](int64_t m, const float* const* v, float* o) { k.full(m, v[0], o); });
       });
       return;
     }

@@ -58,7 +58,7 @@ Tensor scratch_floats(int64_t n) { return Tensor::empty({std::max<int64_t>(n, 1)
 Tensor widen_matrix(const uint16_t* x, int64_t rows, int64_t cols, int64_t ld, bool f16) {
   Tensor out = scratch_floats(rows * cols);
   float* o = out.data<float>();
-  const auto widen = (f16 ? cpu_kernels().f16 : cpu_kernels().bf16).widen;
+  const auto widen = convert16(f16 ? kFloat16 : kBFloat16).widen;
   // Small matrices (attention's per-head products) stay out of OpenMP entirely: even a
   // one-thread parallel region costs more than widening a few thousand values.
   const bool par = rows * cols >= (1 << 17) && omp_get_max_threads() > 1 && !omp_in_parallel();

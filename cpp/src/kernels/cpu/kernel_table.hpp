@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "dispatch/op_kinds.hpp"
+#include "steepest/dtype.hpp"
 #include "kernels/cpu/optim_table.hpp"
 
 namespace steepest::kernels {
@@ -193,5 +194,9 @@ struct KernelTable {
 
 // The active table: chosen once (CPU detection, or STEEPEST_ISA), changeable by set_isa().
 const KernelTable& cpu_kernels();
+
+// The 16-bit floats that Convert16 serves, and the active table's runs for one of them.
+inline bool is_16bit(DType d) { return d == kBFloat16 || d == kFloat16; }
+inline const Convert16& convert16(DType d) { return d == kFloat16 ? cpu_kernels().f16 : cpu_kernels().bf16; }
 
 }  // namespace steepest::kernels

@@ -9,6 +9,7 @@
 
 #include "dispatch/nn.hpp"
 #include "kernels/cpu/activation_math.hpp"
+#include "kernels/cpu/elementwise_engine.hpp"
 #include "kernels/cpu/kernel_table.hpp"
 
 namespace steepest::kernels::cpu {
@@ -97,27 +98,6 @@ void act_backward_block(const TypedKernels<T>& k, Activation act, int64_t m, con
   }
 }
 
-// bfloat16 / float16 storage: f(n, const float* const* in, float* out) on float32 blocks widened
-// on the stack from `ins` (16-bit arrays, offset b), rounded once into out (the float32 math and
-// bits of a float32 tensor, without whole-tensor conversions).
-template <size_t N, class F>
-void lowp_blocks(DType d, const uint16_t* const (&ins)[N], uint16_t* out, int64_t b, int64_t n, F f) {
-  const Convert16& cv = d == kBFloat16 ? cpu_kernels().bf16 : cpu_kernels().f16;
-  constexpr int64_t kBlock = 512;
-  alignas(64) float buf[N + 1][kBlock];
-  for (int64_t i0 = 0; i0 < n; i0 += kBlock) {
-    const int64_t m = std::min(kBlock, n - i0);
-    const float* in[N];
-    for (size_t j = 0; j < N; ++j) {
-      cv.widen(m, ins[j] + b + i0, buf[j]);
-      in[j] = buf[j];
-    }
-    f(m, in, buf[N]);
-    cv.narrow(m, buf[N], out + b + i0);
-  }
-}
-
-bool is_16bit(DType d) { return d == kBFloat16 || d == kFloat16; }
 const uint16_t* bits16(const Tensor& t) { return static_cast<const uint16_t*>(t.data_ptr()); }
 uint16_t* bits16_mut(const Tensor& t) { return static_cast<uint16_t*>(t.data_ptr()); }
 
@@ -126,7 +106,7 @@ void activation(Activation act, const Tensor& y, const Tensor& x, double beta, d
     const auto& k = kern<float>();
     const uint16_t* const ins[1] = {bits16(x)};
     chunks(x.numel(), activation_cost(act), [&](int64_t b, int64_t n) {
-      lowp_blocks(x.dtype(), ins, bits16_mut(y), b, n, [&](int64_t m, const float* const* in, float* o) {
+      detail::blocks16(x.dtype(), ins, bits16_mut(y), b, b + n, [&](int64_t m, const float* const* in, float* o) {
         act_block(k, act, m, in[0], o, beta, threshold);
       });
     });
@@ -149,7 +129,7 @@ void activation_backward(Activation act, const Tensor& gx, const Tensor& x, cons
     const auto& k = kern<float>();
     const uint16_t* const ins[2] = {bits16(x), bits16(g)};
     chunks(x.numel(), activation_cost(act), [&](int64_t b, int64_t n) {
-      lowp_blocks(x.dtype(), ins, bits16_mut(gx), b, n, [&](int64_t m, const float* const* in, float* o) {
+      detail::blocks16(x.dtype(), ins, bits16_mut(gx), b, b + n, [&](int64_t m, const float* const* in, float* o) {
         act_backward_block(k, act, m, in[0], in[1], o, beta, threshold);
       });
     });

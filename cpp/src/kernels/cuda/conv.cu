@@ -18,6 +18,7 @@
 #include "dispatch/conv.hpp"
 #include "kernels/cuda/blas_handle.cuh"
 #include "kernels/cuda/conv_geom.hpp"
+#include "kernels/cuda/element_cast.hpp"
 #include "kernels/cuda/gemm_plan.hpp"
 #include "kernels/cuda/launch.cuh"
 #include "steepest/runtime.hpp"
@@ -318,31 +319,22 @@ void col2im_t(const Tensor& x, const Tensor& col, const ConvGeom& g) {
   STEEPEST_CUDA_LAUNCH_CHECK();
 }
 
-// f(T{}) for x's dtype: float32, float64, bfloat16 or float16 (the op has checked it).
-template <class F>
-void visit(DType d, F f) {
-  switch (d) {
-    case kFloat64: return f(double{});
-    case kBFloat16: return f(bfloat16{});
-    case kFloat16: return f(float16{});
-    default: return f(float{});
-  }
-}
+using steepest::cuda::visit_float_storage;
 
 void conv_forward(const Tensor& y, const Tensor& x, const Tensor& w, const Tensor& bias, const ConvGeom& g) {
-  visit(x.dtype(), [&](auto z) { forward_t<decltype(z)>(y, x, w, bias, g); });
+  visit_float_storage(x.dtype(), [&](auto z) { forward_t<decltype(z)>(y, x, w, bias, g); });
 }
 void conv_backward_data(const Tensor& gx, const Tensor& gy, const Tensor& w, const Tensor& bias, const ConvGeom& g) {
-  visit(gy.dtype(), [&](auto z) { backward_data_t<decltype(z)>(gx, gy, w, bias, g); });
+  visit_float_storage(gy.dtype(), [&](auto z) { backward_data_t<decltype(z)>(gx, gy, w, bias, g); });
 }
 void conv_backward_weight(const Tensor& gw, const Tensor& gy, const Tensor& x, const ConvGeom& g) {
-  visit(gy.dtype(), [&](auto z) { backward_weight_t<decltype(z)>(gw, gy, x, g); });
+  visit_float_storage(gy.dtype(), [&](auto z) { backward_weight_t<decltype(z)>(gw, gy, x, g); });
 }
 void im2col(const Tensor& col, const Tensor& x, const ConvGeom& g) {
-  visit(x.dtype(), [&](auto z) { im2col_t<decltype(z)>(col, x, g); });
+  visit_float_storage(x.dtype(), [&](auto z) { im2col_t<decltype(z)>(col, x, g); });
 }
 void col2im(const Tensor& x, const Tensor& col, const ConvGeom& g) {
-  visit(col.dtype(), [&](auto z) { col2im_t<decltype(z)>(x, col, g); });
+  visit_float_storage(col.dtype(), [&](auto z) { col2im_t<decltype(z)>(x, col, g); });
 }
 
 }  // namespace

@@ -14,6 +14,18 @@ namespace steepest::cuda {
 template <class T>
 constexpr bool is_half_v = std::is_same_v<T, bfloat16> || std::is_same_v<T, float16>;
 
+// f(T{}) for a floating dtype's storage type: float32, float64, bfloat16 or float16 (the op
+// has checked that d is one of them).
+template <class F>
+void visit_float_storage(DType d, F f) {
+  switch (d) {
+    case DType::Float64: return f(double{});
+    case DType::BFloat16: return f(bfloat16{});
+    case DType::Float16: return f(float16{});
+    default: return f(float{});
+  }
+}
+
 // Bytes per element of d (steepest::itemsize, usable on the device).
 STEEPEST_HD constexpr int itemsize_of(DType d) {
   return d == DType::Bool ? 1 : d == DType::Int32 || d == DType::Float32 ? 4 : d == DType::Int64 || d == DType::Float64 ? 8 : 2;

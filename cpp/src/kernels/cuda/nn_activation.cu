@@ -6,7 +6,10 @@
 // float32 and round once.
 #include <cuda_runtime.h>
 
+#include <type_traits>
+
 #include "dispatch/nn.hpp"
+#include "kernels/cuda/element_cast.hpp"
 #include "kernels/cuda/launch.cuh"
 
 namespace steepest::kernels::cuda_backend {
@@ -131,22 +134,19 @@ __global__ void activation_backward_kernel(Activation act, const S* x, const S* 
     gx[i] = S(derivative_times<C>(act, C(x[i]), C(g[i]), beta, threshold));
 }
 
-// fn(S{}, C{}) for the tensor's storage type S and compute type C.
-template <class F>
-void visit_storage(DType d, F fn) {
-  if (d == kFloat64) fn(double{}, double{});
-  else if (d == kBFloat16) fn(bfloat16{}, float{});
-  else if (d == kFloat16) fn(float16{}, float{});
-  else fn(float{}, float{});
-}
+using steepest::cuda::is_half_v;
+using steepest::cuda::visit_float_storage;
+// The type the math runs in for storage type S.
+template <class S>
+using compute_t = std::conditional_t<is_half_v<S>, float, S>;
 
 void activation(Activation act, const Tensor& y, const Tensor& x, double beta, double threshold) {
   const int64_t n = x.numel();
   if (n == 0) return;
   const unsigned blocks = unsigned(blocks_for(n));
-  visit_storage(x.dtype(), [&](auto s0, auto c0) {
+  visit_float_storage(x.dtype(), [&](auto s0) {
     using S = decltype(s0);
-    using C = decltype(c0);
+    using C = compute_t<S>;
     activation_kernel<S, C><<<blocks, 256, 0, current_stream()>>>(act, x.data<S>(), y.data<S>(), n, beta, threshold);
   });
   STEEPEST_CUDA_LAUNCH_CHECK();
@@ -158,9 +158,9 @@ void activation_backward(Activation act, const Tensor& gx, const Tensor& x, cons
   const int64_t n = x.numel();
   if (n == 0) return;
   const unsigned blocks = unsigned(blocks_for(n));
-  visit_storage(x.dtype(), [&](auto s0, auto c0) {
+  visit_float_storage(x.dtype(), [&](auto s0) {
     using S = decltype(s0);
-    using C = decltype(c0);
+    using C = compute_t<S>;
     activation_backward_kernel<S, C><<<blocks, 256, 0, current_stream()>>>(act, x.data<S>(), g.data<S>(),
                                                                            gx.data<S>(), n, beta, threshold);
   });
