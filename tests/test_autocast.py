@@ -452,3 +452,53 @@ def test_bfloat16_training_tracks_float32():
             finals[ac] = st.nn.functional.cross_entropy(model(st.tensor(Xf)), st.tensor(y.astype(np.int64))).item()
     assert finals[False] < 0.5, finals  # it trained (chance is ln 10 = 2.3)
     assert abs(finals[True] - finals[False]) <= 0.05 * finals[False], finals
+
+
+@pytest.mark.parametrize("ac_dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("leaf", [True, False])
+def test_linear_weight_and_bias_gradients_are_float32_products(ac_dtype, leaf):
+    """Under autocast linear's float32 weight and bias get gradients summed in float32 from the
+    16-bit operands, not rounded to 16 bits first (the f64 reference is the same sums of the
+    rounded operands; a gradient rounded to 16 bits misses it by up to half a 16-bit ulp)."""
+    import ml_dtypes
+
+    rng = np.random.default_rng(11)
+    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in [(33, 20), (7, 20), (7,)])
+    g = rng.standard_normal((33, 7)).astype(np.float32)
+    low = {"bfloat16": ml_dtypes.bfloat16, "float16": np.float16}[ac_dtype]
+    xr, gr = (a.astype(low).astype(np.float64) for a in (x, g))
+    ref_w, ref_b = gr.T @ xr, gr.sum(0)
+    ref_x = gr @ w.astype(low).astype(np.float64)
+
+    wp, bp, xt = st.tensor(w, requires_grad=True), st.tensor(b, requires_grad=True), st.tensor(x, requires_grad=True)
+    with st.autocast("cpu", dtype=getattr(st, ac_dtype)):
+        wu, bu = (wp, bp) if leaf else (wp * 1.0, bp + 0.0)  # a computed weight takes the same path
+        out = st.nn.functional.linear(xt, wu, bu)
+    assert dtype_name(out) == ac_dtype
+    out.backward(st.tensor(g).to(getattr(st, ac_dtype)))
+    assert wp.grad.dtype == st.float32 and bp.grad.dtype == st.float32
+    # float32 sums of 33 products: far inside a 16-bit rounding (2^-9 relative for bfloat16)
+    bound_w = 33 * 2.0 ** -23 * (np.abs(gr).T @ np.abs(xr)) + 1e-30
+    bound_b = 33 * 2.0 ** -23 * np.abs(gr).sum(0)
+    assert np.all(np.abs(values(wp.grad) - ref_w) <= bound_w)
+    assert np.all(np.abs(values(bp.grad) - ref_b) <= bound_b)
+    # the input's gradient stays in the input's dtype (float32 here, through the 16-bit product)
+    np.testing.assert_allclose(values(xt.grad), ref_x, rtol=0, atol=2 * TOL[ac_dtype] * np.abs(ref_x).max())
+
+
+def test_weight_shared_by_linear_and_matmul_sums_both_gradients():
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((5, 6)).astype(np.float32)
+    w = rng.standard_normal((4, 6)).astype(np.float32)
+    grads = {}
+    for m in (st, torch):
+        wp = m.tensor(w, requires_grad=True)
+        with m.autocast("cpu", dtype=m.bfloat16):
+            y = m.nn.functional.linear(m.tensor(x), wp) + (m.tensor(x) @ wp.T) * 2
+        y.float().sum().backward()
+        grads[m.__name__] = values(wp.grad)
+    import ml_dtypes
+
+    ref = 3 * np.ones((5, 4)).T @ x.astype(ml_dtypes.bfloat16).astype(np.float64)
+    np.testing.assert_allclose(grads["steepest"], ref, rtol=2.0 ** -7)
+    np.testing.assert_allclose(grads["steepest"], grads["torch"], rtol=2.0 ** -7)

@@ -16,7 +16,8 @@ using MatmulKernel = void (*)(const Tensor& out, const Tensor& a, const Tensor& 
 // be undefined. Float32/float64, or bfloat16/float16 accumulated in float32.
 using LinearKernel = void (*)(const Tensor& out, const Tensor& x, const Tensor& weight, const Tensor& bias);
 // gx = g W (x's shape), gw = g^T x (W's shape), gb (zeros on entry) = column sums of g; each
-// may be undefined when not needed. g is dense, in x's dtype.
+// may be undefined when not needed. g is dense, in x's dtype. gw and gb are in x's dtype, or
+// float32 for a 16-bit x (autocast's float32 weight and bias: summed in float32, never rounded).
 using LinearBackwardKernel = void (*)(const Tensor& gx, const Tensor& gw, const Tensor& gb, const Tensor& g,
                                       const Tensor& x, const Tensor& weight);
 

@@ -52,7 +52,7 @@ Tensor forward(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   return out;
 }
 
-V backward(Node& n, const Tensor& g0) {
+V backward(Node& n, const Tensor& g0, DType gw_dtype, DType gb_dtype) {
   Tensor x = n.saved(0), weight = n.saved(1);
   Shape os(x.shape().begin(), x.shape().end() - 1);
   os.push_back(weight.shape()[0]);
@@ -60,8 +60,8 @@ V backward(Node& n, const Tensor& g0) {
   Tensor g = contiguous(to_dtype(g0, x.dtype()));
   const Device dev = dispatch::common_device(x, g);
   Tensor gx = n.needs_input_grad(0) ? Tensor::empty(x.shape(), x.dtype(), dev) : Tensor();
-  Tensor gw = n.needs_input_grad(1) ? Tensor::empty(weight.shape(), weight.dtype(), dev) : Tensor();
-  Tensor gb = n.needs_input_grad(2) ? zeros({weight.shape()[0]}, TensorOptions(x.dtype(), dev)) : Tensor();
+  Tensor gw = n.needs_input_grad(1) ? Tensor::empty(weight.shape(), gw_dtype, dev) : Tensor();
+  Tensor gb = n.needs_input_grad(2) ? zeros({weight.shape()[0]}, TensorOptions(gb_dtype, dev)) : Tensor();
   dispatch::linear_backward_stub().get(dev, "linear_backward")(gx, gw, gb, g, x, weight);
   return {gx, gw, gb};
 }
@@ -77,9 +77,17 @@ Tensor linear(const Tensor& x0, const Tensor& weight0, const Tensor& bias0) {
     autograd::NoGradGuard ng;
     out = forward(x, weight, bias);
   }
-  if (autograd::needs_grad({&x, &weight, &bias})) {
-    autograd::record(bias.defined() ? "AddmmBackward0" : "MmBackward0", {&x, &weight, &bias}, {&out}, {x, weight},
-                     [](Node& n, V& g) -> V { return backward(n, g[0]); });
+  // Under autocast a float32 weight and bias enter the product as their 16-bit casts, but the
+  // graph links the product to the float32 tensors themselves: the GEMM writes their
+  // gradients in float32, where going through the cast would round them to 16 bits only for
+  // the cast's backward to widen them again (two passes over every weight per step).
+  const bool keep32 = ac.active() && detail::is_16bit(x.dtype());
+  const Tensor& w_in = keep32 && weight0.dtype() == kFloat32 ? weight0 : weight;
+  const Tensor& b_in = keep32 && bias0.defined() && bias0.dtype() == kFloat32 ? bias0 : bias;
+  if (autograd::needs_grad({&x, &w_in, &b_in})) {
+    const DType gw_dtype = w_in.dtype(), gb_dtype = b_in.defined() ? b_in.dtype() : x.dtype();
+    autograd::record(bias.defined() ? "AddmmBackward0" : "MmBackward0", {&x, &w_in, &b_in}, {&out}, {x, weight},
+                     [gw_dtype, gb_dtype](Node& n, V& g) -> V { return backward(n, g[0], gw_dtype, gb_dtype); });
   }
   return out;
 }

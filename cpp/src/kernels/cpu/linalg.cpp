@@ -323,15 +323,19 @@ void backward(const Tensor& gx, const Tensor& gw, const Tensor& gb, const Tensor
 
 const uint16_t* bits(const Tensor& t) { return static_cast<const uint16_t*>(t.data_ptr()); }
 
-// C (rows, cols, contiguous) = alpha op(A) op(B) + beta C for a 16-bit C: bfloat16 written by
-// the GEMM, float16 through a float32 result rounded once.
-void gemm_into(const Tensor& c, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const uint16_t* a, int64_t lda,
-               const uint16_t* b, int64_t ldb, float beta) {
-  const bool f16 = c.dtype() == kFloat16;
-  if (!f16) return gemm_lowp(false, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, nullptr,
-                             static_cast<uint16_t*>(c.data_ptr()), n);
+// C (rows, cols, contiguous) = alpha op(A) op(B) + beta C for A and B of the 16-bit dtype
+// `in`: a float32 C (autocast's float32 weight gradients) or a bfloat16 one written by the
+// GEMM, a float16 C through a float32 result rounded once.
+void gemm_into(const Tensor& c, DType in, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const uint16_t* a,
+               int64_t lda, const uint16_t* b, int64_t ldb, float beta) {
+  const bool f16 = in == kFloat16;
+  if (c.dtype() == kFloat32)
+    return gemm_lowp(f16, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c.data<float>(), nullptr, n);
+  if (c.dtype() == kBFloat16)
+    return gemm_lowp(f16, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, nullptr, static_cast<uint16_t*>(c.data_ptr()),
+                     n);
   Tensor c32 = beta != 0.0f ? to_dtype(c, kFloat32, true) : Tensor::empty(c.shape(), kFloat32, c.device());
-  gemm_lowp(true, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c32.data<float>(), nullptr, n);
+  gemm_lowp(f16, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c32.data<float>(), nullptr, n);
   Tensor o = c;
   copy_(o, c32);
 }
@@ -345,7 +349,7 @@ void forward_lowp(const Tensor& out, const Tensor& x, const Tensor& weight, cons
   else if (in_f == 0) fill_zero(out);
   if (M == 0 || out_f == 0 || in_f == 0) return;
   WLayout l = weight_layout(weight);
-  gemm_into(out, false, l.row_major, M, out_f, in_f, bits(xc), in_f, bits(l.w), l.ld, bias.defined() ? 1.0f : 0.0f);
+  gemm_into(out, x.dtype(), false, l.row_major, M, out_f, in_f, bits(xc), in_f, bits(l.w), l.ld, bias.defined() ? 1.0f : 0.0f);
 }
 
 void backward_lowp(const Tensor& gx, const Tensor& gw, const Tensor& gb, const Tensor& g, const Tensor& x,
@@ -356,18 +360,19 @@ void backward_lowp(const Tensor& gx, const Tensor& gw, const Tensor& gb, const T
     if (out_f == 0) fill_zero(gx);
     else if (M > 0 && in_f > 0) {
       WLayout l = weight_layout(weight);  // g (M, out) @ W (out, in)
-      gemm_into(gx, false, !l.row_major, M, in_f, out_f, bits(g), out_f, bits(l.w), l.ld, 0.0f);
+      gemm_into(gx, x.dtype(), false, !l.row_major, M, in_f, out_f, bits(g), out_f, bits(l.w), l.ld, 0.0f);
     }
   }
   if (gw.defined()) {
     if (M == 0) fill_zero(gw);
     else if (out_f > 0 && in_f > 0) {
       Tensor xc = contiguous(x);  // g^T (out, M) @ x (M, in)
-      gemm_into(gw, true, false, out_f, in_f, M, bits(g), out_f, bits(xc), in_f, 0.0f);
+      gemm_into(gw, x.dtype(), true, false, out_f, in_f, M, bits(g), out_f, bits(xc), in_f, 0.0f);
     }
   }
-  if (gb.defined() && M > 0 && out_f > 0) {  // column sums in float32, rounded once
+  if (gb.defined() && M > 0 && out_f > 0) {  // column sums in float32, rounded once unless gb is float32
     Tensor g32 = to_dtype(g, kFloat32);
+    if (gb.dtype() == kFloat32) return cpu_kernels().f32.column_sum(g32.data<float>(), M, out_f, gb.data<float>());
     Tensor s = zeros({out_f}, TensorOptions(kFloat32, g.device()));
     cpu_kernels().f32.column_sum(g32.data<float>(), M, out_f, s.data<float>());
     Tensor o = gb;

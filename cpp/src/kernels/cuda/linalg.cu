@@ -136,9 +136,15 @@ void column_sum(const Tensor& out, const Tensor& g, int64_t rows, int64_t n) {
   if (n == 0 || rows == 0) return;
   auto go = [&](auto* pg, auto* po) {
     using E = std::remove_const_t<std::remove_pointer_t<decltype(pg)>>;
-    steepest::cuda::column_reduce<1, typename Acc<E>::type>(ColumnTerm<E>{pg, n}, ColumnOut<E>{po}, rows, n,
+    using O = std::remove_pointer_t<decltype(po)>;
+    steepest::cuda::column_reduce<1, typename Acc<E>::type>(ColumnTerm<E>{pg, n}, ColumnOut<O>{po}, rows, n,
                                                             g.device());
   };
+  if (out.dtype() == kFloat32 && g.dtype() != kFloat32) {  // autocast's float32 bias of 16-bit g: never rounded
+    if (g.dtype() == kBFloat16) go(static_cast<const __nv_bfloat16*>(g.data_ptr()), static_cast<float*>(out.data_ptr()));
+    else go(static_cast<const __half*>(g.data_ptr()), static_cast<float*>(out.data_ptr()));
+    return;
+  }
   switch (g.dtype()) {
     case kFloat32: go(static_cast<const float*>(g.data_ptr()), static_cast<float*>(out.data_ptr())); break;
     case kFloat64: go(static_cast<const double*>(g.data_ptr()), static_cast<double*>(out.data_ptr())); break;
@@ -302,7 +308,7 @@ void linear_backward(const Tensor& gx, const Tensor& gw, const Tensor& gb, const
     if (M == 0) zero_fill(gw);
     else if (out_f > 0 && in_f > 0) {  // gw (out, in) = g^T (out, M) x (M, in)
       Tensor xc = contiguous(x);
-      gemm_rowmajor(dt, dt, out_f, in_f, M, MatDesc{g.data_ptr(), out_f, M, 1, out_f},
+      gemm_rowmajor(dt, gw.dtype(), out_f, in_f, M, MatDesc{g.data_ptr(), out_f, M, 1, out_f},
                     MatDesc{xc.data_ptr(), M, in_f, in_f, 1}, gw.data_ptr(), in_f, 1.0, 0.0);
     }
   }
