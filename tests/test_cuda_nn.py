@@ -479,3 +479,25 @@ def test_tiny_transformer_trains_alike_on_cuda_and_cpu():
     lc, lg = _train(a, batches, "cpu"), _train(b, batches, "cuda")
     np.testing.assert_allclose(lg, lc, rtol=1e-3, atol=1e-4)
     assert lg[-1] < lg[0]
+
+
+@pytest.mark.parametrize("dt", ["bfloat16", "float16"])
+def test_autocast_linear_weight_gradients_are_float32_sums(dt):
+    """Under CUDA autocast the float32 weight and bias of linear get float32 gradients from the
+    16-bit product (cuBLAS with a float32 C, float32 column sums), equal to float64 sums of the
+    rounded operands within float32 accumulation, as on the CPU."""
+    import ml_dtypes
+
+    low = {"bfloat16": ml_dtypes.bfloat16, "float16": np.float16}[dt]
+    x, w, b = (RNG.standard_normal(s).astype(np.float32) for s in [(300, 40), (24, 40), (24,)])
+    g = RNG.standard_normal((300, 24)).astype(np.float32)
+    xr, gr = (a.astype(low).astype(np.float64) for a in (x, g))
+    wd, bd = dev(cpu(w), grad=True), dev(cpu(b), grad=True)
+    with st.autocast("cuda", dtype=getattr(st, dt)):
+        out = F.linear(dev(cpu(x)), wd, bd)
+    assert out.dtype == getattr(st, dt)
+    out.backward(dev(cpu(g)).to(getattr(st, dt)))
+    assert wd.grad.dtype == st.float32 and bd.grad.dtype == st.float32
+    gw, gb = wd.grad.cpu().numpy().astype(np.float64), bd.grad.cpu().numpy().astype(np.float64)
+    assert np.all(np.abs(gw - gr.T @ xr) <= 300 * 2.0**-23 * (np.abs(gr).T @ np.abs(xr)))
+    assert np.all(np.abs(gb - gr.sum(0)) <= 300 * 2.0**-23 * np.abs(gr).sum(0))
