@@ -349,7 +349,8 @@ void forward_lowp(const Tensor& out, const Tensor& x, const Tensor& weight, cons
   else if (in_f == 0) fill_zero(out);
   if (M == 0 || out_f == 0 || in_f == 0) return;
   WLayout l = weight_layout(weight);
-  gemm_into(out, x.dtype(), false, l.row_major, M, out_f, in_f, bits(xc), in_f, bits(l.w), l.ld, bias.defined() ? 1.0f : 0.0f);
+  gemm_into(out, x.dtype(), false, l.row_major, M, out_f, in_f, bits(xc), in_f, bits(l.w), l.ld,
+            bias.defined() ? 1.0f : 0.0f);
 }
 
 void backward_lowp(const Tensor& gx, const Tensor& gw, const Tensor& gb, const Tensor& g, const Tensor& x,

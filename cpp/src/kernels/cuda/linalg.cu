@@ -140,18 +140,18 @@ void column_sum(const Tensor& out, const Tensor& g, int64_t rows, int64_t n) {
     steepest::cuda::column_reduce<1, typename Acc<E>::type>(ColumnTerm<E>{pg, n}, ColumnOut<O>{po}, rows, n,
                                                             g.device());
   };
-  if (out.dtype() == kFloat32 && g.dtype() != kFloat32) {  // autocast's float32 bias of 16-bit g: never rounded
-    if (g.dtype() == kBFloat16) go(static_cast<const __nv_bfloat16*>(g.data_ptr()), static_cast<float*>(out.data_ptr()));
-    else go(static_cast<const __half*>(g.data_ptr()), static_cast<float*>(out.data_ptr()));
-    return;
-  }
+  // A 16-bit g sums into out of its own dtype, or into a float32 out (autocast's float32 bias),
+  // which is then never rounded.
+  auto go16 = [&](auto* pg) {
+    using E = std::remove_const_t<std::remove_pointer_t<decltype(pg)>>;
+    if (out.dtype() == kFloat32) go(pg, static_cast<float*>(out.data_ptr()));
+    else go(pg, static_cast<E*>(out.data_ptr()));
+  };
   switch (g.dtype()) {
     case kFloat32: go(static_cast<const float*>(g.data_ptr()), static_cast<float*>(out.data_ptr())); break;
     case kFloat64: go(static_cast<const double*>(g.data_ptr()), static_cast<double*>(out.data_ptr())); break;
-    case kBFloat16:
-      go(static_cast<const __nv_bfloat16*>(g.data_ptr()), static_cast<__nv_bfloat16*>(out.data_ptr()));
-      break;
-    default: go(static_cast<const __half*>(g.data_ptr()), static_cast<__half*>(out.data_ptr())); break;
+    case kBFloat16: go16(static_cast<const __nv_bfloat16*>(g.data_ptr())); break;
+    default: go16(static_cast<const __half*>(g.data_ptr())); break;
   }
 }
 
